@@ -1,0 +1,146 @@
+"""The planner command: solve, validate, template. No logic of its own.
+
+Exit status: 0 solved, 2 invalid input or unwritable output, 3 impossible plan, 4 no portfolio
+found in time (or interrupted before one was found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from planner import __version__, schema
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planner", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    solve = sub.add_parser("solve", help="choose the portfolio and write a results workbook")
+    solve.add_argument("workbook", type=Path)
+    solve.add_argument("-o", "--output", type=Path,
+                       help="results file (default: results/<input name>-results.xlsx)")
+    solve.add_argument("--objective", choices=schema.OBJECTIVES,
+                       help="overrides the Settings sheet")
+    solve.add_argument("--time-limit", type=float, metavar="S",
+                       help="seconds per solver stage (overrides time_limit_s)")
+    solve.add_argument("--mip-gap", type=float, metavar="G",
+                       help="relative gap at which a stage stops (overrides mip_gap)")
+    solve.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
+    solve.add_argument("-v", "--verbose", action="store_true", help="show the HiGHS log")
+
+    validate = sub.add_parser("validate", help="list every problem of a workbook")
+    validate.add_argument("workbook", type=Path)
+
+    template = sub.add_parser("template", help="write an empty input workbook")
+    template.add_argument("output", type=Path)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def _print_problems(problems) -> None:
+    for p in problems:
+        print(str(p), file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    from planner.workbook import validate_workbook
+    problems = validate_workbook(args.workbook)
+    _print_problems(problems)
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        return _fail(f"{args.workbook}: {len(errors)} problem(s) to fix.", EXIT_INPUT)
+    print(f"{args.workbook}: ready to solve"
+          + (f" ({len(problems)} warning(s))." if problems else "."))
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from planner.template import write_template
+    write_template(args.output)
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def default_output(workbook: Path) -> Path:
+    return Path("results") / f"{workbook.stem}-results.xlsx"
+
+
+def cmd_solve(args) -> int:
+    from planner.evaluate import evaluate
+    from planner.report.results import write_results
+    from planner.solve import NoPortfolio, PlanInfeasible, solve
+    from planner.workbook import read_workbook
+
+    for name, value, least in (("--time-limit", args.time_limit, 1e-3),
+                               ("--mip-gap", args.mip_gap, 0.0), ("--threads", args.threads, 1)):
+        if value is not None and value < least:
+            return _fail(f"{name} must be at least {least:g}", EXIT_INPUT)
+    output = args.output or default_output(args.workbook)
+    if output.resolve() == args.workbook.resolve():
+        return _fail("the output would overwrite the input workbook: choose another -o",
+                     EXIT_INPUT)
+    inst = read_workbook(args.workbook)
+    for warning in inst.warnings:
+        print(str(warning), file=sys.stderr)
+    print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
+          f"{len(inst.segments)} segments, {len(inst.periods)} periods")
+    try:
+        sol = solve(inst, objective=args.objective, time_limit=args.time_limit,
+                    mip_gap=args.mip_gap, threads=args.threads,
+                    log=sys.stdout if args.verbose else None)
+    except PlanInfeasible as err:
+        return _fail(str(err.explanation), EXIT_INFEASIBLE)
+    except NoPortfolio as err:
+        return _fail(str(err), EXIT_NO_PORTFOLIO)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    write_results(sol, ms, output)
+
+    chosen = [p for p, t in sol.portfolio.items() if t]
+    status = "optimal" if sol.status == "optimal" else \
+        f"NOT proven optimal (time limit; gap {sol.gap:.2%})"
+    unit = inst.settings.money_unit
+    print(f"status: {status}")
+    print(f"objective: {sol.objective} = {ms.dependence(sol.objective, inst.settings.dependence_unit):.4f}")
+    print(f"portfolio: {len(chosen)} project(s), capex {ms.total_capex:,.1f} {unit}: "
+          + (", ".join(f"{p}@{sol.portfolio[p]}" for p in chosen) or "none"))
+    print(f"worst disruption {ms.worst_disruption:.1%}, expected {ms.expected_disruption:.1%}, "
+          f"largest corridor share {ms.max_corridor_share:.1%}, "
+          f"largest country share {ms.max_country_share:.1%}")
+    if ms.unmet_demand > 1e-6:
+        periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
+                         key=inst.period_index.get)
+        print(f"UNMET DEMAND: {ms.unmet_demand:,.3f} {inst.settings.flow_unit} "
+              f"in {', '.join(periods)} (sheet Unmet)")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    from planner.problems import InputError
+    from planner.xlsx import OutputError
+
+    args = _parser().parse_args(argv)
+    try:
+        return {"solve": cmd_solve, "validate": cmd_validate,
+                "template": cmd_template}[args.command](args)
+    except InputError as err:
+        _print_problems(err.warnings + err.problems)
+        return _fail(f"{args.workbook}: {len(err.problems)} problem(s) to fix; nothing was "
+                     "written.", EXIT_INPUT)
+    except OutputError as err:
+        return _fail(str(err), EXIT_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted: nothing was written", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Score any portfolio on every measure, whatever objective chose it.
+
+Shares come from the plan's flows; stranded demand comes from a max-flow LP per closure and
+period over the portfolio's capacities, so two portfolios are always compared the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from planner.instance import Instance
+from planner.model import closures as closure_model
+from planner.model.objectives import closure_weights
+
+
+@dataclass
+class Measures:
+    unmet_demand: float  # Mt/yr summed over periods
+    total_capex: float  # USD m, undiscounted
+    transport_cost: float  # USD m over the horizon (years x Mt/yr x USD/t), undiscounted
+    discounted_cost: float  # the cost stage's objective
+    worst_disruption: float  # weighted mean over measured periods of the largest stranded share
+    expected_disruption: float
+    max_corridor_share: float
+    max_country_share: float
+    spend: dict[str, float] = field(default_factory=dict)  # period -> capex started
+    share: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)
+    stranded: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)->Mt/yr
+    capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
+    used: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
+    per_period: dict[str, dict[str, float]] = field(default_factory=dict)  # measure -> t -> value
+
+    def dependence(self, objective: str, unit: str) -> float:
+        """The value of the measure an objective minimizes (cost: worst_disruption)."""
+        if objective == "max_share":
+            return self.max_corridor_share if unit == "corridor" else self.max_country_share
+        if objective == "expected_disruption":
+            return self.expected_disruption
+        return self.worst_disruption
+
+
+def built(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
+    """(project, period) -> 1.0 where the portfolio's project is usable, else 0.0."""
+    out = {(p, t): 0.0 for p in inst.projects for t in inst.period_ids}
+    for p, start in portfolio.items():
+        usable = inst.usable_from(p, start) if start else None
+        if usable is not None:
+            for t in inst.period_ids[inst.period_index[usable]:]:
+                out[p, t] = 1.0
+    return out
+
+
+def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
+    """Capacity of every segment in every period with the portfolio's projects."""
+    usable = built(inst, portfolio)
+    return {(s, t): seg.capacity + sum(inst.projects[p].capacity_added * usable[p, t]
+                                       for p in inst.segment_projects[s])
+            for s, seg in inst.segments.items() for t in inst.period_ids}
+
+
+def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
+    """(unit, key, period) -> Mt/yr the routes avoiding that closure cannot carry."""
+    from planner.solve import highs_solver
+
+    periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
+    closure_set = inst.closures("corridor") + inst.closures("country")
+    if not closure_set or not periods:
+        return {}
+    m = pyo.ConcreteModel()
+    m.built = built(inst, portfolio)  # capacities are fixed by the portfolio: constants
+    closure_model.define(m, inst, closure_set, periods)
+    m.total = pyo.Objective(expr=sum(m.stranded.values()))
+    if len(m.VD):
+        results = highs_solver().solve(m, load_solutions=True)
+        assert results.termination_condition.name == "convergenceCriteriaSatisfied", results
+    by_name = {c.name: c for c in closure_set}
+    return {(by_name[d].unit, by_name[d].key, t): pyo.value(expr)
+            for (t, d), expr in m.stranded.items()}
+
+
+def evaluate(inst: Instance, portfolio: dict[str, str | None],
+             flows: dict[tuple[str, str], float],
+             unmet: dict[tuple[str, str], float]) -> Measures:
+    periods = inst.period_ids
+    spend = {t: 0.0 for t in periods}
+    for p, start in portfolio.items():
+        if start:
+            spend[start] += inst.projects[p].capex
+    transport = {t: sum(inst.route_cost[r] * flows.get((r, t), 0.0) for r in inst.routes)
+                 for t in periods}
+    discounted = sum(inst.discount[t] * (spend[t] + inst.period[t].years * transport[t])
+                     for t in periods)
+
+    share = {}
+    for unit in ("corridor", "country"):
+        for key in inst.units(unit):
+            routes = inst.routes_in_unit(unit, key)
+            for t in periods:
+                if inst.total_demand[t] > 0:
+                    share[unit, key, t] = sum(flows.get((r, t), 0.0) for r in routes) \
+                        / inst.total_demand[t]
+    stranded = stranded_demand(inst, portfolio)
+
+    measured = inst.measured_periods
+    total_weight = sum(inst.period[t].weight for t in measured)
+    weight = {t: inst.period[t].weight / total_weight for t in measured}
+
+    def largest(values: dict, unit: str, t: str) -> float:
+        return max((v for (u, _, s), v in values.items() if u == unit and s == t), default=0.0)
+
+    per_period = {
+        "max_corridor_share": {t: largest(share, "corridor", t) for t in measured},
+        "max_country_share": {t: largest(share, "country", t) for t in measured},
+    }
+    unit = inst.settings.dependence_unit
+    pi = closure_weights(inst, inst.closures(unit)) if inst.closures(unit) else {}
+    per_period["worst_disruption"] = {
+        t: largest(stranded, unit, t) / inst.total_demand[t] for t in measured}
+    per_period["expected_disruption"] = {
+        t: sum(pi[f"{unit} {key}"] * v for (u, key, s), v in stranded.items()
+               if u == unit and s == t) / inst.total_demand[t] for t in measured}
+    mean = {name: sum(weight[t] * v for t, v in values.items())
+            for name, values in per_period.items()}
+
+    cap = built_capacity(inst, portfolio)
+    used = {(s, t): sum(n * flows.get((r, t), 0.0) for r, n in inst.segment_routes[s].items())
+            for s in inst.segments for t in periods}
+    return Measures(
+        unmet_demand=sum(unmet.values()),
+        total_capex=sum(spend.values()),
+        transport_cost=sum(inst.period[t].years * transport[t] for t in periods),
+        discounted_cost=discounted,
+        worst_disruption=mean["worst_disruption"],
+        expected_disruption=mean["expected_disruption"],
+        max_corridor_share=mean["max_corridor_share"],
+        max_country_share=mean["max_country_share"],
+        spend=spend, share=share, stranded=stranded, capacity=cap, used=used,
+        per_period=per_period,
+    )

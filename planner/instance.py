@@ -1,0 +1,249 @@
+"""The validated, typed planning instance: plain data that the model reads and nothing writes.
+
+Units: flows and capacities Mt/yr, money USD m, unit costs USD/t (so Mt/yr x USD/t = USD m/yr).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Settings:
+    objective: str = "worst_disruption"
+    dependence_unit: str = "corridor"
+    home_country: str = ""
+    budget_carry_over: bool = False
+    time_limit_s: float = 300.0
+    mip_gap: float = 1e-4
+    discount_rate: float = 0.0
+    flow_unit: str = "Mt/yr"
+    money_unit: str = "USD m"
+    cost_unit: str = "USD/t"
+
+
+@dataclass(frozen=True)
+class Period:
+    id: str
+    budget: float
+    years: float = 1.0
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Country:
+    id: str
+    name: str = ""
+    risk: float = 1.0
+
+
+@dataclass(frozen=True)
+class Corridor:
+    id: str
+    name: str = ""
+    risk: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    from_node: str
+    to_node: str
+    mode: str
+    country: str
+    capacity: float
+    cost_per_t: float
+    length_km: float | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    flow: str
+    corridor: str
+    segments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    origin: str
+    destination: str
+    demand: dict[str, float]  # period -> Mt/yr; a period without a row has demand 0
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    segments: tuple[str, ...]
+    capacity_added: float
+    capex: float
+    name: str = ""
+    lead_time: int = 0
+    earliest_period: str = ""  # "" = the first period
+    status: str = "candidate"
+    requires: tuple[str, ...] = ()
+    exclusive_group: str = ""
+    risk_class: str = "low"
+
+
+@dataclass(frozen=True)
+class RiskLimit:
+    limit: str  # max_share, max_capex, max_high_risk_capex_share
+    unit: str  # corridor, country, total
+    key: str  # "" = every corridor / country
+    value: float
+    row: int = 0  # Excel row on the RiskLimits sheet, for explanations
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One thing that can close: a corridor or a country (never the home country)."""
+
+    unit: str  # corridor or country
+    key: str
+    risk: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.unit} {self.key}"
+
+
+@dataclass(frozen=True)
+class Instance:
+    settings: Settings
+    periods: tuple[Period, ...]
+    countries: dict[str, Country]
+    corridors: dict[str, Corridor]
+    segments: dict[str, Segment]
+    routes: dict[str, Route]
+    flows: dict[str, Flow]
+    projects: dict[str, Project]
+    limits: tuple[RiskLimit, ...] = ()
+    # (sheet, id) -> Excel row, so explanations can point at the planner's own rows
+    rows: dict[tuple[str, str], int] = field(default_factory=dict)
+    source_sha256: str = ""
+    source_name: str = ""
+    warnings: tuple = ()  # Problems that are allowed but look wrong
+
+    # -- derived views, computed once ------------------------------------------------------
+    @cached_property
+    def period_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.periods)
+
+    @cached_property
+    def period_index(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.period_ids)}
+
+    @cached_property
+    def period(self) -> dict[str, Period]:
+        return {p.id: p for p in self.periods}
+
+    @cached_property
+    def measured_periods(self) -> tuple[str, ...]:
+        """Periods whose weight is positive and whose total demand is positive."""
+        return tuple(p.id for p in self.periods if p.weight > 0 and self.total_demand[p.id] > 0)
+
+    @cached_property
+    def total_demand(self) -> dict[str, float]:
+        return {t: sum(f.demand.get(t, 0.0) for f in self.flows.values()) for t in self.period_ids}
+
+    def demand(self, flow: str, period: str) -> float:
+        return self.flows[flow].demand.get(period, 0.0)
+
+    @cached_property
+    def route_cost(self) -> dict[str, float]:
+        """USD/t along each route."""
+        return {r.id: sum(self.segments[s].cost_per_t for s in r.segments)
+                for r in self.routes.values()}
+
+    @cached_property
+    def route_countries(self) -> dict[str, frozenset[str]]:
+        """Countries a route touches, the home country left out."""
+        home = self.settings.home_country
+        return {r.id: frozenset(self.segments[s].country for s in r.segments) - {home}
+                for r in self.routes.values()}
+
+    @cached_property
+    def routes_of_flow(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {k: [] for k in self.flows}
+        for r in self.routes.values():
+            out[r.flow].append(r.id)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def segment_routes(self) -> dict[str, dict[str, int]]:
+        """segment -> {route: times the route passes the segment}."""
+        out: dict[str, dict[str, int]] = {s: {} for s in self.segments}
+        for r in self.routes.values():
+            for s in r.segments:
+                out[s][r.id] = out[s].get(r.id, 0) + 1
+        return out
+
+    @cached_property
+    def segment_projects(self) -> dict[str, tuple[str, ...]]:
+        """segment -> projects that add capacity to it."""
+        out: dict[str, list[str]] = {s: [] for s in self.segments}
+        for p in self.projects.values():
+            for s in dict.fromkeys(p.segments):
+                out[s].append(p.id)
+        return {s: tuple(ps) for s, ps in out.items()}
+
+    @cached_property
+    def project_countries(self) -> dict[str, frozenset[str]]:
+        return {p.id: frozenset(self.segments[s].country for s in p.segments)
+                for p in self.projects.values()}
+
+    @cached_property
+    def project_corridors(self) -> dict[str, frozenset[str]]:
+        """Corridors with a route over one of the project's segments."""
+        return {p.id: frozenset(self.routes[r].corridor for s in p.segments
+                                for r in self.segment_routes[s])
+                for p in self.projects.values()}
+
+    def routes_in_unit(self, unit: str, key: str) -> tuple[str, ...]:
+        """Routes of a corridor, or routes touching a country."""
+        if unit == "corridor":
+            return tuple(r.id for r in self.routes.values() if r.corridor == key)
+        return tuple(r for r, cs in self.route_countries.items() if key in cs)
+
+    def units(self, unit: str) -> tuple[str, ...]:
+        """Every corridor, or every country but the home country."""
+        if unit == "corridor":
+            return tuple(self.corridors)
+        return tuple(c for c in self.countries if c != self.settings.home_country)
+
+    def closures(self, unit: str | None = None) -> tuple[Closure, ...]:
+        """Closures of the dependence unit (or the unit given): one per corridor or country."""
+        unit = unit or self.settings.dependence_unit
+        table = self.corridors if unit == "corridor" else self.countries
+        return tuple(Closure(unit, key, table[key].risk) for key in self.units(unit))
+
+    def start_periods(self, project: str) -> tuple[str, ...]:
+        """Periods in which a project may start: none if excluded, one if committed."""
+        p = self.projects[project]
+        if p.status == "excluded":
+            return ()
+        first = self.period_index[p.earliest_period] if p.earliest_period else 0
+        if p.status == "committed":
+            return (self.period_ids[first],)
+        return self.period_ids[first:]
+
+    def usable_from(self, project: str, start: str) -> str | None:
+        """First period a project started in `start` can carry traffic; None past the horizon."""
+        i = self.period_index[start] + self.projects[project].lead_time
+        return self.period_ids[i] if i < len(self.period_ids) else None
+
+    @cached_property
+    def discount(self) -> dict[str, float]:
+        """Discount factor at the start of each period (years elapsed before it)."""
+        rate, elapsed, out = self.settings.discount_rate, 0.0, {}
+        for p in self.periods:
+            out[p.id] = 1.0 / (1.0 + rate) ** elapsed
+            elapsed += p.years
+        return out
+
+    def with_settings(self, **changes) -> "Instance":
+        from dataclasses import replace
+        return replace(self, settings=replace(self.settings, **changes))

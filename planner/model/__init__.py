@@ -1,0 +1,41 @@
+"""build(instance) -> a Pyomo model of the corridor portfolio problem.
+
+One file per concern; each ``define(m, inst)`` adds its sets, variables and constraint families,
+and each family's docstring states its row. ../shared/design/model.md has the whole statement.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.instance import Closure, Instance
+from planner.model import budget, capacity, closures, flows, limits, objectives, projects
+
+
+def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
+          closure_set: tuple[Closure, ...] | None = None,
+          closure_periods: tuple[str, ...] | None = None) -> pyo.ConcreteModel:
+    """The model for ``objective`` (default: the workbook's setting).
+
+    ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
+    commitments, requirements, exclusive groups) so that an impossible plan can be explained.
+    Closure copies are built for the closures and periods the objective measures unless
+    ``closure_set`` / ``closure_periods`` say otherwise.
+    """
+    objective = objective or inst.settings.objective
+    m = pyo.ConcreteModel(name="corridor_portfolio")
+    m.inst = inst
+    m.elastic = elastic
+    m.T = pyo.Set(initialize=inst.period_ids, ordered=True)
+    projects.define(m, inst)
+    budget.define(m, inst)
+    flows.define(m, inst)
+    capacity.define(m, inst)
+    limits.define(m, inst)
+    if closure_set is None and objective in ("worst_disruption", "expected_disruption"):
+        closure_set = inst.closures()
+    if closure_set:
+        closures.define(m, inst, closure_set,
+                        closure_periods if closure_periods is not None else inst.measured_periods)
+    objectives.define(m, inst, objective)
+    return m

@@ -1,0 +1,57 @@
+"""Closure copies (N-1): flows and stranded demand when one corridor or country is closed.
+
+For closure d and period t: h[r,t,d] >= 0 on each route r that avoids d, v[k,t,d] >= 0 the
+demand of flow k that the remaining routes cannot carry. A flow with no route avoiding d is
+stranded in full: a constant, not a variable.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.instance import Closure, Instance
+from planner.model.capacity import segment_capacity
+
+
+def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...]) -> None:
+    m.closure_list = {c.name: c for c in closure_set}
+    m.closure_periods = tuple(periods)
+    open_routes = {c.name: set(inst.routes) - set(inst.routes_in_unit(c.unit, c.key))
+                   for c in closure_set}
+    m.open_routes = open_routes
+    m.HD = pyo.Set(dimen=3, initialize=[(r, t, d) for d in open_routes for t in periods
+                                        for r in sorted(open_routes[d])], ordered=True)
+    m.VD = pyo.Set(dimen=3, initialize=[
+        (k, t, d) for d in open_routes for t in periods for k in inst.flows
+        if inst.demand(k, t) > 0 and any(r in open_routes[d] for r in inst.routes_of_flow[k])],
+        ordered=True)
+    m.h = pyo.Var(m.HD, domain=pyo.NonNegativeReals)
+    m.v = pyo.Var(m.VD, domain=pyo.NonNegativeReals)
+    # demand with no open route at all: stranded whatever is built
+    m.stranded_fixed = {(t, d): sum(inst.demand(k, t) for k in inst.flows
+                                    if not any(r in open_routes[d]
+                                               for r in inst.routes_of_flow[k]))
+                        for d in open_routes for t in periods}
+    m.stranded = {(t, d): m.stranded_fixed[t, d] + quicksum(
+        m.v[k, t, d] for k in inst.flows if (k, t, d) in m.VD)
+        for d in open_routes for t in periods}
+    closure_demand(m, inst)
+    closure_capacity(m, inst)
+
+
+def closure_demand(m, inst: Instance) -> None:
+    """sum_{r serves k, r avoids d} h[r,t,d] + v[k,t,d] = D[k,t] for every closure d, period t
+    and flow k with an open route."""
+    m.closure_demand = pyo.Constraint(m.VD, rule=lambda m, k, t, d: quicksum(
+        m.h[r, t, d] for r in inst.routes_of_flow[k] if r in m.open_routes[d])
+        + m.v[k, t, d] == inst.demand(k, t))
+
+
+def closure_capacity(m, inst: Instance) -> None:
+    """sum_{r uses s, r avoids d} h[r,t,d] <= cap_s + sum_p a_ps built[p,t]."""
+    rows = [(s, t, d) for d in m.open_routes for t in m.closure_periods for s in inst.segments
+            if any(r in m.open_routes[d] for r in inst.segment_routes[s])]
+    m.closure_capacity = pyo.Constraint(rows, rule=lambda m, s, t, d: quicksum(
+        n * m.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
+        <= segment_capacity(m, inst, s, t))

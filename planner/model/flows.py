@@ -1,0 +1,27 @@
+"""Normal operation: route flows and unmet demand.
+
+f[r,t] >= 0: flow on route r in period t (Mt/yr); u[k,t] >= 0: unmet demand of flow k.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.instance import Instance
+
+
+def define(m, inst: Instance) -> None:
+    m.RT = pyo.Set(dimen=2, initialize=[(r, t) for r in inst.routes for t in inst.period_ids],
+                   ordered=True)
+    m.KT = pyo.Set(dimen=2, initialize=[(k, t) for k in inst.flows for t in inst.period_ids],
+                   ordered=True)
+    m.f = pyo.Var(m.RT, domain=pyo.NonNegativeReals)
+    m.u = pyo.Var(m.KT, domain=pyo.NonNegativeReals)
+    demand(m, inst)
+
+
+def demand(m, inst: Instance) -> None:
+    """sum_{r serves k} f[r,t] + u[k,t] = D[k,t] for every flow k and period t."""
+    m.demand = pyo.Constraint(m.KT, rule=lambda m, k, t: quicksum(
+        m.f[r, t] for r in inst.routes_of_flow[k]) + m.u[k, t] == inst.demand(k, t))

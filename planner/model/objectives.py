@@ -1,0 +1,76 @@
+"""The lexicographic stages: unmet demand, then the dependence measure, then cost.
+
+Each stage is an Objective; solve.py activates one at a time and, after each, bounds the stage
+just solved so that later stages keep its optimum. A period-measured quantity enters as its
+weighted mean over the measured periods (Periods.weight > 0).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.instance import Instance
+
+
+def define(m, inst: Instance, objective: str) -> None:
+    m.stages = ["unmet"]
+    m.unmet_demand = pyo.Objective(expr=quicksum(m.u[k, t] for k, t in m.KT))
+    dependence = {"max_share": max_share, "worst_disruption": worst_disruption,
+                  "expected_disruption": expected_disruption}.get(objective)
+    if dependence:
+        m.dependence = pyo.Objective(expr=dependence(m, inst))
+        m.stages.append("dependence")
+    m.cost = pyo.Objective(expr=total_cost(m, inst))
+    m.stages.append("cost")
+    for name in m.stages[1:]:
+        getattr(m, name if name != "unmet" else "unmet_demand").deactivate()
+    m.stage_objective = {"unmet": m.unmet_demand, "dependence": getattr(m, "dependence", None),
+                         "cost": m.cost}
+
+
+def _period_weights(inst: Instance) -> dict[str, float]:
+    total = sum(inst.period[t].weight for t in inst.measured_periods)
+    return {t: inst.period[t].weight / total for t in inst.measured_periods} if total else {}
+
+
+def max_share(m, inst: Instance):
+    """min sum_t omega_t z_t with sum_{r in unit} f[r,t] <= z_t D_t for every corridor
+    (or country but home) and measured period t."""
+    weights = _period_weights(inst)
+    unit = inst.settings.dependence_unit
+    m.z = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
+    rows = [(key, t) for key in inst.units(unit) for t in weights]
+    m.largest_share = pyo.Constraint(rows, rule=lambda m, key, t: quicksum(
+        m.f[r, t] for r in inst.routes_in_unit(unit, key)) <= m.z[t] * inst.total_demand[t])
+    return quicksum(w * m.z[t] for t, w in weights.items())
+
+
+def worst_disruption(m, inst: Instance):
+    """min sum_t omega_t w_t with stranded[t,d] <= w_t D_t for every closure d, measured t."""
+    weights = _period_weights(inst)
+    m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
+    m.worst_stranded = pyo.Constraint(list(m.stranded), rule=lambda m, t, d: m.stranded[t, d]
+                                      <= m.w[t] * inst.total_demand[t])
+    return quicksum(w * m.w[t] for t, w in weights.items())
+
+
+def closure_weights(inst: Instance, closures) -> dict[str, float]:
+    """Risk weights of closures normalised to sum to 1 (equal weights if all are 0)."""
+    total = sum(c.risk for c in closures)
+    return {c.name: (c.risk / total if total > 0 else 1.0 / len(closures)) for c in closures}
+
+
+def expected_disruption(m, inst: Instance):
+    """min sum_t omega_t sum_d pi_d stranded[t,d] / D_t (pi: closure risks, normalised)."""
+    weights = _period_weights(inst)
+    pi = closure_weights(inst, list(m.closure_list.values()))
+    return quicksum(w * pi[d] * m.stranded[t, d] / inst.total_demand[t]
+                    for t, w in weights.items() for d in m.closure_list)
+
+
+def total_cost(m, inst: Instance):
+    """sum_t delta_t (sum_p F_p x[p,t] + years_t sum_r c_r f[r,t]), USD m
+    (delta_t: discount factor at the start of t; c_r: USD/t along route r)."""
+    return quicksum(inst.discount[t] * (m.spend[t] + inst.period[t].years * quicksum(
+        inst.route_cost[r] * m.f[r, t] for r in inst.routes)) for t in inst.period_ids)

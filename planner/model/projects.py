@@ -1,0 +1,82 @@
+"""Project decisions: when each project starts, and from when its capacity is usable.
+
+x[p,t] in {0,1}: project p starts in period t (only periods it may start in: none when
+excluded, its earliest period when committed, from its earliest period on otherwise).
+built[p,t] = sum of x[p,tau] over tau with index(tau) + lead_time(p) <= index(t).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.instance import Instance
+
+
+def define(m, inst: Instance) -> None:
+    m.PT = pyo.Set(dimen=2, initialize=[(p, t) for p in inst.projects
+                                        for t in inst.start_periods(p)], ordered=True)
+    m.x = pyo.Var(m.PT, domain=pyo.Binary)
+    m.capex = pyo.Expression(expr=quicksum(inst.projects[p].capex * m.x[p, t] for p, t in m.PT))
+    m.starts_by = {}  # (p, t) -> expression: p has started in t or before
+    m.built = {}  # (p, t) -> expression: p is usable in t
+    for p in inst.projects:
+        starts = inst.start_periods(p)
+        for t in inst.period_ids:
+            i = inst.period_index[t]
+            m.starts_by[p, t] = quicksum(m.x[p, s] for s in starts if inst.period_index[s] <= i)
+            m.built[p, t] = quicksum(m.x[p, s] for s in starts
+                                     if inst.period_index[s] + inst.projects[p].lead_time <= i)
+    start_once(m, inst)
+    committed(m, inst)
+    requires(m, inst)
+    exclusive_groups(m, inst)
+
+
+def _slack(m, name: str, index) -> None:
+    """A non-negative slack per row of a hard family, present only in the elastic model."""
+    if m.elastic:
+        setattr(m, name, pyo.Var(index, domain=pyo.NonNegativeReals))
+
+
+def _relax(m, name: str, key) -> object:
+    return getattr(m, name)[key] if m.elastic else 0
+
+
+def start_once(m, inst: Instance) -> None:
+    """sum_t x[p,t] <= 1 for every candidate project p."""
+    candidates = [p for p, q in inst.projects.items() if q.status == "candidate"]
+    m.start_once = pyo.Constraint(candidates, rule=lambda m, p: pyo.Constraint.Skip
+                                  if not inst.start_periods(p)
+                                  else quicksum(m.x[p, t] for t in inst.start_periods(p)) <= 1)
+
+
+def committed(m, inst: Instance) -> None:
+    """x[p,e_p] = 1 for every committed project p (e_p: its earliest period, else the first)."""
+    ids = [p for p, q in inst.projects.items() if q.status == "committed"]
+    _slack(m, "committed_slack", ids)
+    m.committed = pyo.Constraint(ids, rule=lambda m, p: m.x[p, inst.start_periods(p)[0]]
+                                 + _relax(m, "committed_slack", p) == 1)
+
+
+def requires(m, inst: Instance) -> None:
+    """starts_by[q,t] <= starts_by[p,t] for every t, when q requires p: p starts no later."""
+    pairs = [(q, p, t) for q, proj in inst.projects.items() for p in proj.requires
+             for t in inst.period_ids if inst.start_periods(q)]
+    _slack(m, "requires_slack", pairs)
+    m.requires = pyo.Constraint(pairs, rule=lambda m, q, p, t: m.starts_by[q, t]
+                                <= m.starts_by[p, t] + _relax(m, "requires_slack", (q, p, t)))
+
+
+def exclusive_groups(m, inst: Instance) -> None:
+    """sum over p in group g of sum_t x[p,t] <= 1 for every exclusive group g."""
+    groups: dict[str, list[str]] = {}
+    for p, proj in inst.projects.items():
+        if proj.exclusive_group:
+            groups.setdefault(proj.exclusive_group, []).append(p)
+    groups = {g: ps for g, ps in groups.items() if len(ps) > 1}
+    m.groups = groups
+    _slack(m, "exclusive_slack", list(groups))
+    m.exclusive = pyo.Constraint(list(groups), rule=lambda m, g: quicksum(
+        m.x[p, t] for p in groups[g] for t in inst.start_periods(p))
+        <= 1 + _relax(m, "exclusive_slack", g))

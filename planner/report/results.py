@@ -1,0 +1,191 @@
+"""The results workbook: one sheet per question a planner asks of a solution, plus charts."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
+
+from planner import __version__
+from planner.evaluate import Measures
+from planner.instance import Instance
+from planner.solve import Solution
+from planner.xlsx import put, save_atomic, write_table
+
+PERCENT = "0.0%"
+NUMBER = "#,##0.00"
+
+
+def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
+    """(unit, key) -> the tightest max_share limit that applies to it."""
+    out: dict[tuple[str, str], float] = {}
+    for lim in inst.limits:
+        if lim.limit != "max_share":
+            continue
+        for key in ((lim.key,) if lim.key else inst.units(lim.unit)):
+            out[lim.unit, key] = min(out.get((lim.unit, key), math.inf), lim.value)
+    return out
+
+
+def summary_rows(sol: Solution, ms: Measures) -> list[tuple]:
+    inst = sol.instance
+    s = inst.settings
+    if sol.status == "optimal":
+        status = "optimal"
+    else:
+        status = f"feasible, not proven optimal (gap {sol.gap:.2%})"
+    unmet_periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
+                           key=inst.period_index.get)
+    rows = [
+        ("status", status, "", "each stage's status is on sheet Stages"),
+        ("objective", sol.objective, "", "stage 2 of: unmet demand, dependence, cost"),
+        ("dependence_unit", s.dependence_unit, "", ""),
+        ("dependence", ms.dependence(sol.objective, s.dependence_unit), "share",
+         "the objective's measure (worst_disruption for cost)"),
+        ("unmet_demand", ms.unmet_demand, s.flow_unit,
+         "summed over periods" + (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet"
+                                  if unmet_periods else "")),
+        ("total_capex", ms.total_capex, s.money_unit, "undiscounted, committed projects included"),
+        ("transport_cost", ms.transport_cost, s.money_unit, "over the horizon, undiscounted"),
+        ("discounted_cost", ms.discounted_cost, s.money_unit, "what the cost stage minimizes"),
+        ("worst_disruption", ms.worst_disruption, "share",
+         f"largest share stranded by one {s.dependence_unit} closure, mean over measured periods"),
+        ("expected_disruption", ms.expected_disruption, "share",
+         "risk-weighted mean stranded share, mean over measured periods"),
+        ("max_corridor_share", ms.max_corridor_share, "share",
+         "largest share through one corridor, mean over measured periods"),
+        ("max_country_share", ms.max_country_share, "share",
+         "largest share through one transit country, mean over measured periods"),
+        ("mip_gap", sol.gap, "", "largest relative gap of any stage; 0 = proven optimal"),
+        ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
+        ("build_seconds", sol.build_seconds, "s", "Pyomo model build"),
+        ("rows", sol.size.get("rows"), "", "constraints of the model"),
+        ("columns", sol.size.get("columns"), "", "variables of the model"),
+        ("binaries", sol.size.get("binaries"), "", ""),
+        ("planner_version", __version__, "", ""),
+        ("input_file", inst.source_name, "", ""),
+        ("input_sha256", inst.source_sha256, "", "checksum of the input workbook"),
+    ]
+    for stage in sol.stages:
+        rows.append((f"stage_{stage.name}", stage.value, stage.status,
+                     f"bound {stage.bound}, gap {stage.gap:.3g}"))
+    return rows
+
+
+def write_results(sol: Solution, ms: Measures, target: str | Path) -> Path:
+    inst = sol.instance
+    book = Workbook()
+    ws = book.active
+    ws.title = "Summary"
+    write_table(ws, ["metric", "value", "unit", "note"], summary_rows(sol, ms),
+                widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
+
+    write_table(book.create_sheet("Portfolio"),
+                ["project", "name", "selected", "start_period", "usable_from", "capex", "status",
+                 "segments", "capacity_added", "countries", "risk_class"],
+                [(p, proj.name, "yes" if sol.portfolio[p] else "no", sol.portfolio[p],
+                  inst.usable_from(p, sol.portfolio[p]) if sol.portfolio[p] else None,
+                  proj.capex, proj.status, "; ".join(proj.segments), proj.capacity_added,
+                  "; ".join(sorted(inst.project_countries[p])), proj.risk_class)
+                 for p, proj in inst.projects.items()])
+
+    write_table(book.create_sheet("Capacity"),
+                ["segment", "period", "capacity", "used", "utilization", "country", "mode"],
+                [(s, t, ms.capacity[s, t], ms.used[s, t],
+                  ms.used[s, t] / ms.capacity[s, t] if ms.capacity[s, t] > 0 else None,
+                  seg.country, seg.mode)
+                 for s, seg in inst.segments.items() for t in inst.period_ids],
+                number_format={"utilization": PERCENT, "used": NUMBER})
+
+    write_table(book.create_sheet("Flows"),
+                ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t"],
+                [(r, route.corridor, t, sol.flows[r, t], route.flow, inst.route_cost[r])
+                 for r, route in inst.routes.items() for t in inst.period_ids],
+                number_format={"flow": NUMBER})
+
+    limits = _share_limits(inst)
+    write_table(book.create_sheet("Exposure"), ["unit", "key", "period", "share", "limit"],
+                [(u, k, t, v, limits.get((u, k))) for (u, k, t), v in ms.share.items()],
+                number_format={"share": PERCENT, "limit": PERCENT})
+
+    write_table(book.create_sheet("Disruptions"),
+                ["closure", "period", "stranded_share", "stranded", "unit", "key"],
+                [(f"{u} {k}", t, v / inst.total_demand[t], v, u, k)
+                 for (u, k, t), v in ms.stranded.items()],
+                number_format={"stranded_share": PERCENT, "stranded": NUMBER})
+
+    carry = inst.settings.budget_carry_over
+    budget_rows, available = [], 0.0
+    for p in inst.periods:
+        available = (available if carry else 0.0) + p.budget
+        budget_rows.append((p.id, p.budget, ms.spend[p.id], available,
+                            available - ms.spend[p.id]))
+        available -= ms.spend[p.id]
+    write_table(book.create_sheet("Budget"),
+                ["period", "budget", "spent", "available", "unspent"], budget_rows)
+
+    unmet = [(k, t, v) for (k, t), v in sol.unmet.items() if v > 1e-9]
+    write_table(book.create_sheet("Unmet"), ["flow", "period", "unmet"], unmet)
+
+    write_table(book.create_sheet("Stages"),
+                ["stage", "status", "value", "bound", "gap", "seconds", "nodes", "iterations"],
+                [(s.name, s.status, s.value, s.bound, s.gap if math.isfinite(s.gap) else None,
+                  s.seconds, s.nodes, s.iterations) for s in sol.stages])
+
+    _charts(book, inst, ms)
+
+    log = book.create_sheet("Solver log")
+    for i, line in enumerate(sol.log.splitlines()[:20000], start=1):
+        put(log, i, 1, line)
+    log.column_dimensions["A"].width = 120
+    return save_atomic(book, target)
+
+
+def _charts(book, inst: Instance, ms: Measures) -> None:
+    """Share by corridor per period, and stranded share per closure, each with its table."""
+    ws = book.create_sheet("Charts")
+    periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
+    corridors = list(inst.corridors)
+    put(ws, 1, 1, "period")
+    for j, g in enumerate(corridors, start=2):
+        put(ws, 1, j, g)
+    for i, t in enumerate(periods, start=2):
+        put(ws, i, 1, t)
+        for j, g in enumerate(corridors, start=2):
+            put(ws, i, j, ms.share.get(("corridor", g, t), 0.0)).number_format = PERCENT
+    if periods and corridors:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+        chart.title = "Share of trade by corridor"
+        chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
+        chart.add_data(Reference(ws, min_col=2, max_col=1 + len(corridors), min_row=1,
+                                 max_row=1 + len(periods)), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(periods)))
+        chart.width, chart.height = 18, 9
+        ws.add_chart(chart, "A" + str(len(periods) + 4))
+
+    top = len(periods) + 24
+    closures = sorted({(u, k) for (u, k, _) in ms.stranded})
+    put(ws, top, 1, "closure")
+    for j, t in enumerate(periods, start=2):
+        put(ws, top, j, t)
+    for i, (u, k) in enumerate(closures, start=top + 1):
+        put(ws, i, 1, f"{u} {k}")
+        for j, t in enumerate(periods, start=2):
+            put(ws, i, j, ms.stranded.get((u, k, t), 0.0) / inst.total_demand[t]
+                ).number_format = PERCENT
+    if closures and periods:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Share of trade stranded by each closure"
+        chart.x_axis.title, chart.y_axis.number_format = "closure", "0%"
+        chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
+                                 max_row=top + len(closures)), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
+                                       max_row=top + len(closures)))
+        chart.width, chart.height = 18, max(9, 0.6 * len(closures))
+        ws.add_chart(chart, f"{get_column_letter(len(periods) + 3)}{top}")
+    ws.column_dimensions["A"].width = 28

@@ -1,0 +1,213 @@
+"""The workbook contract, version 1, as data.
+
+One table of sheets and columns drives reading (planner/workbook.py), the error messages, the
+template workbook (planner/template.py) and docs/workbook.md. Column kinds:
+
+- ``id``       free text that names the row; unique within the sheet
+- ``text``     free text
+- ``ref``      an id of the sheet named in ``ref``
+- ``refs``     ids of the sheet named in ``ref``, separated by ``;``
+- ``number``   a real number, at least ``minimum`` when one is given
+- ``share``    a fraction from 0 to 1 (a cell formatted 40% holds 0.4)
+- ``integer``  a whole number, at least ``minimum``
+- ``choice``   one of the words in ``choices`` (case-insensitive)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WORKBOOK_FORMAT_VERSION = 1
+LIST_SEPARATOR = ";"
+
+OBJECTIVES = ("worst_disruption", "max_share", "expected_disruption", "cost")
+DEPENDENCE_UNITS = ("corridor", "country")
+STATUSES = ("candidate", "committed", "excluded")
+RISK_CLASSES = ("low", "medium", "high")
+LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
+LIMIT_UNITS = ("corridor", "country", "total")
+YES_NO = ("no", "yes")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = True
+    default: object = None
+    unit: str = ""
+    description: str = ""
+    example: object = None
+    ref: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    examples: tuple[tuple, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str  # choice, number, text, integer
+    default: object
+    description: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("objective", "choice", "worst_disruption",
+            "What stage 2 minimizes: worst_disruption (largest share of trade stranded by any one "
+            "closure), max_share (largest share through one corridor or country), "
+            "expected_disruption (risk-weighted mean stranded share) or cost (capex plus "
+            "transport cost, dependence only through RiskLimits).", OBJECTIVES),
+    Setting("dependence_unit", "choice", "corridor",
+            "What a closure or a share is measured on: corridor or country.", DEPENDENCE_UNITS),
+    Setting("home_country", "text", "",
+            "The country whose trade is planned; excluded from country shares and closures. "
+            "Must be a Countries id when given."),
+    Setting("budget_carry_over", "choice", "no",
+            "yes: budget unspent in one period can be spent later (budgets bind cumulatively).",
+            YES_NO),
+    Setting("time_limit_s", "number", 300.0,
+            "Wall-clock limit for each solver stage, seconds.", minimum=0.001),
+    Setting("mip_gap", "number", 1e-4,
+            "Relative optimality gap at which a stage stops (0.0001 = 0.01%).",
+            minimum=0.0, maximum=1.0),
+    Setting("discount_rate", "number", 0.0,
+            "Yearly rate used to discount capex and transport cost in the cost stage (0.05 = 5%).",
+            minimum=0.0, maximum=1.0),
+    Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
+    Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
+    Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),
+)
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("Settings", "Solver and model settings, one per row. Every setting is optional.", (
+        Column("setting", "choice", description="Name of the setting (see the list below).",
+               choices=tuple(s.name for s in SETTINGS), example="objective"),
+        Column("value", "text", required=False, description="Its value.",
+               example="worst_disruption"),
+    ), required=False, examples=(("objective", "worst_disruption"),
+                                 ("home_country", "KZ"))),
+    Sheet("Periods", "Planning periods in time order, each with its capital budget.", (
+        Column("period", "id", description="Period name, e.g. the year it starts.", example=2026),
+        Column("budget", "number", unit="USD m", minimum=0,
+               description="Capex that may start in this period.", example=1500),
+        Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
+               description="Length of the period; transport cost is counted once per year.",
+               example=2),
+        Column("weight", "number", required=False, default=1.0, minimum=0,
+               description="Weight of the period in the dependence objective; 0 = not measured.",
+               example=1),
+    ), examples=((2026, 1500, 2, 1), (2028, 2000, 2, 1))),
+    Sheet("Countries", "Every country a segment lies in, the home country included.", (
+        Column("country", "id", description="Country id.", example="KZ"),
+        Column("name", "text", required=False, description="Display name.",
+               example="Kazakhstan"),
+        Column("risk", "share", required=False, default=1.0,
+               description="Closure weight for expected_disruption, 0-1 (blank = 1).",
+               example=0.57),
+    ), examples=(("KZ", "Kazakhstan", 0.57), ("RU", "Russia", 0.73))),
+    Sheet("Corridors", "Named groups of routes.", (
+        Column("corridor", "id", description="Corridor id.", example="NORTH"),
+        Column("name", "text", required=False, description="Display name.",
+               example="Northern route"),
+        Column("risk", "share", required=False, default=1.0,
+               description="Closure weight for expected_disruption, 0-1 (blank = 1).",
+               example=0.7),
+    ), examples=(("NORTH", "Northern route", 0.7),)),
+    Sheet("Segments", "Links of the network (rail, road, ferry, port, border crossing).", (
+        Column("segment", "id", description="Segment id.", example="KZ-RU-rail"),
+        Column("from", "text", description="Node where the segment starts.", example="Astana"),
+        Column("to", "text", description="Node where the segment ends.", example="Moscow"),
+        Column("mode", "text", description="rail, road, sea, port, border, pipeline ...",
+               example="rail"),
+        Column("country", "ref", ref="Countries", description="Country the segment lies in.",
+               example="RU"),
+        Column("capacity", "number", minimum=0, unit="Mt/yr",
+               description="Existing capacity.", example=20),
+        Column("cost_per_t", "number", minimum=0, unit="USD/t",
+               description="Transport cost per tonne over the segment.", example=35),
+        Column("length_km", "number", required=False, minimum=0, unit="km",
+               description="Length, for information.", example=2200),
+    ), examples=(("KZ-RU-rail", "Astana", "Moscow", "rail", "RU", 20, 35, 2200),)),
+    Sheet("Routes", "Ordered chains of segments that serve one flow.", (
+        Column("route", "id", description="Route id.", example="R-north"),
+        Column("flow", "ref", ref="Flows", description="The trade flow the route serves.",
+               example="KZ-EU"),
+        Column("corridor", "ref", ref="Corridors", description="Corridor the route belongs to.",
+               example="NORTH"),
+        Column("segments", "refs", ref="Segments",
+               description="Segments in travel order, separated by ; (the 'to' of one is the "
+                           "'from' of the next).", example="KZ-RU-rail; RU-port"),
+    ), examples=(("R-north", "KZ-EU", "NORTH", "KZ-RU-rail"),)),
+    Sheet("Flows", "Trade to move: one row per flow and period.", (
+        Column("flow", "text", description="Flow id (repeated on each of its periods' rows).",
+               example="KZ-EU"),
+        Column("origin", "text", description="Origin node.", example="Astana"),
+        Column("destination", "text", description="Market node.", example="Moscow"),
+        Column("period", "ref", ref="Periods", description="Period of this demand.",
+               example=2026),
+        Column("demand", "number", minimum=0, unit="Mt/yr", description="Volume to move.",
+               example=15),
+    ), examples=(("KZ-EU", "Astana", "Moscow", 2026, 15),)),
+    Sheet("Projects", "Candidate, committed and excluded projects.", (
+        Column("project", "id", description="Project id.", example="P01"),
+        Column("name", "text", required=False, description="Display name.",
+               example="Second track"),
+        Column("segments", "refs", ref="Segments",
+               description="Segments the project adds capacity to, separated by ;.",
+               example="KZ-RU-rail"),
+        Column("capacity_added", "number", minimum=0, unit="Mt/yr",
+               description="Capacity added to each listed segment.", example=10),
+        Column("capex", "number", minimum=0, unit="USD m",
+               description="Capital cost, charged in full in the start period.", example=800),
+        Column("lead_time", "integer", required=False, default=0, minimum=0, unit="periods",
+               description="Periods from start until usable (0 = usable in its start period).",
+               example=1),
+        Column("earliest_period", "ref", ref="Periods", required=False,
+               description="First period the project may start (blank = first period). A "
+                           "committed project starts exactly here.", example=2026),
+        Column("status", "choice", required=False, default="candidate", choices=STATUSES,
+               description="candidate (the model decides), committed (built, starting at "
+                           "earliest_period), excluded (never built).", example="candidate"),
+        Column("requires", "refs", ref="Projects", required=False,
+               description="Projects that must have started no later than this one.",
+               example=""),
+        Column("exclusive_group", "text", required=False,
+               description="At most one project of each group is built.", example=""),
+        Column("risk_class", "choice", required=False, default="low", choices=RISK_CLASSES,
+               description="low, medium or high; high counts toward "
+                           "max_high_risk_capex_share.", example="low"),
+    ), examples=(("P01", "Second track", "KZ-RU-rail", 10, 800, 1, 2026, "candidate", "", "",
+                  "low"),)),
+    Sheet("RiskLimits", "Policy limits; each row is one linear limit.", (
+        Column("limit", "choice", choices=LIMIT_KINDS,
+               description="max_share (of trade in every period), max_capex (USD m over the "
+                           "horizon) or max_high_risk_capex_share (of total capex).",
+               example="max_share"),
+        Column("unit", "choice", choices=LIMIT_UNITS,
+               description="corridor, country or total.", example="country"),
+        Column("key", "text", required=False,
+               description="Corridor or country id; blank = every corridor or every country "
+                           "(the home country excepted).", example="RU"),
+        Column("value", "number", minimum=0,
+               description="The limit: a fraction for shares, USD m for max_capex.",
+               example=0.6),
+    ), required=False, examples=(("max_share", "country", "RU", 0.6),)),
+)
+
+SHEETS_BY_NAME = {s.name: s for s in SHEETS}
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

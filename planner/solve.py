@@ -1,0 +1,187 @@
+"""Solve the model with HiGHS in memory (Pyomo's persistent interface), stage by stage.
+
+The model is built once. Each lexicographic stage switches the active objective; after a stage,
+a row ``stage objective <= value found + tolerance`` keeps its optimum for the stages after it.
+A stage stopped by the time limit keeps its incumbent and reports its gap: it is never called
+optimal.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from planner.instance import Instance
+from planner.model import build
+
+# Later stages may exceed an earlier optimum by this much (absolute + relative), so that
+# round-off in HiGHS's solution never makes the next stage infeasible.
+STAGE_TOLERANCE = 1e-7
+
+_INFEASIBLE = (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
+_threads_in_use: list[int | None] = [None]
+
+
+class PlanInfeasible(Exception):
+    """The hard requirements cannot all hold; ``explanation`` says which and what would relax."""
+
+    def __init__(self, explanation):
+        self.explanation = explanation
+        super().__init__(str(explanation))
+
+
+class NoPortfolio(Exception):
+    """The solver stopped (time limit, interrupt) before it found any portfolio."""
+
+
+@dataclass
+class StageResult:
+    name: str  # unmet, dependence, cost
+    status: str  # optimal, time_limit, interrupted, ...
+    value: float
+    bound: float | None
+    gap: float
+    seconds: float
+    nodes: int | None = None
+    iterations: int | None = None
+
+
+@dataclass
+class Solution:
+    instance: Instance
+    objective: str
+    status: str  # optimal, feasible (not proven optimal)
+    portfolio: dict[str, str | None]  # project -> start period, None = not built
+    flows: dict[tuple[str, str], float]  # (route, period) -> Mt/yr
+    unmet: dict[tuple[str, str], float]  # (flow, period) -> Mt/yr
+    stages: list[StageResult] = field(default_factory=list)
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    size: dict[str, int] = field(default_factory=dict)
+    log: str = ""
+
+    @property
+    def gap(self) -> float:
+        return max((s.gap for s in self.stages), default=0.0)
+
+
+def relative_gap(value: float, bound: float | None) -> float:
+    """|incumbent - bound| / |incumbent|, 0 when both are 0, inf without a bound."""
+    if bound is None or value is None or math.isnan(bound):
+        return math.inf
+    if abs(value - bound) <= 1e-9:
+        return 0.0
+    return abs(value - bound) / max(abs(value), 1e-9)
+
+
+def highs_solver(threads: int | None = None):
+    """The in-memory HiGHS interface. HiGHS keeps one thread pool per process: changing the
+    thread count after a first solve needs the pool reset, or the run fails silently."""
+    if threads != _threads_in_use[0]:
+        if _threads_in_use[0] is not None or threads is not None:
+            highspy.Highs.resetGlobalScheduler(True)
+        _threads_in_use[0] = threads
+    return SolverFactory("highs")
+
+
+def _status(results) -> str:
+    term = results.termination_condition
+    if term == TerminationCondition.convergenceCriteriaSatisfied:
+        return "optimal"
+    if term in _INFEASIBLE:
+        return "infeasible"
+    return {TerminationCondition.maxTimeLimit: "time_limit",
+            TerminationCondition.interrupted: "interrupted",
+            TerminationCondition.iterationLimit: "iteration_limit"}.get(term, term.name)
+
+
+def model_size(m) -> dict[str, int]:
+    """Rows, columns and binaries of the model as HiGHS receives it (all stages)."""
+    rows = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+    cols = sum(1 for _ in m.component_data_objects(pyo.Var))
+    binaries = sum(1 for v in m.component_data_objects(pyo.Var) if v.is_binary())
+    return {"rows": rows, "columns": cols, "binaries": binaries}
+
+
+def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
+              tee) -> tuple[StageResult, object]:
+    for stage_name, obj in m.stage_objective.items():
+        if obj is not None:
+            obj.activate() if stage_name == name else obj.deactivate()
+    options = {"mip_rel_gap": mip_gap, "random_seed": 0}
+    if threads:
+        options["threads"] = threads
+    start = time.perf_counter()
+    results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                        time_limit=time_limit, solver_options=options, tee=tee)
+    seconds = time.perf_counter() - start
+    status = _status(results)
+    value = results.incumbent_objective
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_solution:
+        results.solution_loader.load_vars()
+    gap = 0.0 if status == "optimal" else relative_gap(value, results.objective_bound)
+    info = results.extra_info
+    nodes = getattr(info, "mip_node_count", None)
+    iterations = getattr(info, "simplex_iteration_count", None)
+    return StageResult(name, status if has_solution or status == "infeasible" else "no_solution",
+                       value if has_solution else math.nan, results.objective_bound, gap,
+                       seconds, nodes, iterations), results
+
+
+def solve(inst: Instance, *, objective: str | None = None, time_limit: float | None = None,
+          mip_gap: float | None = None, threads: int | None = None, log=None,
+          explain: bool = True) -> Solution:
+    """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
+
+    Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
+    NoPortfolio when the solver stopped before it found one.
+    """
+    objective = objective or inst.settings.objective
+    time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
+    mip_gap = inst.settings.mip_gap if mip_gap is None else mip_gap
+    stream = io.StringIO()
+    tee = [stream] + ([log] if log is not None else [])
+
+    start = time.perf_counter()
+    m = build(inst, objective=objective)
+    build_seconds = time.perf_counter() - start
+    opt = highs_solver(threads)
+    stages: list[StageResult] = []
+    for name in m.stages:
+        stage, _ = run_stage(opt, m, name, time_limit=time_limit, mip_gap=mip_gap,
+                             threads=threads, tee=tee)
+        stages.append(stage)
+        if stage.status == "infeasible":
+            if explain:
+                from planner.explain import explain_infeasible
+                raise PlanInfeasible(explain_infeasible(inst))
+            raise PlanInfeasible("the hard requirements cannot all hold")
+        if math.isnan(stage.value):
+            if len(stages) == 1:
+                raise NoPortfolio(f"HiGHS stopped ({stage.status}) after {stage.seconds:.0f} s "
+                                  "before it found any portfolio: raise --time-limit")
+            # a later stage found nothing in time: the variables still hold the previous
+            # stage's solution, which is what we report
+            break
+        obj = m.stage_objective[name]
+        bound = stage.value + STAGE_TOLERANCE * max(1.0, abs(stage.value))
+        m.add_component(f"keep_{name}", pyo.Constraint(expr=obj.expr <= bound))
+    solve_seconds = sum(s.seconds for s in stages)
+
+    portfolio = {p: None for p in inst.projects}
+    for (p, t) in m.PT:
+        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
+            portfolio[p] = t
+    flows = {(r, t): max(0.0, m.f[r, t].value or 0.0) for r, t in m.RT}
+    unmet = {(k, t): max(0.0, m.u[k, t].value or 0.0) for k, t in m.KT}
+    proven = all(s.status == "optimal" for s in stages)
+    return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
+                    stages, build_seconds, solve_seconds, model_size(m), stream.getvalue())

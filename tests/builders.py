@@ -1,0 +1,55 @@
+"""Tiny hand-solvable instances, written as real .xlsx workbooks of format v1."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from planner.template import write_input
+from planner.workbook import read_workbook
+
+
+def two_corridors() -> dict[str, list[dict]]:
+    """Home H ships 10 Mt/yr to market M over corridor CA (country A, 10 Mt/yr, 10 USD/t) or
+    corridor CB (country B, no capacity yet, 20 USD/t). Project PB adds 10 Mt/yr to CB's
+    segment for 100 USD m; the single period's budget is 100."""
+    return {
+        "Settings": [{"setting": "home_country", "value": "H"}],
+        "Periods": [{"period": 2026, "budget": 100}],
+        "Countries": [{"country": "H"}, {"country": "A"}, {"country": "B"}],
+        "Corridors": [{"corridor": "CA"}, {"corridor": "CB"}],
+        "Segments": [
+            {"segment": "sA", "from": "H", "to": "M", "mode": "rail", "country": "A",
+             "capacity": 10, "cost_per_t": 10},
+            {"segment": "sB", "from": "H", "to": "M", "mode": "rail", "country": "B",
+             "capacity": 0, "cost_per_t": 20},
+        ],
+        "Routes": [{"route": "rA", "flow": "K", "corridor": "CA", "segments": "sA"},
+                   {"route": "rB", "flow": "K", "corridor": "CB", "segments": "sB"}],
+        "Flows": [{"flow": "K", "origin": "H", "destination": "M", "period": 2026,
+                   "demand": 10}],
+        "Projects": [{"project": "PB", "segments": "sB", "capacity_added": 10, "capex": 100}],
+        "RiskLimits": [],
+    }
+
+
+def edit(tables: dict, **changes) -> dict:
+    """A deep copy with whole sheets replaced: edit(t, Projects=[...])."""
+    out = copy.deepcopy(tables)
+    out.update(changes)
+    return out
+
+
+def setting(tables: dict, name: str, value) -> dict:
+    out = copy.deepcopy(tables)
+    out["Settings"] = [r for r in out.get("Settings", []) if r["setting"] != name]
+    out["Settings"].append({"setting": name, "value": value})
+    return out
+
+
+def write(tmp_path: Path, tables: dict, name: str = "case.xlsx") -> Path:
+    return write_input(tmp_path / name, tables)
+
+
+def load(tmp_path: Path, tables: dict, name: str = "case.xlsx"):
+    return read_workbook(write(tmp_path, tables, name))
