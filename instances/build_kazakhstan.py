@@ -1,0 +1,66 @@
+"""Rebuild instances/kazakhstan.xlsx from the plain data files in instances/kazakhstan/.
+
+    python instances/build_kazakhstan.py
+
+Each CSV carries, beside the workbook columns, `basis` (sourced, derived, assumption, default)
+and `source`; these go to the workbook's Sources sheet so every number can be traced.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from planner.template import input_workbook
+from planner.xlsx import save_atomic, write_table
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "kazakhstan"
+TARGET = HERE / "kazakhstan.xlsx"
+SHEETS = {"Settings": "settings.csv", "Periods": "periods.csv", "Countries": "countries.csv",
+          "Corridors": "corridors.csv", "Segments": "segments.csv", "Routes": "routes.csv",
+          "Flows": "flows.csv", "Projects": "projects.csv", "RiskLimits": "risk_limits.csv"}
+PROVENANCE = ("basis", "source")
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.to_dict("records")
+
+
+def build(target: Path = TARGET) -> Path:
+    tables, sources = {}, []
+    for sheet, name in SHEETS.items():
+        frame = pd.read_csv(DATA / name, dtype={"period": str, "earliest_period": str,
+                                                "value": str}, keep_default_na=False,
+                            na_values=[""])
+        data = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
+        tables[sheet] = _records(data)
+        if "basis" in frame.columns:
+            key = frame.columns[0]
+            for _, row in frame.iterrows():
+                ident = row[key] if sheet != "Flows" else f"{row['flow']} {row['period']}"
+                sources.append((sheet, str(ident), row["basis"], row.get("source") or ""))
+    # numbers as numbers: pandas read periods and values as text to keep ids exact
+    for record in tables["Periods"]:
+        record["period"] = int(record["period"])
+    for record in tables["Flows"]:
+        record["period"] = int(record["period"])
+    for record in tables["Projects"]:
+        record["earliest_period"] = int(record["earliest_period"]) \
+            if record["earliest_period"] else None
+    book = input_workbook(tables)
+    sources.insert(0, ("(all)", "", "note", "Facts compiled in shared/data/kazakhstan (sources "
+                       "per row there); 'derived' values are computed from them as stated; "
+                       "'assumption' values are planning assumptions of this instance, to be "
+                       "replaced by the planner's own."))
+    write_table(book.create_sheet("Sources"), ["sheet", "id", "basis", "source"], sources,
+                widths={"sheet": 12, "id": 24, "basis": 12, "source": 140})
+    return save_atomic(book, target)
+
+
+if __name__ == "__main__":
+    path = build(Path(sys.argv[1]) if len(sys.argv) > 1 else TARGET)
+    print(f"wrote {path}")
