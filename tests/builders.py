@@ -53,3 +53,35 @@ def write(tmp_path: Path, tables: dict, name: str = "case.xlsx") -> Path:
 
 def load(tmp_path: Path, tables: dict, name: str = "case.xlsx"):
     return read_workbook(write(tmp_path, tables, name))
+
+
+def solve_tables(tmp_path: Path, tables: dict, **options):
+    """Write, read, solve and evaluate: the whole pipeline on a real workbook."""
+    from planner.evaluate import evaluate
+    from planner.solve import solve
+
+    inst = load(tmp_path, tables)
+    sol = solve(inst, **options)
+    return sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+
+
+def periods(*rows) -> list[dict]:
+    """periods((2026, 100), (2028, 100, {'weight': 0}))"""
+    out = []
+    for row in rows:
+        record = {"period": row[0], "budget": row[1]}
+        if len(row) > 2:
+            record.update(row[2])
+        out.append(record)
+    return out
+
+
+def demand(flow: str, origin: str, destination: str, **by_period) -> list[dict]:
+    """demand('K', 'H', 'M', **{'2026': 10, '2028': 10})"""
+    return [{"flow": flow, "origin": origin, "destination": destination, "period": int(t),
+             "demand": d} for t, d in by_period.items()]
+
+
+def project(pid: str, segments: str, capacity: float, capex: float, **more) -> dict:
+    return {"project": pid, "segments": segments, "capacity_added": capacity, "capex": capex,
+            **more}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 from planner.model.projects import _relax, _slack
 
@@ -27,4 +28,4 @@ def budget(m, inst: Instance) -> None:
         return (quicksum(m.spend[s] for s in window)
                 <= sum(inst.period[s].budget for s in window) + _relax(m, "budget_slack", t))
 
-    m.budget = pyo.Constraint(list(inst.period_ids), rule=row)
+    m.budget = family(list(inst.period_ids), row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 
 
@@ -16,7 +17,7 @@ def segment_capacity(m, inst: Instance, s: str, t: str):
 
 def define(m, inst: Instance) -> None:
     used = [(s, t) for s in inst.segments if inst.segment_routes[s] for t in inst.period_ids]
-    m.capacity = pyo.Constraint(used, rule=lambda m, s, t: capacity(m, inst, s, t))
+    m.capacity = family(used, lambda m, s, t: capacity(m, inst, s, t))
 
 
 def capacity(m, inst: Instance, s: str, t: str):

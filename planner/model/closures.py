@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Closure, Instance
 from planner.model.capacity import segment_capacity
 
@@ -43,7 +44,7 @@ def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[s
 def closure_demand(m, inst: Instance) -> None:
     """sum_{r serves k, r avoids d} h[r,t,d] + v[k,t,d] = D[k,t] for every closure d, period t
     and flow k with an open route."""
-    m.closure_demand = pyo.Constraint(m.VD, rule=lambda m, k, t, d: quicksum(
+    m.closure_demand = family(m.VD, lambda m, k, t, d: quicksum(
         m.h[r, t, d] for r in inst.routes_of_flow[k] if r in m.open_routes[d])
         + m.v[k, t, d] == inst.demand(k, t))
 
@@ -52,6 +53,6 @@ def closure_capacity(m, inst: Instance) -> None:
     """sum_{r uses s, r avoids d} h[r,t,d] <= cap_s + sum_p a_ps built[p,t]."""
     rows = [(s, t, d) for d in m.open_routes for t in m.closure_periods for s in inst.segments
             if any(r in m.open_routes[d] for r in inst.segment_routes[s])]
-    m.closure_capacity = pyo.Constraint(rows, rule=lambda m, s, t, d: quicksum(
+    m.closure_capacity = family(rows, lambda m, s, t, d: quicksum(
         n * m.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
         <= segment_capacity(m, inst, s, t))

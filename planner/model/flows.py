@@ -8,6 +8,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 
 
@@ -23,5 +24,5 @@ def define(m, inst: Instance) -> None:
 
 def demand(m, inst: Instance) -> None:
     """sum_{r serves k} f[r,t] + u[k,t] = D[k,t] for every flow k and period t."""
-    m.demand = pyo.Constraint(m.KT, rule=lambda m, k, t: quicksum(
+    m.demand = family(m.KT, lambda m, k, t: quicksum(
         m.f[r, t] for r in inst.routes_of_flow[k]) + m.u[k, t] == inst.demand(k, t))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 from planner.model.projects import _relax, _slack
 
@@ -30,7 +31,7 @@ def define(m, inst: Instance) -> None:
 def max_share(m, inst: Instance, rows) -> None:
     """sum_{r in unit} f[r,t] <= sigma * D_t for the limit's corridor or country, every period t
     (D_t: total demand of t). Never infeasible: unmet demand absorbs what the limit refuses."""
-    m.max_share = pyo.Constraint(rows, rule=lambda m, i, key, t: quicksum(
+    m.max_share = family(rows, lambda m, i, key, t: quicksum(
         m.f[r, t] for r in inst.routes_in_unit(inst.limits[i].unit, key))
         <= inst.limits[i].value * inst.total_demand[t])
 
@@ -50,7 +51,7 @@ def _capex_in(m, inst: Instance, unit: str, key: str):
 def max_capex(m, inst: Instance, rows) -> None:
     """sum_{p in unit} F_p sum_t x[p,t] <= E for the limit's country, corridor or total."""
     _slack(m, "max_capex_slack", rows)
-    m.max_capex = pyo.Constraint(rows, rule=lambda m, i, key: _capex_in(
+    m.max_capex = family(rows, lambda m, i, key: _capex_in(
         m, inst, inst.limits[i].unit, key) <= inst.limits[i].value
         + _relax(m, "max_capex_slack", (i, key)))
 
@@ -59,6 +60,6 @@ def max_high_risk_capex_share(m, inst: Instance, rows) -> None:
     """sum_{p high} F_p sum_t x[p,t] <= rho * sum_p F_p sum_t x[p,t]."""
     high = [p for p, proj in inst.projects.items() if proj.risk_class == "high"]
     _slack(m, "high_risk_slack", rows)
-    m.max_high_risk_capex_share = pyo.Constraint(rows, rule=lambda m, i: quicksum(
+    m.max_high_risk_capex_share = family(rows, lambda m, i: quicksum(
         inst.projects[p].capex * m.x[p, t] for p in high for t in inst.start_periods(p))
         <= inst.limits[i].value * m.capex + _relax(m, "high_risk_slack", i))

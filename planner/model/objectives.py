@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 
 
@@ -41,7 +42,7 @@ def max_share(m, inst: Instance):
     unit = inst.settings.dependence_unit
     m.z = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
     rows = [(key, t) for key in inst.units(unit) for t in weights]
-    m.largest_share = pyo.Constraint(rows, rule=lambda m, key, t: quicksum(
+    m.largest_share = family(rows, lambda m, key, t: quicksum(
         m.f[r, t] for r in inst.routes_in_unit(unit, key)) <= m.z[t] * inst.total_demand[t])
     return quicksum(w * m.z[t] for t, w in weights.items())
 
@@ -50,7 +51,7 @@ def worst_disruption(m, inst: Instance):
     """min sum_t omega_t w_t with stranded[t,d] <= w_t D_t for every closure d, measured t."""
     weights = _period_weights(inst)
     m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
-    m.worst_stranded = pyo.Constraint(list(m.stranded), rule=lambda m, t, d: m.stranded[t, d]
+    m.worst_stranded = family(list(m.stranded), lambda m, t, d: m.stranded[t, d]
                                       <= m.w[t] * inst.total_demand[t])
     return quicksum(w * m.w[t] for t, w in weights.items())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.model.family import family
 from planner.instance import Instance
 
 
@@ -46,16 +47,15 @@ def _relax(m, name: str, key) -> object:
 def start_once(m, inst: Instance) -> None:
     """sum_t x[p,t] <= 1 for every candidate project p."""
     candidates = [p for p, q in inst.projects.items() if q.status == "candidate"]
-    m.start_once = pyo.Constraint(candidates, rule=lambda m, p: pyo.Constraint.Skip
-                                  if not inst.start_periods(p)
-                                  else quicksum(m.x[p, t] for t in inst.start_periods(p)) <= 1)
+    m.start_once = family(candidates, lambda m, p: quicksum(
+        m.x[p, t] for t in inst.start_periods(p)) <= 1)
 
 
 def committed(m, inst: Instance) -> None:
     """x[p,e_p] = 1 for every committed project p (e_p: its earliest period, else the first)."""
     ids = [p for p, q in inst.projects.items() if q.status == "committed"]
     _slack(m, "committed_slack", ids)
-    m.committed = pyo.Constraint(ids, rule=lambda m, p: m.x[p, inst.start_periods(p)[0]]
+    m.committed = family(ids, lambda m, p: m.x[p, inst.start_periods(p)[0]]
                                  + _relax(m, "committed_slack", p) == 1)
 
 
@@ -64,7 +64,7 @@ def requires(m, inst: Instance) -> None:
     pairs = [(q, p, t) for q, proj in inst.projects.items() for p in proj.requires
              for t in inst.period_ids if inst.start_periods(q)]
     _slack(m, "requires_slack", pairs)
-    m.requires = pyo.Constraint(pairs, rule=lambda m, q, p, t: m.starts_by[q, t]
+    m.requires = family(pairs, lambda m, q, p, t: m.starts_by[q, t]
                                 <= m.starts_by[p, t] + _relax(m, "requires_slack", (q, p, t)))
 
 
@@ -77,6 +77,6 @@ def exclusive_groups(m, inst: Instance) -> None:
     groups = {g: ps for g, ps in groups.items() if len(ps) > 1}
     m.groups = groups
     _slack(m, "exclusive_slack", list(groups))
-    m.exclusive = pyo.Constraint(list(groups), rule=lambda m, g: quicksum(
+    m.exclusive = family(list(groups), lambda m, g: quicksum(
         m.x[p, t] for p in groups[g] for t in inst.start_periods(p))
         <= 1 + _relax(m, "exclusive_slack", g))
