@@ -109,7 +109,9 @@ def cmd_solve(args) -> int:
         f"NOT proven optimal (time limit; gap {sol.gap:.2%})"
     unit = inst.settings.money_unit
     print(f"status: {status}")
-    print(f"objective: {sol.objective} = {ms.dependence(sol.objective, inst.settings.dependence_unit):.4f}")
+    for stage in sol.stages:
+        name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
+        print(f"stage {name}: {stage.value:,.6g} ({stage.status}, {stage.seconds:.1f} s)")
     print(f"portfolio: {len(chosen)} project(s), capex {ms.total_capex:,.1f} {unit}: "
           + (", ".join(f"{p}@{sol.portfolio[p]}" for p in chosen) or "none"))
     print(f"worst disruption {ms.worst_disruption:.1%}, expected {ms.expected_disruption:.1%}, "

@@ -161,6 +161,7 @@ def _charts(book, inst: Instance, ms: Measures) -> None:
         chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
         chart.title = "Share of trade by corridor"
         chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
         chart.add_data(Reference(ws, min_col=2, max_col=1 + len(corridors), min_row=1,
                                  max_row=1 + len(periods)), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(periods)))
@@ -182,6 +183,7 @@ def _charts(book, inst: Instance, ms: Measures) -> None:
         chart.type = "bar"
         chart.title = "Share of trade stranded by each closure"
         chart.x_axis.title, chart.y_axis.number_format = "closure", "0%"
+        chart.y_axis.scaling.min = 0
         chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
                                  max_row=top + len(closures)), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,

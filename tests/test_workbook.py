@@ -1,0 +1,234 @@
+"""Reading and validating workbooks of format v1: every problem named by sheet, row, column."""
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from planner.problems import InputError
+from planner.template import write_template
+from planner.workbook import read_workbook, validate_workbook
+from tests.builders import edit, project, two_corridors, write
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def problems_of(tmp_path, tables):
+    return [p for p in validate_workbook(write(tmp_path, tables)) if not p.warning]
+
+
+def only(problems):
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_reads_the_base_case(tmp_path):
+    inst = read_workbook(write(tmp_path, two_corridors()))
+    assert inst.period_ids == ("2026",)
+    assert inst.routes["rA"].segments == ("sA",)
+    assert inst.flows["K"].demand == {"2026": 10.0}
+    assert inst.settings.home_country == "H"
+    assert inst.settings.objective == "worst_disruption"  # the default
+    assert inst.projects["PB"].status == "candidate"
+    assert len(inst.source_sha256) == 64
+
+
+def test_headers_match_ignoring_case_and_spaces_and_extra_columns_are_ignored(tmp_path):
+    path = write(tmp_path, two_corridors())
+    book = openpyxl.load_workbook(path)
+    ws = book["Segments"]
+    ws.cell(1, 6).value = "  Capacity "
+    ws.cell(1, ws.max_column + 1).value = "planner notes"
+    ws.cell(2, ws.max_column).value = "anything"
+    book.save(path)
+    assert read_workbook(path).segments["sA"].capacity == 10
+
+
+def test_sheet_names_match_ignoring_case(tmp_path):
+    path = write(tmp_path, two_corridors())
+    book = openpyxl.load_workbook(path)
+    book["Segments"].title = "segments "
+    book.save(path)
+    assert "sA" in read_workbook(path).segments
+
+
+def test_text_numbers_and_percentages_are_read_when_unambiguous(tmp_path):
+    tables = two_corridors()
+    tables["Segments"][0]["capacity"] = "1,200"
+    tables["Countries"][1]["risk"] = "40%"
+    tables["RiskLimits"] = [{"limit": "max_share", "unit": "corridor", "key": "CA",
+                             "value": "60 %"}]
+    inst = read_workbook(write(tmp_path, tables))
+    assert inst.segments["sA"].capacity == 1200
+    assert inst.countries["A"].risk == pytest.approx(0.4)
+    assert inst.limits[0].value == pytest.approx(0.6)
+
+
+def test_percent_formatted_cell_holds_a_fraction(tmp_path):
+    path = write(tmp_path, edit(two_corridors(), RiskLimits=[
+        {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.4}]))
+    book = openpyxl.load_workbook(path)
+    book["RiskLimits"]["D2"].number_format = "0%"
+    book.save(path)
+    assert read_workbook(path).limits[0].value == pytest.approx(0.4)
+
+
+def test_trailing_and_inner_blank_rows_are_ignored(tmp_path):
+    path = write(tmp_path, two_corridors())
+    book = openpyxl.load_workbook(path)
+    ws = book["Segments"]
+    ws.insert_rows(3)
+    ws.cell(20, 1).value = "   "
+    book.save(path)
+    assert set(read_workbook(path).segments) == {"sA", "sB"}
+
+
+def test_numeric_ids_written_as_floats_are_the_same_ids(tmp_path):
+    tables = two_corridors()
+    tables["Flows"][0]["period"] = 2026.0
+    assert read_workbook(write(tmp_path, tables)).flows["K"].demand == {"2026": 10.0}
+
+
+def test_missing_sheet_is_named(tmp_path):
+    tables = two_corridors()
+    del tables["Projects"]
+    p = only(problems_of(tmp_path, tables))
+    assert p.sheet == "Projects" and "add it" in p.expected
+
+
+def test_missing_column_is_named_with_row_1(tmp_path):
+    path = write(tmp_path, two_corridors())
+    book = openpyxl.load_workbook(path)
+    book["Segments"].delete_cols(7)  # cost_per_t
+    book.save(path)
+    p = only(validate_workbook(path))
+    assert (p.sheet, p.row, p.column) == ("Segments", 1, "cost_per_t")
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    tables = two_corridors()
+    tables["Segments"][0]["capacity"] = -5  # row 2
+    tables["Segments"][1]["country"] = "ZZ"  # row 3
+    tables["Routes"][1]["corridor"] = "NOPE"  # row 3
+    tables["Projects"][0]["capex"] = "lots"  # row 2
+    tables["Countries"].append({"country": "A"})  # row 5, duplicate
+    found = {(p.sheet, p.row, p.column) for p in problems_of(tmp_path, tables)}
+    assert found == {("Segments", 2, "capacity"), ("Segments", 3, "country"),
+                     ("Routes", 3, "corridor"), ("Projects", 2, "capex"),
+                     ("Countries", 5, "country")}
+
+
+def test_unknown_ids_in_every_reference_column(tmp_path):
+    tables = two_corridors()
+    tables["Routes"][0]["flow"] = "K9"
+    tables["Routes"][0]["segments"] = "sA; sX"
+    tables["Flows"][0]["period"] = 2099
+    tables["Projects"] = [project("PB", "sQ", 10, 100, requires="P0", earliest_period=1999)]
+    found = {(p.sheet, p.row, p.column, p.found) for p in problems_of(tmp_path, tables)}
+    assert found >= {("Routes", 2, "flow", "K9"), ("Routes", 2, "segments", "sX"),
+                     ("Flows", 2, "period", "2099"), ("Projects", 2, "segments", "sQ"),
+                     ("Projects", 2, "requires", "P0"), ("Projects", 2, "earliest_period", "1999")}
+
+
+def test_route_whose_segments_do_not_connect(tmp_path):
+    tables = two_corridors()
+    tables["Routes"][0]["segments"] = "sA; sB"  # sA ends at M, sB starts at H
+    p = only(problems_of(tmp_path, tables))
+    assert (p.sheet, p.row, p.column) == ("Routes", 2, "segments")
+    assert "ends at 'M'" in p.expected and "starts at 'H'" in p.expected
+
+
+def test_share_outside_0_1(tmp_path):
+    tables = two_corridors()
+    tables["Countries"][1]["risk"] = 1.5
+    tables["RiskLimits"] = [{"limit": "max_share", "unit": "corridor", "key": "CA",
+                             "value": 40}]
+    found = {(p.sheet, p.row, p.column) for p in problems_of(tmp_path, tables)}
+    assert found == {("Countries", 3, "risk"), ("RiskLimits", 2, "value")}
+
+
+def test_cycle_in_requires(tmp_path):
+    tables = edit(two_corridors(), Projects=[project("P1", "sB", 1, 1, requires="P2"),
+                                             project("P2", "sB", 1, 1, requires="P3"),
+                                             project("P3", "sB", 1, 1, requires="P1")])
+    p = only(problems_of(tmp_path, tables))
+    assert p.column == "requires" and "P1 -> P2 -> P3 -> P1" in str(p.found)
+
+
+def test_project_requiring_itself(tmp_path):
+    tables = edit(two_corridors(), Projects=[project("P1", "sB", 1, 1, requires="P1")])
+    p = only(problems_of(tmp_path, tables))
+    assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
+
+
+def test_wrong_words_and_types(tmp_path):
+    tables = two_corridors()
+    tables["Projects"][0].update(status="maybe", lead_time=1.5)
+    tables["Settings"].append({"setting": "objective", "value": "fastest"})
+    found = {(p.sheet, p.row, p.column) for p in problems_of(tmp_path, tables)}
+    assert found == {("Projects", 2, "status"), ("Projects", 2, "lead_time"),
+                     ("Settings", 3, "value")}
+
+
+def test_duplicate_flow_period_rows(tmp_path):
+    tables = two_corridors()
+    tables["Flows"].append(dict(tables["Flows"][0]))
+    p = only(problems_of(tmp_path, tables))
+    assert (p.sheet, p.row, p.column) == ("Flows", 3, "period")
+
+
+def test_date_where_an_id_is_expected(tmp_path):
+    tables = two_corridors()
+    tables["Periods"][0]["period"] = dt.datetime(2026, 1, 1)
+    found = [p for p in problems_of(tmp_path, tables) if p.sheet == "Periods"]
+    assert found and "date" in found[0].expected
+
+
+def test_route_ends_off_the_flow_are_a_warning_not_an_error(tmp_path):
+    tables = two_corridors()
+    tables["Flows"][0]["destination"] = "Elsewhere"
+    problems = validate_workbook(write(tmp_path, tables))
+    assert problems and all(p.warning for p in problems)
+    read_workbook(write(tmp_path, tables))  # still solvable
+
+
+def test_not_an_xlsx_file(tmp_path):
+    path = tmp_path / "plan.xlsx"
+    path.write_text("flow,origin\nK,H\n")
+    with pytest.raises(InputError) as err:
+        read_workbook(path)
+    assert "not one" in str(err.value)
+
+
+def test_truncated_xlsx(tmp_path):
+    good = write(tmp_path, two_corridors())
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(InputError):
+        read_workbook(bad)
+
+
+def test_template_is_a_valid_empty_workbook_with_drop_downs(tmp_path):
+    path = write_template(tmp_path / "template.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[0] == "Instructions"
+    status = [dv for dv in book["Projects"].data_validations.dataValidation
+              if "committed" in (dv.formula1 or "")]
+    assert status, "status column has a drop-down list"
+    problems = validate_workbook(path)
+    assert [(p.sheet, p.column) for p in problems] == [("Periods", "period")]  # needs a period
+
+
+def test_workbook_written_by_libreoffice_loads(tmp_path):
+    """tests/fixtures/libreoffice_two_corridors.xlsx: the base case with a 30% cap on CA,
+    saved by LibreOffice Calc 7 (xlsx -> ods -> xlsx). Objective cost: flows 3 and 7."""
+    from planner.solve import solve
+    path = tmp_path / "lo.xlsx"
+    shutil.copy(FIXTURES / "libreoffice_two_corridors.xlsx", path)
+    inst = read_workbook(path)
+    assert inst.limits[0].value == pytest.approx(0.3)
+    sol = solve(inst, objective="cost")
+    assert sol.flows["rA", "2026"] == pytest.approx(3)
+    assert sol.portfolio == {"PB": "2026"}
