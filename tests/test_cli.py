@@ -1,0 +1,161 @@
+"""The planner command end to end: exit codes, files written and not written."""
+
+import hashlib
+import zipfile
+
+import openpyxl
+import pytest
+
+from planner.cli import main
+from tests.builders import edit, periods, project, two_corridors, write
+
+REQUIRED = {
+    "Summary": ["metric", "value"],
+    "Portfolio": ["project", "selected", "start_period", "usable_from", "capex"],
+    "Capacity": ["segment", "period", "capacity", "used"],
+    "Flows": ["route", "corridor", "period", "flow"],
+    "Exposure": ["unit", "key", "period", "share", "limit"],
+    "Disruptions": ["closure", "period", "stranded_share", "stranded"],
+    "Budget": ["period", "budget", "spent"],
+}
+SUMMARY = ["status", "objective", "dependence", "unmet_demand", "total_capex", "transport_cost",
+           "worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share",
+           "mip_gap", "solve_seconds", "planner_version", "input_sha256"]
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monkeypatch, capsys):
+    source = write(tmp_path, two_corridors(), "plan.xlsx")
+    before = digest(source)
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", "plan.xlsx"]) == 0
+    out = tmp_path / "results" / "plan-results.xlsx"
+    assert out.exists() and digest(source) == before
+    book = openpyxl.load_workbook(out)
+    for sheet, columns in REQUIRED.items():
+        header = [c.value for c in book[sheet][1]]
+        assert header[: len(columns)] == columns or set(columns) <= set(header), sheet
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert set(SUMMARY) <= set(summary)
+    assert summary["status"] == "optimal"
+    assert summary["total_capex"] == 100
+    assert summary["input_sha256"] == before
+    portfolio = list(book["Portfolio"].iter_rows(min_row=2, values_only=True))
+    assert portfolio[0][:6] == ("PB", None, "yes", "2026", "2026", 100)
+    with zipfile.ZipFile(out) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    assert "status: optimal" in capsys.readouterr().out
+
+
+def test_solve_options_override_settings(tmp_path, capsys):
+    source = write(tmp_path, two_corridors())
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(source), "-o", str(out), "--objective", "cost",
+                 "--time-limit", "30", "--mip-gap", "0", "--threads", "1"]) == 0
+    summary = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"]
+               .iter_rows(min_row=2, values_only=True)}
+    assert summary["objective"] == "cost" and summary["total_capex"] == 0
+
+
+def test_text_from_the_workbook_is_never_a_formula(tmp_path):
+    hostile = '=HYPERLINK("http://x","click")'
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100, name=hostile),
+                                             project("+cmd|'/c calc'!A0", "sA", 0, 1)])
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["Portfolio"]
+    cells = {c.value: c.data_type for row in ws.iter_rows() for c in row}
+    assert cells[hostile] == "s" and cells["+cmd|'/c calc'!A0"] == "s"
+    with zipfile.ZipFile(out) as archive:
+        sheets = [archive.read(n).decode() for n in archive.namelist()
+                  if n.startswith("xl/worksheets/")]
+    assert not any("<f>" in s for s in sheets)
+
+
+def test_invalid_workbook_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    tables = two_corridors()
+    tables["Segments"][0]["capacity"] = -1
+    source = write(tmp_path, tables, "bad.xlsx")
+    before = digest(source)
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", "bad.xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert "sheet Segments, row 2, column capacity" in err and "Traceback" not in err
+    assert not (tmp_path / "results").exists()
+    assert digest(source) == before
+
+
+def test_validate_lists_problems_and_exits_2(tmp_path, capsys):
+    tables = two_corridors()
+    tables["Routes"][0]["corridor"] = "NOPE"
+    tables["Projects"][0]["capex"] = "much"
+    assert main(["validate", str(write(tmp_path, tables))]) == 2
+    err = capsys.readouterr().err
+    assert "sheet Routes, row 2, column corridor" in err
+    assert "sheet Projects, row 2, column capex" in err
+
+
+def test_validate_good_workbook(tmp_path, capsys):
+    assert main(["validate", str(write(tmp_path, two_corridors()))]) == 0
+    assert "ready to solve" in capsys.readouterr().out
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["solve", str(tmp_path / "nope.xlsx")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_output_must_not_overwrite_the_input(tmp_path):
+    source = write(tmp_path, two_corridors())
+    before = digest(source)
+    assert main(["solve", str(source), "-o", str(source)]) == 2
+    assert digest(source) == before
+
+
+def test_impossible_plan_exits_3_and_names_the_conflict(tmp_path, capsys):
+    """Committed PC costs 140 in 2026 whose budget is 100: raise it by 40 or un-commit PC."""
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100),
+                                             project("PC", "sB", 5, 140, status="committed")])
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "Periods row 2" in err and "PC (Projects row 3, 140)" in err
+    assert "raise the 2026 budget by 40 USD m" in err
+    assert "un-commit PC" in err
+    assert not out.exists()
+
+
+def test_template_command(tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert main(["template", str(out)]) == 0
+    assert "Instructions" in openpyxl.load_workbook(out).sheetnames
+
+
+@pytest.mark.parametrize("failure", ["open elsewhere", "disk full"])
+def test_failed_write_keeps_earlier_results(tmp_path, monkeypatch, capsys, failure):
+    """A target open in Excel (Windows refuses the rename) or a full disk (the save fails):
+    exit 2, a clear message, the earlier results intact and no temporary file left behind."""
+    import errno
+    import os
+
+    source = write(tmp_path, two_corridors())
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"earlier results")
+    if failure == "open elsewhere":
+        def refuse(*args):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        monkeypatch.setattr(os, "replace", refuse)
+    else:
+        def full(self, handle):
+            handle.write(b"PK partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", full)
+    assert main(["solve", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Nothing was changed" in err and "Traceback" not in err
+    assert out.read_bytes() == b"earlier results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.xlsx", "r.xlsx"]
