@@ -232,3 +232,10 @@ def test_workbook_written_by_libreoffice_loads(tmp_path):
     sol = solve(inst, objective="cost")
     assert sol.flows["rA", "2026"] == pytest.approx(3)
     assert sol.portfolio == {"PB": "2026"}
+
+
+def test_docs_column_reference_is_current():
+    from planner.docs import BEGIN, END, reference
+    text = (Path(__file__).parents[1] / "docs" / "workbook.md").read_text()
+    assert text.split(BEGIN, 1)[1].split(END, 1)[0].strip() == reference().strip(), \
+        "run: python -m planner.docs docs/workbook.md"
