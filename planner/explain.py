@@ -1,10 +1,11 @@
 """Explain an impossible plan in the workbook's own terms, from the model itself.
 
-The elastic model gives every hard requirement a non-negative slack. Two relaxations are solved:
-(a) money only: the least extra budget or capex allowance that makes the plan possible, the
-rules (commitments, requirements, exclusive groups) kept; (b) rules only: the fewest rules to
-drop, the money kept. Rows whose slack is positive form the conflict; each slack says what
-would relax it.
+The elastic model gives every hard requirement (a period's budget, a capex limit, a commitment,
+a requirement between two projects, an exclusive group) a non-negative slack, fixed at 0 while
+the requirement holds. A deletion filter then finds an irreducible conflict: requirements are
+released one at a time, and one stays released if the plan is still impossible without it.
+What remains is a smallest set of rows that cannot hold together; for each, the model says
+whether relaxing it alone is enough, and by how much (the least slack).
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import pyomo.environ as pyo
 from planner.instance import Instance
 from planner.model import build
 
-MONEY = ("budget_slack", "max_capex_slack", "high_risk_slack")
-RULES = ("committed_slack", "requires_slack", "exclusive_slack")
+SLACKS = ("budget_slack", "max_capex_slack", "high_risk_slack", "committed_slack",
+          "requires_slack", "exclusive_slack")
 
 
 @dataclass
 class Explanation:
-    conflict: list[str] = field(default_factory=list)  # rows in conflict, by sheet and row
+    conflict: list[str] = field(default_factory=list)  # rows that cannot all hold
     remedies: list[str] = field(default_factory=list)  # each alone makes the plan possible
 
     def __str__(self) -> str:
-        lines = ["The plan is impossible: these requirements conflict:"]
+        lines = ["The plan is impossible: these requirements cannot all hold:"]
         lines += [f"  - {c}" for c in self.conflict]
         if self.remedies:
             lines.append("Any one of these would make it possible:")
@@ -34,30 +35,63 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _relax(inst: Instance, relaxed: tuple[str, ...]) -> dict[str, dict] | None:
-    """Solve with only the slacks in ``relaxed`` free; None if even that is impossible."""
-    from planner.solve import highs_solver
+def _requirements(m) -> dict[tuple, list]:
+    """Requirement -> its slack variables; a requirement between two projects is one
+    requirement whatever the number of periods it spans."""
+    out: dict[tuple, list] = {}
+    for name in SLACKS:
+        for key, var in getattr(m, name).items():
+            group = (name, key[:2]) if name == "requires_slack" else (name, key)
+            out.setdefault(group, []).append(var)
+    return out
 
-    m = build(inst, objective="cost", elastic=True)
-    for obj in m.component_objects(pyo.Objective):
-        obj.deactivate()
-    slacks = {name: getattr(m, name) for name in MONEY + RULES}
-    for name, var in slacks.items():
-        if name not in relaxed:
-            for v in var.values():
-                v.fix(0)
-    # money in USD m is scaled so that a rule dropped costs as much as the whole capex pool
-    scale = max(1.0, sum(p.capex for p in inst.projects.values()))
-    m.relaxation = pyo.Objective(expr=sum(
-        (1.0 / scale if name in MONEY else 1.0) * v
-        for name in relaxed for v in slacks[name].values()))
-    results = highs_solver().solve(m, load_solutions=False,
-                                   raise_exception_on_nonoptimal_result=False, time_limit=60)
-    if results.termination_condition.name != "convergenceCriteriaSatisfied":
-        return None
-    results.solution_loader.load_vars()
-    return {name: {k: v.value for k, v in slacks[name].items() if (v.value or 0) > 1e-6}
-            for name in relaxed}
+
+class _Elastic:
+    """The elastic model, built once; requirements are released and enforced by unfixing and
+    fixing their slacks, and each check re-solves the same HiGHS model."""
+
+    def __init__(self, inst: Instance):
+        from planner.solve import highs_solver
+
+        self.m = build(inst, objective="cost", elastic=True)
+        for obj in self.m.component_objects(pyo.Objective):
+            obj.deactivate()
+        self.requirements = _requirements(self.m)
+        scale = max(1.0, sum(p.capex for p in inst.projects.values()))
+        # money slacks in USD m are scaled so that they never outweigh dropping a rule
+        self.m.relaxation = pyo.Objective(expr=sum(
+            (1.0 / scale if name in ("budget_slack", "max_capex_slack") else 1.0) * var
+            for (name, _), vars_ in self.requirements.items() for var in vars_))
+        self.opt = highs_solver()
+        for vars_ in self.requirements.values():
+            for var in vars_:
+                var.fix(0)
+
+    def set(self, requirement: tuple, released: bool) -> None:
+        for var in self.requirements[requirement]:
+            var.unfix() if released else var.fix(0)
+
+    def possible(self) -> bool:
+        results = self.opt.solve(self.m, load_solutions=False, time_limit=60,
+                                 raise_exception_on_nonoptimal_result=False)
+        if results.termination_condition.name == "convergenceCriteriaSatisfied":
+            results.solution_loader.load_vars()
+            return True
+        return False
+
+    def amount(self, requirement: tuple) -> float:
+        return sum(var.value or 0.0 for var in self.requirements[requirement])
+
+
+def irreducible_conflict(elastic: _Elastic) -> list[tuple]:
+    conflict = list(elastic.requirements)
+    for requirement in list(conflict):
+        elastic.set(requirement, released=True)
+        if elastic.possible():
+            elastic.set(requirement, released=False)  # needed for the conflict: keep it
+        else:
+            conflict.remove(requirement)  # the plan is impossible without it too
+    return conflict
 
 
 def _row(inst: Instance, sheet: str, key: str) -> str:
@@ -65,59 +99,63 @@ def _row(inst: Instance, sheet: str, key: str) -> str:
     return f"{sheet} row {row}" if row else sheet
 
 
-def _committed_in(inst: Instance, period: str | None = None) -> list[str]:
-    return [p for p, proj in inst.projects.items() if proj.status == "committed"
-            and (period is None or inst.start_periods(p)[0] == period)]
+def _describe(inst: Instance, requirement: tuple) -> str:
+    name, key = requirement
+    unit = inst.settings.money_unit
+    if name == "budget_slack":
+        if inst.settings.budget_carry_over:
+            total = sum(inst.period[t].budget for t in inst.period_ids
+                        if inst.period_index[t] <= inst.period_index[key])
+            return (f"{_row(inst, 'Periods', key)}: the {key} budget, {total:g} {unit} "
+                    "with what earlier periods carry over")
+        return f"{_row(inst, 'Periods', key)}: the {key} budget, {inst.period[key].budget:g} {unit}"
+    if name == "max_capex_slack":
+        lim = inst.limits[key[0]]
+        what = f"{lim.unit} {key[1]}" if lim.unit != "total" else "all projects"
+        return f"RiskLimits row {lim.row}: max_capex {lim.value:g} {unit} on {what}"
+    if name == "high_risk_slack":
+        lim = inst.limits[key]
+        return f"RiskLimits row {lim.row}: max_high_risk_capex_share {lim.value:g}"
+    if name == "committed_slack":
+        return (f"{_row(inst, 'Projects', key)}: {key} is committed, starting "
+                f"{inst.start_periods(key)[0]} (capex {inst.projects[key].capex:g} {unit})")
+    if name == "requires_slack":
+        q, p = key
+        return (f"{_row(inst, 'Projects', q)}: {q} requires {p} "
+                f"({inst.projects[p].status}, {_row(inst, 'Projects', p)})")
+    members = [p for p, proj in inst.projects.items() if proj.exclusive_group == key]
+    return (f"Projects: exclusive group {key!r} of " + ", ".join(
+        f"{p} ({_row(inst, 'Projects', p)})" for p in members))
+
+
+def _remedy(inst: Instance, requirement: tuple, amount: float) -> str:
+    name, key = requirement
+    unit = inst.settings.money_unit
+    if name == "budget_slack":
+        return f"raise the {key} budget by {amount:.6g} {unit}"
+    if name == "max_capex_slack":
+        return (f"raise the max_capex limit in RiskLimits row {inst.limits[key[0]].row} by "
+                f"{amount:.6g} {unit}")
+    if name == "high_risk_slack":
+        return (f"raise max_high_risk_capex_share in RiskLimits row {inst.limits[key].row} "
+                f"(high-risk capex is {amount:.6g} {unit} over the limit)")
+    if name == "committed_slack":
+        return f"un-commit {key} (set its status to candidate)"
+    if name == "requires_slack":
+        return f"remove {key[1]} from the requires of {key[0]}"
+    return f"take one project out of exclusive group {key!r}"
 
 
 def explain_infeasible(inst: Instance) -> Explanation:
-    out = Explanation()
-    unit = inst.settings.money_unit
-    money = _relax(inst, MONEY)
-    if money:
-        for t, amount in money["budget_slack"].items():
-            committed = _committed_in(inst, t) if not inst.settings.budget_carry_over else \
-                [p for p in _committed_in(inst)
-                 if inst.period_index[inst.start_periods(p)[0]] <= inst.period_index[t]]
-            spent = sum(inst.projects[p].capex for p in committed)
-            out.conflict.append(
-                f"{_row(inst, 'Periods', t)}: the {t} budget "
-                f"({inst.period[t].budget:g} {unit}{', carried over' if inst.settings.budget_carry_over else ''}) "
-                f"against committed projects "
-                + ", ".join(f"{p} ({_row(inst, 'Projects', p)}, {inst.projects[p].capex:g})"
-                            for p in committed) + f" = {spent:g} {unit}")
-            out.remedies.append(f"raise the {t} budget by {amount:.6g} {unit}")
-        for (i, key), amount in money["max_capex_slack"].items():
-            lim = inst.limits[i]
-            what = f"{lim.unit} {key}" if lim.unit != "total" else "all projects"
-            out.conflict.append(f"RiskLimits row {lim.row}: max_capex {lim.value:g} {unit} on "
-                                f"{what}, below what committed projects there cost")
-            out.remedies.append(f"raise the max_capex limit in RiskLimits row {lim.row} by "
-                                f"{amount:.6g} {unit}")
-        for i, amount in money["high_risk_slack"].items():
-            lim = inst.limits[i]
-            out.conflict.append(f"RiskLimits row {lim.row}: max_high_risk_capex_share "
-                                f"{lim.value:g}, below the high-risk share of committed capex")
-            out.remedies.append(f"raise max_high_risk_capex_share in RiskLimits row {lim.row}, "
-                                "or un-commit a high-risk project")
-    rules = _relax(inst, RULES)
-    if rules:
-        for p in rules["committed_slack"]:
-            out.conflict.append(f"{_row(inst, 'Projects', p)}: {p} is committed")
-            out.remedies.append(f"un-commit {p} (set its status to candidate)")
-        for (q, p, _), _amount in rules["requires_slack"].items():
-            text = (f"{_row(inst, 'Projects', q)}: {q} requires {p}"
-                    f" ({inst.projects[p].status}, {_row(inst, 'Projects', p)})")
-            if text not in out.conflict:
-                out.conflict.append(text)
-                out.remedies.append(f"remove {p} from the requires of {q}")
-        for g in rules["exclusive_slack"]:
-            members = [p for p in inst.projects if inst.projects[p].exclusive_group == g]
-            out.conflict.append(f"Projects: exclusive group {g!r} holds committed or required "
-                                "projects " + ", ".join(
-                                    f"{p} ({_row(inst, 'Projects', p)})" for p in members))
-            out.remedies.append(f"take one project out of exclusive group {g!r}")
-    if not out.conflict:
-        out.conflict.append("the requirements conflict in a way the relaxation could not "
-                            "locate; run 'planner validate' and check committed projects")
+    elastic = _Elastic(inst)
+    conflict = irreducible_conflict(elastic)
+    out = Explanation(conflict=[_describe(inst, r) for r in conflict])
+    for requirement in conflict:
+        elastic.set(requirement, released=True)
+        if elastic.possible():
+            out.remedies.append(_remedy(inst, requirement, elastic.amount(requirement)))
+        elastic.set(requirement, released=False)
+    if not conflict:
+        out.conflict.append("no single set of budgets, limits or commitments explains it; run "
+                            "'planner validate' and check committed projects")
     return out

@@ -123,7 +123,8 @@ def test_impossible_plan_exits_3_and_names_the_conflict(tmp_path, capsys):
     out = tmp_path / "out.xlsx"
     assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 3
     err = capsys.readouterr().err
-    assert "Periods row 2" in err and "PC (Projects row 3, 140)" in err
+    assert "Periods row 2: the 2026 budget, 100 USD m" in err
+    assert "Projects row 3: PC is committed, starting 2026 (capex 140 USD m)" in err
     assert "raise the 2026 budget by 40 USD m" in err
     assert "un-commit PC" in err
     assert not out.exists()

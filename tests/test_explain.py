@@ -1,0 +1,79 @@
+"""Impossible plans are explained by the elastic model in the workbook's own terms."""
+
+import pytest
+
+from planner.solve import PlanInfeasible, solve
+from tests.builders import edit, load, periods, project, two_corridors
+
+
+def explanation(tmp_path, tables):
+    with pytest.raises(PlanInfeasible) as err:
+        solve(load(tmp_path, tables))
+    return err.value.explanation
+
+
+def test_committed_projects_over_budget(tmp_path):
+    """PC (140) and PD (30) committed in 2026, budget 100: 70 short. PD alone fits, so the
+    smallest conflict is the budget and PC; un-committing PC alone is enough, or 70 more."""
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100),
+                                             project("PC", "sB", 5, 140, status="committed"),
+                                             project("PD", "sB", 5, 30, status="committed")])
+    ex = explanation(tmp_path, tables)
+    assert ex.conflict == ["Periods row 2: the 2026 budget, 100 USD m",
+                           "Projects row 3: PC is committed, starting 2026 (capex 140 USD m)"]
+    assert ex.remedies == ["raise the 2026 budget by 70 USD m",
+                           "un-commit PC (set its status to candidate)"]
+
+
+def test_committed_projects_over_budget_with_carry_over_names_the_cumulative_budget(tmp_path):
+    """Budgets 50 and 50 carried over; PC (140) committed in 2028: 40 short by 2028."""
+    tables = edit(two_corridors(), Periods=periods((2026, 50), (2028, 50)),
+                  Projects=[project("PC", "sB", 5, 140, status="committed",
+                                    earliest_period=2028)],
+                  Settings=[{"setting": "budget_carry_over", "value": "yes"}])
+    tables["Flows"][0]["period"] = 2028
+    ex = explanation(tmp_path, tables)
+    assert "Periods row 3: the 2028 budget, 100 USD m with what earlier periods carry over" \
+        in ex.conflict
+    assert "raise the 2028 budget by 40 USD m" in ex.remedies
+
+
+def test_max_capex_below_what_is_committed(tmp_path):
+    tables = edit(two_corridors(), Projects=[project("PC", "sB", 5, 80, status="committed")],
+                  RiskLimits=[{"limit": "max_capex", "unit": "country", "key": "B",
+                               "value": 50}])
+    ex = explanation(tmp_path, tables)
+    assert ex.conflict[0] == "RiskLimits row 2: max_capex 50 USD m on country B"
+    assert "raise the max_capex limit in RiskLimits row 2 by 30 USD m" in ex.remedies
+    assert "un-commit PC (set its status to candidate)" in ex.remedies
+
+
+def test_committed_project_requires_an_excluded_one(tmp_path):
+    tables = edit(two_corridors(), Projects=[
+        project("PC", "sB", 5, 10, status="committed", requires="PX"),
+        project("PX", "sB", 5, 10, status="excluded")])
+    ex = explanation(tmp_path, tables)
+    assert ex.conflict == ["Projects row 2: PC is committed, starting 2026 (capex 10 USD m)",
+                           "Projects row 2: PC requires PX (excluded, Projects row 3)"]
+    assert ex.remedies == ["un-commit PC (set its status to candidate)",
+                           "remove PX from the requires of PC"]
+
+
+def test_two_committed_projects_in_one_exclusive_group(tmp_path):
+    tables = edit(two_corridors(), Projects=[
+        project("P1", "sB", 5, 10, status="committed", exclusive_group="G"),
+        project("P2", "sB", 5, 10, status="committed", exclusive_group="G")])
+    ex = explanation(tmp_path, tables)
+    assert any("exclusive group 'G'" in c for c in ex.conflict)
+    assert "take one project out of exclusive group 'G'" in ex.remedies
+    assert "un-commit P1 (set its status to candidate)" in ex.remedies or \
+        "un-commit P2 (set its status to candidate)" in ex.remedies
+
+
+def test_high_risk_share_below_committed(tmp_path):
+    tables = edit(two_corridors(), Projects=[
+        project("PC", "sB", 5, 10, status="committed", risk_class="high")],
+        RiskLimits=[{"limit": "max_high_risk_capex_share", "unit": "total", "value": 0.5}])
+    ex = explanation(tmp_path, tables)
+    assert any("max_high_risk_capex_share" in c for c in ex.conflict)
+    assert "un-commit PC (set its status to candidate)" in ex.remedies
