@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -110,17 +111,47 @@ def model_size(m) -> dict[str, int]:
     return {"rows": rows, "columns": cols, "binaries": binaries}
 
 
+def starting_portfolio(m, portfolio: dict[tuple[str, str], float]) -> None:
+    """Hand HiGHS a MIP start: start decisions only; HiGHS completes the flows with an LP.
+
+    Uses the persistent interface's column map (Pyomo has no public warm start for HiGHS);
+    if that ever changes, the solve simply runs without a start.
+    """
+    try:
+        opt = m.solver
+        columns = opt._pyomo_var_to_solver_var_map
+        index = [columns[id(m.x[key])] for key in portfolio]
+        opt._solver_model.setSolution(len(index), np.array(index, dtype=np.int32),
+                                      np.array(list(portfolio.values()), dtype=np.float64))
+    except (AttributeError, KeyError):  # pragma: no cover - a Pyomo internals change
+        pass
+
+
+def build_nothing(m) -> dict[tuple[str, str], float]:
+    """Committed projects only: feasible whenever the plan is, so stage 1 always has a
+    portfolio to improve on, whatever the time limit."""
+    inst = m.inst
+    return {(p, t): 1.0 if inst.projects[p].status == "committed" else 0.0 for p, t in m.PT}
+
+
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
-              tee) -> tuple[StageResult, object]:
+              tee, start: dict | None = None,
+              highs_options: dict | None = None) -> tuple[StageResult, object]:
     for stage_name, obj in m.stage_objective.items():
         if obj is not None:
             obj.activate() if stage_name == name else obj.deactivate()
+    if start is not None and len(m.PT):
+        opt.update()  # push the new objective and bounds first: they would clear the start
+        starting_portfolio(m, start)
     options = {"mip_rel_gap": mip_gap, "random_seed": 0}
     if threads:
         options["threads"] = threads
+    options.update(highs_options or {})
+    # HiGHS measures its time limit on a clock that runs on across the stages of one model
+    clock = getattr(getattr(opt, "_solver_model", None), "getRunTime", lambda: 0.0)()
     start = time.perf_counter()
     results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=time_limit, solver_options=options, tee=tee)
+                        time_limit=clock + time_limit, solver_options=options, tee=tee)
     seconds = time.perf_counter() - start
     status = _status(results)
     value = results.incumbent_objective
@@ -138,11 +169,12 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
 
 def solve(inst: Instance, *, objective: str | None = None, time_limit: float | None = None,
           mip_gap: float | None = None, threads: int | None = None, log=None,
-          explain: bool = True) -> Solution:
+          explain: bool = True, highs_options: dict | None = None) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
-    NoPortfolio when the solver stopped before it found one.
+    NoPortfolio when the solver stopped before it found one. ``highs_options`` are passed to
+    HiGHS as they are (for measurements and tests).
     """
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
@@ -152,12 +184,15 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
     start = time.perf_counter()
     m = build(inst, objective=objective)
+    opt = m.solver = highs_solver(threads)
+    opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     build_seconds = time.perf_counter() - start
-    opt = highs_solver(threads)
     stages: list[StageResult] = []
+    portfolio = build_nothing(m)
     for name in m.stages:
         stage, _ = run_stage(opt, m, name, time_limit=time_limit, mip_gap=mip_gap,
-                             threads=threads, tee=tee)
+                             threads=threads, tee=tee, start=portfolio,
+                             highs_options=highs_options)
         stages.append(stage)
         if stage.status == "infeasible":
             if explain:
@@ -171,6 +206,7 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
             # a later stage found nothing in time: the variables still hold the previous
             # stage's solution, which is what we report
             break
+        portfolio = {key: round(m.x[key].value or 0.0) for key in m.PT}
         obj = m.stage_objective[name]
         bound = stage.value + STAGE_TOLERANCE * max(1.0, abs(stage.value))
         m.add_component(f"keep_{name}", pyo.Constraint(expr=obj.expr <= bound))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -17,8 +18,9 @@ class OutputError(Exception):
 def put(ws, row: int, col: int, value):
     """Write one cell; a string is always stored as text, never read as a formula."""
     cell = ws.cell(row=row, column=col)
-    if isinstance(value, float) and value != value:
-        value = None  # NaN: leave the cell empty
+    if isinstance(value, float) and not math.isfinite(value):
+        # Excel has no NaN or infinity: leave NaN empty, say "inf" in words
+        value = None if value != value else ("inf" if value > 0 else "-inf")
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

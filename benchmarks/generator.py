@@ -1,0 +1,158 @@
+"""Seeded synthetic corridor networks, written as workbooks of format v1.
+
+A home country ships from origin hubs to markets over corridors. Each corridor is a chain of
+segments through one to three transit countries, shared by every flow that uses it; each route
+is a home feeder, the corridor's chain and a link to the market. Projects add capacity to
+chain segments and market links; some form precedence chains, some are exclusive options on
+the same segment, a few are committed or excluded.
+
+    python -m benchmarks.generator M out.xlsx
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+
+from planner.template import write_input
+
+
+@dataclass(frozen=True)
+class Size:
+    projects: int
+    routes: int
+    countries: int
+    periods: int
+    corridors: int
+    markets: int
+
+
+SIZES = {
+    "S": Size(projects=50, routes=40, countries=6, periods=3, corridors=8, markets=3),
+    "M": Size(projects=500, routes=400, countries=20, periods=3, corridors=40, markets=8),
+    "L": Size(projects=2000, routes=1500, countries=40, periods=4, corridors=120, markets=15),
+}
+
+
+def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption") -> dict:
+    size = SIZES[size] if isinstance(size, str) else size
+    rnd = random.Random(seed)
+    countries = ["HOME"] + [f"C{i:02d}" for i in range(1, size.countries)]
+    transit = countries[1:]
+    periods = [2026 + 3 * i for i in range(size.periods)]
+    markets = [f"M{j:02d}" for j in range(size.markets)]
+
+    segments, chains = [], {}
+    for c in range(size.corridors):
+        path = rnd.sample(transit, rnd.randint(1, min(3, len(transit))))
+        chain = []
+        for i, country in enumerate(path):
+            sid = f"G{c:03d}-{i}"
+            segments.append({"segment": sid, "from": f"G{c:03d}n{i}", "to": f"G{c:03d}n{i + 1}",
+                             "mode": rnd.choice(["rail", "rail", "road", "sea", "border"]),
+                             "country": country,
+                             "capacity": rnd.choice([0, 0, 5, 10, 20, 30, 40]),
+                             "cost_per_t": rnd.randint(5, 40)})
+            chain.append(sid)
+        chains[c] = (chain, path)
+
+    flows_per_origin = max(1, size.routes // (3 * size.markets))
+    pairs = [(f"O{i:02d}", m) for i in range(flows_per_origin) for m in markets]
+    routes, flows, feeders, links = [], [], set(), set()
+    corridors_of_flow = {}
+    for k, (origin, market) in enumerate(pairs):
+        corridors_of_flow[k] = rnd.sample(range(size.corridors), min(size.corridors, 3))
+    extra = size.routes - 3 * len(pairs)
+    for _ in range(max(0, extra)):
+        k = rnd.randrange(len(pairs))
+        left = [c for c in range(size.corridors) if c not in corridors_of_flow[k]]
+        if left:
+            corridors_of_flow[k].append(rnd.choice(left))
+    for k, (origin, market) in enumerate(pairs):
+        fid = f"F{k:03d}"
+        base = rnd.choice([2, 4, 6, 8, 10])
+        for i, t in enumerate(periods):
+            flows.append({"flow": fid, "origin": origin, "destination": market, "period": t,
+                          "demand": round(base * (1 + 0.1 * i), 2)})
+        for c in corridors_of_flow[k]:
+            chain, path = chains[c]
+            feeder, link = f"H{origin}-G{c:03d}", f"L{c:03d}-{market}"
+            if feeder not in feeders:
+                feeders.add(feeder)
+                segments.append({"segment": feeder, "from": origin, "to": f"G{c:03d}n0",
+                                  "mode": "rail", "country": "HOME", "capacity": 200,
+                                  "cost_per_t": rnd.randint(2, 10)})
+            if link not in links:
+                links.add(link)
+                segments.append({"segment": link, "from": f"G{c:03d}n{len(chain)}",
+                                 "to": market, "mode": "port", "country": path[-1],
+                                 "capacity": rnd.choice([0, 10, 20, 40]),
+                                 "cost_per_t": rnd.randint(5, 20)})
+            routes.append({"route": f"R{len(routes):04d}", "flow": fid,
+                           "corridor": f"G{c:03d}",
+                           "segments": "; ".join([feeder] + chain + [link])})
+    routes = routes[: size.routes]
+    used_flows = {r["flow"] for r in routes}
+    flows = [f for f in flows if f["flow"] in used_flows]
+    used = {s for r in routes for s in r["segments"].split("; ")}
+    segments = [s for s in segments if s["segment"] in used]
+    upgradable = [s["segment"] for s in segments if s["country"] != "HOME"]
+
+    projects = []
+    country_of = {s["segment"]: s["country"] for s in segments}
+    for p in range(size.projects):
+        seg = rnd.choice(upgradable)
+        risk = rnd.random()
+        record = {"project": f"P{p:04d}", "segments": seg,
+                  "capacity_added": rnd.choice([5, 10, 15, 20]),
+                  "capex": rnd.choice([50, 100, 200, 400, 800]),
+                  "lead_time": rnd.choice([0, 1, 1, 2]) if size.periods > 2 else 0,
+                  "earliest_period": rnd.choice([None, None, None, periods[1]]),
+                  "status": "candidate",
+                  "risk_class": "high" if risk > 0.8 else ("medium" if risk > 0.5 else "low")}
+        roll = rnd.random()
+        if roll < 0.03:
+            record["status"] = "committed"
+            record["earliest_period"] = periods[0]
+            record["capex"] = 50
+        elif roll < 0.06:
+            record["status"] = "excluded"
+        elif roll < 0.16 and projects and projects[-1]["status"] == "candidate":
+            record["requires"] = projects[-1]["project"]  # a follow-on phase
+        elif roll < 0.26 and projects and projects[-1]["segments"] == seg:
+            pass
+        projects.append(record)
+    # exclusive options: pairs of candidates on the same segment
+    by_segment: dict[str, list[dict]] = {}
+    for record in projects:
+        if record["status"] == "candidate" and not record.get("requires"):
+            by_segment.setdefault(record["segments"], []).append(record)
+    for g, (seg, group) in enumerate(sorted(by_segment.items())):
+        if len(group) >= 2 and rnd.random() < 0.3:
+            for record in group[:2]:
+                record["exclusive_group"] = f"X{g:03d}"
+    del country_of
+
+    total = sum(p["capex"] for p in projects if p["status"] != "excluded")
+    budget = round(0.35 * total / size.periods, -1)
+    return {
+        "Settings": [{"setting": "objective", "value": objective},
+                     {"setting": "home_country", "value": "HOME"},
+                     {"setting": "budget_carry_over", "value": "no"}],
+        "Periods": [{"period": t, "budget": budget, "years": 3} for t in periods],
+        "Countries": [{"country": c, "risk": round(rnd.uniform(0.2, 1.0), 2)}
+                      for c in countries],
+        "Corridors": [{"corridor": f"G{c:03d}", "risk": round(rnd.uniform(0.2, 1.0), 2)}
+                      for c in range(size.corridors)
+                      if any(r["corridor"] == f"G{c:03d}" for r in routes)],
+        "Segments": segments, "Routes": routes, "Flows": flows, "Projects": projects,
+        "RiskLimits": [{"limit": "max_high_risk_capex_share", "unit": "total",
+                        "value": 0.5}],
+    }
+
+
+if __name__ == "__main__":
+    name, target = sys.argv[1], sys.argv[2]
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    print(f"wrote {write_input(target, generate(name, seed))}")
