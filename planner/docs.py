@@ -13,7 +13,8 @@ from planner import schema
 BEGIN, END = "<!-- schema:begin -->", "<!-- schema:end -->"
 KINDS = {"id": "id (text, unique)", "text": "text", "ref": "id of {ref}",
          "refs": "ids of {ref}, separated by ;", "number": "number", "share": "fraction 0-1",
-         "integer": "whole number", "choice": "one of: {choices}"}
+         "integer": "whole number", "choice": "one of: {choices}",
+         "any": "word, number or yes/no, by setting"}
 
 
 def _kind(c: schema.Column) -> str:

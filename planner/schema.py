@@ -11,6 +11,7 @@ template workbook (planner/template.py) and docs/workbook.md. Column kinds:
 - ``share``    a fraction from 0 to 1 (a cell formatted 40% holds 0.4)
 - ``integer``  a whole number, at least ``minimum``
 - ``choice``   one of the words in ``choices`` (case-insensitive)
+- ``any``      as typed; read by what it belongs to (a setting's value)
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Settings", "Solver and model settings, one per row. Every setting is optional.", (
         Column("setting", "choice", description="Name of the setting (see the list below).",
                choices=tuple(s.name for s in SETTINGS), example="objective"),
-        Column("value", "text", required=False, description="Its value.",
+        Column("value", "any", required=False,
+               description="Its value: a word, a number or yes/no (TRUE/FALSE also read).",
                example="worst_disruption"),
     ), required=False, examples=(("objective", "worst_disruption"),
                                  ("home_country", "KZ"))),

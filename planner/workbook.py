@@ -68,6 +68,8 @@ def parse_number(value: object, *, share: bool = False) -> float:
 def parse_cell(column: schema.Column, value: object):
     """Convert one non-blank cell to its column's type, or raise _CellError."""
     kind = column.kind
+    if kind == "any":  # read by the setting it belongs to
+        return value.strip() if isinstance(value, str) else value
     if kind in ("id", "text", "ref"):
         text = parse_text(value)
         if kind == "id" and schema.LIST_SEPARATOR in text:
@@ -214,7 +216,9 @@ def _settings(records: list[dict], problems: list[Problem]) -> Settings:
         if raw in (None, ""):
             continue  # blank value = the default
         try:
-            if spec.kind == "choice":
+            if spec.choices == schema.YES_NO:
+                value = _yes_no(raw)
+            elif spec.kind == "choice":
                 word = str(raw).strip().lower()
                 if word not in spec.choices:
                     raise _CellError("one of " + ", ".join(spec.choices))
@@ -234,6 +238,16 @@ def _settings(records: list[dict], problems: list[Problem]) -> Settings:
     if "budget_carry_over" in values:
         values["budget_carry_over"] = values["budget_carry_over"] == "yes"
     return Settings(**values)
+
+
+def _yes_no(raw: object) -> str:
+    """yes/no, also from TRUE/FALSE cells, 1/0 and y/n."""
+    word = str(raw).strip().lower()
+    if word in ("yes", "y", "true", "1", "1.0"):
+        return "yes"
+    if word in ("no", "n", "false", "0", "0.0"):
+        return "no"
+    raise _CellError("yes or no")
 
 
 def _find_cycle(requires: dict[str, tuple[str, ...]]) -> list[str] | None:
@@ -318,7 +332,8 @@ def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
         row = next((r["_row"] for r in tables["Settings"] if r.get("setting") == "home_country"),
                    None)
         problems.append(Problem("Settings", row, "value", settings.home_country,
-                                "for home_country: an id from sheet Countries"))
+                                "for home_country: an id from sheet Countries (no segment "
+                                "lies in it, so it changes nothing)", warning=True))
 
     # Flows: one row per flow and period; origin and destination the same on every row
     flows: dict[str, dict] = {}

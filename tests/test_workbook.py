@@ -239,3 +239,18 @@ def test_docs_column_reference_is_current():
     text = (Path(__file__).parents[1] / "docs" / "workbook.md").read_text()
     assert text.split(BEGIN, 1)[1].split(END, 1)[0].strip() == reference().strip(), \
         "run: python -m planner.docs docs/workbook.md"
+
+
+@pytest.mark.parametrize("cell, expected", [(True, True), ("TRUE", True), ("yes", True),
+                                            (1, True), ("no", False), (False, False)])
+def test_yes_no_settings_accept_spreadsheet_booleans(tmp_path, cell, expected):
+    tables = two_corridors()
+    tables["Settings"].append({"setting": "budget_carry_over", "value": cell})
+    assert read_workbook(write(tmp_path, tables)).settings.budget_carry_over is expected
+
+
+def test_unknown_home_country_is_only_a_warning(tmp_path):
+    tables = two_corridors()
+    tables["Settings"] = [{"setting": "home_country", "value": "KZ"}]
+    problems = validate_workbook(write(tmp_path, tables))
+    assert [(p.sheet, p.column, p.warning) for p in problems] == [("Settings", "value", True)]
