@@ -33,6 +33,17 @@ def two_corridors() -> dict[str, list[dict]]:
     }
 
 
+def through_home(tables: dict) -> dict:
+    """The base case with both routes starting on a home segment sH (O -> H, country H)."""
+    out = copy.deepcopy(tables)
+    out["Segments"].insert(0, {"segment": "sH", "from": "O", "to": "H", "mode": "rail",
+                               "country": "H", "capacity": 100, "cost_per_t": 1})
+    for route in out["Routes"]:
+        route["segments"] = "sH; " + route["segments"]
+    out["Flows"][0]["origin"] = "O"
+    return out
+
+
 def edit(tables: dict, **changes) -> dict:
     """A deep copy with whole sheets replaced: edit(t, Projects=[...])."""
     out = copy.deepcopy(tables)

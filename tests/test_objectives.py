@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.builders import edit, periods, project, setting, solve_tables, two_corridors
+from tests.builders import through_home, edit, periods, project, setting, solve_tables, two_corridors
 
 TOL = 1e-6
 
@@ -46,13 +46,7 @@ def test_max_share_splits_the_flow(tmp_path):
 def test_max_share_by_country_ignores_the_home_country(tmp_path):
     """Both routes start on a home segment sH (country H). Were H counted, its share would be
     1 whatever is built; with H left out the optimum is the 0.5 split of A and B."""
-    tables = two_corridors()
-    tables["Segments"].insert(0, {"segment": "sH", "from": "O", "to": "H", "mode": "rail",
-                                  "country": "H", "capacity": 100, "cost_per_t": 1})
-    for route in tables["Routes"]:
-        route["segments"] = "sH; " + route["segments"]
-    tables["Flows"][0]["origin"] = "O"
-    tables = setting(tables, "dependence_unit", "country")
+    tables = setting(through_home(two_corridors()), "dependence_unit", "country")
     sol, ms = solve_tables(tmp_path, tables, objective="max_share")
     assert sol.stages[1].value == pytest.approx(0.5, abs=TOL)
     assert ms.max_country_share == pytest.approx(0.5, abs=1e-5)

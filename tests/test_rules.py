@@ -7,7 +7,7 @@ capacity 10, 10 USD/t); corridor CB (country B, 20 USD/t) has no capacity until 
 
 import pytest
 
-from tests.builders import demand, edit, periods, project, setting, solve_tables, two_corridors
+from tests.builders import through_home, demand, edit, periods, project, setting, solve_tables, two_corridors
 
 TOL = 1e-6
 
@@ -220,13 +220,7 @@ def test_home_country_is_never_closed(tmp_path):
     """Both routes start on a home segment sH in H. With H the home country its closure is not
     considered, and PB brings the country measure to 0; without a home country, closing H
     strands everything."""
-    tables = two_corridors()
-    tables["Segments"].insert(0, {"segment": "sH", "from": "O", "to": "H", "mode": "rail",
-                                  "country": "H", "capacity": 100, "cost_per_t": 1})
-    for route in tables["Routes"]:
-        route["segments"] = "sH; " + route["segments"]
-    tables["Flows"][0]["origin"] = "O"
-    tables = setting(tables, "dependence_unit", "country")
+    tables = setting(through_home(two_corridors()), "dependence_unit", "country")
     sol, ms = solve_tables(tmp_path, tables)
     assert sol.stages[1].value == pytest.approx(0.0, abs=TOL)
     assert ("country", "H", "2026") not in ms.stranded
