@@ -8,8 +8,12 @@ optimal.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +29,10 @@ from planner.model import build
 # Later stages may exceed an earlier optimum by this much (absolute + relative), so that
 # round-off in HiGHS's solution never makes the next stage infeasible.
 STAGE_TOLERANCE = 1e-7
+
+# Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (_status)
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
+    lambda record: "kInterrupt" not in record.getMessage())
 
 _INFEASIBLE = (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
 _threads_in_use: list[int | None] = [None]
@@ -92,7 +100,11 @@ def highs_solver(threads: int | None = None):
     return SolverFactory("highs")
 
 
-def _status(results) -> str:
+def _status(opt, results) -> str:
+    highs = getattr(opt, "_solver_model", None)
+    if highs is not None and highs.getModelStatus() == getattr(
+            highspy.HighsModelStatus, "kInterrupt", None):
+        return "interrupted"  # Ctrl-C: Pyomo reports it only as "unknown"
     term = results.termination_condition
     if term == TerminationCondition.convergenceCriteriaSatisfied:
         return "optimal"
@@ -111,14 +123,13 @@ def model_size(m) -> dict[str, int]:
     return {"rows": rows, "columns": cols, "binaries": binaries}
 
 
-def starting_portfolio(m, portfolio: dict[tuple[str, str], float]) -> None:
+def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
     """Hand HiGHS a MIP start: start decisions only; HiGHS completes the flows with an LP.
 
     Uses the persistent interface's column map (Pyomo has no public warm start for HiGHS);
     if that ever changes, the solve simply runs without a start.
     """
     try:
-        opt = m.solver
         columns = opt._pyomo_var_to_solver_var_map
         index = [columns[id(m.x[key])] for key in portfolio]
         opt._solver_model.setSolution(len(index), np.array(index, dtype=np.int32),
@@ -136,13 +147,13 @@ def build_nothing(m) -> dict[tuple[str, str], float]:
 
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
               tee, start: dict | None = None,
-              highs_options: dict | None = None) -> tuple[StageResult, object]:
+              highs_options: dict | None = None) -> StageResult:
     for stage_name, obj in m.stage_objective.items():
         if obj is not None:
             obj.activate() if stage_name == name else obj.deactivate()
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
-        starting_portfolio(m, start)
+        starting_portfolio(opt, m, start)
     options = {"mip_rel_gap": mip_gap, "random_seed": 0}
     if threads:
         options["threads"] = threads
@@ -153,7 +164,7 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                         time_limit=clock + time_limit, solver_options=options, tee=tee)
     seconds = time.perf_counter() - start
-    status = _status(results)
+    status = _status(opt, results)
     value = results.incumbent_objective
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has_solution:
@@ -162,9 +173,11 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     info = results.extra_info
     nodes = getattr(info, "mip_node_count", None)
     iterations = getattr(info, "simplex_iteration_count", None)
-    return StageResult(name, status if has_solution or status == "infeasible" else "no_solution",
+    if not has_solution and status not in ("infeasible", "interrupted"):
+        status = "no_solution"
+    return StageResult(name, status,
                        value if has_solution else math.nan, results.objective_bound, gap,
-                       seconds, nodes, iterations), results
+                       seconds, nodes, iterations)
 
 
 def solve(inst: Instance, *, objective: str | None = None, time_limit: float | None = None,
@@ -184,16 +197,61 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
     start = time.perf_counter()
     m = build(inst, objective=objective)
-    opt = m.solver = highs_solver(threads)
+    opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     build_seconds = time.perf_counter() - start
+    with _stop_on_ctrl_c(opt):
+        stages = _run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
+                             threads=threads, tee=tee, explain=explain,
+                             highs_options=highs_options)
+    solve_seconds = sum(s.seconds for s in stages)
+
+    portfolio = {p: None for p in inst.projects}
+    for (p, t) in m.PT:
+        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
+            portfolio[p] = t
+    flows = {(r, t): max(0.0, m.f[r, t].value or 0.0) for r, t in m.RT}
+    unmet = {(k, t): max(0.0, m.u[k, t].value or 0.0) for k, t in m.KT}
+    proven = all(s.status == "optimal" for s in stages)
+    return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
+                    stages, build_seconds, solve_seconds, model_size(m), stream.getvalue())
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c(opt):
+    """Ctrl-C asks HiGHS to stop at its next check (its interrupt callbacks), then raises
+    KeyboardInterrupt once it has; without this the signal waits for the stage to end."""
+    highs = getattr(opt, "_solver_model", None)
+    if highs is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+
+    def stop(signum, frame):
+        pressed.append(signum)
+        highs.cancelSolve()
+
+    highs.HandleUserInterrupt = True
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        highs.HandleUserInterrupt = False
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def _run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options):
     stages: list[StageResult] = []
     portfolio = build_nothing(m)
     for name in m.stages:
-        stage, _ = run_stage(opt, m, name, time_limit=time_limit, mip_gap=mip_gap,
+        stage = run_stage(opt, m, name, time_limit=time_limit, mip_gap=mip_gap,
                              threads=threads, tee=tee, start=portfolio,
                              highs_options=highs_options)
         stages.append(stage)
+        if stage.status == "interrupted":
+            raise KeyboardInterrupt  # stop cleanly: the caller writes nothing
         if stage.status == "infeasible":
             if explain:
                 from planner.explain import explain_infeasible
@@ -210,14 +268,4 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
         obj = m.stage_objective[name]
         bound = stage.value + STAGE_TOLERANCE * max(1.0, abs(stage.value))
         m.add_component(f"keep_{name}", pyo.Constraint(expr=obj.expr <= bound))
-    solve_seconds = sum(s.seconds for s in stages)
-
-    portfolio = {p: None for p in inst.projects}
-    for (p, t) in m.PT:
-        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
-            portfolio[p] = t
-    flows = {(r, t): max(0.0, m.f[r, t].value or 0.0) for r, t in m.RT}
-    unmet = {(k, t): max(0.0, m.u[k, t].value or 0.0) for k, t in m.KT}
-    proven = all(s.status == "optimal" for s in stages)
-    return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
-                    stages, build_seconds, solve_seconds, model_size(m), stream.getvalue())
+    return stages
