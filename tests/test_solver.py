@@ -62,3 +62,31 @@ def test_stage_bounds_keep_earlier_optima(small):
     ms = evaluate(small, sol.portfolio, sol.flows, sol.unmet)
     assert ms.unmet_demand == pytest.approx(sol.stages[0].value, abs=1e-5)
     assert ms.worst_disruption == pytest.approx(sol.stages[1].value, abs=1e-5)
+
+
+def test_ctrl_c_stops_the_solve_and_writes_nothing(tmp_path):
+    """A 100-project network that takes HiGHS ~15 s; Ctrl-C after 3 s must end the command
+    promptly with status 130, a message, no traceback and no results file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.generator import Size
+    from planner.template import write_input
+
+    source = write_input(tmp_path / "mid.xlsx", generate(
+        Size(projects=100, routes=80, countries=10, periods=3, corridors=8, markets=4), seed=1))
+    out = tmp_path / "out.xlsx"
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(source),
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    start = time.perf_counter()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: nothing was written" in err and "Traceback" not in err
+    assert time.perf_counter() - start < 30
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["mid.xlsx"]
