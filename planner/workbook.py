@@ -20,6 +20,7 @@ from planner.problems import InputError, Problem
 # An .xlsx that would expand past this is refused before it is parsed (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 def normalize_header(text: object) -> str:
@@ -56,6 +57,10 @@ def parse_number(value: object, *, share: bool = False) -> float:
         text = text[:-1].strip()
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
+    elif _DECIMAL_COMMA.match(text):
+        raise _CellError("a number with a decimal point: is this a decimal comma? write "
+                         f"{text.replace(',', '.')} (or {text.replace(',', '')} if the comma "
+                         "separates thousands)")
     try:
         number = float(text)
     except ValueError:
@@ -97,37 +102,99 @@ def parse_cell(column: schema.Column, value: object):
 
 # -- the file ---------------------------------------------------------------------------------
 
-def _open(path: Path):
-    """Open the workbook read-only as data (cached formula values); refuse what is not .xlsx."""
-    import openpyxl
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted .xlsx
+_SAVE_AS_XLSX = "save it from your spreadsheet program as Excel Workbook (.xlsx)"
 
+
+def _refuse(path: Path, found: object, expected: str) -> InputError:
+    return InputError([Problem(None, None, None, found, f"{path.name}: {expected}")])
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, with a message that says what to do, anything that is not a sane .xlsx."""
     if not path.exists():
-        raise InputError([Problem(None, None, None, str(path),
-                                  "no such file: check the path")])
-    if not zipfile.is_zipfile(path):
-        raise InputError([Problem(None, None, None, path.name,
-                                  "an Excel .xlsx workbook: this file is not one (save it from "
-                                  "your spreadsheet program as Excel Workbook .xlsx)")])
+        raise _refuse(path, str(path), "no such file: check the path")
+    if path.is_dir():
+        raise _refuse(path, str(path), "a workbook file, not a folder")
+    head = path.open("rb").read(8)
+    if head.startswith(_OLE2):
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00" in path.read_bytes():
+            raise _refuse(path, "password-protected workbook",
+                          "a workbook without a password: remove it (File > Info > Protect "
+                          "Workbook > Encrypt with Password, empty) and save again")
+        raise _refuse(path, "Excel 97-2003 .xls", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
+    if not head.startswith(b"PK"):
+        text = path.read_bytes()[:4096]
+        if b"," in text or b";" in text or b"\t" in text:
+            raise _refuse(path, "a CSV or text file", "a workbook with one sheet per table "
+                          "(run 'planner template' for an empty one) and paste the table in")
+        raise _refuse(path, "not a spreadsheet", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
     try:
         with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
             size = sum(i.file_size for i in archive.infolist())
-    except zipfile.BadZipFile:
-        raise InputError([Problem(None, None, None, path.name,
-                                  "a complete .xlsx file: this one is damaged or truncated")]) from None
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise _refuse(path, "damaged or truncated file", "a complete .xlsx file: copy it "
+                      "again, or open it in your spreadsheet program and save it") from None
+    if b"opendocument" in mimetype:
+        raise _refuse(path, "OpenDocument spreadsheet (.ods)", f"an .xlsx workbook: "
+                      f"{_SAVE_AS_XLSX}")
+    if "xl/workbook.xml" not in names:
+        raise _refuse(path, "a zip archive that is no Excel workbook",
+                      f"an .xlsx workbook: {_SAVE_AS_XLSX}")
     if size > MAX_UNCOMPRESSED_BYTES:
-        raise InputError([Problem(None, None, None, f"{size / 1e6:.0f} MB unpacked",
-                                  f"a workbook under {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB "
-                                  "unpacked: this file is refused unread")])
+        raise _refuse(path, f"{size / 1e6:,.0f} MB unpacked",
+                      f"a workbook under {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB unpacked: "
+                      "this one was refused unread")
+
+
+def _load(path: Path, *, formulas: bool):
+    """The workbook as data: cached values of formulas (formulas=False) or the formulas."""
+    import openpyxl
+    from defusedxml import DefusedXmlException
+
     try:
-        return openpyxl.load_workbook(path, data_only=True, read_only=False, keep_vba=False)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise InputError([Problem(None, None, None, path.name,
-                                  f"a readable .xlsx workbook ({type(exc).__name__}: {exc}); "
-                                  "open it in a spreadsheet program and save it as .xlsx")]) from None
+        return openpyxl.load_workbook(path, data_only=not formulas, keep_vba=False,
+                                      keep_links=False)
+    except DefusedXmlException:
+        raise _refuse(path, "XML entity declarations", "a workbook without XML entities "
+                      "(they can be used to attack the reader); it was refused unread") \
+            from None
+    except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
+        raise _refuse(path, f"{type(exc).__name__}: {exc}", "a readable .xlsx workbook: "
+                      f"open it in your spreadsheet program and save it again") from None
 
 
-def _read_sheet(book, spec: schema.Sheet, problems: list[Problem]) -> list[dict] | None:
-    """Rows of one sheet as dicts of typed values plus '_row' (the Excel row number)."""
+def _layout_problems(ws, spec: schema.Sheet) -> list[Problem]:
+    """What makes a sheet unreadable as a table however its cells look."""
+    out = []
+    if ws.sheet_state != "visible":
+        out.append(Problem(spec.name, None, None, f"{ws.sheet_state} sheet",
+                           "a visible sheet, so that what is solved is what you see: unhide "
+                           "it (right-click a sheet tab > Unhide)"))
+    for merged in sorted(ws.merged_cells.ranges, key=str):
+        out.append(Problem(spec.name, merged.min_row, None, f"merged cells {merged}",
+                           "one value per cell: unmerge these cells and fill each one"))
+    return out
+
+
+def _header_row(rows: list[tuple], spec: schema.Sheet) -> int | None:
+    """1-based row that holds every required header, looking at the first 20 rows."""
+    needed = {c.name for c in spec.columns if c.required}
+    for i, row in enumerate(rows[:20], start=1):
+        if needed <= {normalize_header(v) for v in row}:
+            return i
+    return None
+
+
+def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
+                formulas=None) -> list[dict] | None:
+    """Rows of one sheet as dicts of typed values plus '_row' (the Excel row number).
+
+    ``formulas`` is the same workbook read for its formulas (or None when it has none): a
+    formula whose result was never saved is reported instead of being read as blank.
+    """
     names = {name.strip().lower(): name for name in book.sheetnames}
     if spec.name.lower() not in names:
         if spec.required:
@@ -136,27 +203,45 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem]) -> list[dict]
                                     "for an empty workbook with every sheet)"))
         return None if spec.required else []
     ws = book[names[spec.name.lower()]]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
+    layout = _layout_problems(ws, spec)
+    problems.extend(layout)
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[0] if rows else ()
     positions: dict[str, int] = {}
     for i, text in enumerate(header):
         key = normalize_header(text)
         if key and key not in positions:
             positions[key] = i
     missing = [c.name for c in spec.columns if c.required and c.name not in positions]
+    found_at = _header_row(rows, spec) if missing else None
+    if found_at:
+        problems.append(Problem(spec.name, found_at, None, "the header row",
+                                f"the headers in row 1: delete the {found_at - 1} row(s) above "
+                                "them"))
+        return None
     for name in missing:
         problems.append(Problem(spec.name, 1, name, None,
                                 f"a column headed '{name}' in row 1: add it"))
-    if missing:
+    if missing or layout:
         return None
+    formula_rows = list(formulas[ws.title].iter_rows(values_only=True)) if formulas else None
     records = []
-    for excel_row, values in enumerate(rows, start=2):
+    for excel_row, values in enumerate(rows[1:], start=2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue  # blank rows anywhere are ignored
         record: dict = {"_row": excel_row}
         for column in spec.columns:
             i = positions.get(column.name)
             raw = values[i] if i is not None and i < len(values) else None
+            if raw is None and formula_rows and i is not None:
+                formula = _cell_at(formula_rows, excel_row, i)
+                if isinstance(formula, str) and formula.startswith("="):
+                    problems.append(Problem(
+                        spec.name, excel_row, column.name, formula,
+                        "a value: this formula has no saved result; open the workbook in "
+                        "Excel or LibreOffice, save it, and run again"))
+                    record[column.name] = None
+                    continue
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if column.required:
                     problems.append(Problem(spec.name, excel_row, column.name, None,
@@ -170,6 +255,18 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem]) -> list[dict]
                 record[column.name] = None
         records.append(record)
     return records
+
+
+def _cell_at(rows: list[tuple], excel_row: int, index: int):
+    if excel_row - 1 < len(rows) and index < len(rows[excel_row - 1]):
+        return rows[excel_row - 1][index]
+    return None
+
+
+def _has_formulas(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        return any(b"<f" in archive.read(n) or b":f>" in archive.read(n)
+                   for n in archive.namelist() if n.startswith("xl/worksheets/"))
 
 
 # -- cross-sheet checks -----------------------------------------------------------------------
@@ -240,6 +337,21 @@ def _settings(records: list[dict], problems: list[Problem]) -> Settings:
     return Settings(**values)
 
 
+def _check_period_order(records: list[dict], problems: list[Problem]) -> None:
+    """Row order is time order; where the ids are years (numbers), they must rise."""
+    years = []
+    for r in records:
+        try:
+            years.append((float(r["period"]), r))
+        except (TypeError, ValueError):
+            return  # free-text period names: the row order is all there is
+    for (a, ra), (b, rb) in zip(years, years[1:]):
+        if b < a:
+            problems.append(Problem("Periods", rb["_row"], "period", rb["period"],
+                                    f"periods in time order, one row each: it comes after "
+                                    f"{ra['period']} (row {ra['_row']}); sort the rows"))
+
+
 def _yes_no(raw: object) -> str:
     """yes/no, also from TRUE/FALSE cells, 1/0 and y/n."""
     word = str(raw).strip().lower()
@@ -299,13 +411,30 @@ def validate_workbook(path: str | Path) -> list[Problem]:
 
 
 def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
-    data = path.read_bytes() if path.exists() else b""
-    book = _open(path)
+    try:
+        return _read_checked(path)
+    except InputError:
+        raise
+    except Exception as exc:  # a last guard: a planner sees a message, never a traceback
+        raise _refuse(path, f"{type(exc).__name__}: {exc}",
+                      "a workbook this reader understands; open it in your spreadsheet "
+                      "program, save it as .xlsx and try again (and please report this "
+                      "message with the file)") from None
+
+
+def _read_checked(path: Path) -> tuple[Instance | None, list[Problem]]:
+    _check_file(path)
+    data = path.read_bytes()
+    book = _load(path, formulas=False)
+    formulas = _load(path, formulas=True) if _has_formulas(path) else None
     problems: list[Problem] = []
     try:
-        tables = {spec.name: _read_sheet(book, spec, problems) for spec in schema.SHEETS}
+        tables = {spec.name: _read_sheet(book, spec, problems, formulas)
+                  for spec in schema.SHEETS}
     finally:
         book.close()
+        if formulas is not None:
+            formulas.close()
     if any(records is None for records in tables.values()):
         return None, problems  # a sheet or column is missing: row checks would only mislead
 
@@ -314,6 +443,7 @@ def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
     periods = _unique("Periods", "period", tables["Periods"], problems)
     if not periods:
         problems.append(Problem("Periods", 2, "period", None, "at least one period"))
+    _check_period_order(tables["Periods"], problems)
     countries = _unique("Countries", "country", tables["Countries"], problems)
     corridors = _unique("Corridors", "corridor", tables["Corridors"], problems)
     segments = _unique("Segments", "segment", tables["Segments"], problems)

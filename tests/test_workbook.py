@@ -199,7 +199,7 @@ def test_not_an_xlsx_file(tmp_path):
     path.write_text("flow,origin\nK,H\n")
     with pytest.raises(InputError) as err:
         read_workbook(path)
-    assert "not one" in str(err.value)
+    assert "CSV" in str(err.value) and "planner template" in str(err.value)
 
 
 def test_truncated_xlsx(tmp_path):
