@@ -13,6 +13,8 @@ class Problem:
     found: object
     expected: str  # what is expected, phrased as the fix
     warning: bool = False
+    file: str | None = None  # the file, where the whole file is refused
+
 
     def where(self) -> str:
         parts = []
@@ -22,7 +24,7 @@ class Problem:
             parts.append(f"row {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
-        return ", ".join(parts) or "workbook"
+        return ", ".join(parts) or self.file or "workbook"
 
     def __str__(self) -> str:
         found = "" if self.found in (None, "") else f" found {self.found!r}:"

@@ -107,7 +107,7 @@ _SAVE_AS_XLSX = "save it from your spreadsheet program as Excel Workbook (.xlsx)
 
 
 def _refuse(path: Path, found: object, expected: str) -> InputError:
-    return InputError([Problem(None, None, None, found, f"{path.name}: {expected}")])
+    return InputError([Problem(None, None, None, found, expected, file=path.name)])
 
 
 def _check_file(path: Path) -> None:
@@ -134,9 +134,16 @@ def _check_file(path: Path) -> None:
             names = set(archive.namelist())
             size = sum(i.file_size for i in archive.infolist())
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+            # a DOCTYPE can only stand in a part's prolog: its first bytes
+            declares = [n for n in names if n.endswith((".xml", ".rels"))
+                        and b"<!DOCTYPE" in archive.open(n).read(4096)]
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _refuse(path, "damaged or truncated file", "a complete .xlsx file: copy it "
                       "again, or open it in your spreadsheet program and save it") from None
+    if declares:
+        raise _refuse(path, f"XML entity declarations in {declares[0]}",
+                      "a workbook without DOCTYPE or entity declarations (they are used to "
+                      "attack readers); it was refused unread")
     if b"opendocument" in mimetype:
         raise _refuse(path, "OpenDocument spreadsheet (.ods)", f"an .xlsx workbook: "
                       f"{_SAVE_AS_XLSX}")
@@ -157,10 +164,9 @@ def _load(path: Path, *, formulas: bool):
     try:
         return openpyxl.load_workbook(path, data_only=not formulas, keep_vba=False,
                                       keep_links=False)
-    except DefusedXmlException:
+    except DefusedXmlException:  # declarations past the prolog checks: still refused
         raise _refuse(path, "XML entity declarations", "a workbook without XML entities "
-                      "(they can be used to attack the reader); it was refused unread") \
-            from None
+                      "(they are used to attack readers); it was refused unread") from None
     except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
         raise _refuse(path, f"{type(exc).__name__}: {exc}", "a readable .xlsx workbook: "
                       f"open it in your spreadsheet program and save it again") from None
