@@ -76,6 +76,7 @@ def default_output(workbook: Path) -> Path:
 
 def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
+    from planner.explain import unmet_causes
     from planner.report.results import write_results
     from planner.solve import NoPortfolio, PlanInfeasible, solve
     from planner.workbook import read_workbook
@@ -102,7 +103,8 @@ def cmd_solve(args) -> int:
     except NoPortfolio as err:
         return _fail(str(err), EXIT_NO_PORTFOLIO)
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
-    write_results(sol, ms, output)
+    causes = unmet_causes(inst, sol.portfolio) if ms.unmet_demand > 1e-6 else []
+    write_results(sol, ms, output, unmet_causes=causes)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = "optimal" if sol.status == "optimal" else \
@@ -121,7 +123,9 @@ def cmd_solve(args) -> int:
         periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
                          key=inst.period_index.get)
         print(f"UNMET DEMAND: {ms.unmet_demand:,.3f} {inst.settings.flow_unit} "
-              f"in {', '.join(periods)} (sheet Unmet)")
+              f"in {', '.join(periods)} (sheet Unmet). What binds:")
+        for cause in causes:
+            print(f"  - {cause}")
     print(f"wrote {output}")
     return EXIT_OK
 

@@ -159,3 +159,39 @@ def explain_infeasible(inst: Instance) -> Explanation:
         out.conflict.append("no single set of budgets, limits or commitments explains it; run "
                             "'planner validate' and check committed projects")
     return out
+
+
+def unmet_causes(inst: Instance, portfolio: dict[str, str | None]) -> list[str]:
+    """Why demand goes unmet under a portfolio: the capacity and max_share rows that bind.
+
+    With the portfolio fixed, the least-unmet-demand problem is an LP; a row with a non-zero
+    dual is one whose relaxation would serve more demand. Flows with no route are named too.
+    """
+    from planner.evaluate import built_capacity
+    from planner.solve import highs_solver
+
+    m = build(inst, objective="cost")
+    for (p, t), var in m.x.items():  # a continuous fixed column: HiGHS then gives duals
+        var.domain = pyo.Reals
+        var.fix(1.0 if portfolio.get(p) == t else 0.0)
+    m.cost.deactivate()
+    m.unmet_demand.activate()
+    results = highs_solver().solve(m, load_solutions=False,
+                                   raise_exception_on_nonoptimal_result=False)
+    if results.termination_condition.name != "convergenceCriteriaSatisfied":
+        return []
+    duals = results.solution_loader.get_duals()
+    capacity = built_capacity(inst, portfolio)
+    unit = inst.settings.flow_unit
+    causes = [f"Flows row {inst.rows.get(('Flows', k))}: flow {k} has no route on sheet Routes"
+              for k, routes in inst.routes_of_flow.items() if not routes]
+    for (s, t), row in m.capacity.items():
+        if abs(duals.get(row, 0.0)) > 1e-9:
+            causes.append(f"{_row(inst, 'Segments', s)}: segment {s} is full in {t} "
+                          f"(capacity {capacity[s, t]:g} {unit})")
+    for (i, key, t), row in m.max_share.items():
+        if abs(duals.get(row, 0.0)) > 1e-9:
+            lim = inst.limits[i]
+            causes.append(f"RiskLimits row {lim.row}: max_share {lim.value:g} on {lim.unit} "
+                          f"{key} binds in {t}")
+    return causes

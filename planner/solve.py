@@ -28,7 +28,7 @@ from planner.model import build
 
 # Later stages may exceed an earlier optimum by this much (absolute + relative), so that
 # round-off in HiGHS's solution never makes the next stage infeasible.
-STAGE_TOLERANCE = 1e-7
+STAGE_TOLERANCE = 1e-9
 
 # Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (_status)
 logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(

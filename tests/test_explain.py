@@ -77,3 +77,36 @@ def test_high_risk_share_below_committed(tmp_path):
     ex = explanation(tmp_path, tables)
     assert any("max_high_risk_capex_share" in c for c in ex.conflict)
     assert "un-commit PC (set its status to candidate)" in ex.remedies
+
+
+def test_unmet_demand_is_served_as_far_as_possible_and_explained(tmp_path, capsys):
+    """CA is capped at 30% of trade and PB is excluded: 7 of 10 Mt are unmet. The solve
+    succeeds; the terminal and the Summary say how much, when, and what binds: the cap on A
+    and the empty segment sB."""
+    import openpyxl
+
+    from planner.cli import main
+    from tests.builders import write
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100, status="excluded")],
+                  RiskLimits=[{"limit": "max_share", "unit": "country", "key": "A",
+                               "value": 0.3}])
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "UNMET DEMAND: 7.000 Mt/yr in 2026" in text
+    assert "RiskLimits row 2: max_share 0.3 on country A binds in 2026" in text
+    assert "Segments row 3: segment sB is full in 2026 (capacity 0 Mt/yr)" in text
+    rows = list(openpyxl.load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True))
+    summary = {r[0]: r[1] for r in rows}
+    assert summary["unmet_demand"] == pytest.approx(7) == summary["unmet_demand_2026"]
+    causes = [r[1] for r in rows if r[0] == "unmet_cause"]
+    assert "RiskLimits row 2: max_share 0.3 on country A binds in 2026" in causes
+
+
+def test_capacity_that_binds_names_its_built_capacity(tmp_path):
+    from planner.explain import unmet_causes
+    from tests.builders import demand
+    inst = load(tmp_path, edit(two_corridors(), Flows=demand("K", "H", "M", **{"2026": 25})))
+    assert unmet_causes(inst, {"PB": "2026"}) == [
+        "Segments row 2: segment sA is full in 2026 (capacity 10 Mt/yr)",
+        "Segments row 3: segment sB is full in 2026 (capacity 10 Mt/yr)"]

@@ -30,7 +30,7 @@ def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
     return out
 
 
-def summary_rows(sol: Solution, ms: Measures) -> list[tuple]:
+def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
     inst = sol.instance
     s = inst.settings
     if sol.status == "optimal":
@@ -69,18 +69,24 @@ def summary_rows(sol: Solution, ms: Measures) -> list[tuple]:
         ("input_file", inst.source_name, "", ""),
         ("input_sha256", inst.source_sha256, "", "checksum of the input workbook"),
     ]
+    for t in unmet_periods:
+        rows.append((f"unmet_demand_{t}", sum(v for (k, s), v in sol.unmet.items() if s == t),
+                     s.flow_unit, "demand not served in this period"))
+    for cause in unmet_causes:
+        rows.append(("unmet_cause", cause, "", "binds: relaxing it would serve more demand"))
     for stage in sol.stages:
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
                      f"bound {stage.bound}, gap {stage.gap:.3g}"))
     return rows
 
 
-def write_results(sol: Solution, ms: Measures, target: str | Path) -> Path:
+def write_results(sol: Solution, ms: Measures, target: str | Path, *,
+                  unmet_causes=()) -> Path:
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
-    write_table(ws, ["metric", "value", "unit", "note"], summary_rows(sol, ms),
+    write_table(ws, ["metric", "value", "unit", "note"], summary_rows(sol, ms, unmet_causes),
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
 
     write_table(book.create_sheet("Portfolio"),
