@@ -254,3 +254,34 @@ def test_unknown_home_country_is_only_a_warning(tmp_path):
     tables["Settings"] = [{"setting": "home_country", "value": "KZ"}]
     problems = validate_workbook(write(tmp_path, tables))
     assert [(p.sheet, p.column, p.warning) for p in problems] == [("Settings", "value", True)]
+
+
+def test_formulas_are_read_by_their_saved_results(tmp_path):
+    """tests/fixtures/libreoffice_formulas.xlsx: the base case with demand '=5*2' and sA's
+    capacity '=SUM(4,6)', calculated and saved by LibreOffice."""
+    path = tmp_path / "f.xlsx"
+    shutil.copy(FIXTURES / "libreoffice_formulas.xlsx", path)
+    inst = read_workbook(path)
+    assert inst.flows["K"].demand == {"2026": 10.0}
+    assert inst.segments["sA"].capacity == 10.0
+
+
+def test_macro_enabled_workbook_is_read_as_data_only(tmp_path):
+    """An .xlsm with a VBA project: the data are read, the macros neither run nor copied."""
+    import zipfile
+
+    from planner.cli import main
+    plain = write(tmp_path, two_corridors(), "plain.xlsx")
+    xlsm = tmp_path / "plan.xlsm"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(xlsm, "w") as out:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                body = body.replace(b"spreadsheetml.sheet.main+xml",
+                                    b"ms-excel.sheet.macroEnabled.main+xml")
+            out.writestr(info, body)
+        out.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub AutoOpen(): Shell \"calc\"")
+    out_path = tmp_path / "r.xlsx"
+    assert main(["solve", str(xlsm), "-o", str(out_path)]) == 0
+    with zipfile.ZipFile(out_path) as archive:
+        assert not any("vba" in n.lower() for n in archive.namelist())
