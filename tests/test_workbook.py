@@ -277,8 +277,9 @@ def test_macro_enabled_workbook_is_read_as_data_only(tmp_path):
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                body = body.replace(b"spreadsheetml.sheet.main+xml",
-                                    b"ms-excel.sheet.macroEnabled.main+xml")
+                body = body.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
             out.writestr(info, body)
         out.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub AutoOpen(): Shell \"calc\"")
     out_path = tmp_path / "r.xlsx"
