@@ -1,18 +1,19 @@
 """The planner command: solve, validate, template. No logic of its own.
 
-Exit status: 0 solved, 2 invalid input or unwritable output, 3 impossible plan, 4 no portfolio
-found in time (or interrupted before one was found).
+Exit status: 0 solved, 1 internal error, 2 invalid input or unwritable output, 3 impossible
+plan, 4 no portfolio found in time, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from planner import __version__, schema
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 2, 3, 4
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 1, 2, 3, 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +79,7 @@ def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
     from planner.explain import unmet_causes
     from planner.report.results import write_results
-    from planner.solve import NoPortfolio, PlanInfeasible, solve
+    from planner.solve import PlanInfeasible, solve
     from planner.workbook import read_workbook
 
     for name, value, least in (("--time-limit", args.time_limit, 1e-3),
@@ -100,8 +101,6 @@ def cmd_solve(args) -> int:
                     log=sys.stdout if args.verbose else None)
     except PlanInfeasible as err:
         return _fail(str(err.explanation), EXIT_INFEASIBLE)
-    except NoPortfolio as err:
-        return _fail(str(err), EXIT_NO_PORTFOLIO)
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
     causes = unmet_causes(inst, sol.portfolio) if ms.unmet_demand > 1e-6 else []
     write_results(sol, ms, output, unmet_causes=causes)
@@ -132,6 +131,7 @@ def cmd_solve(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from planner.problems import InputError
+    from planner.solve import NoPortfolio
     from planner.xlsx import OutputError
 
     args = _parser().parse_args(argv)
@@ -144,8 +144,16 @@ def main(argv: list[str] | None = None) -> int:
                      "written.", EXIT_INPUT)
     except OutputError as err:
         return _fail(str(err), EXIT_INPUT)
+    except NoPortfolio as err:
+        return _fail(str(err), EXIT_NO_PORTFOLIO)
     except KeyboardInterrupt:
         return _fail("interrupted: nothing was written", 130)
+    except Exception as exc:  # a bug, not the planner's doing: say so without a traceback
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                     "Please report it with the workbook; PLANNER_DEBUG=1 shows the details.",
+                     EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from planner.problems import InputError, Problem
 
 # An .xlsx that would expand past this is refused before it is parsed (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_NUMBER = 1e15
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
@@ -65,8 +66,9 @@ def parse_number(value: object, *, share: bool = False) -> float:
         number = float(text)
     except ValueError:
         raise _CellError("a number (for example 1200 or 0.4)") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise _CellError("a finite number")
+    if number != number or abs(number) > MAX_NUMBER:
+        raise _CellError(f"a finite number below {MAX_NUMBER:.0e} (the solver reads larger "
+                         "values as infinite)")
     return number / 100.0 if percent else number
 
 

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -21,6 +22,8 @@ def put(ws, row: int, col: int, value):
     if isinstance(value, float) and not math.isfinite(value):
         # Excel has no NaN or infinity: leave NaN empty, say "inf" in words
         value = None if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -160,3 +160,29 @@ def test_failed_write_keeps_earlier_results(tmp_path, monkeypatch, capsys, failu
     assert "Nothing was changed" in err and "Traceback" not in err
     assert out.read_bytes() == b"earlier results"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.xlsx", "r.xlsx"]
+
+
+def test_no_portfolio_in_time_exits_4(tmp_path, monkeypatch, capsys):
+    from planner import solve as solve_module
+
+    def stopped(*args, **kwargs):
+        raise solve_module.NoPortfolio("HiGHS stopped (time_limit) after 1 s before it found "
+                                       "any portfolio: raise --time-limit")
+    monkeypatch.setattr(solve_module, "solve", stopped)
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, two_corridors())), "-o", str(out)]) == 4
+    assert "raise --time-limit" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_internal_error_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from planner import evaluate as evaluate_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the closure LP ended error")
+    monkeypatch.setattr(evaluate_module, "evaluate", broken)
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, two_corridors())), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: the closure LP ended error)" in err
+    assert "Traceback" not in err and not out.exists()
