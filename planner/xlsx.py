@@ -48,6 +48,20 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
     ws.freeze_panes = "A2"
 
 
+def _check_target(target: Path) -> None:
+    """Refuse a target that a person has protected or has open: replacing it would either
+    fail (Windows) or leave the open copy showing stale results (Linux, macOS)."""
+    locks = (target.with_name(f"~${target.name}"), target.with_name(f".~lock.{target.name}#"))
+    for lock in locks:
+        if lock.exists():
+            raise OutputError(f"cannot write {target}: it is open in a spreadsheet program "
+                              f"({lock.name} exists); close it or choose another name with -o. "
+                              "Nothing was changed.")
+    if target.exists() and not target.stat().st_mode & 0o222:
+        raise OutputError(f"cannot write {target}: the file is read-only; make it writable or "
+                          "choose another name with -o. Nothing was changed.")
+
+
 def save_atomic(book, target: str | Path) -> Path:
     """Save to a temporary file beside the target, then rename it into place.
 
@@ -55,6 +69,7 @@ def save_atomic(book, target: str | Path) -> Path:
     leaves any earlier file at the target untouched.
     """
     target = Path(target)
+    _check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",

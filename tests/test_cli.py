@@ -186,3 +186,21 @@ def test_an_internal_error_is_reported_without_a_traceback(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "internal error (RuntimeError: the closure LP ended error)" in err
     assert "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.parametrize("protection", ["read-only", "open in Excel", "open in LibreOffice"])
+def test_protected_or_open_target_is_left_alone(tmp_path, capsys, protection):
+    source = write(tmp_path, two_corridors())
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"earlier results")
+    if protection == "read-only":
+        out.chmod(0o444)
+    elif protection == "open in Excel":
+        (tmp_path / "~$r.xlsx").write_bytes(b"lock")
+    else:
+        (tmp_path / ".~lock.r.xlsx#").write_bytes(b"lock")
+    assert main(["solve", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Nothing was changed" in err and "Traceback" not in err
+    assert out.read_bytes() == b"earlier results"
+    out.chmod(0o644)
