@@ -81,6 +81,7 @@ def cmd_solve(args) -> int:
     from planner.report.results import write_results
     from planner.solve import PlanInfeasible, solve
     from planner.workbook import read_workbook
+    from planner.xlsx import check_target
 
     for name, value, least in (("--time-limit", args.time_limit, 1e-3),
                                ("--mip-gap", args.mip_gap, 0.0), ("--threads", args.threads, 1)):
@@ -91,6 +92,7 @@ def cmd_solve(args) -> int:
         return _fail("the output would overwrite the input workbook: choose another -o",
                      EXIT_INPUT)
     inst = read_workbook(args.workbook)
+    check_target(output)  # before a long solve, not after it
     for warning in inst.warnings:
         print(str(warning), file=sys.stderr)
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "

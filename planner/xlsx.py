@@ -48,7 +48,7 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
     ws.freeze_panes = "A2"
 
 
-def _check_target(target: Path) -> None:
+def check_target(target: Path) -> None:
     """Refuse a target that a person has protected or has open: replacing it would either
     fail (Windows) or leave the open copy showing stale results (Linux, macOS)."""
     locks = (target.with_name(f"~${target.name}"), target.with_name(f".~lock.{target.name}#"))
@@ -69,7 +69,7 @@ def save_atomic(book, target: str | Path) -> Path:
     leaves any earlier file at the target untouched.
     """
     target = Path(target)
-    _check_target(target)
+    check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",
