@@ -44,7 +44,9 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     assert summary["total_capex"] == 100
     assert summary["input_sha256"] == before
     portfolio = list(book["Portfolio"].iter_rows(min_row=2, values_only=True))
-    assert portfolio[0][:6] == ("PB", None, "yes", "2026", "2026", 100)
+    assert portfolio[0][:5] == ("PB", True, "2026", "2026", 100)
+    disruptions = list(book["Disruptions"].iter_rows(min_row=2, values_only=True))
+    assert disruptions[0][:5] == ("CA", "2026", 0, 0, "corridor")
     with zipfile.ZipFile(out) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2

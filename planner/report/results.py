@@ -90,12 +90,13 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
 
     write_table(book.create_sheet("Portfolio"),
-                ["project", "name", "selected", "start_period", "usable_from", "capex", "status",
+                ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
                  "segments", "capacity_added", "countries", "risk_class"],
-                [(p, proj.name, "yes" if sol.portfolio[p] else "no", sol.portfolio[p],
+                [(p, sol.portfolio[p] is not None, sol.portfolio[p],
                   inst.usable_from(p, sol.portfolio[p]) if sol.portfolio[p] else None,
-                  proj.capex, proj.status, "; ".join(proj.segments), proj.capacity_added,
-                  "; ".join(sorted(inst.project_countries[p])), proj.risk_class)
+                  proj.capex, proj.name, proj.status, "; ".join(proj.segments),
+                  proj.capacity_added, "; ".join(sorted(inst.project_countries[p])),
+                  proj.risk_class)
                  for p, proj in inst.projects.items()])
 
     write_table(book.create_sheet("Capacity"),
@@ -117,10 +118,12 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 [(u, k, t, v, limits.get((u, k))) for (u, k, t), v in ms.share.items()],
                 number_format={"share": PERCENT, "limit": PERCENT})
 
+    # the dependence unit's closures first; `closure` is the corridor or country id
+    first = inst.settings.dependence_unit
     write_table(book.create_sheet("Disruptions"),
-                ["closure", "period", "stranded_share", "stranded", "unit", "key"],
-                [(f"{u} {k}", t, v / inst.total_demand[t], v, u, k)
-                 for (u, k, t), v in ms.stranded.items()],
+                ["closure", "period", "stranded_share", "stranded", "unit"],
+                [(k, t, v / inst.total_demand[t], v, u) for (u, k, t), v in
+                 sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
                 number_format={"stranded_share": PERCENT, "stranded": NUMBER})
 
     carry = inst.settings.budget_carry_over
