@@ -52,7 +52,7 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
             segments.append({"segment": sid, "from": f"G{c:03d}n{i}", "to": f"G{c:03d}n{i + 1}",
                              "mode": rnd.choice(["rail", "rail", "road", "sea", "border"]),
                              "country": country,
-                             "capacity": rnd.choice([0, 0, 5, 10, 20, 30, 40]),
+                             "capacity": rnd.choice([0, 0, 5, 10, 20, 30]),
                              "cost_per_t": rnd.randint(5, 40)})
             chain.append(sid)
         chains[c] = (chain, path)
@@ -71,7 +71,7 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
             corridors_of_flow[k].append(rnd.choice(left))
     for k, (origin, market) in enumerate(pairs):
         fid = f"F{k:03d}"
-        base = rnd.choice([2, 4, 6, 8, 10])
+        base = rnd.choice([6, 10, 14, 18])
         for i, t in enumerate(periods):
             flows.append({"flow": fid, "origin": origin, "destination": market, "period": t,
                           "demand": round(base * (1 + 0.1 * i), 2)})
@@ -87,12 +87,24 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
                 links.add(link)
                 segments.append({"segment": link, "from": f"G{c:03d}n{len(chain)}",
                                  "to": market, "mode": "port", "country": path[-1],
-                                 "capacity": rnd.choice([0, 10, 20, 40]),
+                                 "capacity": rnd.choice([0, 20, 40, 60]),
                                  "cost_per_t": rnd.randint(5, 20)})
             routes.append({"route": f"R{len(routes):04d}", "flow": fid,
                            "corridor": f"G{c:03d}",
                            "segments": "; ".join([feeder] + chain + [link])})
     routes = routes[: size.routes]
+    # every flow's first route is open today for its first period's demand, so unmet demand
+    # is the exception (growth in later periods may still need projects)
+    first_demand = {f["flow"]: f["demand"] for f in flows if f["period"] == periods[0]}
+    need: dict[str, float] = {}
+    opened = set()
+    for r in routes:
+        if r["flow"] not in opened:
+            opened.add(r["flow"])
+            for sid in r["segments"].split("; "):
+                need[sid] = need.get(sid, 0) + first_demand[r["flow"]]
+    for seg in segments:
+        seg["capacity"] = max(seg["capacity"], need.get(seg["segment"], 0))
     used_flows = {r["flow"] for r in routes}
     flows = [f for f in flows if f["flow"] in used_flows]
     used = {s for r in routes for s in r["segments"].split("; ")}
@@ -100,7 +112,6 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
     upgradable = [s["segment"] for s in segments if s["country"] != "HOME"]
 
     projects = []
-    country_of = {s["segment"]: s["country"] for s in segments}
     for p in range(size.projects):
         seg = rnd.choice(upgradable)
         risk = rnd.random()
@@ -120,8 +131,6 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
             record["status"] = "excluded"
         elif roll < 0.16 and projects and projects[-1]["status"] == "candidate":
             record["requires"] = projects[-1]["project"]  # a follow-on phase
-        elif roll < 0.26 and projects and projects[-1]["segments"] == seg:
-            pass
         projects.append(record)
     # exclusive options: pairs of candidates on the same segment
     by_segment: dict[str, list[dict]] = {}
@@ -132,10 +141,9 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
         if len(group) >= 2 and rnd.random() < 0.3:
             for record in group[:2]:
                 record["exclusive_group"] = f"X{g:03d}"
-    del country_of
 
     total = sum(p["capex"] for p in projects if p["status"] != "excluded")
-    budget = round(0.35 * total / size.periods, -1)
+    budget = round(0.08 * total / size.periods, -1)
     return {
         "Settings": [{"setting": "objective", "value": objective},
                      {"setting": "home_country", "value": "HOME"},

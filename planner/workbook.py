@@ -431,8 +431,17 @@ def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
 
 
 def _read_checked(path: Path) -> tuple[Instance | None, list[Problem]]:
+    tables, problems = read_tables(path)
+    if any(records is None for records in tables.values()):
+        return None, problems  # a sheet or column is missing: row checks would only mislead
+    return validate_tables(tables, problems, path.name,
+                           hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def read_tables(path: Path) -> tuple[dict[str, list[dict] | None], list[Problem]]:
+    """Stage 1 of reading: the file checked and each sheet's cells typed, row by row.
+    A sheet that is missing, or misses a column, comes back as None."""
     _check_file(path)
-    data = path.read_bytes()
     book = _load(path, formulas=False)
     formulas = _load(path, formulas=True) if _has_formulas(path) else None
     problems: list[Problem] = []
@@ -443,9 +452,12 @@ def _read_checked(path: Path) -> tuple[Instance | None, list[Problem]]:
         book.close()
         if formulas is not None:
             formulas.close()
-    if any(records is None for records in tables.values()):
-        return None, problems  # a sheet or column is missing: row checks would only mislead
+    return tables, problems
 
+
+def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name: str = "",
+                    sha256: str = "") -> tuple[Instance | None, list[Problem]]:
+    """Stage 2 of reading: ids, references and rules across sheets -> the Instance."""
     settings = _settings(tables["Settings"], problems)
 
     periods = _unique("Periods", "period", tables["Periods"], problems)
@@ -585,8 +597,8 @@ def _read_checked(path: Path) -> tuple[Instance | None, list[Problem]]:
                  (("Periods", periods), ("Countries", countries), ("Corridors", corridors),
                   ("Segments", segments), ("Routes", routes), ("Projects", projects),
                   ("Flows", flows)) for k, r in table.items()}},
-        source_sha256=hashlib.sha256(data).hexdigest(),
-        source_name=path.name,
+        source_sha256=sha256,
+        source_name=name,
         warnings=tuple(problems),
     )
     return instance, problems

@@ -1,0 +1,79 @@
+"""One benchmark case, measured stage by stage, as a JSON object on stdout.
+
+    python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines]
+
+Run in its own process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from planner.evaluate import evaluate
+from planner.report.results import write_results
+from planner.solve import solve
+from planner.workbook import read_tables, validate_tables
+
+
+def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,
+            baselines: bool = False) -> dict:
+    times = {}
+    t0 = time.perf_counter()
+    tables, problems = read_tables(workbook)
+    times["read"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    inst, problems = validate_tables(tables, problems, workbook.name)
+    times["validate"] = time.perf_counter() - t0
+    if inst is None:
+        raise SystemExit("invalid workbook: " + "; ".join(map(str, problems[:3])))
+    sol = solve(inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap)
+    times["build"], times["handover"] = sol.build_seconds, sol.handover_seconds
+    times["solve"] = sol.solve_seconds
+    t0 = time.perf_counter()
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    times["evaluate"] = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        write_results(sol, ms, Path(tmp) / "r.xlsx")
+        times["write"] = time.perf_counter() - t0
+    result = {
+        "instance": workbook.stem, "objective": objective, "status": sol.status,
+        "gap": sol.gap, "seconds": times, "total_seconds": sum(times.values()),
+        "size": sol.size, "projects": len(inst.projects), "routes": len(inst.routes),
+        "segments": len(inst.segments), "countries": len(inst.countries),
+        "periods": len(inst.periods),
+        "stages": [{"stage": s.name, "status": s.status, "value": s.value, "bound": s.bound,
+                    "gap": s.gap, "seconds": s.seconds, "nodes": s.nodes,
+                    "iterations": s.iterations} for s in sol.stages],
+        "dependence": ms.dependence(objective, inst.settings.dependence_unit),
+        "total_capex": ms.total_capex,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if baselines:
+        from benchmarks.baselines import cbc_lp, highs_direct
+        result["baselines"] = [highs_direct(inst, objective, time_limit=time_limit,
+                                            mip_gap=mip_gap),
+                               cbc_lp(inst, objective, time_limit=time_limit, mip_gap=mip_gap)]
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workbook", type=Path)
+    parser.add_argument("objective")
+    parser.add_argument("--time-limit", type=float, default=300)
+    parser.add_argument("--mip-gap", type=float, default=1e-4)
+    parser.add_argument("--baselines", action="store_true")
+    args = parser.parse_args(argv)
+    json.dump(measure(args.workbook, args.objective, time_limit=args.time_limit,
+                      mip_gap=args.mip_gap, baselines=args.baselines), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

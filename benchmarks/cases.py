@@ -1,0 +1,24 @@
+"""The benchmark cases: generated sizes and the shipped Kazakhstan instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.generator import SIZES, generate
+from planner.template import write_input
+
+ROOT = Path(__file__).resolve().parents[1]
+KAZAKHSTAN = ROOT / "instances" / "kazakhstan.xlsx"
+OBJECTIVES = ("worst_disruption", "max_share", "expected_disruption", "cost")
+SEED = 0
+
+
+def instance_path(name: str, folder: Path) -> Path:
+    """The workbook of a case: the shipped Kazakhstan one, or a generated size (seed 0)."""
+    if name == "kazakhstan":
+        return KAZAKHSTAN
+    path = folder / f"{name}.xlsx"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        write_input(path, generate(SIZES[name], seed=SEED))
+    return path

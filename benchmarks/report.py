@@ -1,0 +1,90 @@
+"""Render benchmark results: a Markdown table on stdout and a workbook with a chart of time
+against size (results/benchmarks/report.xlsx).
+
+    python -m benchmarks.report [RESULTS.json ...]     # default: every saved run, latest last
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+
+from benchmarks.run import OUT
+from planner.xlsx import save_atomic, write_table
+
+COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "status", "gap",
+           "total_s", "pyomo_share", "solve_s", "highs_direct_s", "cbc_s", "vs_highs",
+           "vs_cbc", "nodes", "peak_mb"]
+
+
+def _baseline(case: dict, name: str) -> float | None:
+    for b in case.get("baselines", []):
+        if b.get("baseline") == name and "solve_seconds" in b:
+            done = all(s.get("status") in ("optimal", "Optimal") for s in b["stages"])
+            return b["solve_seconds"] if done else float("inf")
+    return None
+
+
+def row(case: dict) -> list:
+    if "error" in case:
+        return [case.get("size_name", case["instance"]), case["objective"]] + \
+            [None] * 4 + ["error"] + [None] * (len(COLUMNS) - 7)
+    seconds = case.get("median_seconds", case["seconds"])
+    total = case.get("median_total_seconds", case["total_seconds"])
+    layer = seconds["build"] + seconds["handover"]
+    direct, cbc = _baseline(case, "highs_direct"), _baseline(case, "cbc_lp")
+    return [case.get("size_name", case["instance"]), case["objective"], case["projects"],
+            case["size"]["rows"], case["size"]["columns"], case["size"]["nonzeros"],
+            case["status"], case["gap"], round(total, 2), round(layer / total, 3),
+            round(seconds["solve"], 2), direct and round(direct, 2), cbc and round(cbc, 2),
+            direct and round(direct / seconds["solve"], 2),
+            cbc and round(cbc / seconds["solve"], 2),
+            sum(s["nodes"] or 0 for s in case["stages"]), round(case["peak_memory_mb"])]
+
+
+def markdown(rows: list[list]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    files = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or \
+        sorted(OUT.glob("*.json"))
+    if not files:
+        raise SystemExit("no results yet: python -m benchmarks.run")
+    latest = json.loads(files[-1].read_text())
+    rows = [row(c) for c in latest["cases"]]
+    m = latest["machine"]
+    print(f"{files[-1].name}: commit {m['commit']}, {m['cpus']} cores, Python {m['python']}, "
+          f"pyomo {m['versions']['pyomo']}, highspy {m['versions']['highspy']}\n")
+    print(markdown(rows))
+    print("\npyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
+          "baseline solve time / ours (above 1: we are faster; inf: the baseline did not "
+          "finish)")
+
+    book = Workbook()
+    write_table(book.active, COLUMNS, rows)
+    book.active.title = "Latest"
+    chart_sheet = book.create_sheet("Time by size")
+    objectives = sorted({r[1] for r in rows})
+    sized = sorted({(r[2], r[0]) for r in rows if r[2]})
+    write_table(chart_sheet, ["projects"] + objectives,
+                [[p] + [next((r[8] for r in rows if r[0] == name and r[1] == o), None)
+                        for o in objectives] for p, name in sized])
+    chart = LineChart()
+    chart.title, chart.x_axis.title, chart.y_axis.title = \
+        "Total time against size", "projects", "seconds"
+    chart.add_data(Reference(chart_sheet, min_col=2, max_col=1 + len(objectives), min_row=1,
+                             max_row=1 + len(sized)), titles_from_data=True)
+    chart.set_categories(Reference(chart_sheet, min_col=1, min_row=2, max_row=1 + len(sized)))
+    chart_sheet.add_chart(chart, "H2")
+    print(f"\nchart: {save_atomic(book, OUT / 'report.xlsx')}")
+
+
+if __name__ == "__main__":
+    main()
