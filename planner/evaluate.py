@@ -69,7 +69,8 @@ def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
     if not closure_set or not periods:
         return {}
     m = pyo.ConcreteModel()
-    m.built = built(inst, portfolio)  # capacities are fixed by the portfolio: constants
+    m.c = built_capacity(inst, portfolio)  # capacities are fixed by the portfolio: constants
+    m.built_capacity = set(m.c)
     closure_model.define(m, inst, closure_set, periods)
     m.total = pyo.Objective(expr=sum(m.stranded.values()))
     if len(m.VD):

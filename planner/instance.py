@@ -190,6 +190,16 @@ class Instance:
                 out[s].append(p.id)
         return {s: tuple(ps) for s, ps in out.items()}
 
+    def load_bound(self, segment: str, period: str, routes=None) -> float:
+        """The most flow ``segment`` can be asked to carry in ``period``, over ``routes`` (all
+        by default): each flow's demand times the most times one of its routes passes it."""
+        most: dict[str, int] = {}
+        for r, n in self.segment_routes[segment].items():
+            if routes is None or r in routes:
+                k = self.routes[r].flow
+                most[k] = max(most.get(k, 0), n)
+        return sum(self.demand(k, period) * n for k, n in most.items())
+
     @cached_property
     def project_countries(self) -> dict[str, frozenset[str]]:
         return {p.id: frozenset(self.segments[s].country for s in p.segments)

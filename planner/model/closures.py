@@ -12,7 +12,7 @@ from pyomo.core.util import quicksum
 
 from planner.model.family import family
 from planner.instance import Closure, Instance
-from planner.model.capacity import segment_capacity
+from planner.model.capacity import binds, segment_capacity
 
 
 def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...]) -> None:
@@ -52,7 +52,8 @@ def closure_demand(m, inst: Instance) -> None:
 def closure_capacity(m, inst: Instance) -> None:
     """sum_{r uses s, r avoids d} h[r,t,d] <= cap_s + sum_p a_ps built[p,t]."""
     rows = [(s, t, d) for d in m.open_routes for t in m.closure_periods for s in inst.segments
-            if any(r in m.open_routes[d] for r in inst.segment_routes[s])]
+            if any(r in m.open_routes[d] for r in inst.segment_routes[s])
+            and binds(inst, s, t, m.open_routes[d])]
     m.closure_capacity = family(rows, lambda m, s, t, d: quicksum(
         n * m.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
         <= segment_capacity(m, inst, s, t))
