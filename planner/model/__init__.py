@@ -14,18 +14,21 @@ from planner.model import budget, capacity, closures, flows, limits, objectives,
 
 def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
           closure_set: tuple[Closure, ...] | None = None,
-          closure_periods: tuple[str, ...] | None = None) -> pyo.ConcreteModel:
+          closure_periods: tuple[str, ...] | None = None,
+          plain: bool = False) -> pyo.ConcreteModel:
     """The model for ``objective`` (default: the workbook's setting).
 
     ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
     commitments, requirements, exclusive groups) so that an impossible plan can be explained.
     Closure copies are built for the closures and periods the objective measures unless
-    ``closure_set`` / ``closure_periods`` say otherwise.
+    ``closure_set`` / ``closure_periods`` say otherwise. ``plain`` builds the formulation of
+    model.md as written, without the exact reductions (the benchmarks' reference).
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio")
     m.inst = inst
     m.elastic = elastic
+    m.plain = plain
     m.T = pyo.Set(initialize=inst.period_ids, ordered=True)
     projects.define(m, inst)
     budget.define(m, inst)

@@ -53,7 +53,7 @@ def closure_capacity(m, inst: Instance) -> None:
     """sum_{r uses s, r avoids d} h[r,t,d] <= cap_s + sum_p a_ps built[p,t]."""
     rows = [(s, t, d) for d in m.open_routes for t in m.closure_periods for s in inst.segments
             if any(r in m.open_routes[d] for r in inst.segment_routes[s])
-            and binds(inst, s, t, m.open_routes[d])]
+            and binds(m, inst, s, t, m.open_routes[d])]
     m.closure_capacity = family(rows, lambda m, s, t, d: quicksum(
         n * m.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
         <= segment_capacity(m, inst, s, t))
