@@ -21,7 +21,8 @@ DATA = HERE / "kazakhstan"
 TARGET = HERE / "kazakhstan.xlsx"
 SHEETS = {"Settings": "settings.csv", "Periods": "periods.csv", "Countries": "countries.csv",
           "Corridors": "corridors.csv", "Segments": "segments.csv", "Routes": "routes.csv",
-          "Flows": "flows.csv", "Projects": "projects.csv", "RiskLimits": "risk_limits.csv"}
+          "Flows": "flows.csv", "Projects": "projects.csv", "RiskLimits": "risk_limits.csv",
+          "Scenarios": "scenarios.csv"}
 PROVENANCE = ("basis", "source")
 
 
@@ -41,7 +42,9 @@ def build(target: Path = TARGET) -> Path:
         if "basis" in frame.columns:
             key = frame.columns[0]
             for _, row in frame.iterrows():
-                ident = row[key] if sheet != "Flows" else f"{row['flow']} {row['period']}"
+                ident = f"{row['flow']} {row['period']}" if sheet == "Flows" else \
+                    f"{row['scenario']}: {row['change']} {row['target']}" \
+                    if sheet == "Scenarios" else row[key]
                 sources.append((sheet, str(ident), row["basis"], row.get("source") or ""))
     # numbers as numbers: pandas read periods and values as text to keep ids exact
     for record in tables["Periods"]:

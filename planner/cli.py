@@ -34,12 +34,41 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
     solve.add_argument("-v", "--verbose", action="store_true", help="show the HiGHS log")
 
+    scenarios = sub.add_parser("scenarios", help="solve the base and every scenario of sheet "
+                               "Scenarios; write one comparison workbook")
+    scenarios.add_argument("workbook", type=Path)
+    _batch_options(scenarios)
+
+    compare = sub.add_parser("compare", help="two results workbooks side by side")
+    compare.add_argument("first", type=Path)
+    compare.add_argument("second", type=Path)
+    compare.add_argument("-o", "--output", type=Path,
+                         help="default: results/<first>-vs-<second>.xlsx")
+
     validate = sub.add_parser("validate", help="list every problem of a workbook")
     validate.add_argument("workbook", type=Path)
 
     template = sub.add_parser("template", help="write an empty input workbook")
     template.add_argument("output", type=Path)
     return parser
+
+
+def _batch_options(parser) -> None:
+    """Options of the commands that run many solves."""
+    parser.add_argument("-o", "--output", type=Path, help="comparison workbook (default: "
+                        "results/<input name>-<command>.xlsx)")
+    parser.add_argument("--objective", choices=schema.OBJECTIVES)
+    parser.add_argument("--time-limit", type=float, metavar="S")
+    parser.add_argument("--mip-gap", type=float, metavar="G")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on this Dask scheduler (tcp://host:8786) instead")
+
+
+def _solve_options(args) -> dict:
+    return {k: v for k, v in (("objective", args.objective), ("time_limit", args.time_limit),
+                              ("mip_gap", args.mip_gap)) if v is not None}
 
 
 def _fail(message: str, code: int) -> int:
@@ -131,6 +160,51 @@ def cmd_solve(args) -> int:
     return EXIT_OK
 
 
+def cmd_scenarios(args) -> int:
+    from planner.batch import Task, run_all
+    from planner.report.compare import measures_of, write_comparison
+    from planner.scenarios import apply
+    from planner.workbook import read_workbook
+    from planner.xlsx import check_target
+
+    output = args.output or Path("results") / f"{args.workbook.stem}-scenarios.xlsx"
+    inst = read_workbook(args.workbook)
+    check_target(output)
+    if not inst.scenarios:
+        return _fail(f"{args.workbook}: sheet Scenarios names no scenario; add rows "
+                     "(scenario, change, target, value)", EXIT_INPUT)
+    options = _solve_options(args)
+    tasks = [Task("base", inst, options)] + [Task(name, apply(inst, changes), options)
+                                             for name, changes in inst.scenarios.items()]
+    print(f"{args.workbook}: base and {len(inst.scenarios)} scenario(s)")
+    outcomes = run_all(tasks, jobs=args.jobs, scheduler=args.scheduler, progress=print)
+    columns = [(o.name, measures_of(o), o.solution.portfolio if o.solution else {})
+               for o in outcomes]
+    definitions = [(name, c.change, c.target, c.value if not isinstance(c.value, tuple)
+                    else ("x" if c.value[0] == "scale" else "") + f"{c.value[1]:g}")
+                   for name, changes in inst.scenarios.items() for c in changes]
+    notes = [(o.name, o.message) for o in outcomes if o.message]
+    write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes)
+    for o in outcomes:
+        m = measures_of(o)
+        print(f"  {o.name:<24} {o.status:<12} dependence "
+              f"{m.get('dependence', float('nan')):.4f}  capex "
+              f"{m.get('total_capex', float('nan')):,.1f}")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from planner.report.compare import write_comparison
+    from planner.results_reader import read_results
+
+    output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
+    columns = [read_results(args.first), read_results(args.second)]
+    write_comparison(columns, output, title="Comparison")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     from planner.problems import InputError
     from planner.solve import NoPortfolio
@@ -138,11 +212,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return {"solve": cmd_solve, "validate": cmd_validate,
-                "template": cmd_template}[args.command](args)
+        return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
+                "scenarios": cmd_scenarios, "compare": cmd_compare}[args.command](args)
     except InputError as err:
         _print_problems(err.warnings + err.problems)
-        return _fail(f"{args.workbook}: {len(err.problems)} problem(s) to fix; nothing was "
+        source = getattr(args, "workbook", None) or "the input"
+        return _fail(f"{source}: {len(err.problems)} problem(s) to fix; nothing was "
                      "written.", EXIT_INPUT)
     except OutputError as err:
         return _fail(str(err), EXIT_INPUT)

@@ -126,6 +126,7 @@ class Instance:
     source_sha256: str = ""
     source_name: str = ""
     warnings: tuple = ()  # Problems that are allowed but look wrong
+    scenarios: dict = field(default_factory=dict)  # name -> changes (planner/scenarios.py)
 
     # -- derived views, computed once ------------------------------------------------------
     @cached_property

@@ -27,6 +27,7 @@ STATUSES = ("candidate", "committed", "excluded")
 RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
+SCENARIO_CHANGES = ("budget", "demand", "capex", "close", "limit", "status", "objective")
 YES_NO = ("no", "yes")
 
 
@@ -209,6 +210,23 @@ SHEETS: tuple[Sheet, ...] = (
                description="The limit: a fraction for shares, USD m for max_capex.",
                example=0.6),
     ), required=False, examples=(("max_share", "country", "RU", 0.6),)),
+    Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
+          "'planner robust'; rows with the same scenario name add up. The base case ignores "
+          "this sheet.", (
+              Column("scenario", "text", description="Scenario name.", example="budget cut"),
+              Column("change", "choice", choices=SCENARIO_CHANGES,
+                     description="budget, demand, capex, close, limit, status or objective "
+                                 "(see docs/workbook.md for each)."),
+              Column("target", "text", required=False,
+                     description="What changes: a period, flow, project, country, corridor, "
+                                 "segment, limit (limit:unit:key) or blank/all.",
+                     example="all"),
+              Column("value", "any", required=False,
+                     description="The new value, or a factor written x0.67 (or +40%, -33%).",
+                     example="x0.67"),
+          ), required=False, examples=(("budget cut", "budget", "all", "x0.67"),
+                                       ("Afghan overrun", "capex", "AF", 1.4),
+                                       ("Iran closed", "close", "IR", None))),
 )
 
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}

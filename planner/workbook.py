@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from planner import schema
@@ -572,7 +573,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
             problems.append(Problem("RiskLimits", r["_row"], "key", key,
                                     "a blank key for unit total", warning=True))
 
-    if any(p for p in problems if not p.warning):
+    # scenario rows are checked against the instance: build it unless something else is wrong
+    if any(not p.warning and p.sheet != "Scenarios" for p in problems):
         return None, problems
 
     instance = Instance(
@@ -601,4 +603,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         source_name=name,
         warnings=tuple(problems),
     )
-    return instance, problems
+    from planner.scenarios import parse_scenarios
+    scenarios = parse_scenarios(instance, tables.get("Scenarios") or [], problems)
+    if any(not p.warning for p in problems):
+        return None, problems
+    return replace(instance, scenarios=scenarios), problems

@@ -1,0 +1,83 @@
+"""Many solves at once: in worker processes (--jobs) or on a Dask cluster (--scheduler).
+
+Every task is solved the same way wherever it runs (one HiGHS thread per task), so the results
+do not depend on where they were computed. Progress goes to a callback with an estimate of the
+time left.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from planner.evaluate import Measures, evaluate
+from planner.instance import Instance
+from planner.solve import NoPortfolio, PlanInfeasible, Solution, solve
+
+
+@dataclass
+class Task:
+    name: str
+    instance: Instance
+    options: dict = field(default_factory=dict)  # solve() keyword arguments
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # optimal, feasible, infeasible, no_portfolio
+    solution: Solution | None = None
+    measures: Measures | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+
+def run_task(task: Task) -> Outcome:
+    """Solve and evaluate one task; impossible plans and time-outs are outcomes, not errors."""
+    start = time.perf_counter()
+    try:
+        sol = solve(task.instance, threads=1, **task.options)
+    except PlanInfeasible as err:
+        return Outcome(task.name, "infeasible", message=str(err.explanation),
+                       seconds=time.perf_counter() - start)
+    except NoPortfolio as err:
+        return Outcome(task.name, "no_portfolio", message=str(err),
+                       seconds=time.perf_counter() - start)
+    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet)
+    return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start)
+
+
+def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None = None,
+            progress=None) -> list[Outcome]:
+    """Outcomes in the order of ``tasks``. ``jobs``: worker processes (default: the cores);
+    ``scheduler``: a dask.distributed scheduler address, instead of local processes."""
+    done: dict[int, Outcome] = {}
+    started = time.perf_counter()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+
+    def report(i: int, outcome: Outcome) -> None:
+        done[i] = outcome
+        if progress:
+            elapsed = time.perf_counter() - started
+            left = elapsed / len(done) * (len(tasks) - len(done))
+            progress(f"[{len(done)}/{len(tasks)}] {outcome.name}: {outcome.status} "
+                     f"({outcome.seconds:.1f} s); about {left:.0f} s left")
+
+    if scheduler:
+        from dask.distributed import Client, as_completed as dask_completed
+        with Client(scheduler) as client:
+            futures = {client.submit(run_task, task, pure=False): i
+                       for i, task in enumerate(tasks)}
+            for future in dask_completed(futures):
+                report(futures[future], future.result())
+    elif jobs == 1 or len(tasks) == 1:
+        for i, task in enumerate(tasks):
+            report(i, run_task(task))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                report(futures[future], future.result())
+    return [done[i] for i in range(len(tasks))]

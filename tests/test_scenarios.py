@@ -1,0 +1,168 @@
+"""Scenarios: each change equals the same edit made by hand; the command, in processes or on a
+Dask cluster, gives the same results; compare reads two results workbooks."""
+
+import copy
+
+import openpyxl
+import pytest
+
+from planner.cli import main
+from planner.scenarios import apply
+from planner.solve import solve
+from planner.workbook import validate_workbook
+from tests.builders import demand, edit, load, periods, project, two_corridors, write
+
+
+def by_hand(change):
+    tables = copy.deepcopy(two_corridors())
+    change(tables)
+    return tables
+
+
+def two_periods() -> dict:
+    tables = two_corridors()
+    tables["Periods"] = periods((2026, 100), (2028, 100))
+    tables["Flows"] = demand("K", "H", "M", **{"2026": 10, "2028": 10})
+    return tables
+
+
+CASES = [
+    ("budget", "all", "x0.99", lambda t: t["Periods"][0].update(budget=99)),
+    ("budget", "2026", 40, lambda t: t["Periods"][0].update(budget=40)),
+    ("budget", "2026", "-50%", lambda t: t["Periods"][0].update(budget=50)),
+    ("demand", "all", 1.5, lambda t: t["Flows"][0].update(demand=15)),
+    ("demand", "K", "+20%", lambda t: t["Flows"][0].update(demand=12)),
+    ("capex", "PB", 1.5, lambda t: t["Projects"][0].update(capex=150)),
+    ("capex", "B", "x0.5", lambda t: t["Projects"][0].update(capex=50)),
+    ("close", "CB", None, lambda t: t["Routes"].pop(1)),
+    ("close", "country:A", None, lambda t: t["Routes"].pop(0)),
+    ("close", "sA", None, lambda t: t["Routes"].pop(0)),
+    ("limit", "max_share:corridor:CA", 0.3, lambda t: t["RiskLimits"].append(
+        {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.3})),
+    ("status", "PB", "exclude", lambda t: t["Projects"][0].update(status="excluded")),
+    ("status", "PB", "commit", lambda t: t["Projects"][0].update(status="committed")),
+    ("objective", None, "cost", lambda t: t["Settings"].append(
+        {"setting": "objective", "value": "cost"})),
+]
+
+
+@pytest.mark.parametrize("change, target, value, edit_by_hand", CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
+def test_a_scenario_equals_its_hand_edited_workbook(tmp_path, change, target, value,
+                                                    edit_by_hand):
+    tables = two_corridors()
+    tables["Scenarios"] = [{"scenario": "S1", "change": change, "target": target,
+                            "value": value}]
+    inst = load(tmp_path, tables, "with_scenario.xlsx")
+    scenario = solve(apply(inst, inst.scenarios["S1"]))
+    hand = solve(load(tmp_path, by_hand(edit_by_hand), "by_hand.xlsx"))
+    assert scenario.portfolio == hand.portfolio
+    assert [s.name for s in scenario.stages] == [s.name for s in hand.stages]
+    for a, b in zip(scenario.stages, hand.stages):
+        assert a.value == pytest.approx(b.value, abs=1e-7)
+    assert scenario.flows == pytest.approx(hand.flows)
+
+
+def test_changes_of_one_scenario_add_up(tmp_path):
+    tables = two_periods()
+    tables["Scenarios"] = [
+        {"scenario": "both", "change": "budget", "target": "all", "value": "x0.5"},
+        {"scenario": "both", "change": "budget", "target": "2028", "value": "x3"}]
+    inst = load(tmp_path, tables)
+    changed = apply(inst, inst.scenarios["both"])
+    assert [p.budget for p in changed.periods] == [50, 150]
+    assert [p.budget for p in inst.periods] == [100, 100]  # the base is untouched
+
+
+def test_bad_scenario_rows_are_named(tmp_path):
+    tables = two_corridors()
+    tables["Scenarios"] = [
+        {"scenario": "a", "change": "budget", "target": "2099", "value": 1},
+        {"scenario": "b", "change": "capex", "target": "PB", "value": "lots"},
+        {"scenario": "c", "change": "close", "target": "H", "value": None},
+        {"scenario": "d", "change": "limit", "target": "max_share", "value": 0.3},
+        {"scenario": "e", "change": "status", "target": "PB", "value": "maybe"},
+        {"scenario": "f", "change": "grow", "target": "PB", "value": 1}]
+    found = {(p.sheet, p.row, p.column) for p in validate_workbook(write(tmp_path, tables))
+             if not p.warning}
+    assert found == {("Scenarios", 2, "target"), ("Scenarios", 3, "value"),
+                     ("Scenarios", 4, "target"), ("Scenarios", 5, "target"),
+                     ("Scenarios", 6, "value"), ("Scenarios", 7, "change")}
+
+
+def scenario_tables() -> dict:
+    tables = two_corridors()
+    tables["Scenarios"] = [
+        {"scenario": "no money", "change": "budget", "target": "all", "value": 0},
+        {"scenario": "CB closed", "change": "close", "target": "CB"},
+        {"scenario": "cheap PB", "change": "capex", "target": "PB", "value": 0.5},
+        {"scenario": "overcommitted", "change": "status", "target": "PB", "value": "commit"},
+        {"scenario": "overcommitted", "change": "budget", "target": "all", "value": 10}]
+    return tables
+
+
+def read_measures(path):
+    ws = openpyxl.load_workbook(path)["Measures"]
+    rows = list(ws.iter_rows(values_only=True))
+    return {r[0]: dict(zip(rows[0][1:], r[1:])) for r in rows[1:]}
+
+
+def test_scenarios_command_writes_one_comparison(tmp_path, capsys):
+    source = write(tmp_path, scenario_tables())
+    out = tmp_path / "cmp.xlsx"
+    assert main(["scenarios", str(source), "-o", str(out), "--jobs", "1"]) == 0
+    measures = read_measures(out)
+    assert measures["status"] == {"base": "optimal", "no money": "optimal",
+                                  "CB closed": "optimal", "cheap PB": "optimal",
+                                  "overcommitted": "infeasible"}
+    assert measures["worst_disruption"]["base"] == pytest.approx(0)
+    assert measures["worst_disruption"]["no money"] == pytest.approx(1)
+    assert measures["total_capex"]["cheap PB"] == pytest.approx(50)
+    book = openpyxl.load_workbook(out)
+    starts = {r[0]: r[1:] for r in book["Starts"].iter_rows(min_row=2, values_only=True)}
+    assert starts["PB"] == ("2026", None, None, "2026", None)
+    changes = {r[0]: r[1:] for r in book["Changes"].iter_rows(min_row=2, values_only=True)}
+    assert changes["no money"][1] == "PB"  # drops PB
+    notes = {r[0]: r[1] for r in book["Notes"].iter_rows(min_row=2, values_only=True)}
+    assert "raise the 2026 budget by 90 USD m" in notes["overcommitted"]
+    assert "about" in capsys.readouterr().out  # progress with an estimate
+
+
+def test_processes_and_dask_give_the_same_results(tmp_path):
+    """The same comparison from one process, two worker processes and a local Dask cluster
+    that the test starts itself."""
+    from dask.distributed import LocalCluster
+
+    source = write(tmp_path, scenario_tables())
+    results = {}
+    for name, extra in (("serial", ["--jobs", "1"]), ("processes", ["--jobs", "2"])):
+        out = tmp_path / f"{name}.xlsx"
+        assert main(["scenarios", str(source), "-o", str(out)] + extra) == 0
+        results[name] = read_measures(out)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        out = tmp_path / "dask.xlsx"
+        assert main(["scenarios", str(source), "-o", str(out), "--scheduler",
+                     cluster.scheduler_address]) == 0
+        results["dask"] = read_measures(out)
+    assert results["serial"] == results["processes"] == results["dask"]
+
+
+def test_compare_two_results_workbooks(tmp_path):
+    source = write(tmp_path, two_corridors())
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert main(["solve", str(source), "-o", str(a)]) == 0
+    assert main(["solve", str(source), "-o", str(b), "--objective", "cost"]) == 0
+    out = tmp_path / "ab.xlsx"
+    assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
+    measures = read_measures(out)
+    assert measures["total_capex"] == {"a": 100, "b": 0}
+    changes = list(openpyxl.load_workbook(out)["Changes"].iter_rows(min_row=2,
+                                                                   values_only=True))
+    assert changes == [("b", None, "PB", None)]
+
+
+def test_compare_refuses_an_input_workbook(tmp_path, capsys):
+    source = write(tmp_path, two_corridors())
+    assert main(["compare", str(source), str(source), "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert "a results workbook" in capsys.readouterr().err
