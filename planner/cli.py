@@ -39,6 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     scenarios.add_argument("workbook", type=Path)
     _batch_options(scenarios)
 
+    frontier = sub.add_parser("frontier", help="least capex for each dependence target: "
+                              "the price of resilience")
+    frontier.add_argument("workbook", type=Path)
+    frontier.add_argument("--points", type=int, default=5, metavar="N")
+    _batch_options(frontier)
+
+    alternatives = sub.add_parser("alternatives", help="other portfolios nearly as good")
+    alternatives.add_argument("workbook", type=Path)
+    alternatives.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    alternatives.add_argument("--within", type=float, default=0.05, metavar="D",
+                              help="dependence at most the optimum + D (share points; "
+                                   "default 0.05 = 5 percentage points)")
+    _batch_options(alternatives)
+
     compare = sub.add_parser("compare", help="two results workbooks side by side")
     compare.add_argument("first", type=Path)
     compare.add_argument("second", type=Path)
@@ -194,6 +208,56 @@ def cmd_scenarios(args) -> int:
     return EXIT_OK
 
 
+def cmd_frontier(args) -> int:
+    from planner.tradeoffs import frontier, write_frontier
+    from planner.workbook import read_workbook
+    from planner.xlsx import check_target
+
+    output = args.output or Path("results") / f"{args.workbook.stem}-frontier.xlsx"
+    inst = read_workbook(args.workbook)
+    check_target(output)
+    try:
+        points = frontier(inst, args.points, options=_solve_options(args), jobs=args.jobs,
+                          scheduler=args.scheduler, progress=print)
+    except ValueError as err:
+        return _fail(f"{args.workbook}: frontier {err}", EXIT_INPUT)
+    write_frontier(points, output)
+    unit = inst.settings.money_unit
+    for p in points:
+        o = p.outcome
+        if o.solution is None:
+            print(f"  {o.name}: {o.status}")
+            continue
+        marginal = f", {p.marginal:,.1f} {unit} per point" if p.marginal is not None else ""
+        print(f"  {o.name}: dependence {o.measures.dependence(o.solution.objective, inst.settings.dependence_unit):.2%}"
+              f" for capex {o.measures.total_capex:,.1f} {unit}{marginal}")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
+def cmd_alternatives(args) -> int:
+    from planner.report.compare import measures_of, write_comparison
+    from planner.tradeoffs import alternatives
+    from planner.workbook import read_workbook
+    from planner.xlsx import check_target
+
+    output = args.output or Path("results") / f"{args.workbook.stem}-alternatives.xlsx"
+    inst = read_workbook(args.workbook)
+    check_target(output)
+    try:
+        found = alternatives(inst, args.k, args.within, options=_solve_options(args),
+                             progress=print)
+    except ValueError as err:
+        return _fail(f"{args.workbook}: alternatives {err}", EXIT_INPUT)
+    write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
+                     title="Alternatives")
+    for o in found:
+        m = measures_of(o)
+        print(f"  {o.name:<14} dependence {m['dependence']:.4f}  capex {m['total_capex']:,.1f}")
+    print(f"{len(found) - 1} alternative(s) within {args.within} of the optimum; wrote {output}")
+    return EXIT_OK
+
+
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_results
@@ -213,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
-                "scenarios": cmd_scenarios, "compare": cmd_compare}[args.command](args)
+                "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
+                "alternatives": cmd_alternatives}[args.command](args)
     except InputError as err:
         _print_problems(err.warnings + err.problems)
         source = getattr(args, "workbook", None) or "the input"

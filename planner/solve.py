@@ -183,12 +183,18 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
 
 def solve(inst: Instance, *, objective: str | None = None, time_limit: float | None = None,
           mip_gap: float | None = None, threads: int | None = None, log=None,
-          explain: bool = True, highs_options: dict | None = None) -> Solution:
+          explain: bool = True, highs_options: dict | None = None,
+          max_dependence: float | None = None,
+          exclude: tuple[frozenset[str], ...] = ()) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
     NoPortfolio when the solver stopped before it found one. ``highs_options`` are passed to
     HiGHS as they are (for measurements and tests).
+
+    ``max_dependence`` turns the dependence measure into a constraint (epsilon constraint):
+    the stages become unmet demand, least capex, cost. ``exclude`` lists project selections
+    the portfolio must differ from (no-good cuts), for alternative portfolios.
     """
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
@@ -198,6 +204,10 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
     start = time.perf_counter()
     m = build(inst, objective=objective)
+    if max_dependence is not None:
+        dependence_cap(m, max_dependence)
+    for i, chosen in enumerate(exclude):
+        m.add_component(f"differs_{i}", different_selection(m, chosen))
     build_seconds = time.perf_counter() - start
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
@@ -218,6 +228,25 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
                     handover_seconds)
+
+
+def dependence_cap(m, cap: float) -> None:
+    """dependence <= cap, and the stages become: unmet demand, least capex, cost."""
+    if m.stage_objective["dependence"] is None:
+        raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
+    m.dependence_cap = pyo.Constraint(
+        expr=m.dependence.expr <= cap + STAGE_TOLERANCE * max(1.0, abs(cap)))
+    m.stages = ["unmet", "capex", "cost"]
+
+
+def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:
+    """sum_{p in S} (1 - y_p) + sum_{p not in S} y_p >= 1, y_p = sum_t x[p,t]: the selection of
+    projects differs from S in at least one project."""
+    selected = {p: 0 for p in m.inst.projects}
+    for p, t in m.PT:
+        selected[p] = selected[p] + m.x[p, t]
+    return pyo.Constraint(expr=sum((1 - selected[p]) if p in chosen else selected[p]
+                                   for p in selected) >= 1)
 
 
 @contextlib.contextmanager

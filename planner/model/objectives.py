@@ -24,10 +24,13 @@ def define(m, inst: Instance, objective: str) -> None:
         m.stages.append("dependence")
     m.cost = pyo.Objective(expr=total_cost(m, inst))
     m.stages.append("cost")
-    for name in m.stages[1:]:
-        getattr(m, name if name != "unmet" else "unmet_demand").deactivate()
+    # least capex: the stage that 'planner frontier' and 'planner alternatives' put before cost
+    m.least_capex = pyo.Objective(expr=m.capex)
+    for obj in (getattr(m, "dependence", None), m.cost, m.least_capex):
+        if obj is not None:
+            obj.deactivate()
     m.stage_objective = {"unmet": m.unmet_demand, "dependence": getattr(m, "dependence", None),
-                         "cost": m.cost}
+                         "capex": m.least_capex, "cost": m.cost}
 
 
 def _period_weights(inst: Instance) -> dict[str, float]:

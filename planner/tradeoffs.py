@@ -1,0 +1,132 @@
+"""The price of resilience (frontier) and alternative portfolios, for financing teams.
+
+- frontier: for dependence targets from the status quo (committed projects only) down to the
+  best reachable, the least capex that reaches each (epsilon constraint), the marginal cost of
+  each step in USD m per percentage point, and the portfolio at each point.
+- alternatives: up to k portfolios with different project selections whose dependence is within
+  ``within`` (absolute, in share points: 0.05 = 5 percentage points) of the optimum, each the
+  cheapest in capex given the ones before (no-good cuts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart, Series
+
+from planner.batch import Outcome, Task, run_all, run_task
+from planner.instance import Instance
+from planner.xlsx import save_atomic, write_table
+
+
+def _objective(inst: Instance, options: dict) -> str:
+    objective = options.get("objective") or inst.settings.objective
+    if objective == "cost":
+        raise ValueError("needs a dependence objective (worst_disruption, max_share or "
+                         "expected_disruption), not cost")
+    return objective
+
+
+def dependence_of(outcome: Outcome) -> float:
+    sol = outcome.solution
+    return outcome.measures.dependence(sol.objective, sol.instance.settings.dependence_unit)
+
+
+def status_quo(inst: Instance) -> Instance:
+    """Committed projects only: every candidate excluded."""
+    return replace(inst, projects={p: replace(q, status="excluded") if q.status == "candidate"
+                                   else q for p, q in inst.projects.items()})
+
+
+@dataclass
+class FrontierPoint:
+    target: float
+    outcome: Outcome
+    marginal: float | None  # USD m per percentage point against the point before
+
+
+def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
+             jobs: int | None = None, scheduler: str | None = None,
+             progress=None) -> list[FrontierPoint]:
+    options = dict(options or {})
+    options["objective"] = _objective(inst, options)
+    ends = run_all([Task("status quo", status_quo(inst), options), Task("best", inst, options)],
+                   jobs=jobs, scheduler=scheduler, progress=progress)
+    for end in ends:
+        if end.solution is None:
+            raise ValueError(f"{end.name}: {end.status}. {end.message}")
+    high, low = (dependence_of(e) for e in ends)
+    points = max(2, points)
+    targets = [high - (high - low) * i / (points - 1) for i in range(points)]
+    tasks = [Task(f"point {i + 1}", inst, {**options, "max_dependence": eps})
+             for i, eps in enumerate(targets)]
+    outcomes = run_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    out, before = [], None
+    for eps, outcome in zip(targets, outcomes):
+        marginal = None
+        if before is not None and outcome.solution and before.solution:
+            step = (dependence_of(before) - dependence_of(outcome)) * 100
+            if step > 1e-9:
+                marginal = (outcome.measures.total_capex - before.measures.total_capex) / step
+        out.append(FrontierPoint(eps, outcome, marginal))
+        before = outcome
+    return out
+
+
+def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.title = "Frontier"
+    rows = []
+    for point in points:
+        o = point.outcome
+        chosen = [p for p, t in o.solution.portfolio.items() if t] if o.solution else []
+        rows.append((o.name, point.target, dependence_of(o) if o.solution else None,
+                     o.measures.total_capex if o.solution else None, point.marginal, o.status,
+                     "; ".join(chosen)))
+    write_table(ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
+                     "projects"], rows, widths={"projects": 80},
+                number_format={"target": "0.00%", "dependence": "0.00%"})
+    projects = sorted({p for point in points if point.outcome.solution
+                       for p in point.outcome.solution.portfolio})
+    write_table(book.create_sheet("Portfolios"), ["project"] + [p.outcome.name for p in points],
+                [[p] + [point.outcome.solution.portfolio.get(p) if point.outcome.solution
+                        else None for point in points] for p in projects])
+    chart = ScatterChart()
+    chart.title = "Price of resilience: least capex for each dependence target"
+    chart.x_axis.title, chart.y_axis.title = "dependence (share of trade)", "capex (USD m)"
+    chart.x_axis.number_format = "0%"
+    series = Series(Reference(ws, min_col=4, min_row=2, max_row=1 + len(rows)),
+                    Reference(ws, min_col=3, min_row=2, max_row=1 + len(rows)),
+                    title="least capex")
+    series.marker.symbol = "circle"
+    chart.series.append(series)
+    chart.width, chart.height = 18, 10
+    ws.add_chart(chart, "I2")
+    return save_atomic(book, target)
+
+
+def alternatives(inst: Instance, k: int = 5, within: float = 0.05, *,
+                 options: dict | None = None, progress=None) -> list[Outcome]:
+    """[optimal, alternative 1, ...]: each alternative is found after the ones before, so this
+    runs in sequence."""
+    options = dict(options or {})
+    options["objective"] = _objective(inst, options)
+    best = run_task(Task("optimal", inst, options))
+    if best.solution is None:
+        raise ValueError(f"optimal: {best.status}. {best.message}")
+    cap = dependence_of(best) + within
+    found = [best]
+    for i in range(k):
+        exclude = tuple(frozenset(p for p, t in o.solution.portfolio.items() if t)
+                        for o in found)
+        outcome = run_task(Task(f"alternative {i + 1}", inst,
+                                {**options, "max_dependence": cap, "exclude": exclude}))
+        if progress:
+            progress(f"[{i + 1}/{k}] {outcome.name}: {outcome.status} ({outcome.seconds:.1f} s)")
+        if outcome.solution is None:
+            break  # no further portfolio within the tolerance
+        found.append(outcome)
+    return found

@@ -1,0 +1,90 @@
+"""Frontier and alternatives on tiny instances whose answers are derived by hand."""
+
+import openpyxl
+import pytest
+
+from planner.cli import main
+from planner.solve import solve
+from planner.tradeoffs import alternatives, dependence_of, frontier
+from tests.builders import edit, load, periods, project, two_corridors, write
+
+
+def halves() -> dict:
+    """PH1 (+5 on sB, 30) and PH2 (+5 on sB, 50), budget 100. Closing CA strands 10 of 10
+    with nothing built (1.0), 5 with one half (0.5), nothing with both (0)."""
+    return edit(two_corridors(), Projects=[project("PH1", "sB", 5, 30),
+                                           project("PH2", "sB", 5, 50)])
+
+
+def test_frontier_points_and_marginal_costs(tmp_path):
+    """Targets 1.0, 0.5, 0: least capex 0, 30 (PH1), 80 (both). Marginal cost: 30 / 50 points
+    = 0.6 and 50 / 50 = 1.0 USD m per percentage point."""
+    inst = load(tmp_path, halves())
+    points = frontier(inst, 3, jobs=1)
+    assert [p.target for p in points] == pytest.approx([1.0, 0.5, 0.0])
+    assert [p.outcome.measures.total_capex for p in points] == pytest.approx([0, 30, 80])
+    assert [dependence_of(p.outcome) for p in points] == pytest.approx([1, 0.5, 0], abs=1e-7)
+    assert points[0].marginal is None
+    assert [p.marginal for p in points[1:]] == pytest.approx([0.6, 1.0])
+    assert points[1].outcome.solution.portfolio == {"PH1": "2026", "PH2": None}
+
+
+def test_every_frontier_point_resolved_alone_gives_the_same_value(tmp_path):
+    inst = load(tmp_path, halves())
+    for point in frontier(inst, 4, jobs=2):
+        alone = solve(inst, max_dependence=point.target)
+        assert alone.stages[1].name == "capex"
+        assert alone.stages[1].value == pytest.approx(point.outcome.measures.total_capex)
+
+
+def test_frontier_command_writes_table_and_chart(tmp_path):
+    out = tmp_path / "f.xlsx"
+    assert main(["frontier", str(write(tmp_path, halves())), "--points", "3", "-o", str(out),
+                 "--jobs", "1"]) == 0
+    book = openpyxl.load_workbook(out)
+    rows = list(book["Frontier"].iter_rows(min_row=2, values_only=True))
+    assert [r[3] for r in rows] == [0, 30, 80]
+    assert rows[2][4] == pytest.approx(1.0)
+    assert book["Frontier"]._charts
+
+
+def test_frontier_needs_a_dependence_objective(tmp_path, capsys):
+    assert main(["frontier", str(write(tmp_path, halves())), "--objective", "cost",
+                 "-o", str(tmp_path / "f.xlsx")]) == 2
+    assert "needs a dependence objective" in capsys.readouterr().err
+
+
+def three_ways() -> dict:
+    """Three projects that each make CB a full alternative: PB (100), P2 (120), P3 (150);
+    budget 300. Optimum: worst disruption 0 with PB."""
+    return edit(two_corridors(), Periods=periods((2026, 300)),
+                Projects=[project("PB", "sB", 10, 100), project("P2", "sB", 10, 120),
+                          project("P3", "sB", 10, 150)])
+
+
+def test_alternatives_are_distinct_within_tolerance_and_cheapest_first(tmp_path):
+    """Within 0 of the optimum: {P2} (120), then {P3} (150), then {PB, P2} (220)."""
+    inst = load(tmp_path, three_ways())
+    found = alternatives(inst, k=3, within=0.0)
+    selections = [frozenset(p for p, t in o.solution.portfolio.items() if t) for o in found]
+    assert selections == [{"PB"}, {"P2"}, {"P3"}, {"PB", "P2"}]
+    assert len(set(selections)) == len(selections)
+    assert all(dependence_of(o) <= dependence_of(found[0]) + 1e-7 for o in found)
+    assert [o.measures.total_capex for o in found] == pytest.approx([100, 120, 150, 220])
+
+
+def test_alternatives_stop_when_none_is_left(tmp_path):
+    """Only PB and P2 exist, the budget (120) allows one of them: one alternative."""
+    tables = edit(two_corridors(), Periods=periods((2026, 120)),
+                  Projects=[project("PB", "sB", 10, 100), project("P2", "sB", 10, 120)])
+    found = alternatives(load(tmp_path, tables), k=5, within=0.0)
+    assert len(found) == 2
+
+
+def test_alternatives_command(tmp_path):
+    out = tmp_path / "a.xlsx"
+    assert main(["alternatives", str(write(tmp_path, three_ways())), "-k", "2", "--within",
+                 "0", "-o", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    changes = list(book["Changes"].iter_rows(min_row=2, values_only=True))
+    assert changes == [("alternative 1", "P2", "PB", None), ("alternative 2", "P3", "PB", None)]
