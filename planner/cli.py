@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
                                    "default 0.05 = 5 percentage points)")
     _batch_options(alternatives)
 
+    robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
+    robust.add_argument("workbook", type=Path)
+    _batch_options(robust)
+
     compare = sub.add_parser("compare", help="two results workbooks side by side")
     compare.add_argument("first", type=Path)
     compare.add_argument("second", type=Path)
@@ -258,6 +262,36 @@ def cmd_alternatives(args) -> int:
     return EXIT_OK
 
 
+def cmd_robust(args) -> int:
+    from planner.robust import robust, write_robust
+    from planner.scenarios import apply
+    from planner.solve import PlanInfeasible
+    from planner.workbook import read_workbook
+    from planner.xlsx import check_target
+
+    output = args.output or Path("results") / f"{args.workbook.stem}-robust.xlsx"
+    inst = read_workbook(args.workbook)
+    check_target(output)
+    if not inst.scenarios:
+        return _fail(f"{args.workbook}: sheet Scenarios names no scenario", EXIT_INPUT)
+    instances = {"base": inst, **{n: apply(inst, c) for n, c in inst.scenarios.items()}}
+    try:
+        plan = robust(instances, options=_solve_options(args), jobs=args.jobs,
+                      scheduler=args.scheduler, progress=print)
+    except ValueError as err:
+        return _fail(f"{args.workbook}: robust {err}", EXIT_INPUT)
+    except PlanInfeasible:
+        return _fail("no portfolio satisfies every scenario's budgets, limits and "
+                     "commitments at once; run 'planner scenarios' to see which scenario is "
+                     "impossible on its own", EXIT_INFEASIBLE)
+    write_robust(plan, output)
+    chosen = [f"{p}@{t}" for p, t in plan.portfolio.items() if t]
+    print(f"robust portfolio ({plan.status}): {', '.join(chosen) or 'none'}")
+    print(f"worst scenario's dependence: {plan.worst_dependence:.4f}")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_results
@@ -278,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
                 "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
-                "alternatives": cmd_alternatives}[args.command](args)
+                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
     except InputError as err:
         _print_problems(err.warnings + err.problems)
         source = getattr(args, "workbook", None) or "the input"

@@ -185,7 +185,8 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
           mip_gap: float | None = None, threads: int | None = None, log=None,
           explain: bool = True, highs_options: dict | None = None,
           max_dependence: float | None = None,
-          exclude: tuple[frozenset[str], ...] = ()) -> Solution:
+          exclude: tuple[frozenset[str], ...] = (),
+          fixed: dict[str, str | None] | None = None) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
@@ -194,7 +195,9 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
     ``max_dependence`` turns the dependence measure into a constraint (epsilon constraint):
     the stages become unmet demand, least capex, cost. ``exclude`` lists project selections
-    the portfolio must differ from (no-good cuts), for alternative portfolios.
+    the portfolio must differ from (no-good cuts), for alternative portfolios. ``fixed``
+    scores a given portfolio (project -> start period or None): only the flows are chosen,
+    and a portfolio the instance does not allow raises PlanInfeasible.
     """
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
@@ -208,6 +211,12 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
         dependence_cap(m, max_dependence)
     for i, chosen in enumerate(exclude):
         m.add_component(f"differs_{i}", different_selection(m, chosen))
+    if fixed is not None:
+        if any(t and (p, t) not in m.PT for p, t in fixed.items()):
+            raise PlanInfeasible("the portfolio starts a project in a period this plan does "
+                                 "not allow")
+        for p, t in m.PT:
+            m.x[p, t].fix(1.0 if fixed.get(p) == t else 0.0)
     build_seconds = time.perf_counter() - start
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it

@@ -15,7 +15,7 @@ from planner.model import budget, capacity, closures, flows, limits, objectives,
 def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
           closure_set: tuple[Closure, ...] | None = None,
           closure_periods: tuple[str, ...] | None = None,
-          plain: bool = False) -> pyo.ConcreteModel:
+          plain: bool = False, block=None, shared_x=None) -> pyo.ConcreteModel:
     """The model for ``objective`` (default: the workbook's setting).
 
     ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
@@ -23,14 +23,16 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     Closure copies are built for the closures and periods the objective measures unless
     ``closure_set`` / ``closure_periods`` say otherwise. ``plain`` builds the formulation of
     model.md as written, without the exact reductions (the benchmarks' reference).
+    ``block`` and ``shared_x`` build into a given block with start decisions owned elsewhere
+    (the scenarios of a robust plan).
     """
     objective = objective or inst.settings.objective
-    m = pyo.ConcreteModel(name="corridor_portfolio")
+    m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
     m.inst = inst
     m.elastic = elastic
     m.plain = plain
     m.T = pyo.Set(initialize=inst.period_ids, ordered=True)
-    projects.define(m, inst)
+    projects.define(m, inst, shared_x)
     budget.define(m, inst)
     flows.define(m, inst)
     capacity.define(m, inst)

@@ -14,10 +14,17 @@ from planner.model.family import family
 from planner.instance import Instance
 
 
-def define(m, inst: Instance) -> None:
+def define(m, inst: Instance, shared_x=None) -> None:
+    """``shared_x``: start decisions owned by another block (a robust plan's, shared by its
+    scenarios); starts this instance does not allow are then held at 0."""
     m.PT = pyo.Set(dimen=2, initialize=[(p, t) for p in inst.projects
                                         for t in inst.start_periods(p)], ordered=True)
-    m.x = pyo.Var(m.PT, domain=pyo.Binary)
+    if shared_x is None:
+        m.x = pyo.Var(m.PT, domain=pyo.Binary)
+    else:
+        m.x = pyo.Reference(shared_x)
+        m.not_allowed = pyo.Constraint([key for key in shared_x if key not in m.PT],
+                                       rule=lambda m, p, t: m.x[p, t] == 0)
     m.capex = pyo.Expression(expr=quicksum(inst.projects[p].capex * m.x[p, t] for p, t in m.PT))
     m.starts_by = {}  # (p, t) -> expression: p has started in t or before
     m.built = {}  # (p, t) -> expression: p is usable in t

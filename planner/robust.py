@@ -1,0 +1,145 @@
+"""One portfolio that holds up across all scenarios at once.
+
+The start decisions x are shared; each scenario (the base case included) is a block with its
+own budgets, flows, capacities, limits and closure copies, built by the same model code. The
+stages: total unmet demand over the scenarios, then the worst scenario's dependence
+(min z, z >= dependence_s for every s), then the mean of the scenarios' costs.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.batch import Outcome, Task, run_all
+from planner.evaluate import Measures, evaluate
+from planner.instance import Instance
+from planner.model import build
+from planner.solve import NoPortfolio, PlanInfeasible, _run_stages, _stop_on_ctrl_c, \
+    highs_solver
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    instance: Instance
+    measures: Measures  # the robust portfolio in this scenario
+    own: Outcome  # the scenario's own optimum
+
+
+@dataclass
+class RobustPlan:
+    objective: str
+    status: str
+    portfolio: dict[str, str | None]
+    worst_dependence: float
+    scenarios: list[ScenarioResult]
+    seconds: float
+
+
+def build_robust(instances: dict[str, Instance], objective: str):
+    base = next(iter(instances.values()))
+    m = pyo.ConcreteModel(name="robust_portfolio")
+    m.inst = base
+    union = {(p, t) for inst in instances.values() for p in inst.projects
+             for t in inst.start_periods(p)}
+    order = {t: i for i, t in enumerate(base.period_ids)}
+    m.PT = pyo.Set(dimen=2, initialize=sorted(union, key=lambda k: (k[0], order[k[1]])),
+                   ordered=True)
+    m.x = pyo.Var(m.PT, domain=pyo.Binary)
+    m.blocks = []
+    for i, inst in enumerate(instances.values()):
+        block = pyo.Block(concrete=True)
+        m.add_component(f"scenario_{i}", block)
+        build(inst, objective=objective, block=block, shared_x=m.x)
+        for obj in block.component_objects(pyo.Objective):
+            obj.deactivate()
+        m.blocks.append(block)
+    m.unmet_demand = pyo.Objective(expr=quicksum(b.unmet_demand.expr for b in m.blocks))
+    m.z = pyo.Var(bounds=(0, None))
+    m.worst_scenario = pyo.Constraint(range(len(m.blocks)),
+                                      rule=lambda m, i: m.z >= m.blocks[i].dependence.expr)
+    m.dependence = pyo.Objective(expr=m.z)
+    m.cost = pyo.Objective(expr=quicksum(b.cost.expr for b in m.blocks) / len(m.blocks))
+    for obj in (m.dependence, m.cost):
+        obj.deactivate()
+    m.stages = ["unmet", "dependence", "cost"]
+    m.stage_objective = {"unmet": m.unmet_demand, "dependence": m.dependence, "cost": m.cost}
+    return m
+
+
+def robust(instances: dict[str, Instance], *, options: dict | None = None,
+           jobs: int | None = None, scheduler: str | None = None, progress=None) -> RobustPlan:
+    """``instances``: scenario name -> instance, the base case first."""
+    options = dict(options or {})
+    base = next(iter(instances.values()))
+    objective = options.get("objective") or base.settings.objective
+    if objective == "cost":
+        raise ValueError("needs a dependence objective, not cost")
+    start = time.perf_counter()
+    m = build_robust(instances, objective)
+    opt = highs_solver(options.get("threads"))
+    opt.set_instance(m)
+    with _stop_on_ctrl_c(opt):
+        stages = _run_stages(base, m, opt, time_limit=options.get(
+            "time_limit", base.settings.time_limit_s), mip_gap=options.get(
+            "mip_gap", base.settings.mip_gap), threads=options.get("threads"),
+            tee=[io.StringIO()], explain=False, highs_options=None)
+    portfolio = {p: None for p in base.projects}
+    for p, t in m.PT:
+        if (m.x[p, t].value or 0) > 0.5:
+            portfolio[p] = t
+    own = run_all([Task(name, inst, options) for name, inst in instances.items()],
+                  jobs=jobs, scheduler=scheduler, progress=progress)
+    results = []
+    for (name, inst), block, mine in zip(instances.items(), m.blocks, own):
+        flows = {(r, t): max(0.0, block.f[r, t].value or 0.0) for r, t in block.RT}
+        unmet = {(k, t): max(0.0, block.u[k, t].value or 0.0) for k, t in block.KT}
+        results.append(ScenarioResult(name, inst, evaluate(inst, portfolio, flows, unmet),
+                                      mine))
+    proven = all(s.status == "optimal" for s in stages)
+    return RobustPlan(objective, "optimal" if proven else "feasible", portfolio,
+                      stages[1].value, results, time.perf_counter() - start)
+
+
+def write_robust(plan: RobustPlan, target):
+    from openpyxl import Workbook
+
+    from planner.report.compare import portfolio_changes
+    from planner.xlsx import save_atomic, write_table
+
+    book = Workbook()
+    ws = book.active
+    ws.title = "Robust"
+    rows = []
+    for s in plan.scenarios:
+        unit = s.instance.settings.dependence_unit
+        mine = s.measures.dependence(plan.objective, unit)
+        own = s.own.measures.dependence(s.own.solution.objective, unit) \
+            if s.own.solution else None
+        adds, drops, _ = portfolio_changes(s.own.solution.portfolio, plan.portfolio) \
+            if s.own.solution else ([], [], [])
+        rows.append((s.name, mine, own, None if own is None else mine - own,
+                     s.measures.total_capex,
+                     s.own.measures.total_capex if s.own.solution else None,
+                     s.own.status, "; ".join(adds), "; ".join(drops)))
+    write_table(ws, ["scenario", "dependence_robust", "dependence_own_optimum", "difference",
+                     "capex_robust", "capex_own_optimum", "own_status",
+                     "robust_adds_vs_own", "robust_drops_vs_own"], rows,
+                number_format={"dependence_robust": "0.00%",
+                               "dependence_own_optimum": "0.00%", "difference": "0.00%"},
+                widths={"robust_adds_vs_own": 30, "robust_drops_vs_own": 30})
+    base = plan.scenarios[0].instance
+    write_table(book.create_sheet("Portfolio"),
+                ["project", "selected", "start_period", "usable_from", "capex"],
+                [(p, t is not None, t, base.usable_from(p, t) if t else None,
+                  base.projects[p].capex) for p, t in plan.portfolio.items()])
+    write_table(book.create_sheet("Summary"), ["metric", "value"],
+                [("status", plan.status), ("objective", plan.objective),
+                 ("worst_scenario_dependence", plan.worst_dependence),
+                 ("seconds", plan.seconds)])
+    return save_atomic(book, target)
