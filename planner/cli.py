@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     alternatives.add_argument("--within", type=float, default=0.05, metavar="D",
                               help="dependence at most the optimum + D (share points; "
                                    "default 0.05 = 5 percentage points)")
-    _batch_options(alternatives)
+    _batch_options(alternatives, parallel=False)  # each alternative needs the ones before
 
     robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
     robust.add_argument("workbook", type=Path)
@@ -71,17 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _batch_options(parser) -> None:
+def _batch_options(parser, parallel: bool = True) -> None:
     """Options of the commands that run many solves."""
     parser.add_argument("-o", "--output", type=Path, help="comparison workbook (default: "
                         "results/<input name>-<command>.xlsx)")
     parser.add_argument("--objective", choices=schema.OBJECTIVES)
     parser.add_argument("--time-limit", type=float, metavar="S")
     parser.add_argument("--mip-gap", type=float, metavar="G")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="worker processes (default: one per core)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run on this Dask scheduler (tcp://host:8786) instead")
+    if parallel:
+        parser.add_argument("--jobs", type=int, metavar="N",
+                            help="worker processes (default: one per core)")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="run on this Dask scheduler (tcp://host:8786) instead")
 
 
 def _solve_options(args) -> dict:
