@@ -1,4 +1,5 @@
-"""The planner command: solve, validate, template. No logic of its own.
+"""The planner command: solve, validate, template, scenarios, robust, frontier, alternatives,
+compare. Argument handling and printing only; the work is in the modules it calls.
 
 Exit status: 0 solved, 1 internal error, 2 invalid input or unwritable output, 3 impossible
 plan, 4 no portfolio found in time, 130 interrupted (Ctrl-C).
@@ -90,6 +91,16 @@ def _solve_options(args) -> dict:
                               ("mip_gap", args.mip_gap)) if v is not None}
 
 
+def _bad_numbers(args) -> str | None:
+    """A message for an option out of range, or None."""
+    for name, least in (("time_limit", 1e-3), ("mip_gap", 0.0), ("threads", 1), ("jobs", 1),
+                        ("points", 2), ("k", 1), ("within", 0.0)):
+        value = getattr(args, name, None)
+        if value is not None and value < least:
+            return f"--{name.replace('_', '-')} must be at least {least:g}"
+    return None
+
+
 def _fail(message: str, code: int) -> int:
     print(message, file=sys.stderr)
     return code
@@ -131,10 +142,6 @@ def cmd_solve(args) -> int:
     from planner.workbook import read_workbook
     from planner.xlsx import check_target
 
-    for name, value, least in (("--time-limit", args.time_limit, 1e-3),
-                               ("--mip-gap", args.mip_gap, 0.0), ("--threads", args.threads, 1)):
-        if value is not None and value < least:
-            return _fail(f"{name} must be at least {least:g}", EXIT_INPUT)
     output = args.output or default_output(args.workbook)
     if output.resolve() == args.workbook.resolve():
         return _fail("the output would overwrite the input workbook: choose another -o",
@@ -234,8 +241,9 @@ def cmd_frontier(args) -> int:
             print(f"  {o.name}: {o.status}")
             continue
         marginal = f", {p.marginal:,.1f} {unit} per point" if p.marginal is not None else ""
-        print(f"  {o.name}: dependence {o.measures.dependence(o.solution.objective, inst.settings.dependence_unit):.2%}"
-              f" for capex {o.measures.total_capex:,.1f} {unit}{marginal}")
+        dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
+        print(f"  {o.name}: dependence {dependence:.2%} for capex "
+              f"{o.measures.total_capex:,.1f} {unit}{marginal}")
     print(f"wrote {output}")
     return EXIT_OK
 
@@ -310,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     from planner.xlsx import OutputError
 
     args = _parser().parse_args(argv)
+    bad = _bad_numbers(args)
+    if bad:
+        return _fail(bad, EXIT_INPUT)
     try:
         return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
                 "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
