@@ -82,8 +82,11 @@ def _chart(book, ws, names: list[str], keys: list[str]) -> None:
         put(charts, 1, j, label)
     for i, name in enumerate(names, start=2):
         put(charts, i, 1, name)
-        put(charts, i, 2, ws.cell(keys.index("dependence") + 2, i).value)
-        put(charts, i, 3, ws.cell(keys.index("total_capex") + 2, i).value)
+        put(charts, i, 2, ws.cell(keys.index("dependence") + 2, i).value).number_format = \
+            "0.0%"
+        put(charts, i, 3, ws.cell(keys.index("total_capex") + 2, i).value).number_format = \
+            "#,##0"
+    charts.column_dimensions["A"].width = max(12, max(len(n) for n in names) + 2)
     for col, title, anchor in ((2, "Dependence by portfolio", "E2"),
                                (3, "Total capex by portfolio (USD m)", "E20")):
         chart = BarChart()
