@@ -27,8 +27,10 @@ def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[s
         (k, t, d) for d in open_routes for t in periods for k in inst.flows
         if inst.demand(k, t) > 0 and any(r in open_routes[d] for r in inst.routes_of_flow[k])],
         ordered=True)
-    m.h = pyo.Var(m.HD, domain=pyo.NonNegativeReals)
-    m.v = pyo.Var(m.VD, domain=pyo.NonNegativeReals)
+    m.h = pyo.Var(m.HD, domain=pyo.NonNegativeReals,
+                  bounds=lambda m, r, t, d: (0, inst.demand(inst.routes[r].flow, t)))
+    m.v = pyo.Var(m.VD, domain=pyo.NonNegativeReals,
+                  bounds=lambda m, k, t, d: (0, inst.demand(k, t)))
     # demand with no open route at all: stranded whatever is built
     m.stranded_fixed = {(t, d): sum(inst.demand(k, t) for k in inst.flows
                                     if not any(r in open_routes[d]

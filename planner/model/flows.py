@@ -17,8 +17,11 @@ def define(m, inst: Instance) -> None:
                    ordered=True)
     m.KT = pyo.Set(dimen=2, initialize=[(k, t) for k in inst.flows for t in inst.period_ids],
                    ordered=True)
-    m.f = pyo.Var(m.RT, domain=pyo.NonNegativeReals)
-    m.u = pyo.Var(m.KT, domain=pyo.NonNegativeReals)
+    # no route carries, and no flow misses, more than the flow's demand: bounds, not rows
+    m.f = pyo.Var(m.RT, domain=pyo.NonNegativeReals,
+                  bounds=lambda m, r, t: (0, inst.demand(inst.routes[r].flow, t)))
+    m.u = pyo.Var(m.KT, domain=pyo.NonNegativeReals,
+                  bounds=lambda m, k, t: (0, inst.demand(k, t)))
     demand(m, inst)
 
 

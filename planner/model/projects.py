@@ -39,6 +39,8 @@ def define(m, inst: Instance, shared_x=None) -> None:
     committed(m, inst)
     requires(m, inst)
     exclusive_groups(m, inst)
+    if not m.plain and shared_x is None:
+        identical_projects(m, inst)
 
 
 def _slack(m, name: str, index) -> None:
@@ -87,3 +89,26 @@ def exclusive_groups(m, inst: Instance) -> None:
     m.exclusive = family(list(groups), lambda m, g: quicksum(
         m.x[p, t] for p in groups[g] for t in inst.start_periods(p))
         <= 1 + _relax(m, "exclusive_slack", g))
+
+
+def identical_groups(inst: Instance) -> list[list[str]]:
+    """Candidates that no rule tells apart: same segments, capacity, capex, lead time,
+    earliest period, risk class and group, no requirements either way."""
+    required = {q for proj in inst.projects.values() for q in proj.requires}
+    groups: dict[tuple, list[str]] = {}
+    for p, proj in inst.projects.items():
+        if proj.status != "candidate" or proj.requires or p in required:
+            continue
+        key = (tuple(sorted(proj.segments)), proj.capacity_added, proj.capex, proj.lead_time,
+               proj.earliest_period, proj.risk_class, proj.exclusive_group)
+        groups.setdefault(key, []).append(p)
+    return [sorted(ps) for ps in groups.values() if len(ps) > 1]
+
+
+def identical_projects(m, inst: Instance) -> None:
+    """starts_by[p_i,t] >= starts_by[p_i+1,t] for identical candidates p_1, p_2, ...: of
+    interchangeable projects the first in id order starts first (symmetry breaking; it removes
+    only portfolios that are copies of others under renaming)."""
+    pairs = [(a, b, t) for group in identical_groups(inst) for a, b in zip(group, group[1:])
+             for t in inst.period_ids]
+    m.identical_order = family(pairs, lambda m, a, b, t: m.starts_by[a, t] >= m.starts_by[b, t])
