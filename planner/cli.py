@@ -101,6 +101,23 @@ def _bad_numbers(args) -> str | None:
     return None
 
 
+def _read_for(args, command: str):
+    """The validated instance and the output path of a command that writes one workbook;
+    the output is checked before any solve starts."""
+    from planner.workbook import read_workbook
+    from planner.xlsx import check_target
+
+    from planner.problems import InputError, Problem
+
+    output = args.output or Path("results") / f"{args.workbook.stem}-{command}.xlsx"
+    if output.resolve() == args.workbook.resolve():
+        raise InputError([Problem(None, None, None, str(output), "another output file: this "
+                                  "one is the input workbook (choose another -o)")])
+    inst = read_workbook(args.workbook)
+    check_target(output)  # before a long solve, not after it
+    return inst, output
+
+
 def _fail(message: str, code: int) -> int:
     print(message, file=sys.stderr)
     return code
@@ -130,24 +147,13 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
-def default_output(workbook: Path) -> Path:
-    return Path("results") / f"{workbook.stem}-results.xlsx"
-
-
 def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
     from planner.explain import unmet_causes
     from planner.report.results import write_results
     from planner.solve import PlanInfeasible, solve
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
 
-    output = args.output or default_output(args.workbook)
-    if output.resolve() == args.workbook.resolve():
-        return _fail("the output would overwrite the input workbook: choose another -o",
-                     EXIT_INPUT)
-    inst = read_workbook(args.workbook)
-    check_target(output)  # before a long solve, not after it
+    inst, output = _read_for(args, "results")
     for warning in inst.warnings:
         print(str(warning), file=sys.stderr)
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
@@ -189,19 +195,14 @@ def cmd_solve(args) -> int:
 def cmd_scenarios(args) -> int:
     from planner.batch import Task, run_all
     from planner.report.compare import measures_of, write_comparison
-    from planner.scenarios import apply
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
+    from planner.scenarios import scenario_instances
 
-    output = args.output or Path("results") / f"{args.workbook.stem}-scenarios.xlsx"
-    inst = read_workbook(args.workbook)
-    check_target(output)
+    inst, output = _read_for(args, "scenarios")
     if not inst.scenarios:
         return _fail(f"{args.workbook}: sheet Scenarios names no scenario; add rows "
                      "(scenario, change, target, value)", EXIT_INPUT)
     options = _solve_options(args)
-    tasks = [Task("base", inst, options)] + [Task(name, apply(inst, changes), options)
-                                             for name, changes in inst.scenarios.items()]
+    tasks = [Task(name, case, options) for name, case in scenario_instances(inst).items()]
     print(f"{args.workbook}: base and {len(inst.scenarios)} scenario(s)")
     outcomes = run_all(tasks, jobs=args.jobs, scheduler=args.scheduler, progress=print)
     columns = [(o.name, measures_of(o), o.solution.portfolio if o.solution else {})
@@ -222,12 +223,8 @@ def cmd_scenarios(args) -> int:
 
 def cmd_frontier(args) -> int:
     from planner.tradeoffs import frontier, write_frontier
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
 
-    output = args.output or Path("results") / f"{args.workbook.stem}-frontier.xlsx"
-    inst = read_workbook(args.workbook)
-    check_target(output)
+    inst, output = _read_for(args, "frontier")
     try:
         points = frontier(inst, args.points, options=_solve_options(args), jobs=args.jobs,
                           scheduler=args.scheduler, progress=print)
@@ -251,12 +248,8 @@ def cmd_frontier(args) -> int:
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
     from planner.tradeoffs import alternatives
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
 
-    output = args.output or Path("results") / f"{args.workbook.stem}-alternatives.xlsx"
-    inst = read_workbook(args.workbook)
-    check_target(output)
+    inst, output = _read_for(args, "alternatives")
     try:
         found = alternatives(inst, args.k, args.within, options=_solve_options(args),
                              progress=print)
@@ -273,19 +266,14 @@ def cmd_alternatives(args) -> int:
 
 def cmd_robust(args) -> int:
     from planner.robust import robust, write_robust
-    from planner.scenarios import apply
+    from planner.scenarios import scenario_instances
     from planner.solve import PlanInfeasible
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
 
-    output = args.output or Path("results") / f"{args.workbook.stem}-robust.xlsx"
-    inst = read_workbook(args.workbook)
-    check_target(output)
+    inst, output = _read_for(args, "robust")
     if not inst.scenarios:
         return _fail(f"{args.workbook}: sheet Scenarios names no scenario", EXIT_INPUT)
-    instances = {"base": inst, **{n: apply(inst, c) for n, c in inst.scenarios.items()}}
     try:
-        plan = robust(instances, options=_solve_options(args), jobs=args.jobs,
+        plan = robust(scenario_instances(inst), options=_solve_options(args), jobs=args.jobs,
                       scheduler=args.scheduler, progress=print)
     except ValueError as err:
         return _fail(f"{args.workbook}: robust {err}", EXIT_INPUT)

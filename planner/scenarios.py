@@ -194,3 +194,9 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
             settings = replace(settings, objective=c.value)
     return replace(inst, periods=tuple(periods), flows=flows, projects=projects,
                    routes=routes, limits=tuple(limits), settings=settings)
+
+
+def scenario_instances(inst: Instance) -> dict[str, Instance]:
+    """The base case first, then every scenario applied to it, by name."""
+    return {"base": inst, **{name: apply(inst, changes)
+                             for name, changes in inst.scenarios.items()}}

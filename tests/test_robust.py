@@ -8,7 +8,7 @@ import pytest
 from planner.cli import main
 from planner.evaluate import evaluate
 from planner.robust import robust
-from planner.scenarios import apply
+from planner.scenarios import scenario_instances
 from planner.solve import PlanInfeasible, solve
 from tests.builders import edit, load, project, two_corridors, write
 
@@ -26,10 +26,6 @@ def insurance_choice() -> dict:
     tables["Projects"] = [project("PB", "sB", 10, 100), project("PC", "sC", 10, 100)]
     tables["Scenarios"] = [{"scenario": "B closed", "change": "close", "target": "B"}]
     return tables
-
-
-def scenario_instances(inst):
-    return {"base": inst, **{n: apply(inst, c) for n, c in inst.scenarios.items()}}
 
 
 def worst_over(instances, portfolio, objective="worst_disruption") -> float:
