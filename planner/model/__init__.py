@@ -39,6 +39,8 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     limits.define(m, inst)
     if closure_set is None and objective in ("worst_disruption", "expected_disruption"):
         closure_set = inst.closures()
+        if objective == "worst_disruption" and not plain:
+            closure_set = closures.undominated(inst, closure_set)
     if closure_set:
         closures.define(m, inst, closure_set,
                         closure_periods if closure_periods is not None else inst.measured_periods)

@@ -15,6 +15,21 @@ from planner.instance import Closure, Instance
 from planner.model.capacity import binds, segment_capacity
 
 
+def undominated(inst: Instance, closure_set: tuple[Closure, ...]) -> tuple[Closure, ...]:
+    """Closures whose routes are not a subset of another closure's: closing a superset
+    strands at least as much whatever is built, so for the worst closure the subset's copy
+    is never needed (exact). Of closures with equal route sets the first is kept."""
+    routes = {c.name: frozenset(inst.routes_in_unit(c.unit, c.key)) for c in closure_set}
+    kept = []
+    for i, c in enumerate(closure_set):
+        dominated = any(routes[c.name] < routes[o.name] or
+                        (routes[c.name] == routes[o.name] and j < i)
+                        for j, o in enumerate(closure_set) if j != i)
+        if not dominated:
+            kept.append(c)
+    return tuple(kept)
+
+
 def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...]) -> None:
     m.closure_list = {c.name: c for c in closure_set}
     m.closure_periods = tuple(periods)
