@@ -60,12 +60,12 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
             for s, seg in inst.segments.items() for t in inst.period_ids}
 
 
-def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
-    """(unit, key, period) -> Mt/yr the routes avoiding that closure cannot carry."""
+def stranded_for(inst: Instance, portfolio: dict[str, str | None], closure_set,
+                 periods) -> dict[tuple[str, str], float]:
+    """(period, closure name) -> Mt/yr the routes avoiding the closure cannot carry with the
+    portfolio's capacities: one LP whose copies are independent max-flow problems."""
     from planner.solve import highs_solver
 
-    periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
-    closure_set = inst.closures("corridor") + inst.closures("country")
     if not closure_set or not periods:
         return {}
     m = pyo.ConcreteModel()
@@ -79,9 +79,16 @@ def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
         if results.termination_condition.name != "convergenceCriteriaSatisfied":
             raise RuntimeError(f"the closure LP ended {results.termination_condition.name}")
         results.solution_loader.load_vars()
+    return {key: pyo.value(expr) for key, expr in m.stranded.items()}
+
+
+def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
+    """(unit, key, period) -> Mt/yr stranded, for every corridor and country closure."""
+    periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
+    closure_set = inst.closures("corridor") + inst.closures("country")
     by_name = {c.name: c for c in closure_set}
-    return {(by_name[d].unit, by_name[d].key, t): pyo.value(expr)
-            for (t, d), expr in m.stranded.items()}
+    return {(by_name[d].unit, by_name[d].key, t): value
+            for (t, d), value in stranded_for(inst, portfolio, closure_set, periods).items()}
 
 
 def evaluate(inst: Instance, portfolio: dict[str, str | None],

@@ -308,5 +308,7 @@ def _run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, hig
         portfolio = {key: round(m.x[key].value or 0.0) for key in m.PT}
         obj = m.stage_objective[name]
         bound = stage.value + STAGE_TOLERANCE * max(1.0, abs(stage.value))
-        m.add_component(f"keep_{name}", pyo.Constraint(expr=obj.expr <= bound))
+        keep = obj.expr <= bound
+        if not isinstance(keep, bool):  # a stage whose value no decision changes needs none
+            m.add_component(f"keep_{name}", pyo.Constraint(expr=keep))
     return stages

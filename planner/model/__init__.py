@@ -41,8 +41,13 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
         closure_set = inst.closures()
         if objective == "worst_disruption" and not plain:
             closure_set = closures.undominated(inst, closure_set)
+    m.worst_floor = {}
     if closure_set:
-        closures.define(m, inst, closure_set,
-                        closure_periods if closure_periods is not None else inst.measured_periods)
+        periods = closure_periods if closure_periods is not None else inst.measured_periods
+        constant, skip = {}, frozenset()
+        if not plain and objective in ("worst_disruption", "expected_disruption"):
+            constant, skip, m.worst_floor = closures.screen(inst, closure_set, periods,
+                                                            objective)
+        closures.define(m, inst, closure_set, periods, constant, skip)
     objectives.define(m, inst, objective)
     return m

@@ -53,7 +53,9 @@ def max_share(m, inst: Instance):
 def worst_disruption(m, inst: Instance):
     """min sum_t omega_t w_t with stranded[t,d] <= w_t D_t for every closure d, measured t."""
     weights = _period_weights(inst)
-    m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
+    # closures screened out can never be the worst: w_t is at least what the best plan strands
+    m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=lambda m, t: (
+        min(1.0, m.worst_floor.get(t, 0.0) / inst.total_demand[t]), 1))
     m.worst_stranded = family(list(m.stranded), lambda m, t, d: m.stranded[t, d]
                                       <= m.w[t] * inst.total_demand[t])
     return quicksum(w * m.w[t] for t, w in weights.items())
