@@ -2,7 +2,8 @@
 
 For closure d and period t: h[r,t,d] >= 0 on each route r that avoids d, v[k,t,d] >= 0 the
 demand of flow k that the remaining routes cannot carry. A flow with no route avoiding d is
-stranded in full: a constant, not a variable.
+stranded in full: a constant, not a variable. Copies that the objective provably does without
+are screened out first (undominated, screen); the plain formulation keeps them all.
 """
 
 from __future__ import annotations
