@@ -1,7 +1,9 @@
 """Render benchmark results: a Markdown table on stdout and a workbook with a chart of time
 against size (results/benchmarks/report.xlsx).
 
-    python -m benchmarks.report [RESULTS.json ...]     # default: every saved run, latest last
+    python -m benchmarks.report [RESULTS.json ...]     # default: every saved run
+
+For each case (size, objective) the latest run that has it is shown.
 """
 
 from __future__ import annotations
@@ -57,11 +59,18 @@ def main(argv=None) -> None:
         sorted(OUT.glob("*.json"))
     if not files:
         raise SystemExit("no results yet: python -m benchmarks.run")
-    latest = json.loads(files[-1].read_text())
-    rows = [row(c) for c in latest["cases"]]
-    m = latest["machine"]
-    print(f"{files[-1].name}: commit {m['commit']}, {m['cpus']} cores, Python {m['python']}, "
-          f"pyomo {m['versions']['pyomo']}, highspy {m['versions']['highspy']}\n")
+    cases: dict[tuple[str, str], tuple[dict, dict]] = {}
+    for path in files:  # names sort by time: later runs replace earlier ones
+        run = json.loads(path.read_text())
+        for case in run["cases"]:
+            cases[case.get("size_name", case["instance"]), case["objective"]] = \
+                (case, run["machine"])
+    rows = [row(case) for case, _ in cases.values()]
+    for commit, m in sorted({(m["commit"], json.dumps(m)) for _, m in cases.values()}):
+        m = json.loads(m)
+        print(f"commit {m['commit']} ({m['when']}): {m['cpus']} cores, Python {m['python']}, "
+              f"pyomo {m['versions']['pyomo']}, highspy {m['versions']['highspy']}")
+    print()
     print(markdown(rows))
     print("\npyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
           "baseline solve time / ours (above 1: we are faster; inf: the baseline did not "
