@@ -60,26 +60,34 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
             for s, seg in inst.segments.items() for t in inst.period_ids}
 
 
-def stranded_for(inst: Instance, portfolio: dict[str, str | None], closure_set,
-                 periods) -> dict[tuple[str, str], float]:
-    """(period, closure name) -> Mt/yr the routes avoiding the closure cannot carry with the
-    portfolio's capacities: one LP whose copies are independent max-flow problems."""
+def stranded_for(inst: Instance, portfolios: list[dict[str, str | None]], closure_set,
+                 periods) -> list[dict[tuple[str, str], float]]:
+    """For each portfolio: (period, closure name) -> Mt/yr the routes avoiding the closure
+    cannot carry with the portfolio's capacities. One LP whose copies are independent
+    max-flow problems, built once; the capacities are parameters changed between solves."""
     from planner.solve import highs_solver
 
     if not closure_set or not periods:
-        return {}
+        return [{} for _ in portfolios]
     m = pyo.ConcreteModel()
-    m.c = built_capacity(inst, portfolio)  # capacities are fixed by the portfolio: constants
-    m.built_capacity = set(m.c)
+    first = built_capacity(inst, portfolios[0])
+    m.c = pyo.Param(list(first), initialize=first, mutable=True)
+    m.built_capacity = set(first)
     closure_model.define(m, inst, closure_set, periods)
     m.total = pyo.Objective(expr=sum(m.stranded.values()))
-    if len(m.VD):
-        results = highs_solver().solve(m, load_solutions=False,
-                                       raise_exception_on_nonoptimal_result=False)
-        if results.termination_condition.name != "convergenceCriteriaSatisfied":
-            raise RuntimeError(f"the closure LP ended {results.termination_condition.name}")
-        results.solution_loader.load_vars()
-    return {key: pyo.value(expr) for key, expr in m.stranded.items()}
+    opt = highs_solver()
+    out = []
+    for portfolio in portfolios:
+        for key, value in built_capacity(inst, portfolio).items():
+            m.c[key] = value
+        if len(m.VD):
+            results = opt.solve(m, load_solutions=False,
+                                raise_exception_on_nonoptimal_result=False)
+            if results.termination_condition.name != "convergenceCriteriaSatisfied":
+                raise RuntimeError(f"the closure LP ended {results.termination_condition.name}")
+            results.solution_loader.load_vars()
+        out.append({key: pyo.value(expr) for key, expr in m.stranded.items()})
+    return out
 
 
 def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
@@ -88,7 +96,7 @@ def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
     closure_set = inst.closures("corridor") + inst.closures("country")
     by_name = {c.name: c for c in closure_set}
     return {(by_name[d].unit, by_name[d].key, t): value
-            for (t, d), value in stranded_for(inst, portfolio, closure_set, periods).items()}
+            for (t, d), value in stranded_for(inst, [portfolio], closure_set, periods)[0].items()}
 
 
 def evaluate(inst: Instance, portfolio: dict[str, str | None],

@@ -49,8 +49,7 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
                for p, q in inst.projects.items()}
     everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)
                   for p in inst.projects}
-    hi = stranded_for(inst, nothing, closure_set, periods)
-    lo = stranded_for(inst, everything, closure_set, periods)
+    hi, lo = stranded_for(inst, [nothing, everything], closure_set, periods)
     tol = 1e-7
     if objective == "worst_disruption":
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
