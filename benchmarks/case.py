@@ -1,6 +1,6 @@
 """One benchmark case, measured stage by stage, as a JSON object on stdout.
 
-    python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines]
+    python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines highs_direct cbc_lp]
 
 Run in its own process so that its peak memory is its own.
 """
@@ -22,7 +22,7 @@ from planner.workbook import read_tables, validate_tables
 
 
 def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,
-            baselines: bool = False) -> dict:
+            baselines: tuple[str, ...] = ()) -> dict:
     times = {}
     t0 = time.perf_counter()
     tables, problems = read_tables(workbook)
@@ -56,10 +56,9 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if baselines:
-        from benchmarks.baselines import cbc_lp, highs_direct
-        result["baselines"] = [highs_direct(inst, objective, time_limit=time_limit,
-                                            mip_gap=mip_gap),
-                               cbc_lp(inst, objective, time_limit=time_limit, mip_gap=mip_gap)]
+        from benchmarks import baselines as run
+        result["baselines"] = [getattr(run, name)(inst, objective, time_limit=time_limit,
+                                                  mip_gap=mip_gap) for name in baselines]
     return result
 
 
@@ -69,10 +68,11 @@ def main(argv=None) -> None:
     parser.add_argument("objective")
     parser.add_argument("--time-limit", type=float, default=300)
     parser.add_argument("--mip-gap", type=float, default=1e-4)
-    parser.add_argument("--baselines", action="store_true")
+    parser.add_argument("--baselines", nargs="*", default=[],
+                        choices=["highs_direct", "cbc_lp"])
     args = parser.parse_args(argv)
     json.dump(measure(args.workbook, args.objective, time_limit=args.time_limit,
-                      mip_gap=args.mip_gap, baselines=args.baselines), sys.stdout)
+                      mip_gap=args.mip_gap, baselines=tuple(args.baselines)), sys.stdout)
 
 
 if __name__ == "__main__":

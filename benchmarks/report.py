@@ -39,6 +39,9 @@ def row(case: dict) -> list:
     total = case.get("median_total_seconds", case["total_seconds"])
     layer = seconds["build"] + seconds["handover"]
     direct, cbc = _baseline(case, "highs_direct"), _baseline(case, "cbc_lp")
+    if case["status"] != "optimal":  # neither side finished: a ratio would mean nothing
+        direct = direct if direct != float("inf") else None
+        cbc = cbc if cbc != float("inf") else None
     return [case.get("size_name", case["instance"]), case["objective"], case["projects"],
             case["size"]["rows"], case["size"]["columns"], case["size"]["nonzeros"],
             case["status"], case["gap"], round(total, 2), round(layer / total, 3),

@@ -1,6 +1,6 @@
 """Run the benchmark suite and save its figures as JSON under results/benchmarks/.
 
-    python -m benchmarks.run --sizes S M --repeat 3 [--objectives ...] [--baselines]
+    python -m benchmarks.run --sizes S M --repeat 3 [--objectives ...] [--baselines [NAME ...]]
     python -m benchmarks.report            # table and chart of the latest run
 
 Each case runs in its own process (peak memory is its own); with --repeat the medians of the
@@ -35,9 +35,10 @@ def machine() -> dict:
             "versions": {p: version(p) for p in ("pyomo", "highspy", "openpyxl", "pandas")}}
 
 
-def run_case(workbook: Path, objective: str, time_limit: float, baselines: bool) -> dict:
+def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[str]) -> dict:
     command = [sys.executable, "-m", "benchmarks.case", str(workbook), objective,
-               "--time-limit", str(time_limit)] + (["--baselines"] if baselines else [])
+               "--time-limit", str(time_limit)] + (["--baselines", *baselines] if baselines
+                                                   else [])
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         return {"instance": workbook.stem, "objective": objective, "error": done.stderr[-2000:]}
@@ -50,13 +51,17 @@ def main(argv=None) -> Path:
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=300)
-    parser.add_argument("--baselines", action="store_true")
+    parser.add_argument("--baselines", nargs="*", default=None,
+                        choices=["highs_direct", "cbc_lp"],
+                        help="with no names: both")
     args = parser.parse_args(argv)
+    baselines = [] if args.baselines is None else (args.baselines or ["highs_direct", "cbc_lp"])
+    meta = machine()  # the commit the cases run, taken before they start
     cases = []
     for name in args.sizes:
         workbook = instance_path(name, OUT / "instances")
         for objective in args.objectives:
-            runs = [run_case(workbook, objective, args.time_limit, args.baselines and i == 0)
+            runs = [run_case(workbook, objective, args.time_limit, baselines if i == 0 else [])
                     for i in range(args.repeat)]
             ok = [r for r in runs if "error" not in r]
             case = dict(ok[0]) if ok else dict(runs[0])
@@ -71,7 +76,6 @@ def main(argv=None) -> Path:
                   f"{case.get('median_total_seconds', float('nan')):8.1f} s "
                   f"{case.get('status', case.get('error', '')[:60])}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    meta = machine()
     path = OUT / f"{meta['when'][:19].replace(':', '')}-{meta['commit']}.json"
     path.write_text(json.dumps({"machine": meta, "cases": cases}, indent=1))
     print(f"wrote {path}")
