@@ -231,12 +231,17 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     for (p, t) in m.PT:
         if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
             portfolio[p] = t
-    flows = {(r, t): max(0.0, m.f[r, t].value or 0.0) for r, t in m.RT}
-    unmet = {(k, t): max(0.0, m.u[k, t].value or 0.0) for k, t in m.KT}
+    flows = {(r, t): _clean(m.f[r, t].value) for r, t in m.RT}
+    unmet = {(k, t): _clean(m.u[k, t].value) for k, t in m.KT}
     proven = all(s.status == "optimal" for s in stages)
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
                     handover_seconds)
+
+
+def _clean(value: float | None) -> float:
+    """A flow as reported: solver round-off below 1e-7 Mt/yr (0.1 t/yr) is 0."""
+    return value if value is not None and value > 1e-7 else 0.0
 
 
 def dependence_cap(m, cap: float) -> None:
