@@ -23,12 +23,27 @@ COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "stat
            "vs_cbc", "nodes", "peak_mb"]
 
 
-def _baseline(case: dict, name: str) -> float | None:
+def _baseline(case: dict, name: str) -> tuple[float, bool] | None:
+    """(solve seconds, every stage proven optimal) of a baseline, or None if not run."""
     for b in case.get("baselines", []):
         if b.get("baseline") == name and "solve_seconds" in b:
             done = all(s.get("status") in ("optimal", "Optimal") for s in b["stages"])
-            return b["solve_seconds"] if done else float("inf")
+            return b["solve_seconds"], done
     return None
+
+
+def _shown(result: tuple[float, bool] | None) -> str | None:
+    if result is None:
+        return None
+    return f"{result[0]:.2f}" + ("" if result[1] else " (limit)")
+
+
+def _ratio(result: tuple[float, bool] | None, ours: float, ours_done: bool) -> float | None:
+    """Baseline time / ours, where both finished; a baseline that hit the limit while we
+    finished gives a lower bound, shown as it is."""
+    if result is None or not ours_done:
+        return None
+    return round(result[0] / ours, 2)
 
 
 def row(case: dict) -> list:
@@ -39,15 +54,12 @@ def row(case: dict) -> list:
     total = case.get("median_total_seconds", case["total_seconds"])
     layer = seconds["build"] + seconds["handover"]
     direct, cbc = _baseline(case, "highs_direct"), _baseline(case, "cbc_lp")
-    if case["status"] != "optimal":  # neither side finished: a ratio would mean nothing
-        direct = direct if direct != float("inf") else None
-        cbc = cbc if cbc != float("inf") else None
+    done = case["status"] == "optimal"
     return [case.get("size_name", case["instance"]), case["objective"], case["projects"],
             case["size"]["rows"], case["size"]["columns"], case["size"]["nonzeros"],
-            case["status"], case["gap"], round(total, 2), round(layer / total, 3),
-            round(seconds["solve"], 2), direct and round(direct, 2), cbc and round(cbc, 2),
-            direct and round(direct / seconds["solve"], 2),
-            cbc and round(cbc / seconds["solve"], 2),
+            case["status"], round(case["gap"], 4), round(total, 2), round(layer / total, 3),
+            round(seconds["solve"], 2), _shown(direct), _shown(cbc),
+            _ratio(direct, seconds["solve"], done), _ratio(cbc, seconds["solve"], done),
             sum(s["nodes"] or 0 for s in case["stages"]), round(case["peak_memory_mb"])]
 
 
@@ -76,8 +88,8 @@ def main(argv=None) -> None:
     print()
     print(markdown(rows))
     print("\npyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
-          "baseline solve time / ours (above 1: we are faster; inf: the baseline did not "
-          "finish)")
+          "baseline solve time / ours (above 1: we are faster), where we finished; (limit): "
+          "a stage stopped at the time limit")
 
     book = Workbook()
     write_table(book.active, COLUMNS, rows)
