@@ -7,6 +7,7 @@ time left.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,7 +77,9 @@ def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None
         for i, task in enumerate(tasks):
             report(i, run_task(task))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        # spawn, not fork: a forked child inherits HiGHS's thread pool in a broken state
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
             for future in as_completed(futures):
                 report(futures[future], future.result())

@@ -19,8 +19,7 @@ from planner.batch import Outcome, Task, run_all
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.model import build
-from planner.solve import NoPortfolio, PlanInfeasible, _run_stages, _stop_on_ctrl_c, \
-    highs_solver
+from planner.solve import run_stages, stop_on_ctrl_c, highs_solver
 
 
 @dataclass
@@ -84,8 +83,8 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     m = build_robust(instances, objective)
     opt = highs_solver(options.get("threads"))
     opt.set_instance(m)
-    with _stop_on_ctrl_c(opt):
-        stages = _run_stages(base, m, opt, time_limit=options.get(
+    with stop_on_ctrl_c(opt):
+        stages = run_stages(base, m, opt, time_limit=options.get(
             "time_limit", base.settings.time_limit_s), mip_gap=options.get(
             "mip_gap", base.settings.mip_gap), threads=options.get("threads"),
             tee=[io.StringIO()], explain=False, highs_options=None)

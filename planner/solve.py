@@ -221,8 +221,8 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     handover_seconds = time.perf_counter() - start - build_seconds
-    with _stop_on_ctrl_c(opt):
-        stages = _run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
+    with stop_on_ctrl_c(opt):
+        stages = run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
                              threads=threads, tee=tee, explain=explain,
                              highs_options=highs_options)
     solve_seconds = sum(s.seconds for s in stages)
@@ -264,7 +264,7 @@ def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:
 
 
 @contextlib.contextmanager
-def _stop_on_ctrl_c(opt):
+def stop_on_ctrl_c(opt):
     """Ctrl-C asks HiGHS to stop at its next check (its interrupt callbacks), then raises
     KeyboardInterrupt once it has; without this the signal waits for the stage to end."""
     highs = getattr(opt, "_solver_model", None)
@@ -288,7 +288,7 @@ def _stop_on_ctrl_c(opt):
         raise KeyboardInterrupt
 
 
-def _run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options):
+def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options):
     stages: list[StageResult] = []
     portfolio = build_nothing(m)
     for name in m.stages:

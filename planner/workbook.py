@@ -172,7 +172,7 @@ def _load(path: Path, *, formulas: bool):
                       "(they are used to attack readers); it was refused unread") from None
     except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
         raise _refuse(path, f"{type(exc).__name__}: {exc}", "a readable .xlsx workbook: "
-                      f"open it in your spreadsheet program and save it again") from None
+                      "open it in your spreadsheet program and save it again") from None
 
 
 def _layout_problems(ws, spec: schema.Sheet) -> list[Problem]:

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from planner.cli import main
-from tests.builders import edit, periods, project, two_corridors, write
+from tests.builders import edit, project, two_corridors, write
 
 REQUIRED = {
     "Summary": ["metric", "value"],

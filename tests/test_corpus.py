@@ -2,7 +2,6 @@
 input untouched (the corpus is made by tests/corpus/make_corpus.py)."""
 
 import hashlib
-from pathlib import Path
 
 import pytest
 

@@ -10,7 +10,7 @@ from planner.cli import main
 from planner.scenarios import apply
 from planner.solve import solve
 from planner.workbook import validate_workbook
-from tests.builders import demand, edit, load, periods, project, two_corridors, write
+from tests.builders import demand, load, periods, two_corridors, write
 
 
 def by_hand(change):

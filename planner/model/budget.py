@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from planner.model.family import family

@@ -10,7 +10,6 @@ msoffcrypto-tool package for a password); without them those files are kept as c
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import shutil
@@ -20,7 +19,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import openpyxl
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
