@@ -35,6 +35,41 @@ def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str])
     return -h.getInfo().objective_function_value
 
 
+def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) -> float:
+    """With the most demand carried, the least possible largest share of one corridor (or
+    country but home) in ``period``: an LP over route flows and z."""
+    total = inst.total_demand[period]
+    carried = max_carried(inst, period, capacity, set(inst.routes))
+    routes = sorted(r for r in inst.routes if inst.demand(inst.routes[r].flow, period) > 0)
+    n = len(routes)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(n + 1, np.zeros(n + 1), np.full(n + 1, highspy.kHighsInf))
+    h.changeColCost(n, 1.0)  # z
+    idx = lambda cols: np.array(cols, dtype=np.int32)  # noqa: E731
+    for k in inst.flows:
+        cols = [i for i, r in enumerate(routes) if inst.routes[r].flow == k]
+        if cols:
+            h.addRow(0, inst.demand(k, period), len(cols), idx(cols), np.ones(len(cols)))
+    for s in inst.segments:
+        cols = [i for i, r in enumerate(routes) if s in inst.routes[r].segments]
+        if cols:
+            h.addRow(0, capacity[s], len(cols), idx(cols),
+                     np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
+    h.addRow(carried - 1e-9, highspy.kHighsInf, n, idx(range(n)), np.ones(n))
+    home = inst.settings.home_country
+    keys = list(inst.corridors) if unit == "corridor" else [c for c in inst.countries
+                                                            if c != home]
+    for key in keys:
+        cols = [i for i, r in enumerate(routes) if (
+            inst.routes[r].corridor == key if unit == "corridor"
+            else any(inst.segments[s].country == key for s in inst.routes[r].segments))]
+        h.addRow(-highspy.kHighsInf, 0, len(cols) + 1, idx(cols + [n]),
+                 np.array([1.0] * len(cols) + [-total]))
+    h.run()
+    return h.getInfo().objective_function_value
+
+
 def options(inst, p: str) -> list[str | None]:
     proj = inst.projects[p]
     if proj.status == "excluded":
@@ -121,7 +156,10 @@ def score(inst, portfolio, unit: str) -> dict[str, float]:
         expected += weights[t] / total_w * sum(
             (risk[c] / total_risk if total_risk else 1 / len(closures)) * shares[c]
             for c in closures)
-    return {"unmet": unmet, "worst_disruption": worst, "expected_disruption": expected}
+    shares = sum(weights[t] / total_w * least_max_share(inst, t, capacities(inst, portfolio, t),
+                                                        unit) for t in weights)
+    return {"unmet": unmet, "worst_disruption": worst, "expected_disruption": expected,
+            "max_share": shares}
 
 
 def best(inst, objective: str) -> tuple[float, float]:

@@ -62,7 +62,7 @@ def random_tables(seed: int) -> dict:
 
 
 @pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("objective", ["worst_disruption", "expected_disruption"])
+@pytest.mark.parametrize("objective", ["worst_disruption", "expected_disruption", "max_share"])
 def test_mip_matches_brute_force(tmp_path, seed, objective):
     inst = load(tmp_path, random_tables(seed))
     try:
