@@ -70,6 +70,47 @@ def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) ->
     return h.getInfo().objective_function_value
 
 
+def least_transport_cost(inst, period: str, capacity: dict[str, float]) -> float:
+    """With the most demand carried, the least transport cost per year (USD m) in a period."""
+    carried = max_carried(inst, period, capacity, set(inst.routes))
+    routes = sorted(r for r in inst.routes if inst.demand(inst.routes[r].flow, period) > 0)
+    if not routes:
+        return 0.0
+    n = len(routes)
+    cost = np.array([sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments)
+                     for r in routes], dtype=float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    idx = lambda cols: np.array(cols, dtype=np.int32)  # noqa: E731
+    for k in inst.flows:
+        cols = [i for i, r in enumerate(routes) if inst.routes[r].flow == k]
+        if cols:
+            h.addRow(0, inst.demand(k, period), len(cols), idx(cols), np.ones(len(cols)))
+    for s in inst.segments:
+        cols = [i for i, r in enumerate(routes) if s in inst.routes[r].segments]
+        if cols:
+            h.addRow(0, capacity[s], len(cols), idx(cols),
+                     np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
+    h.addRow(carried - 1e-9, highspy.kHighsInf, n, idx(range(n)), np.ones(n))
+    h.run()
+    return h.getInfo().objective_function_value
+
+
+def discounted_cost(inst, portfolio) -> float:
+    """Capex and transport cost, each discounted to the start of its period at the
+    workbook's rate, transport counted for each year of the period."""
+    total, elapsed = 0.0, 0.0
+    for period in inst.periods:
+        factor = 1 / (1 + inst.settings.discount_rate) ** elapsed
+        capex = sum(inst.projects[p].capex for p, t in portfolio.items() if t == period.id)
+        yearly = least_transport_cost(inst, period.id, capacities(inst, portfolio, period.id))
+        total += factor * (capex + period.years * yearly)
+        elapsed += period.years
+    return total
+
+
 def options(inst, p: str) -> list[str | None]:
     proj = inst.projects[p]
     if proj.status == "excluded":
@@ -159,7 +200,7 @@ def score(inst, portfolio, unit: str) -> dict[str, float]:
     shares = sum(weights[t] / total_w * least_max_share(inst, t, capacities(inst, portfolio, t),
                                                         unit) for t in weights)
     return {"unmet": unmet, "worst_disruption": worst, "expected_disruption": expected,
-            "max_share": shares}
+            "max_share": shares, "cost": discounted_cost(inst, portfolio)}
 
 
 def best(inst, objective: str) -> tuple[float, float]:

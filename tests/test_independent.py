@@ -49,11 +49,13 @@ def random_tables(seed: int) -> dict:
         limits.append({"limit": "max_high_risk_capex_share", "unit": "total", "value": 0.5})
     settings = [{"setting": "home_country", "value": "H"},
                 {"setting": "dependence_unit", "value": rnd.choice(["corridor", "country"])},
-                {"setting": "budget_carry_over", "value": rnd.choice(["yes", "no"])}]
+                {"setting": "budget_carry_over", "value": rnd.choice(["yes", "no"])},
+                {"setting": "discount_rate", "value": rnd.choice([0, 0.05])}]
     return {
         "Settings": settings,
         "Periods": [{"period": t, "budget": rnd.choice([40, 60, 100]),
-                     "weight": rnd.choice([1, 1, 2])} for t in periods],
+                     "weight": rnd.choice([1, 1, 2]), "years": rnd.choice([1, 2, 3])}
+                    for t in periods],
         "Countries": [{"country": c, "risk": rnd.choice([0.2, 0.5, 0.9])} for c in countries],
         "Corridors": [{"corridor": g, "risk": rnd.choice([0.2, 0.5, 0.9])} for g in corridors],
         "Segments": segments, "Routes": routes, "Flows": flows, "Projects": projects,
@@ -62,7 +64,8 @@ def random_tables(seed: int) -> dict:
 
 
 @pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("objective", ["worst_disruption", "expected_disruption", "max_share"])
+@pytest.mark.parametrize("objective", ["worst_disruption", "expected_disruption", "max_share",
+                                       "cost"])
 def test_mip_matches_brute_force(tmp_path, seed, objective):
     inst = load(tmp_path, random_tables(seed))
     try:
