@@ -90,6 +90,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     ws.title = "Summary"
     write_table(ws, ["metric", "value", "unit", "note"], summary_rows(sol, ms, unmet_causes),
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
+    formats = {"share": PERCENT, inst.settings.money_unit: "#,##0.0",
+               inst.settings.flow_unit: "#,##0.000", "s": "0.00"}
+    for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
+        if isinstance(value.value, float) and unit.value in formats:
+            value.number_format = formats[unit.value]
 
     write_table(book.create_sheet("Portfolio"),
                 ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
