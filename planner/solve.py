@@ -146,6 +146,22 @@ def build_nothing(m) -> dict[tuple[str, str], float]:
     return {(p, t): 1.0 if inst.projects[p].status == "committed" else 0.0 for p, t in m.PT}
 
 
+# Measured on the M benchmark network (500 projects, ~27,000 rows), 120 s per stage: with
+# interior-point LPs in branch and bound, the dependence stage ended with a better portfolio and
+# a smaller gap (worst_disruption: 0.01348 at 9.8% against 0.01381 at 14.8%;
+# expected_disruption: 0.00342 at 12.9% against 0.00372 at 20.0%), while the cost stage got
+# slower. Small models solve at the root either way.
+IPM_FROM_ROWS = 20_000
+
+
+def lp_solver_for(opt, stage: str) -> str:
+    """HiGHS's LP solver inside branch and bound for a stage (set every stage: HiGHS keeps
+    options between runs of one model)."""
+    highs = getattr(opt, "_solver_model", None)
+    large = highs is not None and highs.getNumRow() >= IPM_FROM_ROWS
+    return "ipm" if stage == "dependence" and large else "choose"
+
+
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
               tee, start: dict | None = None,
               highs_options: dict | None = None) -> StageResult:
@@ -155,7 +171,8 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
         starting_portfolio(opt, m, start)
-    options = {"mip_rel_gap": mip_gap, "random_seed": 0}
+    options = {"mip_rel_gap": mip_gap, "random_seed": 0,
+               "mip_lp_solver": lp_solver_for(opt, name)}
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})
