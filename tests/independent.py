@@ -10,53 +10,53 @@ import highspy
 import numpy as np
 
 
-def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str]) -> float:
-    """Largest total flow over ``routes`` in ``period`` within demand and segment capacity."""
+def _idx(cols) -> np.ndarray:
+    return np.array(list(cols), dtype=np.int32)
+
+
+def flow_lp(inst, period: str, capacity: dict[str, float], routes, extra_columns: int = 0,
+            least_carried: float | None = None):
+    """A highspy LP with one column per route carrying demand in ``period`` (then
+    ``extra_columns`` more), each flow's demand and each segment's capacity as rows, and, when
+    given, at least ``least_carried`` carried in all. Returns (Highs, routes in column order)."""
     routes = sorted(r for r in routes if inst.demand(inst.routes[r].flow, period) > 0)
-    if not routes:
-        return 0.0
+    n = len(routes) + extra_columns
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    n = len(routes)
     h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), -np.ones(n))
     for k in inst.flows:
         cols = [i for i, r in enumerate(routes) if inst.routes[r].flow == k]
         if cols:
-            h.addRow(0, inst.demand(k, period), len(cols), np.array(cols, dtype=np.int32),
-                     np.ones(len(cols)))
+            h.addRow(0, inst.demand(k, period), len(cols), _idx(cols), np.ones(len(cols)))
     for s in inst.segments:
         cols = [i for i, r in enumerate(routes) if s in inst.routes[r].segments]
-        vals = [float(inst.routes[routes[i]].segments.count(s)) for i in cols]
         if cols:
-            h.addRow(0, capacity[s], len(cols), np.array(cols, dtype=np.int32),
-                     np.array(vals))
+            h.addRow(0, capacity[s], len(cols), _idx(cols),
+                     np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
+    if least_carried is not None and routes:
+        h.addRow(least_carried - 1e-9, highspy.kHighsInf, len(routes), _idx(range(len(routes))),
+                 np.ones(len(routes)))
+    return h, routes
+
+
+def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str]) -> float:
+    """Largest total flow over ``routes`` in ``period`` within demand and segment capacity."""
+    h, routes = flow_lp(inst, period, capacity, routes)
+    if not routes:
+        return 0.0
+    h.changeColsCost(len(routes), _idx(range(len(routes))), -np.ones(len(routes)))
     h.run()
     return -h.getInfo().objective_function_value
 
 
 def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) -> float:
     """With the most demand carried, the least possible largest share of one corridor (or
-    country but home) in ``period``: an LP over route flows and z."""
-    total = inst.total_demand[period]
+    country but home) in ``period``: an LP over route flows and z (the last column)."""
     carried = max_carried(inst, period, capacity, set(inst.routes))
-    routes = sorted(r for r in inst.routes if inst.demand(inst.routes[r].flow, period) > 0)
-    n = len(routes)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.addVars(n + 1, np.zeros(n + 1), np.full(n + 1, highspy.kHighsInf))
-    h.changeColCost(n, 1.0)  # z
-    idx = lambda cols: np.array(cols, dtype=np.int32)  # noqa: E731
-    for k in inst.flows:
-        cols = [i for i, r in enumerate(routes) if inst.routes[r].flow == k]
-        if cols:
-            h.addRow(0, inst.demand(k, period), len(cols), idx(cols), np.ones(len(cols)))
-    for s in inst.segments:
-        cols = [i for i, r in enumerate(routes) if s in inst.routes[r].segments]
-        if cols:
-            h.addRow(0, capacity[s], len(cols), idx(cols),
-                     np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
-    h.addRow(carried - 1e-9, highspy.kHighsInf, n, idx(range(n)), np.ones(n))
+    h, routes = flow_lp(inst, period, capacity, inst.routes, extra_columns=1,
+                        least_carried=carried)
+    z = len(routes)
+    h.changeColCost(z, 1.0)
     home = inst.settings.home_country
     keys = list(inst.corridors) if unit == "corridor" else [c for c in inst.countries
                                                             if c != home]
@@ -64,8 +64,8 @@ def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) ->
         cols = [i for i, r in enumerate(routes) if (
             inst.routes[r].corridor == key if unit == "corridor"
             else any(inst.segments[s].country == key for s in inst.routes[r].segments))]
-        h.addRow(-highspy.kHighsInf, 0, len(cols) + 1, idx(cols + [n]),
-                 np.array([1.0] * len(cols) + [-total]))
+        h.addRow(-highspy.kHighsInf, 0, len(cols) + 1, _idx(cols + [z]),
+                 np.array([1.0] * len(cols) + [-inst.total_demand[period]]))
     h.run()
     return h.getInfo().objective_function_value
 
@@ -73,27 +73,11 @@ def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) ->
 def least_transport_cost(inst, period: str, capacity: dict[str, float]) -> float:
     """With the most demand carried, the least transport cost per year (USD m) in a period."""
     carried = max_carried(inst, period, capacity, set(inst.routes))
-    routes = sorted(r for r in inst.routes if inst.demand(inst.routes[r].flow, period) > 0)
+    h, routes = flow_lp(inst, period, capacity, inst.routes, least_carried=carried)
     if not routes:
         return 0.0
-    n = len(routes)
-    cost = np.array([sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments)
-                     for r in routes], dtype=float)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-    idx = lambda cols: np.array(cols, dtype=np.int32)  # noqa: E731
-    for k in inst.flows:
-        cols = [i for i, r in enumerate(routes) if inst.routes[r].flow == k]
-        if cols:
-            h.addRow(0, inst.demand(k, period), len(cols), idx(cols), np.ones(len(cols)))
-    for s in inst.segments:
-        cols = [i for i, r in enumerate(routes) if s in inst.routes[r].segments]
-        if cols:
-            h.addRow(0, capacity[s], len(cols), idx(cols),
-                     np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
-    h.addRow(carried - 1e-9, highspy.kHighsInf, n, idx(range(n)), np.ones(n))
+    cost = [sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments) for r in routes]
+    h.changeColsCost(len(routes), _idx(range(len(routes))), np.array(cost, dtype=float))
     h.run()
     return h.getInfo().objective_function_value
 
