@@ -60,34 +60,47 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
             for s, seg in inst.segments.items() for t in inst.period_ids}
 
 
-def stranded_for(inst: Instance, portfolios: list[dict[str, str | None]], closure_set,
-                 periods) -> list[dict[tuple[str, str], float]]:
-    """For each portfolio: (period, closure name) -> Mt/yr the routes avoiding the closure
-    cannot carry with the portfolio's capacities. One LP whose copies are independent
-    max-flow problems, built once; the capacities are parameters changed between solves."""
-    from planner.solve import highs_solver
+class StrandedLP:
+    """(period, closure name) -> Mt/yr that the routes avoiding the closure cannot carry with a
+    portfolio's capacities. One LP whose copies are independent max-flow problems, built once;
+    the capacities are parameters changed between portfolios. ``pairs`` limits the copies to
+    those (period, closure) pairs."""
 
-    if not closure_set or not periods:
-        return [{} for _ in portfolios]
-    m = pyo.ConcreteModel()
-    first = built_capacity(inst, portfolios[0])
-    m.c = pyo.Param(list(first), initialize=first, mutable=True)
-    m.built_capacity = set(first)
-    closure_model.define(m, inst, closure_set, periods)
-    m.total = pyo.Objective(expr=sum(m.stranded.values()))
-    opt = highs_solver()
-    out = []
-    for portfolio in portfolios:
-        for key, value in built_capacity(inst, portfolio).items():
+    def __init__(self, inst: Instance, closure_set, periods, pairs=None):
+        from planner.solve import highs_solver
+
+        self.inst = inst
+        m = self.model = pyo.ConcreteModel()
+        nothing = built_capacity(inst, {})
+        m.c = pyo.Param(list(nothing), initialize=nothing, mutable=True)
+        m.built_capacity = set(nothing)
+        skip = frozenset() if pairs is None else frozenset(
+            (t, c.name) for c in closure_set for t in periods) - frozenset(pairs)
+        closure_model.define(m, inst, closure_set, periods, skip=skip)
+        m.total = pyo.Objective(expr=sum(m.stranded.values()))
+        self.has_flows = any(True for _ in m.component_data_objects(pyo.Var))
+        self.opt = highs_solver()
+
+    def __call__(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
+        m = self.model
+        for key, value in built_capacity(self.inst, portfolio).items():
             m.c[key] = value
-        if len(m.VD):
-            results = opt.solve(m, load_solutions=False,
-                                raise_exception_on_nonoptimal_result=False)
+        if self.has_flows:
+            results = self.opt.solve(m, load_solutions=False,
+                                     raise_exception_on_nonoptimal_result=False)
             if results.termination_condition.name != "convergenceCriteriaSatisfied":
                 raise RuntimeError(f"the closure LP ended {results.termination_condition.name}")
             results.solution_loader.load_vars()
-        out.append({key: pyo.value(expr) for key, expr in m.stranded.items()})
-    return out
+        return {key: pyo.value(expr) for key, expr in m.stranded.items()}
+
+
+def stranded_for(inst: Instance, portfolios: list[dict[str, str | None]], closure_set,
+                 periods) -> list[dict[tuple[str, str], float]]:
+    """For each portfolio: (period, closure name) -> Mt/yr stranded (StrandedLP)."""
+    if not closure_set or not periods:
+        return [{} for _ in portfolios]
+    lp = StrandedLP(inst, closure_set, periods)
+    return [lp(portfolio) for portfolio in portfolios]
 
 
 def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):

@@ -15,7 +15,7 @@ import math
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import numpy as np
@@ -23,6 +23,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+from planner.generation import ClosureGeneration, chosen_starts
 from planner.instance import Instance
 from planner.model import build
 
@@ -33,6 +34,9 @@ STAGE_TOLERANCE = 1e-9
 # Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (_status)
 logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
     lambda record: "kInterrupt" not in record.getMessage())
+
+# a portfolio's flows with its start decisions held: an LP that takes seconds at size L
+FIXED_ROUND_SECONDS = 600
 
 _INFEASIBLE = (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
 _threads_in_use: list[int | None] = [None]
@@ -120,8 +124,11 @@ def model_size(m, opt) -> dict[str, int]:
     """Rows, columns, nonzeros and binaries of the matrix HiGHS holds (before its presolve,
     with the stage bounds)."""
     highs = opt._solver_model
-    return {"rows": highs.getNumRow(), "columns": highs.getNumCol(),
+    size = {"rows": highs.getNumRow(), "columns": highs.getNumCol(),
             "nonzeros": highs.getNumNz(), "binaries": len(m.PT)}
+    if getattr(m, "closure_pairs", None) is not None:  # copied / left out by generation
+        size.update(closure_pairs=len(m.closure_pairs), waiting_pairs=len(m.waiting_pairs))
+    return size
 
 
 def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
@@ -203,7 +210,8 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
           explain: bool = True, highs_options: dict | None = None,
           max_dependence: float | None = None,
           exclude: tuple[frozenset[str], ...] = (),
-          fixed: dict[str, str | None] | None = None) -> Solution:
+          fixed: dict[str, str | None] | None = None,
+          closure_generation: bool = True) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
@@ -215,6 +223,8 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     the portfolio must differ from (no-good cuts), for alternative portfolios. ``fixed``
     scores a given portfolio (project -> start period or None): only the flows are chosen,
     and a portfolio the instance does not allow raises PlanInfeasible.
+    ``closure_generation=False`` builds every closure copy up front (planner/generation.py:
+    the tests' reference).
     """
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
@@ -223,7 +233,7 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     tee = [stream] + ([log] if log is not None else [])
 
     start = time.perf_counter()
-    m = build(inst, objective=objective)
+    m = build(inst, objective=objective, generate=closure_generation)
     if max_dependence is not None:
         dependence_cap(m, max_dependence)
     for i, chosen in enumerate(exclude):
@@ -244,10 +254,7 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
                              highs_options=highs_options)
     solve_seconds = sum(s.seconds for s in stages)
 
-    portfolio = {p: None for p in inst.projects}
-    for (p, t) in m.PT:
-        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
-            portfolio[p] = t
+    portfolio = chosen_starts(m)
     flows = {(r, t): _clean(m.f[r, t].value) for r, t in m.RT}
     unmet = {(k, t): _clean(m.u[k, t].value) for k, t in m.KT}
     proven = all(s.status == "optimal" for s in stages)
@@ -305,13 +312,69 @@ def stop_on_ctrl_c(opt):
         raise KeyboardInterrupt
 
 
+def generate_closures(generation: ClosureGeneration, opt, m, name: str, stage: StageResult,
+                      start: dict, *, time_limit: float, **options) -> StageResult:
+    """Solve the stage again with the closure copies its portfolio violates until it violates
+    none (planner/generation.py); one StageResult for all rounds, timed on the wall clock
+    from the first round's start (scoring portfolios between rounds included).
+
+    A round's portfolio always has a true dependence (the violated pairs counted), so a
+    dependence stage stopped by the time limit reports that. A later stage must also keep the
+    dependence found: stopped with a portfolio that may not, it falls back to its start."""
+    began = time.perf_counter() - stage.seconds
+    rounds = [stage]
+    while not math.isnan(stage.value) and stage.status not in ("infeasible", "interrupted"):
+        violated = generation.violated()
+        if not violated:
+            break
+        generation.add(violated)
+        left = time_limit - (time.perf_counter() - began)
+        if left <= 0 or stage.status != "optimal":  # the time is up
+            if name == "dependence":
+                stage = replace(stage, value=generation.dependence(violated))
+            else:
+                stage = replace(fixed_round(opt, m, name, start, **options), status=stage.status,
+                                bound=stage.bound)
+            rounds.append(replace(stage, nodes=None, iterations=None))
+            break
+        current = {key: round(m.x[key].value or 0.0) for key in m.PT}
+        stage = run_stage(opt, m, name, time_limit=left, **options,
+                          start=current if name == "dependence" else start)
+        rounds.append(stage)
+    last = rounds[-1]
+    return replace(last, seconds=time.perf_counter() - began,
+                   nodes=_total(r.nodes for r in rounds),
+                   iterations=_total(r.iterations for r in rounds),
+                   gap=0.0 if last.status == "optimal" else relative_gap(last.value, last.bound))
+
+
+def fixed_round(opt, m, name: str, portfolio: dict, **options) -> StageResult:
+    """The stage solved with the start decisions held at ``portfolio`` (an LP)."""
+    free = [key for key in m.PT if not m.x[key].fixed]
+    for key in free:
+        m.x[key].fix(portfolio[key])
+    try:
+        return run_stage(opt, m, name, time_limit=FIXED_ROUND_SECONDS, **options)
+    finally:
+        for key in free:
+            m.x[key].unfix()
+
+
+def _total(values) -> int | None:
+    values = [v for v in values if v is not None]
+    return sum(values) if values else None
+
+
 def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options):
     stages: list[StageResult] = []
     portfolio = build_nothing(m)
+    generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
     for name in m.stages:
-        stage = run_stage(opt, m, name, time_limit=time_limit, mip_gap=mip_gap,
-                             threads=threads, tee=tee, start=portfolio,
-                             highs_options=highs_options)
+        options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
+        stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
+        if generation is not None and name != "unmet":  # unmet demand needs no closure
+            stage = generate_closures(generation, opt, m, name, stage, portfolio,
+                                      time_limit=time_limit, **options)
         stages.append(stage)
         if stage.status == "interrupted":
             raise KeyboardInterrupt  # stop cleanly: the caller writes nothing

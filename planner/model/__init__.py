@@ -15,7 +15,8 @@ from planner.model import budget, capacity, closures, flows, limits, objectives,
 def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
           closure_set: tuple[Closure, ...] | None = None,
           closure_periods: tuple[str, ...] | None = None,
-          plain: bool = False, block=None, shared_x=None) -> pyo.ConcreteModel:
+          plain: bool = False, block=None, shared_x=None,
+          generate: bool = False) -> pyo.ConcreteModel:
     """The model for ``objective`` (default: the workbook's setting).
 
     ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
@@ -24,7 +25,8 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     ``closure_set`` / ``closure_periods`` say otherwise. ``plain`` builds the formulation of
     model.md as written, without the exact reductions (the benchmarks' reference).
     ``block`` and ``shared_x`` build into a given block with start decisions owned elsewhere
-    (the scenarios of a robust plan).
+    (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with a few
+    closure copies; the others wait in m.waiting_pairs for planner/generation.py.
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
@@ -44,10 +46,12 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     m.worst_floor = {}
     if closure_set:
         periods = closure_periods if closure_periods is not None else inst.measured_periods
-        constant, skip = {}, frozenset()
+        constant, skip, first = {}, frozenset(), None
         if not plain and objective in ("worst_disruption", "expected_disruption"):
-            constant, skip, m.worst_floor = closures.screen(inst, closure_set, periods,
-                                                            objective)
-        closures.define(m, inst, closure_set, periods, constant, skip)
+            screening = closures.screen(inst, closure_set, periods, objective)
+            constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
+            if generate and objective == "worst_disruption":
+                first = closures.first_pairs(screening)
+        closures.define(m, inst, closure_set, periods, constant, skip, first)
     objectives.define(m, inst, objective)
     return m

@@ -8,6 +8,8 @@ are screened out first (undominated, screen); the plain formulation keeps them a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
@@ -31,6 +33,14 @@ def undominated(inst: Instance, closure_set: tuple[Closure, ...]) -> tuple[Closu
     return tuple(kept)
 
 
+class Screening(NamedTuple):
+    constant: dict[tuple[str, str], float]  # (period, closure) -> Mt/yr, whatever is built
+    skip: frozenset[tuple[str, str]]  # pairs that can never be the worst
+    floor: dict[str, float]  # period -> Mt/yr that every portfolio strands (worst_disruption)
+    most: dict[tuple[str, str], float]  # stranded with committed projects only
+    least: dict[tuple[str, str], float]  # stranded with every project built as early as it may
+
+
 def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
            objective: str):
     """Closure copies the objective can do without, from two LPs (exact):
@@ -41,7 +51,7 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
     floor_t = max_d lo[t,d] bounds w_t from below for every portfolio, and a pair with
     hi <= floor_t can never be the worst: it needs no copy.
 
-    Returns (constant, skip, floor): floor in Mt/yr per period (worst_disruption only).
+    floor is set for worst_disruption only; constant for expected_disruption only.
     """
     from planner.evaluate import stranded_for
 
@@ -54,57 +64,83 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
     if objective == "worst_disruption":
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
                  for t in periods}
-        return {}, frozenset(k for k, v in hi.items() if v <= floor[k[0]] + tol), floor
-    return {k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}
+        skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + tol)
+        return Screening({}, skip, floor, hi, lo)
+    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}, hi, lo)
+
+
+def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:
+    """The pairs closure generation starts from: in each period, those that strand most with
+    nothing built and those that strand most with everything built (the likely worst)."""
+    kept = {key for key in screening.most if key not in screening.skip}
+    first = set()
+    for by in (screening.most, screening.least):
+        for t in {t for t, _ in kept}:
+            first.update(sorted((key for key in kept if key[0] == t),
+                                key=lambda key: (-by[key], key[1]))[:per_period])
+    return first
 
 
 def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
            constant: dict[tuple[str, str], float] | None = None,
-           skip: frozenset[tuple[str, str]] = frozenset()) -> None:
+           skip: frozenset[tuple[str, str]] = frozenset(), first=None) -> None:
     """Copies for every (period, closure) pair but those in ``constant`` (stranded the same
-    whatever is built: no copy, the number instead) and those in ``skip`` (left out)."""
-    constant = constant or {}
+    whatever is built: no copy, the number instead) and those in ``skip`` (left out).
+    ``first``: copy only these pairs now; the others wait in m.waiting_pairs until a portfolio
+    needs them (planner/generation.py)."""
     m.closure_list = {c.name: c for c in closure_set}
-    open_routes = {c.name: set(inst.routes) - set(inst.routes_in_unit(c.unit, c.key))
-                   for c in closure_set}
-    m.open_routes = open_routes
-    pairs = [(t, d) for d in open_routes for t in periods
-             if (t, d) not in constant and (t, d) not in skip]
-    m.closure_pairs = pairs
-    m.HD = pyo.Set(dimen=3, initialize=[(r, t, d) for t, d in pairs
-                                        for r in sorted(open_routes[d])], ordered=True)
-    m.VD = pyo.Set(dimen=3, initialize=[
+    m.open_routes = {c.name: frozenset(inst.routes) - frozenset(inst.routes_in_unit(c.unit, c.key))
+                     for c in closure_set}
+    pairs = [(t, d) for d in m.open_routes for t in periods
+             if (t, d) not in (constant or {}) and (t, d) not in skip]
+    m.stranded = dict(constant or {})
+    m.closure_pairs = []
+    m.waiting_pairs = [] if first is None else [key for key in pairs if key not in first]
+    add_pairs(m, inst, pairs if first is None else [key for key in pairs if key in first])
+
+
+def add_pairs(m, inst: Instance, pairs) -> None:
+    """Copies for more (period, closure) pairs, in a block of their own so that the model can
+    grow between solves: flows h, stranded demand v, their demand and capacity rows, and
+    m.stranded[t, d], the Mt/yr stranded."""
+    block = pyo.Block()
+    m.add_component(f"closure_copies_{len(m.closure_pairs)}", block)
+    m.closure_pairs = m.closure_pairs + list(pairs)
+    m.waiting_pairs = [key for key in m.waiting_pairs if key not in set(pairs)]
+    open_routes = m.open_routes
+    block.HD = pyo.Set(dimen=3, initialize=[(r, t, d) for t, d in pairs
+                                            for r in sorted(open_routes[d])], ordered=True)
+    block.VD = pyo.Set(dimen=3, initialize=[
         (k, t, d) for t, d in pairs for k in inst.flows
         if inst.demand(k, t) > 0 and any(r in open_routes[d] for r in inst.routes_of_flow[k])],
         ordered=True)
-    m.h = pyo.Var(m.HD, domain=pyo.NonNegativeReals,
-                  bounds=lambda m, r, t, d: (0, inst.demand(inst.routes[r].flow, t)))
-    m.v = pyo.Var(m.VD, domain=pyo.NonNegativeReals,
-                  bounds=lambda m, k, t, d: (0, inst.demand(k, t)))
-    # demand with no open route at all: stranded whatever is built
-    fixed = {(t, d): sum(inst.demand(k, t) for k in inst.flows
-                         if not any(r in open_routes[d] for r in inst.routes_of_flow[k]))
-             for t, d in pairs}
-    m.stranded = {(t, d): fixed[t, d] + quicksum(m.v[k, t, d] for k in inst.flows
-                                                 if (k, t, d) in m.VD) for t, d in pairs}
-    m.stranded.update(constant)
-    closure_demand(m, inst)
-    closure_capacity(m, inst)
+    block.h = pyo.Var(block.HD, domain=pyo.NonNegativeReals,
+                      bounds=lambda b, r, t, d: (0, inst.demand(inst.routes[r].flow, t)))
+    block.v = pyo.Var(block.VD, domain=pyo.NonNegativeReals,
+                      bounds=lambda b, k, t, d: (0, inst.demand(k, t)))
+    for t, d in pairs:
+        # demand with no open route at all: stranded whatever is built
+        m.stranded[t, d] = sum(
+            inst.demand(k, t) for k in inst.flows
+            if not any(r in open_routes[d] for r in inst.routes_of_flow[k])) + quicksum(
+            block.v[k, t, d] for k in inst.flows if (k, t, d) in block.VD)
+    closure_demand(block, inst, open_routes)
+    closure_capacity(block, m, inst, pairs)
 
 
-def closure_demand(m, inst: Instance) -> None:
+def closure_demand(block, inst: Instance, open_routes) -> None:
     """sum_{r serves k, r avoids d} h[r,t,d] + v[k,t,d] = D[k,t] for every closure d, period t
     and flow k with an open route."""
-    m.closure_demand = family(m.VD, lambda m, k, t, d: quicksum(
-        m.h[r, t, d] for r in inst.routes_of_flow[k] if r in m.open_routes[d])
-        + m.v[k, t, d] == inst.demand(k, t))
+    block.closure_demand = family(block.VD, lambda b, k, t, d: quicksum(
+        b.h[r, t, d] for r in inst.routes_of_flow[k] if r in open_routes[d])
+        + b.v[k, t, d] == inst.demand(k, t))
 
 
-def closure_capacity(m, inst: Instance) -> None:
+def closure_capacity(block, m, inst: Instance, pairs) -> None:
     """sum_{r uses s, r avoids d} h[r,t,d] <= cap_s + sum_p a_ps built[p,t]."""
-    rows = [(s, t, d) for t, d in m.closure_pairs for s in inst.segments
+    rows = [(s, t, d) for t, d in pairs for s in inst.segments
             if any(r in m.open_routes[d] for r in inst.segment_routes[s])
             and binds(m, inst, s, t, m.open_routes[d])]
-    m.closure_capacity = family(rows, lambda m, s, t, d: quicksum(
-        n * m.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
+    block.closure_capacity = family(rows, lambda b, s, t, d: quicksum(
+        n * b.h[r, t, d] for r, n in inst.segment_routes[s].items() if r in m.open_routes[d])
         <= segment_capacity(m, inst, s, t))

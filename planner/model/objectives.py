@@ -33,7 +33,7 @@ def define(m, inst: Instance, objective: str) -> None:
                          "capex": m.least_capex, "cost": m.cost}
 
 
-def _period_weights(inst: Instance) -> dict[str, float]:
+def period_weights(inst: Instance) -> dict[str, float]:
     total = sum(inst.period[t].weight for t in inst.measured_periods)
     return {t: inst.period[t].weight / total for t in inst.measured_periods} if total else {}
 
@@ -41,7 +41,7 @@ def _period_weights(inst: Instance) -> dict[str, float]:
 def max_share(m, inst: Instance):
     """min sum_t omega_t z_t with sum_{r in unit} f[r,t] <= z_t D_t for every corridor
     (or country but home) and measured period t."""
-    weights = _period_weights(inst)
+    weights = period_weights(inst)
     unit = inst.settings.dependence_unit
     m.z = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
     rows = [(key, t) for key in inst.units(unit) for t in weights]
@@ -52,13 +52,19 @@ def max_share(m, inst: Instance):
 
 def worst_disruption(m, inst: Instance):
     """min sum_t omega_t w_t with stranded[t,d] <= w_t D_t for every closure d, measured t."""
-    weights = _period_weights(inst)
+    weights = period_weights(inst)
     # closures screened out can never be the worst: w_t is at least what the best plan strands
     m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=lambda m, t: (
         min(1.0, m.worst_floor.get(t, 0.0) / inst.total_demand[t]), 1))
-    m.worst_stranded = family(list(m.stranded), lambda m, t, d: m.stranded[t, d]
-                                      <= m.w[t] * inst.total_demand[t])
+    m.worst_stranded = pyo.Constraint(pyo.Any)  # grows with the closure copies
+    bound_worst(m, inst, list(m.stranded))
     return quicksum(w * m.w[t] for t, w in weights.items())
+
+
+def bound_worst(m, inst: Instance, pairs) -> None:
+    """stranded[t,d] <= w_t D_t for the given (period, closure) pairs."""
+    for t, d in pairs:
+        m.worst_stranded[t, d] = m.stranded[t, d] <= m.w[t] * inst.total_demand[t]
 
 
 def closure_weights(inst: Instance, closures) -> dict[str, float]:
@@ -69,7 +75,7 @@ def closure_weights(inst: Instance, closures) -> dict[str, float]:
 
 def expected_disruption(m, inst: Instance):
     """min sum_t omega_t sum_d pi_d stranded[t,d] / D_t (pi: closure risks, normalised)."""
-    weights = _period_weights(inst)
+    weights = period_weights(inst)
     pi = closure_weights(inst, list(m.closure_list.values()))
     return quicksum(w * pi[d] * m.stranded[t, d] / inst.total_demand[t]
                     for t, w in weights.items() for d in m.closure_list)

@@ -67,6 +67,8 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
         ("columns", sol.size.get("columns"), "", "columns of the matrix"),
         ("nonzeros", sol.size.get("nonzeros"), "", "nonzeros of the matrix"),
         ("binaries", sol.size.get("binaries"), "", "start decisions"),
+        ("closure_copies", sol.size.get("closure_pairs"), "",
+         "(period, closure) copies in the model; the others never bound (closure generation)"),
         ("planner_version", __version__, "", ""),
         ("input_file", inst.source_name, "", ""),
         ("input_sha256", inst.source_sha256, "", "checksum of the input workbook"),

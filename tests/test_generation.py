@@ -1,0 +1,79 @@
+"""Closure generation (planner/generation.py): the worst_disruption model copies only the
+closures its portfolios need, and must end where the model with every copy ends."""
+
+import pytest
+
+from benchmarks.generator import Size, generate
+from planner.evaluate import evaluate
+from planner.model import closures
+from planner.solve import solve
+from tests.builders import load
+
+# more corridors than S: many closures, few of which bind
+WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, markets=3)
+
+
+def first_pair_count(inst) -> int:
+    closure_set = closures.undominated(inst, inst.closures())
+    screening = closures.screen(inst, closure_set, inst.measured_periods, "worst_disruption")
+    return len(closures.first_pairs(screening))
+
+
+def least_likely_first(monkeypatch):
+    """Start generation from the one pair least likely to be the worst: every other copy the
+    optimum needs must then be found by generation."""
+    def one_pair(screening, per_period=2):
+        kept = [key for key in screening.most if key not in screening.skip]
+        return {min(kept, key=lambda key: (screening.most[key], key))}
+    monkeypatch.setattr(closures, "first_pairs", one_pair)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
+    inst = load(tmp_path, generate(WIDE, seed=seed))
+    full = solve(inst, objective="worst_disruption", closure_generation=False)
+    least_likely_first(monkeypatch)
+    grown = solve(inst, objective="worst_disruption")
+    assert full.status == grown.status == "optimal"
+    for a, b in zip(full.stages, grown.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    # the portfolio's worst closure over every closure, scored apart from the model
+    measures = evaluate(inst, grown.portfolio, grown.flows, grown.unmet)
+    assert measures.worst_disruption == pytest.approx(grown.stages[1].value, abs=1e-7)
+    # it copied more than the one pair it started with, and fewer than every pair
+    assert 1 < grown.size["closure_pairs"]
+    assert grown.size["waiting_pairs"] > 0
+    assert grown.size["rows"] < full.size["rows"]
+
+
+def test_the_first_pairs_are_usually_enough_on_small_networks(tmp_path):
+    inst = load(tmp_path, generate(WIDE, seed=0))
+    sol = solve(inst, objective="worst_disruption")
+    assert sol.size["closure_pairs"] == first_pair_count(inst) < \
+        sol.size["closure_pairs"] + sol.size["waiting_pairs"]
+
+
+def test_a_stopped_stage_reports_its_portfolios_true_dependence(tmp_path, monkeypatch):
+    """Stopped before the copies it violates are solved again, the dependence stage reports
+    what its portfolio strands over every closure, not the smaller value of the partial
+    model; the cost stage then falls back to a portfolio that keeps that value."""
+    inst = load(tmp_path, generate(WIDE, seed=6))
+    least_likely_first(monkeypatch)
+    sol = solve(inst, objective="worst_disruption", highs_options={"mip_max_nodes": 0})
+    dependence = sol.stages[1]
+    assert dependence.status != "optimal" and sol.status == "feasible"
+    assert sol.size["closure_pairs"] > 1  # violated pairs were added
+    measures = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    assert measures.worst_disruption <= dependence.value + 1e-7
+    assert dependence.bound <= measures.worst_disruption + 1e-9
+
+
+def test_generation_scores_a_fixed_portfolio_like_the_full_model(tmp_path, monkeypatch):
+    inst = load(tmp_path, generate(WIDE, seed=1))
+    chosen = solve(inst, objective="cost").portfolio
+    full = solve(inst, objective="worst_disruption", fixed=chosen, closure_generation=False)
+    least_likely_first(monkeypatch)
+    grown = solve(inst, objective="worst_disruption", fixed=chosen)
+    assert grown.stages[1].value == pytest.approx(full.stages[1].value, abs=1e-9)
+    assert grown.stages[1].value == pytest.approx(
+        evaluate(inst, chosen, grown.flows, grown.unmet).worst_disruption, abs=1e-7)
