@@ -64,101 +64,93 @@ class StrandedLP:
     """(period, closure name) -> Mt/yr that the routes avoiding the closure cannot carry with a
     portfolio's capacities. ``pairs`` limits it to those (period, closure) pairs.
 
-    One LP of independent max-flow blocks, one per pair: min sum v subject to, in each block,
-    sum_{r serves k, avoids d} h[r] + v[k] = D[k,t] and sum_{r uses s, avoids d} n_rs h[r] <=
-    capacity[s,t]. Built once straight into HiGHS as arrays (at size L every closure together is
-    a million columns, too many for a modelling layer); between portfolios only the capacity
-    rows' bounds change and HiGHS starts from the last basis.
+    One max-flow LP per pair: min sum_k v[k] subject to sum_{r serves k, avoids d} h[r] + v[k]
+    = D[k,t] and sum_{r uses s, avoids d} n_rs h[r] <= capacity[s,t]. Each is built once
+    straight into HiGHS as arrays (at size L the pairs hold a million columns: too many for a
+    modelling layer, and one LP of them all is slower than its blocks); between portfolios only
+    the capacity bounds change and HiGHS starts from the last basis.
     """
 
     def __init__(self, inst: Instance, closure_set, periods, pairs=None):
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
-        self.pairs: list[tuple[str, str]] = []
-        self.fixed: list[float] = []  # demand with no open route: stranded whatever is built
-        col_upper, col_cost, col_pair = [], [], []
-        row_bound, entries = [], ([], [], [])  # (row, column, value)
-        self.capacity_rows: list[tuple[int, str, str]] = []  # (row, segment, period)
-
-        def column(upper: float, cost: float, pair: int) -> int:
-            col_upper.append(upper)
-            col_cost.append(cost)
-            col_pair.append(pair)
-            return len(col_upper) - 1
-
+        self.blocks = {}
         for c in closure_set:
             closed = set(inst.routes_in_unit(c.unit, c.key))
             for t in periods:
-                if wanted is not None and (t, c.name) not in wanted:
-                    continue
-                pair = len(self.pairs)
-                self.pairs.append((t, c.name))
-                fixed, h = 0.0, {}
-                for k in inst.flows:
-                    demand = inst.demand(k, t)
-                    open_routes = [r for r in inst.routes_of_flow[k] if r not in closed]
-                    if demand <= 0:
-                        continue
-                    if not open_routes:
-                        fixed += demand
-                        continue
-                    row = len(row_bound)
-                    row_bound.append((demand, demand))
-                    for r in open_routes:
-                        h[r] = column(demand, 0.0, -1)
-                        entries[0].append(row), entries[1].append(h[r]), entries[2].append(1.0)
-                    v = column(demand, 1.0, pair)
-                    entries[0].append(row), entries[1].append(v), entries[2].append(1.0)
-                self.fixed.append(fixed)
-                for s in inst.segments:
-                    load = {r: n for r, n in inst.segment_routes[s].items() if r in h}
-                    if not load or inst.load_bound(s, t, load) <= \
-                            inst.segments[s].capacity + 1e-9:
-                        continue  # a row that cannot bind
-                    row = len(row_bound)
-                    row_bound.append((-highspy.kHighsInf, inst.segments[s].capacity))
-                    self.capacity_rows.append((row, s, t))
-                    for r, n in load.items():
-                        entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
-        self.col_pair = np.array(col_pair, dtype=np.int64)
-        self.highs = None
-        if col_upper:
-            lp = highspy.HighsLp()
-            lp.num_col_, lp.num_row_ = len(col_upper), len(row_bound)
-            lp.col_cost_ = np.array(col_cost)
-            lp.col_lower_ = np.zeros(len(col_upper))
-            lp.col_upper_ = np.array(col_upper)
-            lp.row_lower_ = np.array([lo for lo, _ in row_bound])
-            lp.row_upper_ = np.array([up for _, up in row_bound])
-            rows, cols = np.array(entries[0]), np.array(entries[1])
-            order = np.argsort(cols, kind="stable")  # column-wise storage
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            lp.a_matrix_.start_ = np.concatenate(
-                ([0], np.cumsum(np.bincount(cols, minlength=len(col_upper)))))
-            lp.a_matrix_.index_ = rows[order]
-            lp.a_matrix_.value_ = np.array(entries[2])[order]
-            self.highs = highspy.Highs()
-            self.highs.setOptionValue("output_flag", False)
-            self.highs.passModel(lp)
-        self.rows = np.array([row for row, _, _ in self.capacity_rows], dtype=np.int32)
+                if wanted is None or (t, c.name) in wanted:
+                    self.blocks[t, c.name] = _MaxFlow(inst, t, closed)
 
     def __call__(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
-        stranded = np.array(self.fixed, dtype=float)
-        if self.highs is not None:
-            capacity = built_capacity(self.inst, portfolio)
-            if len(self.rows):
-                upper = np.array([capacity[s, t] for _, s, t in self.capacity_rows])
-                self.highs.changeRowsBounds(len(self.rows), self.rows,
-                                            np.full(len(self.rows), -highspy.kHighsInf), upper)
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            if status != highspy.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"the closure LP ended {self.highs.modelStatusToString(status)}")
-            values = np.array(self.highs.getSolution().col_value)
-            mine = self.col_pair >= 0
-            stranded += np.bincount(self.col_pair[mine], weights=values[mine],
-                                    minlength=len(self.pairs))
-        return {pair: float(v) for pair, v in zip(self.pairs, stranded)}
+        capacity = built_capacity(self.inst, portfolio)
+        return {pair: block.stranded(capacity) for pair, block in self.blocks.items()}
+
+
+class _MaxFlow:
+    """The LP of one (period, closure) pair; see StrandedLP."""
+
+    def __init__(self, inst: Instance, t: str, closed: set[str]):
+        self.fixed = 0.0  # demand with no open route: stranded whatever is built
+        upper, cost, entries = [], [], ([], [], [])  # entries: (row, column, value)
+        row_lower, row_upper, h = [], [], {}
+        for k in inst.flows:
+            demand = inst.demand(k, t)
+            open_routes = [r for r in inst.routes_of_flow[k] if r not in closed]
+            if demand <= 0:
+                continue
+            if not open_routes:
+                self.fixed += demand
+                continue
+            row = len(row_lower)
+            row_lower.append(demand), row_upper.append(demand)
+            for r in open_routes + [None]:  # the routes' h, then v[k]
+                column = len(upper)
+                upper.append(demand), cost.append(0.0 if r else 1.0)
+                entries[0].append(row), entries[1].append(column), entries[2].append(1.0)
+                if r:
+                    h[r] = column
+        self.capacity_rows = []  # (segment, period)
+        for s in inst.segments:
+            load = {r: n for r, n in inst.segment_routes[s].items() if r in h}
+            if not load or inst.load_bound(s, t, load) <= inst.segments[s].capacity + 1e-9:
+                continue  # a row that cannot bind
+            row = len(row_lower)
+            row_lower.append(-highspy.kHighsInf), row_upper.append(inst.segments[s].capacity)
+            self.capacity_rows.append((s, t))
+            for r, n in load.items():
+                entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
+        self.highs = None
+        if not upper:
+            return
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(upper), len(row_lower)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = \
+            np.array(cost), np.zeros(len(upper)), np.array(upper)
+        lp.row_lower_, lp.row_upper_ = np.array(row_lower), np.array(row_upper)
+        rows, cols = np.array(entries[0]), np.array(entries[1])
+        order = np.argsort(cols, kind="stable")  # column-wise storage
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols))))
+        lp.a_matrix_.index_ = rows[order]
+        lp.a_matrix_.value_ = np.array(entries[2])[order]
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
+                              dtype=np.int32)
+
+    def stranded(self, capacity: dict[tuple[str, str], float]) -> float:
+        if self.highs is None:
+            return self.fixed
+        if len(self.rows):
+            self.highs.changeRowsBounds(
+                len(self.rows), self.rows, np.full(len(self.rows), -highspy.kHighsInf),
+                np.array([capacity[key] for key in self.capacity_rows]))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the closure LP ended {self.highs.modelStatusToString(status)}")
+        return self.fixed + self.highs.getInfo().objective_function_value
 
 
 def stranded_for(inst: Instance, portfolios: list[dict[str, str | None]], closure_set,
