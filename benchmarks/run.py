@@ -43,7 +43,7 @@ def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         return {"instance": workbook.stem, "objective": objective, "error": done.stderr[-2000:]}
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # the case prints one JSON line
 
 
 def baseline_medians(runs: list[dict]) -> dict[str, float]:

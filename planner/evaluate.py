@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+from pyomo.common.tee import capture_output
 
 from planner.instance import Instance
 from planner.model.objectives import closure_weights
@@ -58,6 +59,15 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
     return {(s, t): seg.capacity + sum(inst.projects[p].capacity_added * usable[p, t]
                                        for p in inst.segment_projects[s])
             for s, seg in inst.segments.items() for t in inst.period_ids}
+
+
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS object that prints nothing: the first one of a process prints a banner straight
+    to the terminal's file descriptor unless that is captured."""
+    with capture_output(capture_fd=True):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 class StrandedLP:
@@ -133,8 +143,7 @@ class _MaxFlow:
         lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols))))
         lp.a_matrix_.index_ = rows[order]
         lp.a_matrix_.value_ = np.array(entries[2])[order]
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = quiet_highs()
         self.highs.passModel(lp)
         self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
                               dtype=np.int32)

@@ -206,3 +206,17 @@ def test_protected_or_open_target_is_left_alone(tmp_path, capsys, protection):
     assert "Nothing was changed" in err and "Traceback" not in err
     assert out.read_bytes() == b"earlier results"
     out.chmod(0o644)
+
+
+def test_the_terminal_shows_the_plan_not_solver_banners(tmp_path):
+    """A real process, so that what HiGHS writes to the terminal's file descriptor counts."""
+    import subprocess
+    import sys
+
+    source = write(tmp_path, two_corridors(), "plan.xlsx")
+    done = subprocess.run([sys.executable, "-m", "planner.cli", "solve", str(source), "-o",
+                           str(tmp_path / "out.xlsx")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(str(source)) and "status: optimal" in lines[1]
+    assert "HiGHS" not in done.stdout + done.stderr
