@@ -330,10 +330,11 @@ def generate_closures(generation: ClosureGeneration, opt, m, name: str, stage: S
         generation.add(violated)
         left = time_limit - (time.perf_counter() - began)
         if left <= 0 or stage.status != "optimal":  # the time is up
+            status = "time_limit" if stage.status == "optimal" else stage.status
             if name == "dependence":
-                stage = replace(stage, value=generation.dependence(violated))
+                stage = replace(stage, value=generation.dependence(violated), status=status)
             else:
-                stage = replace(fixed_round(opt, m, name, start, **options), status=stage.status,
+                stage = replace(fixed_round(opt, m, name, start, **options), status=status,
                                 bound=stage.bound)
             rounds.append(replace(stage, nodes=None, iterations=None))
             break

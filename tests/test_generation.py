@@ -77,3 +77,26 @@ def test_generation_scores_a_fixed_portfolio_like_the_full_model(tmp_path, monke
     assert grown.stages[1].value == pytest.approx(full.stages[1].value, abs=1e-9)
     assert grown.stages[1].value == pytest.approx(
         evaluate(inst, chosen, grown.flows, grown.unmet).worst_disruption, abs=1e-7)
+
+
+def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, monkeypatch):
+    """The partial model solved to optimality, violated pairs found, no time for another
+    round: the stage is stopped, and its value is the portfolio's over every closure."""
+    from planner.generation import ClosureGeneration, chosen_starts
+    from planner.model import build
+    from planner.solve import build_nothing, generate_closures, highs_solver, run_stage
+
+    inst = load(tmp_path, generate(WIDE, seed=2))
+    least_likely_first(monkeypatch)
+    m = build(inst, objective="worst_disruption", generate=True)
+    opt = highs_solver()
+    opt.set_instance(m)
+    options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None)
+    start = build_nothing(m)
+    first = run_stage(opt, m, "dependence", time_limit=60, start=start, **options)
+    assert first.status == "optimal"
+    stage = generate_closures(ClosureGeneration(m, inst), opt, m, "dependence", first, start,
+                              time_limit=0.0, **options)
+    assert stage.status == "time_limit" and stage.value > first.value
+    true = evaluate(inst, chosen_starts(m), {}, {}).worst_disruption
+    assert stage.value == pytest.approx(true, abs=1e-7)
