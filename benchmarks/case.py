@@ -44,6 +44,7 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         times["write"] = time.perf_counter() - t0
     result = {
         "instance": workbook.stem, "objective": objective, "status": sol.status,
+        "time_limit": time_limit, "mip_gap": mip_gap,
         "gap": sol.gap, "seconds": times, "total_seconds": sum(times.values()),
         "size": sol.size, "projects": len(inst.projects), "routes": len(inst.routes),
         "segments": len(inst.segments), "countries": len(inst.countries),

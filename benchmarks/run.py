@@ -36,10 +36,11 @@ def machine() -> dict:
             "versions": {p: version(p) for p in ("pyomo", "highspy", "openpyxl", "pandas")}}
 
 
-def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[str]) -> dict:
+def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[str],
+             mip_gap: float = 1e-4) -> dict:
     command = [sys.executable, "-m", "benchmarks.case", str(workbook), objective,
-               "--time-limit", str(time_limit)] + (["--baselines", *baselines] if baselines
-                                                   else [])
+               "--time-limit", str(time_limit), "--mip-gap", str(mip_gap)] + (
+        ["--baselines", *baselines] if baselines else [])
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         return {"instance": workbook.stem, "objective": objective, "error": done.stderr[-2000:]}
@@ -62,6 +63,8 @@ def main(argv=None) -> Path:
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=300)
+    parser.add_argument("--mip-gap", type=float, default=1e-4,
+                        help="relative gap at which every stage stops (ours and baselines)")
     parser.add_argument("--baselines", nargs="*", default=None,
                         choices=["highs_direct", "cbc_lp"],
                         help="with no names: both")
@@ -72,7 +75,7 @@ def main(argv=None) -> Path:
     for name in args.sizes:
         workbook = instance_path(name, OUT / "instances")
         for objective in args.objectives:
-            runs = [run_case(workbook, objective, args.time_limit, baselines)
+            runs = [run_case(workbook, objective, args.time_limit, baselines, args.mip_gap)
                     for _ in range(args.repeat)]
             ok = [r for r in runs if "error" not in r]
             case = dict(ok[0]) if ok else dict(runs[0])

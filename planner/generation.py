@@ -32,9 +32,11 @@ def chosen_starts(m) -> dict[str, str | None]:
 class ClosureGeneration:
     def __init__(self, m, inst: Instance):
         self.m, self.inst = m, inst
-        periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
-        self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
-                             pairs=m.waiting_pairs)
+        self.lp = getattr(m, "closure_lp", None)  # the screening's, when there was one
+        if self.lp is None:
+            periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
+            self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
+                                 pairs=m.waiting_pairs)
         self.rounds = 0
 
     def violated(self) -> dict[tuple[str, str], float]:

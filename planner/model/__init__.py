@@ -52,6 +52,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
             constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
             if generate and objective == "worst_disruption":
                 first = closures.first_pairs(screening)
+                m.closure_lp = screening.lp  # generation scores portfolios with it
         closures.define(m, inst, closure_set, periods, constant, skip, first)
     objectives.define(m, inst, objective)
     return m

@@ -39,6 +39,7 @@ class Screening(NamedTuple):
     floor: dict[str, float]  # period -> Mt/yr that every portfolio strands (worst_disruption)
     most: dict[tuple[str, str], float]  # stranded with committed projects only
     least: dict[tuple[str, str], float]  # stranded with every project built as early as it may
+    lp: object = None  # the closure LPs that scored both (evaluate.StrandedLP), for reuse
 
 
 def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
@@ -53,20 +54,21 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
 
     floor is set for worst_disruption only; constant for expected_disruption only.
     """
-    from planner.evaluate import stranded_for
+    from planner.evaluate import StrandedLP
 
     nothing = {p: (inst.start_periods(p)[0] if q.status == "committed" else None)
                for p, q in inst.projects.items()}
     everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)
                   for p in inst.projects}
-    hi, lo = stranded_for(inst, [nothing, everything], closure_set, periods)
+    lp = StrandedLP(inst, closure_set, periods)
+    hi, lo = lp(nothing), lp(everything)
     tol = 1e-7
     if objective == "worst_disruption":
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
                  for t in periods}
         skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + tol)
-        return Screening({}, skip, floor, hi, lo)
-    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}, hi, lo)
+        return Screening({}, skip, floor, hi, lo, lp)
+    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}, hi, lo, lp)
 
 
 def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:
