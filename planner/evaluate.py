@@ -119,15 +119,24 @@ class _MaxFlow:
                 entries[0].append(row), entries[1].append(column), entries[2].append(1.0)
                 if r:
                     h[r] = column
+        # each segment's open routes, and the most flow they can put on it (Instance.load_bound)
+        load: dict[str, dict[str, int]] = {}
+        most: dict[str, dict[str, int]] = {}  # segment -> flow -> most passes of one route
+        for r in h:
+            k = inst.routes[r].flow
+            for s, n in inst.route_segments[r].items():
+                load.setdefault(s, {})[r] = n
+                passes = most.setdefault(s, {})
+                passes[k] = max(passes.get(k, 0), n)
         self.capacity_rows = []  # (segment, period)
         for s in inst.segments:
-            load = {r: n for r, n in inst.segment_routes[s].items() if r in h}
-            if not load or inst.load_bound(s, t, load) <= inst.segments[s].capacity + 1e-9:
+            if s not in load or sum(inst.demand(k, t) * n for k, n in most[s].items()) <= \
+                    inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind
             row = len(row_lower)
             row_lower.append(-highspy.kHighsInf), row_upper.append(inst.segments[s].capacity)
             self.capacity_rows.append((s, t))
-            for r, n in load.items():
+            for r, n in load[s].items():
                 entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
         self.highs = None
         if not upper:

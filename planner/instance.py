@@ -183,6 +183,16 @@ class Instance:
         return out
 
     @cached_property
+    def route_segments(self) -> dict[str, dict[str, int]]:
+        """route -> {segment: times the route passes it}."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.routes.values():
+            counts = out[r.id] = {}
+            for s in r.segments:
+                counts[s] = counts.get(s, 0) + 1
+        return out
+
+    @cached_property
     def segment_projects(self) -> dict[str, tuple[str, ...]]:
         """segment -> projects that add capacity to it."""
         out: dict[str, list[str]] = {s: [] for s in self.segments}
