@@ -15,6 +15,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 
+from benchmarks.cases import OBJECTIVES
 from benchmarks.run import OUT
 from planner.xlsx import save_atomic, write_table
 
@@ -82,7 +83,10 @@ def main(argv=None) -> None:
         for case in run["cases"]:
             cases[case.get("size_name", case["instance"]), case["objective"]] = \
                 (case, run["machine"])
-    rows = [row(case) for case, _ in cases.values()]
+    order = ["S", "kazakhstan", "M", "L"]
+    rows = [row(case) for _, (case, _) in sorted(cases.items(), key=lambda item: (
+        order.index(item[0][0]) if item[0][0] in order else len(order), item[0][0],
+        OBJECTIVES.index(item[0][1]) if item[0][1] in OBJECTIVES else len(OBJECTIVES)))]
     for commit, m in sorted({(m["commit"], json.dumps(m)) for _, m in cases.values()}):
         m = json.loads(m)
         print(f"commit {m['commit']} ({m['when']}): {m['cpus']} cores, Python {m['python']}, "
