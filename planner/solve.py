@@ -373,7 +373,8 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     for name in m.stages:
         options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
         stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
-        if generation is not None and name != "unmet":  # unmet demand needs no closure
+        # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
+        if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio,
                                       time_limit=time_limit, **options)
         stages.append(stage)

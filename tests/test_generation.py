@@ -100,3 +100,30 @@ def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, mon
     assert stage.status == "time_limit" and stage.value > first.value
     true = evaluate(inst, chosen_starts(m), {}, {}).worst_disruption
     assert stage.value == pytest.approx(true, abs=1e-7)
+
+
+def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path, monkeypatch):
+    """With a cap on the dependence (planner frontier), the cap constrains unmet demand too:
+    the first stage must see every closure the cap binds on, or it promises too little."""
+    from planner.model import build
+    from planner.solve import highs_solver, run_stage
+
+    inst = load(tmp_path, generate(WIDE, seed=2))
+    # the least dependence whatever the unmet demand: capped there, the plan must leave more
+    # demand unmet (13.0 Mt/yr) than the lexicographic plan does (8.2)
+    m = build(inst, objective="worst_disruption")
+    opt = highs_solver()
+    opt.set_instance(m)
+    least = run_stage(opt, m, "dependence", time_limit=60, mip_gap=1e-6, threads=None, tee=[],
+                      highs_options=None).value
+    cap = least * (1 + 1e-5)
+    full = solve(inst, objective="worst_disruption", max_dependence=cap,
+                 closure_generation=False)
+    assert full.stages[0].value > solve(inst, objective="worst_disruption").stages[0].value
+    least_likely_first(monkeypatch)
+    grown = solve(inst, objective="worst_disruption", max_dependence=cap)
+    assert [s.name for s in grown.stages] == ["unmet", "capex", "cost"]
+    for a, b in zip(full.stages, grown.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    measures = evaluate(inst, grown.portfolio, grown.flows, grown.unmet)
+    assert measures.worst_disruption <= cap + 1e-7
