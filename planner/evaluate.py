@@ -171,22 +171,13 @@ class _MaxFlow:
         return self.fixed + self.highs.getInfo().objective_function_value
 
 
-def stranded_for(inst: Instance, portfolios: list[dict[str, str | None]], closure_set,
-                 periods) -> list[dict[tuple[str, str], float]]:
-    """For each portfolio: (period, closure name) -> Mt/yr stranded (StrandedLP)."""
-    if not closure_set or not periods:
-        return [{} for _ in portfolios]
-    lp = StrandedLP(inst, closure_set, periods)
-    return [lp(portfolio) for portfolio in portfolios]
-
-
 def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
     """(unit, key, period) -> Mt/yr stranded, for every corridor and country closure."""
     periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
     closure_set = inst.closures("corridor") + inst.closures("country")
     by_name = {c.name: c for c in closure_set}
     return {(by_name[d].unit, by_name[d].key, t): value
-            for (t, d), value in stranded_for(inst, [portfolio], closure_set, periods)[0].items()}
+            for (t, d), value in StrandedLP(inst, closure_set, periods)(portfolio).items()}
 
 
 def evaluate(inst: Instance, portfolio: dict[str, str | None],

@@ -37,7 +37,6 @@ class ClosureGeneration:
             periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.waiting_pairs)
-        self.rounds = 0
 
     def violated(self) -> dict[tuple[str, str], float]:
         """Waiting pairs where the model's current portfolio strands more than w_t D_t:
@@ -55,7 +54,6 @@ class ClosureGeneration:
         """Copy the pairs into the model and bound w_t by them."""
         closures.add_pairs(self.m, self.inst, list(pairs))
         objectives.bound_worst(self.m, self.inst, list(pairs))
-        self.rounds += 1
 
     def dependence(self, violated: dict[tuple[str, str], float]) -> float:
         """The current portfolio's worst_disruption over every pair, the violated included."""
