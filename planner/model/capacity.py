@@ -54,17 +54,15 @@ def capacity(m, inst: Instance, s: str, t: str):
     return load <= segment_capacity(m, inst, s, t)
 
 
-
-def strong_links(inst: Instance, k: str, t: str, routes=None) -> dict[str, float]:
-    """Segments where flow k alone (over ``routes``, all by default) can exceed the existing
-    capacity in period t and some project adds more than k can use: segment -> U, the most
-    flow k can put on it (its demand times the most times one of its routes passes it)."""
+def strong_links(inst: Instance, k: str, t: str) -> dict[str, float]:
+    """Segments where flow k alone can exceed the existing capacity in period t and some
+    project adds more than k can use: segment -> U, the most flow k can put on it (its demand
+    times the most times one of its routes passes it)."""
     demand = inst.demand(k, t)
     most: dict[str, int] = {}
     for r in inst.routes_of_flow[k]:
-        if routes is None or r in routes:
-            for s in set(inst.routes[r].segments):
-                most[s] = max(most.get(s, 0), inst.segment_routes[s][r])
+        for s, n in inst.route_segments[r].items():
+            most[s] = max(most.get(s, 0), n)
     links = {}
     for s, n in most.items():
         room = n * demand - inst.segments[s].capacity
