@@ -169,6 +169,56 @@ def lp_solver_for(opt, stage: str) -> str:
     return "ipm" if stage == "dependence" and large else "choose"
 
 
+class Deadline:
+    """Stops a HiGHS run after ``seconds`` on the wall clock.
+
+    HiGHS's own time limit cannot do it alone: branch and bound checks it against a clock that
+    restarts with every run, while the LP that completes a MIP start checks it against the
+    run clock, which adds up over the runs of one model (measured at L: the cost stage's start
+    was dropped, "Timeout" in its presolve, after 380 s of earlier stages). So HiGHS gets room
+    on both clocks, and a timer stops it through HiGHS's interrupt callbacks when the stage's
+    time is up.
+    """
+
+    _EVENTS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+
+    def __init__(self, opt, seconds: float):
+        self.highs = getattr(opt, "_solver_model", None)
+        self.seconds = seconds
+        self.fired = False
+        self._timer = None
+        ahead = self.highs.getRunTime() if self.highs is not None else 0.0
+        self.highs_limit = seconds + ahead if math.isfinite(seconds) else seconds
+
+    def _interrupt(self, event) -> None:
+        if self.fired:
+            event.interrupt()
+
+    def _fire(self) -> None:
+        self.fired = True
+
+    def __enter__(self):
+        if self.highs is not None and math.isfinite(self.seconds):
+            for name in self._EVENTS:
+                getattr(self.highs, name).subscribe(self._interrupt)
+            self._timer = threading.Timer(max(self.seconds, 0.0), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._timer is None:
+            return False
+        self._timer.cancel()
+        for name in self._EVENTS:
+            getattr(self.highs, name).unsubscribe(self._interrupt)
+        # a run that ended on its own as the timer fired keeps its own status
+        if self.fired and self.highs.getModelStatus() != getattr(
+                highspy.HighsModelStatus, "kInterrupt", None):
+            self.fired = False
+        return False
+
+
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
               tee, start: dict | None = None,
               highs_options: dict | None = None) -> StageResult:
@@ -183,13 +233,12 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})
-    # HiGHS checks its time limit against a clock that restarts with every run (measured:
-    # 8 s limits after 8 and 24 s of earlier runs took 8 s each), though getRunTime() adds up
     start = time.perf_counter()
-    results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=time_limit, solver_options=options, tee=tee)
+    with Deadline(opt, time_limit) as deadline:
+        results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                            time_limit=deadline.highs_limit, solver_options=options, tee=tee)
     seconds = time.perf_counter() - start
-    status = _status(opt, results)
+    status = "time_limit" if deadline.fired else _status(opt, results)
     value = results.incumbent_objective
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has_solution:

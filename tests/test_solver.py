@@ -96,3 +96,27 @@ def test_ctrl_c_stops_the_solve_and_writes_nothing(tmp_path):
     assert time.perf_counter() - start < 30
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["mid.xlsx"]
+
+
+def test_a_later_stage_keeps_its_start_after_longer_earlier_runs(small):
+    """HiGHS checks the LP that completes a MIP start against a run clock that adds up over
+    the runs of one model: once earlier stages have run longer than a stage's limit, that
+    stage's start was dropped ("Timeout"). The stage must still start from it, and stop on
+    its own limit."""
+    import io
+
+    from planner.model import build
+    from planner.solve import build_nothing, highs_solver, run_stage
+
+    m = build(small, objective="max_share")
+    opt = highs_solver()
+    opt.set_instance(m)
+    options = dict(mip_gap=1e-4, threads=None, highs_options=None)
+    while opt._solver_model.getRunTime() < 0.5:  # earlier runs: more than the limit below
+        run_stage(opt, m, "unmet", time_limit=60, tee=[], start=build_nothing(m), **options)
+    log = io.StringIO()
+    stage = run_stage(opt, m, "unmet", time_limit=0.4, tee=[log], start=build_nothing(m),
+                      **options)
+    assert "MIP start solution is feasible" in log.getvalue()
+    assert "Timeout" not in log.getvalue()
+    assert stage.status in ("optimal", "time_limit") and math.isfinite(stage.value)
