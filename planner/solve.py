@@ -421,9 +421,12 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
     for name in m.stages:
         options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
-        stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
         # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
-        if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
+        generating = generation is not None and (name != "unmet" or hasattr(m, "dependence_cap"))
+        if generating:
+            generation.begin()
+        stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
+        if generating:
             stage = generate_closures(generation, opt, m, name, stage, portfolio,
                                       time_limit=time_limit, **options)
         stages.append(stage)
