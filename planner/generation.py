@@ -1,14 +1,12 @@
 """Closure generation: a worst_disruption model gets the closure copies its portfolios need.
 
 w_t must be at least the stranded share of every (period, closure) pair, but at the optimum few
-pairs bind (5 of 120 on the M benchmark network). The model starts with no copy (the
-unmet-demand stage needs none); the first stage that needs closures starts from the pairs most
-likely to bind (closures.first_pairs, copied by ClosureGeneration.begin); after each solve, the
-portfolio found is scored on every waiting pair by the closure LPs, the pairs where it strands
-more than w_t D_t are copied into the model, and the stage is solved again. A stage ends when
-no waiting pair is violated. The model with fewer copies is a relaxation of the full one, and
-its solution then satisfies every row of the full one: so the result is the full model's, in a
-fraction of its size.
+pairs bind (5 of 120 on the M benchmark network). The model starts with the pairs most likely to
+(closures.first_pairs); after each solve, the portfolio found is scored on every waiting pair by
+the closure LPs, the pairs where it strands more than w_t D_t are copied into the model, and the
+stage is solved again. A stage ends when no waiting pair is violated. The model with fewer
+copies is a relaxation of the full one, and its solution then satisfies every row of the full
+one: so the result is the full model's, in a fraction of its size.
 """
 
 from __future__ import annotations
@@ -39,14 +37,6 @@ class ClosureGeneration:
             periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.waiting_pairs)
-
-    def begin(self) -> None:
-        """Copy the first pairs (closures.first_pairs), once: before the first stage that
-        needs closures."""
-        waiting = set(self.m.waiting_pairs)
-        pending = [key for key in sorted(getattr(self.m, "first_pairs", ())) if key in waiting]
-        if pending:
-            self.add(pending)
 
     def violated(self) -> dict[tuple[str, str], float]:
         """Waiting pairs where the model's current portfolio strands more than w_t D_t:

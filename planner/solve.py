@@ -421,12 +421,9 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
     for name in m.stages:
         options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
-        # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
-        generating = generation is not None and (name != "unmet" or hasattr(m, "dependence_cap"))
-        if generating:
-            generation.begin()
         stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
-        if generating:
+        # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
+        if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio,
                                       time_limit=time_limit, **options)
         stages.append(stage)

@@ -89,15 +89,13 @@ def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, mon
     inst = load(tmp_path, generate(WIDE, seed=2))
     least_likely_first(monkeypatch)
     m = build(inst, objective="worst_disruption", generate=True)
-    generation = ClosureGeneration(m, inst)
-    generation.begin()
     opt = highs_solver()
     opt.set_instance(m)
     options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None)
     start = build_nothing(m)
     first = run_stage(opt, m, "dependence", time_limit=60, start=start, **options)
     assert first.status == "optimal"
-    stage = generate_closures(generation, opt, m, "dependence", first, start,
+    stage = generate_closures(ClosureGeneration(m, inst), opt, m, "dependence", first, start,
                               time_limit=0.0, **options)
     assert stage.status == "time_limit" and stage.value > first.value
     true = evaluate(inst, chosen_starts(m), {}, {}).worst_disruption

@@ -25,9 +25,8 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     ``closure_set`` / ``closure_periods`` say otherwise. ``plain`` builds the formulation of
     model.md as written, without the exact reductions (the benchmarks' reference).
     ``block`` and ``shared_x`` build into a given block with start decisions owned elsewhere
-    (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with no closure
-    copy: they wait in m.waiting_pairs for planner/generation.py, which copies m.first_pairs
-    when a stage first needs closures.
+    (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with a few
+    closure copies; the others wait in m.waiting_pairs for planner/generation.py.
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
@@ -52,9 +51,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
             screening = closures.screen(inst, closure_set, periods, objective)
             constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
             if generate and objective == "worst_disruption":
-                # no copy yet: the unmet-demand stage needs none, and the model it solves
-                # is then a third of the size at L; generation copies these first
-                first, m.first_pairs = set(), closures.first_pairs(screening)
+                first = closures.first_pairs(screening)
                 m.closure_lp = screening.lp  # generation scores portfolios with it
         closures.define(m, inst, closure_set, periods, constant, skip, first)
     objectives.define(m, inst, objective)

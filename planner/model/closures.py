@@ -105,8 +105,6 @@ def add_pairs(m, inst: Instance, pairs) -> None:
     """Copies for more (period, closure) pairs, in a block of their own so that the model can
     grow between solves: flows h, stranded demand v, their demand and capacity rows, and
     m.stranded[t, d], the Mt/yr stranded."""
-    if not pairs:
-        return
     block = pyo.Block()
     m.add_component(f"closure_copies_{len(m.closure_pairs)}", block)
     m.closure_pairs = m.closure_pairs + list(pairs)
