@@ -38,6 +38,9 @@ logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
 # a portfolio's flows with its start decisions held: an LP that takes seconds at size L
 FIXED_ROUND_SECONDS = 600
 
+# set by Ctrl-C during a solve (stop_on_ctrl_c); every stage's Deadline then stops HiGHS
+_ctrl_c = threading.Event()
+
 _INFEASIBLE = (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
 _threads_in_use: list[int | None] = [None]
 
@@ -177,7 +180,7 @@ class Deadline:
     run clock, which adds up over the runs of one model (measured at L: the cost stage's start
     was dropped, "Timeout" in its presolve, after 380 s of earlier stages). So HiGHS gets room
     on both clocks, and a timer stops it through HiGHS's interrupt callbacks when the stage's
-    time is up.
+    time is up (or Ctrl-C was pressed: stop_on_ctrl_c).
     """
 
     _EVENTS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
@@ -191,25 +194,29 @@ class Deadline:
         self.highs_limit = seconds + ahead if math.isfinite(seconds) else seconds
 
     def _interrupt(self, event) -> None:
-        if self.fired:
-            event.interrupt()
+        # state the flag at every check: HiGHS keeps it between checks and between runs, so
+        # a flag set once would stop every later run of the model at its first check
+        event.interrupt(self.fired or _ctrl_c.is_set())
 
     def _fire(self) -> None:
         self.fired = True
 
     def __enter__(self):
-        if self.highs is not None and math.isfinite(self.seconds):
-            for name in self._EVENTS:
-                getattr(self.highs, name).subscribe(self._interrupt)
+        if self.highs is None:
+            return self
+        for name in self._EVENTS:
+            getattr(self.highs, name).subscribe(self._interrupt)
+        if math.isfinite(self.seconds):
             self._timer = threading.Timer(max(self.seconds, 0.0), self._fire)
             self._timer.daemon = True
             self._timer.start()
         return self
 
     def __exit__(self, *exc):
-        if self._timer is None:
+        if self.highs is None:
             return False
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         for name in self._EVENTS:
             getattr(self.highs, name).unsubscribe(self._interrupt)
         # a run that ended on its own as the timer fired keeps its own status
@@ -338,25 +345,25 @@ def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:
 
 @contextlib.contextmanager
 def stop_on_ctrl_c(opt):
-    """Ctrl-C asks HiGHS to stop at its next check (its interrupt callbacks), then raises
-    KeyboardInterrupt once it has; without this the signal waits for the stage to end."""
-    highs = getattr(opt, "_solver_model", None)
-    if highs is None or threading.current_thread() is not threading.main_thread():
+    """Ctrl-C asks HiGHS to stop at its next check (the interrupt callbacks of each stage's
+    Deadline), then raises KeyboardInterrupt once it has; without this the signal waits for
+    the stage to end."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
     pressed = []
 
     def stop(signum, frame):
         pressed.append(signum)
-        highs.cancelSolve()
+        _ctrl_c.set()
 
-    highs.HandleUserInterrupt = True
+    _ctrl_c.clear()
     previous = signal.signal(signal.SIGINT, stop)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        highs.HandleUserInterrupt = False
+        _ctrl_c.clear()
     if pressed:
         raise KeyboardInterrupt
 

@@ -120,3 +120,24 @@ def test_a_later_stage_keeps_its_start_after_longer_earlier_runs(small):
     assert "MIP start solution is feasible" in log.getvalue()
     assert "Timeout" not in log.getvalue()
     assert stage.status in ("optimal", "time_limit") and math.isfinite(stage.value)
+
+
+def test_a_run_after_an_interrupted_one_runs(small):
+    """HiGHS keeps its interrupt flag between runs: once a run was stopped (by a stage's
+    timer or by Ctrl-C), every later run of that model stopped at its first check, and the
+    planner called it interrupted (found on the L benchmark)."""
+    from planner import solve as solve_module
+    from planner.model import build
+    from planner.solve import build_nothing, highs_solver, run_stage
+
+    m = build(small, objective="max_share")
+    opt = highs_solver()
+    opt.set_instance(m)
+    options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None,
+                   start=build_nothing(m))
+    solve_module._ctrl_c.set()  # what Ctrl-C does
+    try:
+        assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "interrupted"
+    finally:
+        solve_module._ctrl_c.clear()
+    assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "optimal"
