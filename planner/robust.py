@@ -83,7 +83,7 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     m = build_robust(instances, objective)
     opt = highs_solver(options.get("threads"))
     opt.set_instance(m)
-    with stop_on_ctrl_c(opt):
+    with stop_on_ctrl_c():
         stages = run_stages(base, m, opt, time_limit=options.get(
             "time_limit", base.settings.time_limit_s), mip_gap=options.get(
             "mip_gap", base.settings.mip_gap), threads=options.get("threads"),

@@ -304,7 +304,7 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     handover_seconds = time.perf_counter() - start - build_seconds
-    with stop_on_ctrl_c(opt):
+    with stop_on_ctrl_c():
         stages = run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
                              threads=threads, tee=tee, explain=explain,
                              highs_options=highs_options)
@@ -344,7 +344,7 @@ def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:
 
 
 @contextlib.contextmanager
-def stop_on_ctrl_c(opt):
+def stop_on_ctrl_c():
     """Ctrl-C asks HiGHS to stop at its next check (the interrupt callbacks of each stage's
     Deadline), then raises KeyboardInterrupt once it has; without this the signal waits for
     the stage to end."""

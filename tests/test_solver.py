@@ -141,3 +141,21 @@ def test_a_run_after_an_interrupted_one_runs(small):
     finally:
         solve_module._ctrl_c.clear()
     assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "optimal"
+
+
+def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
+    """HiGHS is given the limit plus its run clock's time (so that a MIP start survives); the
+    stage's own wall-clock limit must still stop it: with none left, it is not optimal."""
+    from planner.model import build
+    from planner.solve import build_nothing, highs_solver, run_stage
+
+    m = build(small, objective="max_share")
+    opt = highs_solver()
+    opt.set_instance(m)
+    options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None,
+                   start=build_nothing(m))
+    while opt._solver_model.getRunTime() < 0.5:  # HiGHS would allow this much more
+        assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "optimal"
+    # stopped before or after HiGHS completed the start: either way, not a finished stage
+    assert run_stage(opt, m, "unmet", time_limit=0.0, **options).status in (
+        "time_limit", "no_solution")
