@@ -227,15 +227,17 @@ class Deadline:
 
 
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
-              tee, start: dict | None = None,
-              highs_options: dict | None = None) -> StageResult:
+              tee, start: dict | None = None, highs_options: dict | None = None,
+              relaxation: bool = False) -> StageResult:
+    """One stage: its objective active, the others not. ``relaxation`` solves the LP
+    relaxation (start decisions between 0 and 1) instead."""
     for stage_name, obj in m.stage_objective.items():
         if obj is not None:
             obj.activate() if stage_name == name else obj.deactivate()
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
         starting_portfolio(opt, m, start)
-    options = {"mip_rel_gap": mip_gap, "random_seed": 0,
+    options = {"mip_rel_gap": mip_gap, "random_seed": 0, "solve_relaxation": relaxation,
                "mip_lp_solver": lp_solver_for(opt, name)}
     if threads:
         options["threads"] = threads
@@ -422,20 +424,53 @@ def _total(values) -> int | None:
     return sum(values) if values else None
 
 
-def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options):
+def unmet_by_relaxation(opt, m, *, time_limit: float, **options) -> StageResult | None:
+    """The unmet-demand stage without its branch and bound, when it can be proven otherwise.
+
+    Its LP relaxation bounds unmet demand from below; when that bound is 0 (the usual case),
+    the stage's optimum is 0 as soon as any portfolio meets all demand. So the row
+    ``unmet demand <= 0`` goes in now and the next stage finds that portfolio (its own
+    first incumbent; measured at M: the relaxation takes 0.05 s, the stage's branch and bound
+    0.7-1.5 s). Returns the stage's result, or None when the relaxation leaves unmet demand
+    (the stage then runs as usual). Not used under a dependence cap, where closure generation
+    runs from the unmet stage on."""
+    if hasattr(m, "dependence_cap") or m.stages[:1] != ["unmet"] or len(m.stages) < 2:
+        return None
+    relaxed = run_stage(opt, m, "unmet", time_limit=time_limit, relaxation=True, **options)
+    if relaxed.status != "optimal" or relaxed.value > STAGE_TOLERANCE:
+        return None
+    m.keep_unmet = pyo.Constraint(expr=m.stage_objective["unmet"].expr <= STAGE_TOLERANCE)
+    return replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
+
+
+def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options,
+               unmet_shortcut: bool = True):
+    options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
+    shortcut = unmet_by_relaxation(opt, m, time_limit=time_limit, **options) \
+        if unmet_shortcut else None
     stages: list[StageResult] = []
-    portfolio = build_nothing(m)
+    # no start after the shortcut: building nothing leaves demand unmet
+    portfolio = None if shortcut else build_nothing(m)
     generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
     for name in m.stages:
-        options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
+        if name == "unmet" and shortcut is not None:
+            continue
         stage = run_stage(opt, m, name, time_limit=time_limit, start=portfolio, **options)
         # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
         if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio,
                                       time_limit=time_limit, **options)
-        stages.append(stage)
         if stage.status == "interrupted":
             raise KeyboardInterrupt  # stop cleanly: the caller writes nothing
+        if shortcut is not None and not stages:
+            if stage.status == "infeasible" or math.isnan(stage.value):
+                # no portfolio meets all demand (or none was found in time): the unmet stage
+                # proper, whose portfolio the stage then starts from
+                m.del_component(m.keep_unmet)
+                return run_stages(inst, m, opt, time_limit=time_limit, explain=explain,
+                                  unmet_shortcut=False, **options)
+            stages.append(shortcut)
+        stages.append(stage)
         if stage.status == "infeasible":
             if explain:
                 from planner.explain import explain_infeasible

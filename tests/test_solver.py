@@ -159,3 +159,44 @@ def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
     # stopped before or after HiGHS completed the start: either way, not a finished stage
     assert run_stage(opt, m, "unmet", time_limit=0.0, **options).status in (
         "time_limit", "no_solution")
+
+
+def _stages(inst, objective, **run):
+    from planner.model import build
+    from planner.solve import highs_solver, run_stages
+
+    m = build(inst, objective=objective, generate=True)
+    opt = highs_solver()
+    opt.set_instance(m)
+    return run_stages(inst, m, opt, time_limit=60, mip_gap=1e-6, threads=None, tee=[],
+                      explain=False, highs_options=None, **run)
+
+
+@pytest.mark.parametrize("objective", ["worst_disruption", "max_share", "cost"])
+def test_the_unmet_stage_proven_by_its_relaxation_gives_the_same_stages(small, objective):
+    """When the LP relaxation meets all demand, the unmet stage runs no branch and bound
+    (the next stage's portfolio proves 0); every stage's value is what the stage proper gives."""
+    quick = _stages(small, objective)
+    proper = _stages(small, objective, unmet_shortcut=False)
+    assert [s.name for s in quick] == [s.name for s in proper]
+    assert quick[0].value == 0.0 and quick[0].nodes == 0
+    assert proper[0].value == pytest.approx(0.0, abs=1e-9)
+    assert proper[0].nodes >= 1
+    for a, b in zip(quick[1:], proper[1:]):
+        assert a.value == pytest.approx(b.value, rel=1e-5, abs=1e-9)
+
+
+def test_demand_the_relaxation_meets_but_no_portfolio_can(tmp_path):
+    """PB would add 20 Mt/yr to corridor CB for 100 with 50 to spend: half of PB (the
+    relaxation) meets the 20 Mt/yr, no portfolio does. The unmet stage proper then runs and
+    reports 10 Mt/yr unmet, and the plan is solved, not called infeasible."""
+    tables = two_corridors()
+    tables["Periods"][0]["budget"] = 50
+    tables["Flows"][0]["demand"] = 20
+    tables["Projects"][0]["capacity_added"] = 20
+    inst = load(tmp_path, tables)
+    sol = solve(inst, objective="worst_disruption")
+    assert sol.status == "optimal"
+    assert sol.stages[0].name == "unmet" and sol.stages[0].value == pytest.approx(10)
+    assert sol.portfolio == {"PB": None}
+    assert sum(sol.unmet.values()) == pytest.approx(10)
