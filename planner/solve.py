@@ -432,30 +432,36 @@ def _total(values) -> int | None:
     return sum(values) if values else None
 
 
-def unmet_by_relaxation(opt, m, *, time_limit: float, **options) -> StageResult | None:
-    """The unmet-demand stage without its branch and bound, when it can be proven otherwise.
-
-    Its LP relaxation bounds unmet demand from below; when that bound is 0 (the usual case),
-    the stage's optimum is 0 as soon as any portfolio meets all demand. So the row
-    ``unmet demand <= 0`` goes in now and the next stage finds that portfolio (its own
-    first incumbent; measured at M: the relaxation takes 0.05 s, the stage's branch and bound
-    0.7-1.5 s). Returns the stage's result, or None when the relaxation leaves unmet demand
-    (the stage then runs as usual). Not used under a dependence cap, where closure generation
-    runs from the unmet stage on."""
+def unmet_relaxation(opt, m, *, time_limit: float, **options) -> StageResult | None:
+    """The unmet-demand stage's LP relaxation, which bounds unmet demand from below; None
+    where the shortcut of run_stages does not apply (under a dependence cap closure
+    generation runs from the unmet stage on)."""
     if hasattr(m, "dependence_cap") or m.stages[:1] != ["unmet"] or len(m.stages) < 2:
         return None
-    relaxed = run_stage(opt, m, "unmet", time_limit=time_limit, relaxation=True, **options)
-    if relaxed.status != "optimal" or relaxed.value > STAGE_TOLERANCE:
-        return None
-    m.keep_unmet = pyo.Constraint(expr=m.stage_objective["unmet"].expr <= STAGE_TOLERANCE)
-    return replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
+    return run_stage(opt, m, "unmet", time_limit=time_limit, relaxation=True, **options)
 
 
 def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options,
-               unmet_shortcut: bool = True):
+               unmet_shortcut: bool = True, spent: float = 0.0):
+    """The stages in order, each bounded by the ones before.
+
+    The unmet-demand stage runs no branch and bound when its LP relaxation already meets all
+    demand (the usual case): its optimum is then 0 as soon as any portfolio meets all demand,
+    so the row ``unmet demand <= 0`` goes in and the next stage finds that portfolio itself
+    (measured at M: the relaxation takes 0.05 s, the stage's branch and bound 0.7-1.5 s).
+    If that stage finds none, the unmet stage runs in full and the next stage again.
+    ``spent``: seconds of such a first attempt, counted in the unmet stage's time."""
     options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
-    shortcut = unmet_by_relaxation(opt, m, time_limit=time_limit, **options) \
+    relaxed = unmet_relaxation(opt, m, time_limit=time_limit, **options) \
         if unmet_shortcut else None
+    shortcut = None
+    if relaxed is not None:
+        if relaxed.status == "optimal" and relaxed.value <= STAGE_TOLERANCE:
+            m.keep_unmet = pyo.Constraint(
+                expr=m.stage_objective["unmet"].expr <= STAGE_TOLERANCE)
+            shortcut = replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
+        else:
+            spent += relaxed.seconds
     stages: list[StageResult] = []
     # no start after the shortcut: building nothing leaves demand unmet
     portfolio = None if shortcut else build_nothing(m)
@@ -468,15 +474,17 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio,
                                       time_limit=time_limit, **options)
+        if name == "unmet":
+            stage = replace(stage, seconds=stage.seconds + spent)
         if stage.status == "interrupted":
             raise KeyboardInterrupt  # stop cleanly: the caller writes nothing
         if shortcut is not None and not stages:
             if stage.status == "infeasible" or math.isnan(stage.value):
-                # no portfolio meets all demand (or none was found in time): the unmet stage
-                # proper, whose portfolio the stage then starts from
+                # no portfolio meets all demand (or none was found in time)
                 m.del_component(m.keep_unmet)
                 return run_stages(inst, m, opt, time_limit=time_limit, explain=explain,
-                                  unmet_shortcut=False, **options)
+                                  unmet_shortcut=False, spent=spent + shortcut.seconds
+                                  + stage.seconds, **options)
             stages.append(shortcut)
         stages.append(stage)
         if stage.status == "infeasible":
