@@ -465,7 +465,8 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         else:
             spent += relaxed.seconds
     stages: list[StageResult] = []
-    # no start after the shortcut: building nothing leaves demand unmet
+    # no start after the shortcut: building nothing may leave demand unmet, and HiGHS would
+    # spend an LP on a start it then drops
     portfolio = None if shortcut else build_nothing(m)
     generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
     for name in m.stages:
