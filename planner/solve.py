@@ -22,6 +22,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.repn import generate_standard_repn
 
 from planner.generation import ClosureGeneration, chosen_starts
 from planner.instance import Instance
@@ -235,6 +236,39 @@ class Deadline:
         return False
 
 
+def largest_coefficient(m, name: str) -> float:
+    """The largest |coefficient| of a stage's objective (1 for a constant one), kept on the
+    model: the stage's scale (objective_scale, keep_stage)."""
+    cache = m.__dict__.setdefault("_largest_coefficient", {})
+    if name not in cache:
+        repn = generate_standard_repn(m.stage_objective[name].expr, quadratic=False)
+        cache[name] = max((abs(c) for c in repn.linear_coefs), default=1.0) or 1.0
+    return cache[name]
+
+
+def objective_scale(m, name: str) -> int:
+    """HiGHS's user_objective_scale for a stage: the power of 2 that brings its largest cost
+    coefficient near 1 when it is small. expected_disruption's coefficients are weight / demand
+    (2e-5 on a small test case): against HiGHS's absolute tolerances (1e-7) such an objective
+    ended 0.3% above its optimum although a 1e-4 gap was asked for. HiGHS reports values
+    unscaled."""
+    largest = largest_coefficient(m, name)
+    return max(0, -math.floor(math.log2(largest))) if largest < 0.5 else 0
+
+
+def keep_stage(m, name: str, value: float):
+    """stage objective <= value + tolerance, divided by the objective's largest coefficient so
+    that HiGHS's absolute row tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares
+    of trade: unscaled, a later stage could spend that tolerance to drop a project the stage's
+    optimum needs (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5)."""
+    scale = 1.0 / largest_coefficient(m, name)
+    bound = value + STAGE_TOLERANCE * max(1.0, abs(value))
+    keep = m.stage_objective[name].expr * scale <= bound * scale
+    if keep is False:  # a constant objective above the value: only a dependence cap can ask
+        raise PlanInfeasible(f"every portfolio has a {name} above {value:g}")
+    return None if keep is True else pyo.Constraint(expr=keep)
+
+
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
               tee, start: dict | None = None, highs_options: dict | None = None,
               relaxation: bool = False) -> StageResult:
@@ -246,9 +280,13 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
         starting_portfolio(opt, m, start)
-    options = {"mip_rel_gap": mip_gap, "random_seed": 0, "solve_relaxation": relaxation,
+    # mip_abs_gap 0: HiGHS would otherwise also stop 1e-6 from its bound, which for a share
+    # near 0.003 (expected_disruption at M) is a relative gap of 3e-4, not the one asked for
+    options = {"mip_rel_gap": mip_gap, "mip_abs_gap": 0.0, "random_seed": 0,
+               "solve_relaxation": relaxation,
                "mip_lp_solver": lp_solver_for(opt, name),
-               "mip_heuristic_run_rens": name in RENS_STAGES}
+               "mip_heuristic_run_rens": name in RENS_STAGES,
+               "user_objective_scale": objective_scale(m, name)}
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})
@@ -340,8 +378,7 @@ def dependence_cap(m, cap: float) -> None:
     """dependence <= cap, and the stages become: unmet demand, least capex, cost."""
     if m.stage_objective["dependence"] is None:
         raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
-    m.dependence_cap = pyo.Constraint(
-        expr=m.dependence.expr <= cap + STAGE_TOLERANCE * max(1.0, abs(cap)))
+    m.dependence_cap = keep_stage(m, "dependence", cap)
     m.stages = ["unmet", "capex", "cost"]
 
 
@@ -459,8 +496,9 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     shortcut = None
     if relaxed is not None:
         if relaxed.status == "optimal" and relaxed.value <= STAGE_TOLERANCE:
-            m.keep_unmet = pyo.Constraint(
-                expr=m.stage_objective["unmet"].expr <= STAGE_TOLERANCE)
+            keep = keep_stage(m, "unmet", 0.0)
+            if keep is not None:  # None: no demand at all
+                m.keep_unmet = keep
             shortcut = replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
         else:
             spent += relaxed.seconds
@@ -484,7 +522,8 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         if shortcut is not None and not stages:
             if stage.status == "infeasible" or math.isnan(stage.value):
                 # no portfolio meets all demand (or none was found in time)
-                m.del_component(m.keep_unmet)
+                if m.component("keep_unmet") is not None:
+                    m.del_component("keep_unmet")
                 return run_stages(inst, m, opt, time_limit=time_limit, explain=explain,
                                   unmet_shortcut=False, spent=spent + shortcut.seconds
                                   + stage.seconds, **options)
@@ -503,9 +542,7 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
             # stage's solution, which is what we report
             break
         portfolio = {key: round(m.x[key].value or 0.0) for key in m.PT}
-        obj = m.stage_objective[name]
-        bound = stage.value + STAGE_TOLERANCE * max(1.0, abs(stage.value))
-        keep = obj.expr <= bound
-        if not isinstance(keep, bool):  # a stage whose value no decision changes needs none
-            m.add_component(f"keep_{name}", pyo.Constraint(expr=keep))
+        keep = keep_stage(m, name, stage.value)
+        if keep is not None:  # a stage whose value no decision changes needs none
+            m.add_component(f"keep_{name}", keep)
     return stages

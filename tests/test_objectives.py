@@ -110,3 +110,47 @@ def test_stage_two_value_equals_the_evaluated_measure(tmp_path):
                                ("max_share", "max_corridor_share")):
         sol, ms = solve_tables(tmp_path, two_flows(0.7, 0.3), objective=objective)
         assert sol.stages[1].value == pytest.approx(getattr(ms, measure), abs=1e-5)
+
+
+def small_shares() -> dict:
+    """A big flow K (10,000 Mt/yr over corridors C1 and C2, 10,000 each) and a small flow S
+    (1.005 Mt/yr over C3, 10). S has two more routes, each through an empty segment that a
+    project fills and a bottleneck behind it: C4 (project P, bottleneck 0.005) and C5
+    (project Q, 0.002). P and Q cost 1 each; the budget is 1: one of them."""
+    def seg(s, country, capacity, start="H", end="M"):
+        return {"segment": s, "from": start, "to": end, "mode": "rail", "country": country,
+                "capacity": capacity, "cost_per_t": 10}
+    return {
+        "Settings": [{"setting": "home_country", "value": "H"}],
+        "Periods": periods((2026, 1)),
+        "Countries": [{"country": c} for c in "HABCDE"],
+        "Corridors": [{"corridor": f"C{i}"} for i in range(1, 6)],
+        "Segments": [seg("s1", "A", 10_000), seg("s2", "B", 10_000), seg("s3", "C", 10),
+                     seg("sP", "D", 0, "H", "X"), seg("bP", "D", 0.005, "X", "M"),
+                     seg("sQ", "E", 0, "H", "Y"), seg("bQ", "E", 0.002, "Y", "M")],
+        "Routes": [{"route": "r1", "flow": "K", "corridor": "C1", "segments": "s1"},
+                   {"route": "r2", "flow": "K", "corridor": "C2", "segments": "s2"},
+                   {"route": "r3", "flow": "S", "corridor": "C3", "segments": "s3"},
+                   {"route": "r4", "flow": "S", "corridor": "C4", "segments": "sP; bP"},
+                   {"route": "r5", "flow": "S", "corridor": "C5", "segments": "sQ; bQ"}],
+        "Flows": [{"flow": "K", "origin": "H", "destination": "M", "period": 2026,
+                   "demand": 10_000},
+                  {"flow": "S", "origin": "H", "destination": "M", "period": 2026,
+                   "demand": 1.005}],
+        "Projects": [project("P", "sP", 10, 1), project("Q", "sQ", 10, 1)],
+        "RiskLimits": [],
+    }
+
+
+def test_expected_disruption_keeps_its_optimum_when_shares_are_tiny(tmp_path):
+    """Only closing C3 strands anything: 1.005 Mt/yr with nothing built, 1.003 with Q, 1.000
+    with P. Five corridors weighted equally, D = 10,001.005: expected share 1.000 / 5 / D =
+    1.99980e-5 with P, 2.00580e-5 with Q. The differences (6e-8 of trade) are below HiGHS's
+    absolute tolerances but 0.3% of the value: an unscaled objective ended with Q, and an
+    unscaled row keeping the optimum let the cost stage drop P to save its capex."""
+    sol, ms = solve_tables(tmp_path, small_shares(), objective="expected_disruption")
+    assert sol.status == "optimal"
+    assert sol.stages[1].value == pytest.approx(1.0 / 5 / 10_001.005, rel=1e-6)
+    assert sol.portfolio == {"P": "2026", "Q": None}
+    assert ms.expected_disruption == pytest.approx(sol.stages[1].value, rel=1e-6)
+    assert ms.stranded["corridor", "C3", "2026"] == pytest.approx(1.0, abs=1e-6)
