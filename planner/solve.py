@@ -246,22 +246,30 @@ def largest_coefficient(m, name: str) -> float:
     return cache[name]
 
 
+# Objectives whose largest coefficient is below this are scaled inside HiGHS: those of
+# expected_disruption (weight / demand), never period weights (at least 0.01 for up to 100
+# measured periods), whose solves then keep the paths measured before scaling existed.
+SCALE_BELOW = 1e-2
+
+
 def objective_scale(m, name: str) -> int:
     """HiGHS's user_objective_scale for a stage: the power of 2 that brings its largest cost
-    coefficient near 1 when it is small. expected_disruption's coefficients are weight / demand
-    (2e-5 on a small test case): against HiGHS's absolute tolerances (1e-7) such an objective
-    ended 0.3% above its optimum although a 1e-4 gap was asked for. HiGHS reports values
-    unscaled."""
+    coefficient to between 1 and 2 when it is small. expected_disruption's coefficients are
+    weight / demand (2e-5 on a small test case): against HiGHS's absolute tolerances (1e-7)
+    such an objective ended 0.3% above its optimum although a 1e-4 gap was asked for. HiGHS
+    reports values unscaled."""
     largest = largest_coefficient(m, name)
-    return max(0, -math.floor(math.log2(largest))) if largest < 0.5 else 0
+    return -math.floor(math.log2(largest)) if largest < SCALE_BELOW else 0
 
 
 def keep_stage(m, name: str, value: float):
-    """stage objective <= value + tolerance, divided by the objective's largest coefficient so
-    that HiGHS's absolute row tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares
-    of trade: unscaled, a later stage could spend that tolerance to drop a project the stage's
-    optimum needs (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5)."""
-    scale = 1.0 / largest_coefficient(m, name)
+    """stage objective <= value + tolerance. Where the objective's coefficients are small
+    (SCALE_BELOW) the row is divided by the largest, so that HiGHS's absolute row tolerance
+    (1e-7) is in the decisions' units (Mt/yr), not in shares of trade: unscaled, a later stage
+    could spend that tolerance to drop a project the stage's optimum needs (measured on a small
+    case: expected_disruption 2.0e-5, coefficients 2e-5)."""
+    largest = largest_coefficient(m, name)
+    scale = 1.0 / largest if largest < SCALE_BELOW else 1.0
     bound = value + STAGE_TOLERANCE * max(1.0, abs(value))
     keep = m.stage_objective[name].expr * scale <= bound * scale
     if keep is False:  # a constant objective above the value: only a dependence cap can ask
