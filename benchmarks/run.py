@@ -85,6 +85,7 @@ def main(argv=None) -> Path:
                 case["median_seconds"] = {k: statistics.median(r["seconds"][k] for r in ok)
                                           for k in ok[0]["seconds"]}
                 case["runs"] = [r["seconds"] for r in ok]
+                case["run_stages"] = [r["stages"] for r in ok]  # "stages": the first run's
                 case["baseline_median_seconds"] = baseline_medians(ok)
             cases.append(case)
             print(f"{name:>10} {objective:<20} "
