@@ -273,7 +273,7 @@ def keep_stage(m, name: str, value: float):
     bound = value + STAGE_TOLERANCE * max(1.0, abs(value))
     keep = m.stage_objective[name].expr * scale <= bound * scale
     if keep is False:  # a constant objective above the value: only a dependence cap can ask
-        raise PlanInfeasible(f"every portfolio has a {name} above {value:g}")
+        raise PlanInfeasible(f"every portfolio has a {name} above {value:g}: raise that cap")
     return None if keep is True else pyo.Constraint(expr=keep)
 
 
