@@ -25,7 +25,8 @@ from pyomo.repn import generate_standard_repn
 
 from planner.instance import Instance
 from planner.model import build
-from planner.solve import STAGE_TOLERANCE, highs_solver  # noqa: F401
+from planner.highs import column_map, highs_of, highs_solver
+from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
 
 
 def stage_matrix(inst: Instance, objective: str, *, plain: bool = True):
@@ -34,8 +35,8 @@ def stage_matrix(inst: Instance, objective: str, *, plain: bool = True):
     m = build(inst, objective=objective, plain=plain)
     opt = highs_solver()
     opt.set_instance(m)
-    lp = opt._solver_model.getLp()
-    columns = opt._pyomo_var_to_solver_var_map
+    lp = highs_of(opt).getLp()
+    columns = column_map(opt)
     costs = {}
     for name in m.stages:
         repn = generate_standard_repn(m.stage_objective[name].expr, quadratic=False)
@@ -74,7 +75,7 @@ def highs_direct(inst: Instance, objective: str, *, time_limit: float, mip_gap: 
         stages.append({"stage": name, "status": status, "value": value, "seconds": seconds,
                        "nodes": int(info.mip_node_count)})
         nz = np.flatnonzero(c)
-        h.addRow(-highspy.kHighsInf, value - constant + STAGE_TOLERANCE * max(1, abs(value)),
+        h.addRow(-highspy.kHighsInf, value - constant + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)),
                  len(nz), nz.astype(np.int32), c[nz])
     return {"baseline": "highs_direct", "handover_seconds": handover, "solve_seconds": total,
             "stages": stages}

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
-from planner.solve import NoPortfolio, PlanInfeasible, Solution, solve
+from planner.solution import NoPortfolio, PlanInfeasible, Solution
+from planner.solve import solve
 
 
 @dataclass

@@ -150,8 +150,9 @@ def cmd_template(args) -> int:
 def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
     from planner.explain import unmet_causes
-    from planner.report.results import write_results
-    from planner.solve import PlanInfeasible, solve
+    from planner.report.results import status_text, write_results
+    from planner.solution import PlanInfeasible
+    from planner.solve import solve
 
     inst, output = _read_for(args, "results")
     for warning in inst.warnings:
@@ -169,8 +170,7 @@ def cmd_solve(args) -> int:
     write_results(sol, ms, output, unmet_causes=causes)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
-    status = "optimal" if sol.status == "optimal" else \
-        f"NOT proven optimal (time limit; gap {sol.gap:.2%})"
+    status = status_text(sol)
     unit = inst.settings.money_unit
     print(f"status: {status}")
     for stage in sol.stages:
@@ -222,7 +222,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_frontier(args) -> int:
-    from planner.tradeoffs import frontier, write_frontier
+    from planner.report.tradeoffs import write_frontier
+    from planner.tradeoffs import frontier
 
     inst, output = _read_for(args, "frontier")
     try:
@@ -265,9 +266,10 @@ def cmd_alternatives(args) -> int:
 
 
 def cmd_robust(args) -> int:
-    from planner.robust import robust, write_robust
+    from planner.report.robust import write_robust
+    from planner.robust import robust
     from planner.scenarios import scenario_instances
-    from planner.solve import PlanInfeasible
+    from planner.solution import PlanInfeasible
 
     inst, output = _read_for(args, "robust")
     if not inst.scenarios:
@@ -302,7 +304,7 @@ def cmd_compare(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from planner.problems import InputError
-    from planner.solve import NoPortfolio
+    from planner.solution import NoPortfolio
     from planner.xlsx import OutputError
 
     args = _parser().parse_args(argv)

@@ -6,14 +6,22 @@ the requirement holds. A deletion filter then finds an irreducible conflict: req
 released one at a time, and one stays released if the plan is still impossible without it.
 What remains is a smallest set of rows that cannot hold together; for each, the model says
 whether relaxing it alone is enough, and by how much (the least slack).
+
+Every check draws on one time budget (what is left of the command's time: planner/stages.py)
+and stops on Ctrl-C within a second. A check that runs out of time is "not decided": its
+requirement stays in the conflict (so the rows named still cannot all hold) and is marked so,
+never read as "still impossible".
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from planner.highs import Deadline, highs_of, highs_solver, interrupted, run_status
 from planner.instance import Instance
 from planner.model import build
 
@@ -25,6 +33,7 @@ SLACKS = ("budget_slack", "max_capex_slack", "high_risk_slack", "committed_slack
 class Explanation:
     conflict: list[str] = field(default_factory=list)  # rows that cannot all hold
     remedies: list[str] = field(default_factory=list)  # each alone makes the plan possible
+    undecided: int = 0  # checks that ran out of time
 
     def __str__(self) -> str:
         lines = ["The plan is impossible: these requirements cannot all hold:"]
@@ -32,6 +41,9 @@ class Explanation:
         if self.remedies:
             lines.append("Any one of these would make it possible:")
             lines += [f"  - {r}" for r in self.remedies]
+        if self.undecided:
+            lines.append(f"{self.undecided} check(s) ran out of time and were not decided: "
+                         "raise --time-limit for a smaller conflict")
         return "\n".join(lines)
 
 
@@ -50,9 +62,8 @@ class _Elastic:
     """The elastic model, built once; requirements are released and enforced by unfixing and
     fixing their slacks, and each check re-solves the same HiGHS model."""
 
-    def __init__(self, inst: Instance):
-        from planner.solve import highs_solver
-
+    def __init__(self, inst: Instance, time_limit: float = math.inf):
+        self.ends = time.perf_counter() + time_limit
         self.m = build(inst, objective="cost", elastic=True)
         for obj in self.m.component_objects(pyo.Objective):
             obj.deactivate()
@@ -66,32 +77,51 @@ class _Elastic:
         for vars_ in self.requirements.values():
             for var in vars_:
                 var.fix(0)
+        self.opt.set_instance(self.m)
 
     def set(self, requirement: tuple, released: bool) -> None:
         for var in self.requirements[requirement]:
             var.unfix() if released else var.fix(0)
 
-    def possible(self) -> bool:
-        results = self.opt.solve(self.m, load_solutions=False, time_limit=60,
-                                 raise_exception_on_nonoptimal_result=False)
-        if results.termination_condition.name == "convergenceCriteriaSatisfied":
+    def possible(self) -> bool | None:
+        """True: the enforced requirements can hold; False: they cannot; None: not decided
+        in the time left."""
+        left = self.ends - time.perf_counter()
+        if interrupted():
+            raise KeyboardInterrupt
+        if left <= 0:
+            return None
+        with Deadline(highs_of(self.opt), left) as deadline:
+            results = self.opt.solve(self.m, load_solutions=False,
+                                     time_limit=deadline.highs_limit,
+                                     raise_exception_on_nonoptimal_result=False)
+        status = "time_limit" if deadline.fired else run_status(self.opt, results)
+        if status == "interrupted" or interrupted():
+            raise KeyboardInterrupt
+        if status == "optimal":
             results.solution_loader.load_vars()
             return True
-        return False
+        return False if status == "infeasible" else None
 
     def amount(self, requirement: tuple) -> float:
         return sum(var.value or 0.0 for var in self.requirements[requirement])
 
 
-def irreducible_conflict(elastic: _Elastic) -> list[tuple]:
-    conflict = list(elastic.requirements)
+def irreducible_conflict(elastic: _Elastic) -> tuple[list[tuple], list[tuple]]:
+    """(conflict, undecided): the deletion filter. A requirement leaves the conflict only when
+    the plan is proven impossible without it; one whose check was not decided stays enforced
+    and in the conflict, so the conflict named always cannot hold."""
+    conflict, undecided = list(elastic.requirements), []
     for requirement in list(conflict):
         elastic.set(requirement, released=True)
-        if elastic.possible():
-            elastic.set(requirement, released=False)  # needed for the conflict: keep it
-        else:
+        possible = elastic.possible()
+        if possible is False:
             conflict.remove(requirement)  # the plan is impossible without it too
-    return conflict
+        else:
+            elastic.set(requirement, released=False)  # needed (or not decided): keep it
+            if possible is None:
+                undecided.append(requirement)
+    return conflict, undecided
 
 
 def _row(inst: Instance, sheet: str, key: str) -> str:
@@ -146,15 +176,22 @@ def _remedy(inst: Instance, requirement: tuple, amount: float) -> str:
     return f"take one project out of exclusive group {key!r}"
 
 
-def explain_infeasible(inst: Instance) -> Explanation:
-    elastic = _Elastic(inst)
-    conflict = irreducible_conflict(elastic)
-    out = Explanation(conflict=[_describe(inst, r) for r in conflict])
+def explain_infeasible(inst: Instance, time_limit: float = math.inf) -> Explanation:
+    """The conflict and its remedies, within ``time_limit`` seconds for all checks."""
+    elastic = _Elastic(inst, time_limit)
+    conflict, undecided = irreducible_conflict(elastic)
+    out = Explanation(conflict=[_describe(inst, r) + (" (not decided whether it is needed: "
+                                                      "ran out of time)" if r in undecided
+                                                      else "") for r in conflict])
     for requirement in conflict:
         elastic.set(requirement, released=True)
-        if elastic.possible():
+        possible = elastic.possible()
+        if possible:
             out.remedies.append(_remedy(inst, requirement, elastic.amount(requirement)))
+        elif possible is None:
+            undecided.append(requirement)
         elastic.set(requirement, released=False)
+    out.undecided = len(undecided)
     if not conflict:
         out.conflict.append("no single set of budgets, limits or commitments explains it; run "
                             "'planner validate' and check committed projects")
@@ -167,8 +204,7 @@ def unmet_causes(inst: Instance, portfolio: dict[str, str | None]) -> list[str]:
     With the portfolio fixed, the least-unmet-demand problem is an LP; a row with a non-zero
     dual is one whose relaxation would serve more demand. Flows with no route are named too.
     """
-    from planner.evaluate import built_capacity
-    from planner.solve import highs_solver
+    from planner.stranded import built_capacity
 
     m = build(inst, objective="cost")
     for (p, t), var in m.x.items():  # a continuous fixed column: HiGHS then gives duals

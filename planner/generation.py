@@ -11,22 +11,22 @@ one: so the result is the full model's, in a fraction of its size.
 
 from __future__ import annotations
 
-from planner.evaluate import StrandedLP
+import math
+import time
+from dataclasses import replace
+
+import pyomo.environ as pyo
+
+from planner.highs import relative_gap, run_stage
 from planner.instance import Instance
 from planner.model import closures, objectives
+from planner.model.projects import chosen_starts, start_decisions
+from planner.solution import StageResult
+from planner.stranded import StrandedLP
 
 # a waiting pair is violated when it strands more than w_t D_t by this share of D_t: HiGHS
 # holds rows to 1e-7 absolute, so smaller excesses are round-off
 TOLERANCE = 1e-6
-
-
-def chosen_starts(m) -> dict[str, str | None]:
-    """project -> start period (None: not built) of the model's current solution."""
-    portfolio = {p: None for p in m.inst.projects}
-    for p, t in m.PT:
-        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
-            portfolio[p] = t
-    return portfolio
 
 
 class ClosureGeneration:
@@ -58,8 +58,68 @@ class ClosureGeneration:
     def dependence(self, violated: dict[tuple[str, str], float]) -> float:
         """The current portfolio's worst_disruption over every pair, the violated included."""
         m, inst = self.m, self.inst
-        weights = objectives.period_weights(inst)
+        weights = inst.period_weights
         worst = {t: m.w[t].value or 0.0 for t in weights}
         for (t, _), v in violated.items():
             worst[t] = max(worst[t], v / inst.total_demand[t])
         return sum(w * worst[t] for t, w in weights.items())
+
+
+class Snapshot:
+    """The start decisions, flows and unmet demand of a full-model solution, to fall back on
+    when a later stage stops with a portfolio that may break the earlier stages' rows."""
+
+    def __init__(self, m):
+        self.values = [(var, var.value) for comp in (m.x, m.f, m.u) for var in comp.values()]
+
+    def restore(self) -> None:
+        for var, value in self.values:
+            if not var.fixed:
+                var.set_value(value, skip_validation=True)
+
+
+def generate_closures(generation: ClosureGeneration, opt, m, name: str, stage: StageResult,
+                      start: dict | None, fallback: Snapshot | None, *, time_limit: float,
+                      **options) -> StageResult:
+    """Solve the stage again with the closure copies its portfolio violates until it violates
+    none (see the module docstring); one StageResult for all rounds, timed on the wall clock
+    from the first round's start (scoring portfolios between rounds included), all within the
+    stage's ``time_limit``.
+
+    A round's portfolio always has a true dependence (the violated pairs counted), so a
+    dependence stage stopped by the time limit reports that. A later stage must also keep the
+    dependence found: stopped with a portfolio that may not, it falls back to ``fallback``, the
+    earlier stage's solution (no solve needed), or reports no portfolio if there is none."""
+    began = time.perf_counter() - stage.seconds
+    rounds = [stage]
+    while not math.isnan(stage.value) and stage.status not in ("infeasible", "interrupted"):
+        violated = generation.violated()
+        if not violated:
+            break
+        generation.add(violated)
+        left = time_limit - (time.perf_counter() - began)
+        if left <= 0 or stage.status != "optimal":  # the time is up
+            status = "time_limit" if stage.status == "optimal" else stage.status
+            if name == "dependence":
+                stage = replace(stage, value=generation.dependence(violated), status=status)
+            elif fallback is not None:
+                fallback.restore()
+                stage = replace(stage, value=pyo.value(m.stage_objective[name]), status=status)
+            else:  # a first stage under a dependence cap: nothing proven to fall back on
+                stage = replace(stage, value=math.nan, status=status)
+            rounds.append(replace(stage, nodes=None, iterations=None))
+            break
+        stage = run_stage(opt, m, name, time_limit=left, **options,
+                          start=start_decisions(m) if name == "dependence" else start)
+        rounds.append(stage)
+    last = rounds[-1]
+    return replace(last, seconds=time.perf_counter() - began,
+                   nodes=_total(r.nodes for r in rounds),
+                   iterations=_total(r.iterations for r in rounds),
+                   gap=last.gap if len(rounds) == 1 or last.status == "optimal"
+                   else relative_gap(last.value, last.bound))
+
+
+def _total(values) -> int | None:
+    values = [v for v in values if v is not None]
+    return sum(values) if values else None

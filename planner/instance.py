@@ -265,6 +265,16 @@ class Instance:
             elapsed += p.years
         return out
 
-    def with_settings(self, **changes) -> "Instance":
-        from dataclasses import replace
-        return replace(self, settings=replace(self.settings, **changes))
+    @cached_property
+    def period_weights(self) -> dict[str, float]:
+        """omega_t: Periods.weight normalised over the measured periods (the one home of the
+        weights every period-measured quantity is averaged with)."""
+        total = sum(self.period[t].weight for t in self.measured_periods)
+        return {t: self.period[t].weight / total for t in self.measured_periods} if total else {}
+
+    @staticmethod
+    def closure_weights(closures) -> dict[str, float]:
+        """pi_d: risk weights of closures normalised to sum to 1 (equal if all are 0)."""
+        total = sum(c.risk for c in closures)
+        return {c.name: (c.risk / total if total > 0 else 1.0 / len(closures))
+                for c in closures}

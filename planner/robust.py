@@ -19,7 +19,9 @@ from planner.batch import Outcome, Task, run_all
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.model import build
-from planner.solve import run_stages, stop_on_ctrl_c, highs_solver
+from planner.highs import highs_solver, stop_on_ctrl_c
+from planner.model.projects import chosen_starts
+from planner.stages import run_stages
 
 
 @dataclass
@@ -88,10 +90,7 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
             "time_limit", base.settings.time_limit_s), mip_gap=options.get(
             "mip_gap", base.settings.mip_gap), threads=options.get("threads"),
             tee=[io.StringIO()], explain=False, highs_options=None)
-    portfolio = {p: None for p in base.projects}
-    for p, t in m.PT:
-        if (m.x[p, t].value or 0) > 0.5:
-            portfolio[p] = t
+    portfolio = chosen_starts(m)
     own = run_all([Task(name, inst, options) for name, inst in instances.items()],
                   jobs=jobs, scheduler=scheduler, progress=progress)
     results = []
@@ -103,42 +102,3 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     proven = all(s.status == "optimal" for s in stages)
     return RobustPlan(objective, "optimal" if proven else "feasible", portfolio,
                       stages[1].value, results, time.perf_counter() - start)
-
-
-def write_robust(plan: RobustPlan, target):
-    from openpyxl import Workbook
-
-    from planner.report.compare import portfolio_changes
-    from planner.xlsx import save_atomic, write_table
-
-    book = Workbook()
-    ws = book.active
-    ws.title = "Robust"
-    rows = []
-    for s in plan.scenarios:
-        unit = s.instance.settings.dependence_unit
-        mine = s.measures.dependence(plan.objective, unit)
-        own = s.own.measures.dependence(s.own.solution.objective, unit) \
-            if s.own.solution else None
-        adds, drops, _ = portfolio_changes(s.own.solution.portfolio, plan.portfolio) \
-            if s.own.solution else ([], [], [])
-        rows.append((s.name, mine, own, None if own is None else mine - own,
-                     s.measures.total_capex,
-                     s.own.measures.total_capex if s.own.solution else None,
-                     s.own.status, "; ".join(adds), "; ".join(drops)))
-    write_table(ws, ["scenario", "dependence_robust", "dependence_own_optimum", "difference",
-                     "capex_robust", "capex_own_optimum", "own_status",
-                     "robust_adds_vs_own", "robust_drops_vs_own"], rows,
-                number_format={"dependence_robust": "0.00%",
-                               "dependence_own_optimum": "0.00%", "difference": "0.00%"},
-                widths={"robust_adds_vs_own": 30, "robust_drops_vs_own": 30})
-    base = plan.scenarios[0].instance
-    write_table(book.create_sheet("Portfolio"),
-                ["project", "selected", "start_period", "usable_from", "capex"],
-                [(p, t is not None, t, base.usable_from(p, t) if t else None,
-                  base.projects[p].capex) for p, t in plan.portfolio.items()])
-    write_table(book.create_sheet("Summary"), ["metric", "value"],
-                [("status", plan.status), ("objective", plan.objective),
-                 ("worst_scenario_dependence", plan.worst_dependence),
-                 ("seconds", plan.seconds)])
-    return save_atomic(book, target)

@@ -48,7 +48,7 @@ def parse_text(value: object) -> str:
     return str(value).strip()
 
 
-def parse_number(value: object, *, share: bool = False) -> float:
+def parse_number(value: object) -> float:
     if isinstance(value, bool) or isinstance(value, (dt.datetime, dt.date, dt.time)):
         raise _CellError("a number")
     if isinstance(value, (int, float)):
@@ -91,7 +91,7 @@ def parse_cell(column: schema.Column, value: object):
         if word not in column.choices:
             raise _CellError("one of " + ", ".join(column.choices))
         return word
-    number = parse_number(value, share=kind == "share")
+    number = parse_number(value)
     if kind == "share" and not 0.0 <= number <= 1.0:
         raise _CellError("a fraction from 0 to 1 (40% is 0.4)")
     if kind == "integer":

@@ -2,7 +2,8 @@
 
 import pytest
 
-from planner.solve import PlanInfeasible, solve
+from planner.solution import PlanInfeasible
+from planner.solve import solve
 from tests.builders import edit, load, periods, project, two_corridors
 
 

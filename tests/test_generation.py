@@ -6,7 +6,7 @@ import pytest
 from benchmarks.generator import Size, generate
 from planner.evaluate import evaluate
 from planner.model import closures
-from planner.solve import solve
+from planner.solve import solve, solve_model
 from tests.builders import load
 
 # more corridors than S: many closures, few of which bind
@@ -31,7 +31,7 @@ def least_likely_first(monkeypatch):
 @pytest.mark.parametrize("seed", [0, 2, 5])
 def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
     inst = load(tmp_path, generate(WIDE, seed=seed))
-    full = solve(inst, objective="worst_disruption", closure_generation=False)
+    full = solve_model(inst, objective="worst_disruption", closure_generation=False)
     least_likely_first(monkeypatch)
     grown = solve(inst, objective="worst_disruption")
     assert full.status == grown.status == "optimal"
@@ -59,7 +59,7 @@ def test_a_stopped_stage_reports_its_portfolios_true_dependence(tmp_path, monkey
     model; the cost stage then falls back to a portfolio that keeps that value."""
     inst = load(tmp_path, generate(WIDE, seed=6))
     least_likely_first(monkeypatch)
-    sol = solve(inst, objective="worst_disruption", highs_options={"mip_max_nodes": 0})
+    sol = solve_model(inst, objective="worst_disruption", highs_options={"mip_max_nodes": 0})
     dependence = sol.stages[1]
     assert dependence.status != "optimal" and sol.status == "feasible"
     assert sol.size["closure_pairs"] > 1  # violated pairs were added
@@ -71,7 +71,7 @@ def test_a_stopped_stage_reports_its_portfolios_true_dependence(tmp_path, monkey
 def test_generation_scores_a_fixed_portfolio_like_the_full_model(tmp_path, monkeypatch):
     inst = load(tmp_path, generate(WIDE, seed=1))
     chosen = solve(inst, objective="cost").portfolio
-    full = solve(inst, objective="worst_disruption", fixed=chosen, closure_generation=False)
+    full = solve_model(inst, objective="worst_disruption", fixed=chosen, closure_generation=False)
     least_likely_first(monkeypatch)
     grown = solve(inst, objective="worst_disruption", fixed=chosen)
     assert grown.stages[1].value == pytest.approx(full.stages[1].value, abs=1e-9)
@@ -82,9 +82,12 @@ def test_generation_scores_a_fixed_portfolio_like_the_full_model(tmp_path, monke
 def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, monkeypatch):
     """The partial model solved to optimality, violated pairs found, no time for another
     round: the stage is stopped, and its value is the portfolio's over every closure."""
-    from planner.generation import ClosureGeneration, chosen_starts
+    from planner.generation import ClosureGeneration
+    from planner.model.projects import chosen_starts
     from planner.model import build
-    from planner.solve import build_nothing, generate_closures, highs_solver, run_stage
+    from planner.generation import generate_closures
+    from planner.highs import highs_solver, run_stage
+    from planner.model.projects import build_nothing
 
     inst = load(tmp_path, generate(WIDE, seed=2))
     least_likely_first(monkeypatch)
@@ -95,7 +98,7 @@ def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, mon
     start = build_nothing(m)
     first = run_stage(opt, m, "dependence", time_limit=60, start=start, **options)
     assert first.status == "optimal"
-    stage = generate_closures(ClosureGeneration(m, inst), opt, m, "dependence", first, start,
+    stage = generate_closures(ClosureGeneration(m, inst), opt, m, "dependence", first, start, None,
                               time_limit=0.0, **options)
     assert stage.status == "time_limit" and stage.value > first.value
     true = evaluate(inst, chosen_starts(m), {}, {}).worst_disruption
@@ -106,7 +109,7 @@ def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path
     """With a cap on the dependence (planner frontier), the cap constrains unmet demand too:
     the first stage must see every closure the cap binds on, or it promises too little."""
     from planner.model import build
-    from planner.solve import highs_solver, run_stage
+    from planner.highs import highs_solver, run_stage
 
     inst = load(tmp_path, generate(WIDE, seed=2))
     # the least dependence whatever the unmet demand: capped there, the plan must leave more
@@ -117,7 +120,7 @@ def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path
     least = run_stage(opt, m, "dependence", time_limit=60, mip_gap=1e-6, threads=None, tee=[],
                       highs_options=None).value
     cap = least * (1 + 1e-5)
-    full = solve(inst, objective="worst_disruption", max_dependence=cap,
+    full = solve_model(inst, objective="worst_disruption", max_dependence=cap,
                  closure_generation=False)
     assert full.stages[0].value > solve(inst, objective="worst_disruption").stages[0].value
     least_likely_first(monkeypatch)

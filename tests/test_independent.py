@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from planner.solve import PlanInfeasible, solve
+from planner.solution import PlanInfeasible
+from planner.solve import solve
 from tests import independent
 from tests.builders import load
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from planner.cli import main
 from planner.evaluate import evaluate
-from planner.solve import PlanInfeasible, solve
+from planner.solution import PlanInfeasible
+from planner.solve import solve
 from tests.builders import load, write
 from tests.corpus.make_corpus import good
 from tests.test_independent import random_tables

@@ -9,7 +9,8 @@ from planner.cli import main
 from planner.evaluate import evaluate
 from planner.robust import robust
 from planner.scenarios import scenario_instances
-from planner.solve import PlanInfeasible, solve
+from planner.solution import PlanInfeasible
+from planner.solve import solve
 from tests.builders import edit, load, project, two_corridors, write
 
 

@@ -8,7 +8,9 @@ import pytest
 from benchmarks.generator import generate
 from planner.evaluate import evaluate
 from planner.report.results import write_results
-from planner.solve import NoPortfolio, solve
+from planner.solution import NoPortfolio
+from planner.highs import highs_of
+from planner.solve import solve, solve_model
 from tests.builders import load, two_corridors
 
 
@@ -20,7 +22,7 @@ def small(tmp_path_factory):
 def test_a_stopped_search_is_never_called_optimal(small, tmp_path):
     """HiGHS may explore no node: it returns the starting portfolio (committed projects
     only) without proof. Status, Summary and gap must say so."""
-    sol = solve(small, highs_options={"mip_max_nodes": 0})
+    sol = solve_model(small, highs_options={"mip_max_nodes": 0})
     assert sol.status == "feasible"
     assert all(s.status != "optimal" for s in sol.stages)
     assert sol.gap > 0
@@ -43,7 +45,7 @@ def test_the_same_workbook_gives_the_same_portfolio(small):
 
 def test_no_portfolio_in_time_is_an_error_not_a_result(small):
     with pytest.raises(NoPortfolio):
-        solve(small, highs_options={"time_limit": 0.0})
+        solve_model(small, highs_options={"time_limit": 0.0})
 
 
 def test_changing_threads_between_solves_works(tmp_path):
@@ -106,13 +108,14 @@ def test_a_later_stage_keeps_its_start_after_longer_earlier_runs(small):
     import io
 
     from planner.model import build
-    from planner.solve import build_nothing, highs_solver, run_stage
+    from planner.highs import highs_solver, run_stage
+    from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
     opt = highs_solver()
     opt.set_instance(m)
     options = dict(mip_gap=1e-4, threads=None, highs_options=None)
-    while opt._solver_model.getRunTime() < 0.5:  # earlier runs: more than the limit below
+    while highs_of(opt).getRunTime() < 0.5:  # earlier runs: more than the limit below
         run_stage(opt, m, "unmet", time_limit=60, tee=[], start=build_nothing(m), **options)
     log = io.StringIO()
     stage = run_stage(opt, m, "unmet", time_limit=0.4, tee=[log], start=build_nothing(m),
@@ -126,20 +129,21 @@ def test_a_run_after_an_interrupted_one_runs(small):
     """HiGHS keeps its interrupt flag between runs: once a run was stopped (by a stage's
     timer or by Ctrl-C), every later run of that model stopped at its first check, and the
     planner called it interrupted (found on the L benchmark)."""
-    from planner import solve as solve_module
+    from planner import highs as highs_module
     from planner.model import build
-    from planner.solve import build_nothing, highs_solver, run_stage
+    from planner.highs import highs_solver, run_stage
+    from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
     opt = highs_solver()
     opt.set_instance(m)
     options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None,
                    start=build_nothing(m))
-    solve_module._ctrl_c.set()  # what Ctrl-C does
+    highs_module._ctrl_c.set()  # what Ctrl-C does
     try:
         assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "interrupted"
     finally:
-        solve_module._ctrl_c.clear()
+        highs_module._ctrl_c.clear()
     assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "optimal"
 
 
@@ -147,14 +151,15 @@ def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
     """HiGHS is given the limit plus its run clock's time (so that a MIP start survives); the
     stage's own wall-clock limit must still stop it: with none left, it is not optimal."""
     from planner.model import build
-    from planner.solve import build_nothing, highs_solver, run_stage
+    from planner.highs import highs_solver, run_stage
+    from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
     opt = highs_solver()
     opt.set_instance(m)
     options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None,
                    start=build_nothing(m))
-    while opt._solver_model.getRunTime() < 0.5:  # HiGHS would allow this much more
+    while highs_of(opt).getRunTime() < 0.5:  # HiGHS would allow this much more
         assert run_stage(opt, m, "unmet", time_limit=60, **options).status == "optimal"
     # stopped before or after HiGHS completed the start: either way, not a finished stage
     assert run_stage(opt, m, "unmet", time_limit=0.0, **options).status in (
@@ -163,7 +168,8 @@ def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
 
 def _stages(inst, objective, **run):
     from planner.model import build
-    from planner.solve import highs_solver, run_stages
+    from planner.highs import highs_solver
+    from planner.stages import run_stages
 
     m = build(inst, objective=objective, generate=True)
     opt = highs_solver()

@@ -16,6 +16,7 @@ from pyomo.core.util import quicksum
 from planner.model.family import family
 from planner.instance import Closure, Instance
 from planner.model.capacity import binds, segment_capacity
+from planner.stranded import StrandedLP
 
 
 def undominated(inst: Instance, closure_set: tuple[Closure, ...]) -> tuple[Closure, ...]:
@@ -39,7 +40,7 @@ class Screening(NamedTuple):
     floor: dict[str, float]  # period -> Mt/yr that every portfolio strands (worst_disruption)
     most: dict[tuple[str, str], float]  # stranded with committed projects only
     least: dict[tuple[str, str], float]  # stranded with every project built as early as it may
-    lp: object = None  # the closure LPs that scored both (evaluate.StrandedLP), for reuse
+    lp: object = None  # the closure LPs that scored both (stranded.StrandedLP), for reuse
 
 
 def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
@@ -54,8 +55,6 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
 
     floor is set for worst_disruption only; constant for expected_disruption only.
     """
-    from planner.evaluate import StrandedLP
-
     nothing = {p: (inst.start_periods(p)[0] if q.status == "committed" else None)
                for p, q in inst.projects.items()}
     everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)

@@ -11,6 +11,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from planner.model.family import family
+from planner.highs import SCALE_BELOW, largest_coefficient
 from planner.instance import Instance
 
 
@@ -33,15 +34,10 @@ def define(m, inst: Instance, objective: str) -> None:
                          "capex": m.least_capex, "cost": m.cost}
 
 
-def period_weights(inst: Instance) -> dict[str, float]:
-    total = sum(inst.period[t].weight for t in inst.measured_periods)
-    return {t: inst.period[t].weight / total for t in inst.measured_periods} if total else {}
-
-
 def max_share(m, inst: Instance):
     """min sum_t omega_t z_t with sum_{r in unit} f[r,t] <= z_t D_t for every corridor
     (or country but home) and measured period t."""
-    weights = period_weights(inst)
+    weights = inst.period_weights
     unit = inst.settings.dependence_unit
     m.z = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=(0, 1))
     rows = [(key, t) for key in inst.units(unit) for t in weights]
@@ -52,7 +48,7 @@ def max_share(m, inst: Instance):
 
 def worst_disruption(m, inst: Instance):
     """min sum_t omega_t w_t with stranded[t,d] <= w_t D_t for every closure d, measured t."""
-    weights = period_weights(inst)
+    weights = inst.period_weights
     # closures screened out can never be the worst: w_t is at least what the best plan strands
     m.w = pyo.Var(list(weights), domain=pyo.NonNegativeReals, bounds=lambda m, t: (
         min(1.0, m.worst_floor.get(t, 0.0) / inst.total_demand[t]), 1))
@@ -67,16 +63,10 @@ def bound_worst(m, inst: Instance, pairs) -> None:
         m.worst_stranded[t, d] = m.stranded[t, d] <= m.w[t] * inst.total_demand[t]
 
 
-def closure_weights(inst: Instance, closures) -> dict[str, float]:
-    """Risk weights of closures normalised to sum to 1 (equal weights if all are 0)."""
-    total = sum(c.risk for c in closures)
-    return {c.name: (c.risk / total if total > 0 else 1.0 / len(closures)) for c in closures}
-
-
 def expected_disruption(m, inst: Instance):
     """min sum_t omega_t sum_d pi_d stranded[t,d] / D_t (pi: closure risks, normalised)."""
-    weights = period_weights(inst)
-    pi = closure_weights(inst, list(m.closure_list.values()))
+    weights = inst.period_weights
+    pi = inst.closure_weights(tuple(m.closure_list.values()))
     return quicksum(w * pi[d] * m.stranded[t, d] / inst.total_demand[t]
                     for t, w in weights.items() for d in m.closure_list)
 
@@ -86,3 +76,37 @@ def total_cost(m, inst: Instance):
     (delta_t: discount factor at the start of t; c_r: USD/t along route r)."""
     return quicksum(inst.discount[t] * (m.spend[t] + inst.period[t].years * quicksum(
         inst.route_cost[r] * m.f[r, t] for r in inst.routes)) for t in inst.period_ids)
+
+
+# The tolerance chain, stated once (README, "Tolerances"):
+# - HiGHS holds every row to HIGHS_FEASIBILITY (1e-7, absolute, its default);
+# - a keep row holds the stage's value at its portfolio (start decisions rounded: HiGHS accepts
+#   x within 1e-6 of an integer, stages.portfolio_value) with KEEP_ROOM room: 1e-7 absolute in
+#   the row's units, what HiGHS honours, so the later stages never optimize on a knife edge
+#   and cannot buy more than that (a later stage may spend the room, e.g. leave 1e-7 Mt/yr
+#   unmet to save transport cost), or 1e-9 relative where the value is large (USD m);
+# - each stage stops at the relative gap asked for (mip_gap, 1e-4 by default);
+# - closure generation counts a pair as violated beyond 1e-6 x the period's demand
+#   (generation.TOLERANCE).
+HIGHS_FEASIBILITY = 1e-7
+KEEP_ROOM = HIGHS_FEASIBILITY
+STAGE_TOLERANCE = 1e-9  # relative room of a keep row, where that is more than KEEP_ROOM
+
+
+def keep_row(m, name: str, value: float):
+    """stage objective <= value + room, divided by the objective's largest coefficient where
+    that is below SCALE_BELOW, so that HiGHS's absolute row
+    tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares of trade: unscaled, a
+    later stage could spend that tolerance to drop a project the stage's optimum needs
+    (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5).
+
+    None when no decision is in the objective and the row holds; ValueError when it cannot
+    hold (only a dependence cap below every portfolio's value asks for that). The room is
+    max(KEEP_ROOM, STAGE_TOLERANCE |value|) in the units of the row as HiGHS holds it."""
+    largest = largest_coefficient(m, name)
+    scale = 1.0 / largest if largest < SCALE_BELOW else 1.0
+    room = max(KEEP_ROOM, STAGE_TOLERANCE * abs(value) * scale)
+    keep = m.stage_objective[name].expr * scale <= value * scale + room
+    if keep is False:
+        raise ValueError(f"every portfolio has a {name} above {value:g}: raise that cap")
+    return None if keep is True else pyo.Constraint(expr=keep)

@@ -84,7 +84,6 @@ def exclusive_groups(m, inst: Instance) -> None:
         if proj.exclusive_group:
             groups.setdefault(proj.exclusive_group, []).append(p)
     groups = {g: ps for g, ps in groups.items() if len(ps) > 1}
-    m.groups = groups
     _slack(m, "exclusive_slack", list(groups))
     m.exclusive = family(list(groups), lambda m, g: quicksum(
         m.x[p, t] for p in groups[g] for t in inst.start_periods(p))
@@ -112,3 +111,25 @@ def identical_projects(m, inst: Instance) -> None:
     pairs = [(a, b, t) for group in identical_groups(inst) for a, b in zip(group, group[1:])
              for t in inst.period_ids]
     m.identical_order = family(pairs, lambda m, a, b, t: m.starts_by[a, t] >= m.starts_by[b, t])
+
+
+def chosen_starts(m) -> dict[str, str | None]:
+    """project -> start period (None: not built) of the model's current solution: the one
+    place a portfolio is read from a model."""
+    portfolio = {p: None for p in m.inst.projects}
+    for p, t in m.PT:
+        if m.x[p, t].value is not None and m.x[p, t].value > 0.5:
+            portfolio[p] = t
+    return portfolio
+
+
+def start_decisions(m) -> dict[tuple[str, str], float]:
+    """(project, period) -> 0 or 1 of the model's current solution, for a MIP start."""
+    return {key: round(m.x[key].value or 0.0) for key in m.PT}
+
+
+def build_nothing(m) -> dict[tuple[str, str], float]:
+    """Start decisions of committed projects only: feasible whenever the plan is, so the first
+    stage always has a portfolio to improve on, whatever the time limit."""
+    inst = m.inst
+    return {(p, t): 1.0 if inst.projects[p].status == "committed" else 0.0 for p, t in m.PT}

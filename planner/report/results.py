@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from planner import __version__
 from planner.evaluate import Measures
 from planner.instance import Instance
-from planner.solve import Solution
+from planner.solution import Solution
 from planner.xlsx import put, save_atomic, write_table
 
 PERCENT = "0.0%"
@@ -30,17 +30,24 @@ def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
     return out
 
 
+def status_text(sol: Solution) -> str:
+    """'optimal within 1e-04 (largest stage gap 0.002%)', or 'feasible, NOT proven optimal'."""
+    if sol.status == "optimal":
+        return (f"optimal within a relative gap of {sol.mip_gap:g} (largest stage gap "
+                f"{sol.gap:.3%})")
+    return f"feasible, NOT proven optimal (time limit; gap {sol.gap:.2%})"
+
+
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
     inst = sol.instance
     s = inst.settings
-    if sol.status == "optimal":
-        status = "optimal"
-    else:
-        status = f"feasible, not proven optimal (gap {sol.gap:.2%})"
+    # the value is read by other tools: "optimal" or "feasible, not proven optimal (gap x)"
+    status = "optimal" if sol.status == "optimal" else \
+        f"feasible, not proven optimal (gap {sol.gap:.2%})"
     unmet_periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
                            key=inst.period_index.get)
     rows = [
-        ("status", status, "", "each stage's status is on sheet Stages"),
+        ("status", status, "", status_text(sol) + "; each stage's status is on sheet Stages"),
         ("objective", sol.objective, "", "stage 2 of: unmet demand, dependence, cost"),
         ("dependence_unit", s.dependence_unit, "", ""),
         ("dependence", ms.dependence(sol.objective, s.dependence_unit), "share",
@@ -59,7 +66,8 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
          "largest share through one corridor, mean over measured periods"),
         ("max_country_share", ms.max_country_share, "share",
          "largest share through one transit country, mean over measured periods"),
-        ("mip_gap", sol.gap, "", "largest relative gap of any stage; 0 = proven optimal"),
+        ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
+         f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
         ("build_seconds", sol.build_seconds, "s", "Pyomo model build"),
         ("handover_seconds", sol.handover_seconds, "s", "Pyomo to HiGHS"),

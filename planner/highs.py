@@ -1,0 +1,326 @@
+"""HiGHS plumbing, below everything that solves: the solver object and its thread pool, one
+HiGHS run of one stage objective (options, MIP start, status, gap), the Deadline that stops a
+run on the wall clock, Ctrl-C, and a silent HiGHS for the closure LPs.
+
+Pyomo's persistent HiGHS interface has no public way to reach the highspy object it drives
+or its column map; both are private attributes, reached here only (PYOMO_PRIVATE), and
+``check_pyomo_private`` fails loudly when a Pyomo upgrade removes one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import threading
+import time
+
+import highspy
+import numpy as np
+from pyomo.common.tee import capture_output
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.repn import generate_standard_repn
+
+from planner.solution import StageResult
+
+# Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (run_status)
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
+    lambda record: "kInterrupt" not in record.getMessage())
+
+# the private attributes of Pyomo's persistent HiGHS interface this module relies on
+PYOMO_PRIVATE = ("_solver_model", "_pyomo_var_to_solver_var_map")
+
+# set by Ctrl-C during a solve (stop_on_ctrl_c); every run's Deadline then stops HiGHS
+_ctrl_c = threading.Event()
+
+_INFEASIBLE = (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
+_threads_in_use: list[int | None] = [None]
+_KINTERRUPT = getattr(highspy.HighsModelStatus, "kInterrupt", None)
+
+
+class PyomoChanged(RuntimeError):
+    """A private attribute of Pyomo's HiGHS interface that this code relies on is gone."""
+
+
+def check_pyomo_private(opt) -> None:
+    """Raise PyomoChanged unless ``opt`` (after set_instance) has every attribute of
+    PYOMO_PRIVATE."""
+    missing = [name for name in PYOMO_PRIVATE if not hasattr(opt, name)]
+    if missing:
+        raise PyomoChanged("Pyomo's HiGHS interface no longer has " + ", ".join(missing)
+                           + ": planner/highs.py needs updating for this Pyomo version")
+
+
+def highs_of(opt) -> highspy.Highs | None:
+    """The highspy object behind a persistent interface (None before set_instance)."""
+    return getattr(opt, "_solver_model", None)
+
+
+def column_map(opt) -> dict[int, int]:
+    """id(Pyomo variable) -> HiGHS column index."""
+    check_pyomo_private(opt)
+    return opt._pyomo_var_to_solver_var_map
+
+
+def columns_of(opt, variables) -> np.ndarray:
+    """HiGHS column indices of Pyomo variables."""
+    columns = column_map(opt)
+    return np.array([columns[id(v)] for v in variables], dtype=np.int32)
+
+
+def highs_solver(threads: int | None = None):
+    """The in-memory HiGHS interface. HiGHS keeps one thread pool per process: changing the
+    thread count after a first solve needs the pool reset, or the run fails silently."""
+    if threads != _threads_in_use[0]:
+        if _threads_in_use[0] is not None or threads is not None:
+            highspy.Highs.resetGlobalScheduler(True)
+        _threads_in_use[0] = threads
+    return SolverFactory("highs")
+
+
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS object that prints nothing: the first one of a process prints a banner straight
+    to the terminal's file descriptor unless that is captured."""
+    with capture_output(capture_fd=True):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def run_status(opt, results) -> str:
+    """optimal, infeasible, time_limit, interrupted, iteration_limit, or Pyomo's name."""
+    highs = highs_of(opt)
+    if highs is not None and highs.getModelStatus() == _KINTERRUPT:
+        return "interrupted"  # Ctrl-C: Pyomo reports it only as "unknown"
+    term = results.termination_condition
+    if term == TerminationCondition.convergenceCriteriaSatisfied:
+        return "optimal"
+    if term in _INFEASIBLE:
+        return "infeasible"
+    return {TerminationCondition.maxTimeLimit: "time_limit",
+            TerminationCondition.interrupted: "interrupted",
+            TerminationCondition.iterationLimit: "iteration_limit"}.get(term, term.name)
+
+
+def relative_gap(value: float, bound: float | None) -> float:
+    """|incumbent - bound| / |incumbent|, 0 when both are 0, inf without a bound."""
+    if bound is None or value is None or math.isnan(bound) or math.isnan(value):
+        return math.inf
+    if abs(value - bound) <= 1e-9:
+        return 0.0
+    return abs(value - bound) / max(abs(value), 1e-9)
+
+
+def model_size(m, opt) -> dict[str, int]:
+    """Rows, columns, nonzeros and binaries of the matrix HiGHS holds (before its presolve,
+    with the stage bounds)."""
+    highs = highs_of(opt)
+    size = {"rows": highs.getNumRow(), "columns": highs.getNumCol(),
+            "nonzeros": highs.getNumNz(), "binaries": len(m.PT)}
+    if getattr(m, "closure_pairs", None) is not None:  # copied / left out by generation
+        size.update(closure_pairs=len(m.closure_pairs), waiting_pairs=len(m.waiting_pairs))
+    return size
+
+
+def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
+    """Hand HiGHS a MIP start: start decisions only; HiGHS completes the flows with an LP."""
+    index = columns_of(opt, [m.x[key] for key in portfolio])
+    highs_of(opt).setSolution(len(index), index,
+                              np.array(list(portfolio.values()), dtype=np.float64))
+
+
+# Measured on the M benchmark network (500 projects, ~27,000 rows), 120 s per stage: with
+# interior-point LPs in branch and bound, the dependence stage ended with a better portfolio and
+# a smaller gap (worst_disruption: 0.01348 at 9.8% against 0.01381 at 14.8%;
+# expected_disruption: 0.00342 at 12.9% against 0.00372 at 20.0%), while the cost stage got
+# slower. Small models solve at the root either way.
+IPM_FROM_ROWS = 20_000
+
+# Measured on the M benchmark network: in the cost stage HiGHS's RENS sub-MIPs took most of the
+# time at the root without finding what the rest of the search did not (max_share: cost stage
+# 9.1-12.3 s -> 4.5-4.8 s over three runs each; worst_disruption 22.0 -> 16.6 s, same nodes;
+# cost objective and the capex stage of a dependence cap unchanged), and never made it slower
+# on three other seeds of M. In the dependence stage it was a coin flip across seeds (M
+# worst_disruption 240 -> 113 s on seed 0, 10.0 -> 13.6 s on seed 2), so it stays there.
+RENS_STAGES = ("unmet", "dependence", "capex")
+
+# Objectives whose largest coefficient is below this are scaled inside HiGHS, and their keep
+# rows divided by it (objectives.keep_row): those of expected_disruption (weight / demand),
+# never period weights (at least 0.01 for up to 100 measured periods), whose solves then keep
+# the paths measured before scaling existed.
+SCALE_BELOW = 1e-2
+
+
+def largest_coefficient(m, name: str) -> float:
+    """The largest |coefficient| of a stage's objective (1 for a constant one), kept on the
+    model: the stage's scale (objective_scale, objectives.keep_row)."""
+    cache = m.__dict__.setdefault("_largest_coefficient", {})
+    if name not in cache:
+        repn = generate_standard_repn(m.stage_objective[name].expr, quadratic=False)
+        cache[name] = max((abs(c) for c in repn.linear_coefs), default=1.0) or 1.0
+    return cache[name]
+
+
+def lp_solver_for(opt, stage: str) -> str:
+    """HiGHS's LP solver inside branch and bound for a stage (set every stage: HiGHS keeps
+    options between runs of one model)."""
+    highs = highs_of(opt)
+    large = highs is not None and highs.getNumRow() >= IPM_FROM_ROWS
+    return "ipm" if stage == "dependence" and large else "choose"
+
+
+def objective_scale(m, name: str) -> int:
+    """HiGHS's user_objective_scale for a stage: the power of 2 that brings its largest cost
+    coefficient to between 1 and 2 when it is small. expected_disruption's coefficients are
+    weight / demand (2e-5 on a small test case): against HiGHS's absolute tolerances (1e-7)
+    such an objective ended 0.3% above its optimum although a 1e-4 gap was asked for. HiGHS
+    reports values unscaled."""
+    largest = largest_coefficient(m, name)
+    return -math.floor(math.log2(largest)) if largest < SCALE_BELOW else 0
+
+
+class Deadline:
+    """Stops a HiGHS run after ``seconds`` on the wall clock.
+
+    HiGHS's own time limit cannot do it alone: branch and bound checks it against a clock that
+    restarts with every run, while the LP that completes a MIP start checks it against the
+    run clock, which adds up over the runs of one model (measured at L: the cost stage's start
+    was dropped, "Timeout" in its presolve, after 380 s of earlier stages). So HiGHS gets room
+    on both clocks, and a timer stops it through HiGHS's interrupt callbacks when the run's
+    time is up (or Ctrl-C was pressed: stop_on_ctrl_c).
+    """
+
+    _EVENTS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+
+    def __init__(self, highs: highspy.Highs | None, seconds: float):
+        self.highs = highs
+        self.seconds = seconds
+        self.fired = False
+        self._timer = None
+        ahead = self.highs.getRunTime() if self.highs is not None else 0.0
+        self.highs_limit = seconds + ahead if math.isfinite(seconds) else seconds
+
+    def _interrupt(self, event) -> None:
+        # state the flag at every check: HiGHS keeps it between checks and between runs, so
+        # a flag set once would stop every later run of the model at its first check
+        event.interrupt(self.fired or _ctrl_c.is_set())
+
+    def _fire(self) -> None:
+        self.fired = True
+
+    def __enter__(self):
+        if self.highs is None:
+            return self
+        for name in self._EVENTS:
+            getattr(self.highs, name).subscribe(self._interrupt)
+        if math.isfinite(self.seconds):
+            self._timer = threading.Timer(max(self.seconds, 0.0), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.highs is None:
+            return False
+        if self._timer is not None:
+            self._timer.cancel()
+        for name in self._EVENTS:
+            getattr(self.highs, name).unsubscribe(self._interrupt)
+        # a run that ended on its own as the timer fired keeps its own status
+        if self.fired and self.highs.getModelStatus() != _KINTERRUPT:
+            self.fired = False
+        return False
+
+
+def interrupted() -> bool:
+    """Ctrl-C was pressed during the current stop_on_ctrl_c block."""
+    return _ctrl_c.is_set()
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c():
+    """Ctrl-C asks HiGHS to stop at its next check (the interrupt callbacks of each run's
+    Deadline), then raises KeyboardInterrupt once it has; without this the signal waits for
+    the run to end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+
+    def stop(signum, frame):
+        pressed.append(signum)
+        _ctrl_c.set()
+
+    _ctrl_c.clear()
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _ctrl_c.clear()
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
+              tee, start: dict | None = None, highs_options: dict | None = None,
+              relaxation: bool = False) -> StageResult:
+    """One HiGHS run of a stage: its objective active, the others not. ``relaxation`` solves
+    the LP relaxation (start decisions between 0 and 1) instead.
+
+    The gap reported is HiGHS's own final relative gap (|value - bound| / |value|): a stage
+    that HiGHS ends at the gap asked for is "optimal" with that gap, not proven to gap 0."""
+    for stage_name, obj in m.stage_objective.items():
+        if obj is not None:
+            obj.activate() if stage_name == name else obj.deactivate()
+    if start is not None and len(m.PT):
+        opt.update()  # push the new objective and bounds first: they would clear the start
+        starting_portfolio(opt, m, start)
+    # mip_abs_gap 0: HiGHS would otherwise also stop 1e-6 from its bound, which for a share
+    # near 0.003 (expected_disruption at M) is a relative gap of 3e-4, not the one asked for
+    options = {"mip_rel_gap": mip_gap, "mip_abs_gap": 0.0, "random_seed": 0,
+               "solve_relaxation": relaxation,
+               "mip_lp_solver": lp_solver_for(opt, name),
+               "mip_heuristic_run_rens": name in RENS_STAGES,
+               "user_objective_scale": objective_scale(m, name)}
+    if threads:
+        options["threads"] = threads
+    options.update(highs_options or {})
+    began = time.perf_counter()
+    with Deadline(highs_of(opt), time_limit) as deadline:
+        results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                            time_limit=deadline.highs_limit, solver_options=options, tee=tee)
+    seconds = time.perf_counter() - began
+    status = "time_limit" if deadline.fired else run_status(opt, results)
+    value = results.incumbent_objective
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_solution:
+        results.solution_loader.load_vars()
+    gap = final_gap(opt, value, results.objective_bound, status, has_solution)
+    info = results.extra_info
+    nodes = getattr(info, "mip_node_count", None)
+    iterations = getattr(info, "simplex_iteration_count", None)
+    if not has_solution and status not in ("infeasible", "interrupted"):
+        status = "no_solution"
+    return StageResult(name, status,
+                       value if has_solution else math.nan, results.objective_bound, gap,
+                       seconds, nodes, iterations)
+
+
+def final_gap(opt, value, bound, status: str, has_solution: bool) -> float:
+    """HiGHS's final relative MIP gap where it reports one, else |value - bound| / |value|;
+    an LP (no integer column) that ended optimal has gap 0."""
+    if not has_solution:
+        return math.inf
+    highs = highs_of(opt)
+    if highs is not None and status == "optimal" and highs.getNumCol() and \
+            highs.getInfo().mip_node_count < 0:
+        return 0.0  # an LP: no branch and bound, the optimum is exact
+    gap = relative_gap(value, bound)
+    if highs is not None:
+        reported = highs.getInfo().mip_gap
+        if math.isfinite(reported) and reported >= 0:
+            gap = reported
+    return 0.0 if gap < 1e-12 else gap

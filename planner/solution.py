@@ -1,0 +1,52 @@
+"""What a solve returns: plain data, and the two ways a solve can end without a portfolio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.instance import Instance
+
+
+class PlanInfeasible(Exception):
+    """The hard requirements cannot all hold; ``explanation`` says which and what would relax."""
+
+    def __init__(self, explanation):
+        self.explanation = explanation
+        super().__init__(str(explanation))
+
+
+class NoPortfolio(Exception):
+    """The solver stopped (time limit, interrupt) before it found any portfolio."""
+
+
+@dataclass
+class StageResult:
+    name: str  # unmet, dependence, capex, cost
+    status: str  # optimal (within the gap asked for), time_limit, interrupted, ...
+    value: float
+    bound: float | None
+    gap: float  # HiGHS's final relative gap; 0 for a stage that needed no branch and bound
+    seconds: float
+    nodes: int | None = None
+    iterations: int | None = None
+
+
+@dataclass
+class Solution:
+    instance: Instance
+    objective: str
+    status: str  # optimal (every stage within the gap asked for), feasible (not proven)
+    portfolio: dict[str, str | None]  # project -> start period, None = not built
+    flows: dict[tuple[str, str], float]  # (route, period) -> Mt/yr
+    unmet: dict[tuple[str, str], float]  # (flow, period) -> Mt/yr
+    stages: list[StageResult] = field(default_factory=list)
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    size: dict[str, int] = field(default_factory=dict)
+    log: str = ""
+    handover_seconds: float = 0.0  # Pyomo -> HiGHS, once
+    mip_gap: float = 1e-4  # the relative gap each stage was asked for
+
+    @property
+    def gap(self) -> float:
+        return max((s.gap for s in self.stages), default=0.0)

@@ -1,0 +1,151 @@
+"""The lexicographic stages, in order, each bounded by the ones before.
+
+The model is built once. Each stage switches the active objective (planner/highs.py runs it);
+after a stage, a row ``stage objective <= value found + tolerance`` keeps its optimum for the
+stages after it (objectives.keep_row). A stage stopped by the time limit keeps its incumbent
+and reports its gap: it is never called optimal.
+
+The clock: every stage stops after ``time_limit`` seconds on the wall clock, everything it
+runs included (closure-generation rounds, the re-run after the unmet shortcut), and the
+explanation of an impossible plan gets what is left of the command's time, which is the time
+limit times the number of stages (Clock).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import pyomo.environ as pyo
+
+from planner.explain import explain_infeasible
+from planner.generation import ClosureGeneration, Snapshot, generate_closures
+from planner.highs import run_stage
+from planner.model.objectives import STAGE_TOLERANCE, keep_row
+from planner.model.projects import build_nothing, start_decisions
+from planner.solution import NoPortfolio, PlanInfeasible, StageResult
+
+
+def portfolio_value(m, name: str, value: float) -> float:
+    """The value a keep row holds: the larger of the stage's value and its objective with the
+    start decisions rounded to 0 or 1. HiGHS accepts x within 1e-6 of an integer, which moves
+    a capex of 600 by 6e-4; kept at the unrounded value, the row left no integer portfolio
+    and the next stage was infeasible (seen on a generated network under a dependence cap)."""
+    objective = m.stage_objective[name]
+    found = [(var, var.value) for var in m.x.values() if var.value is not None]
+    for var, v in found:
+        var.set_value(round(v), skip_validation=True)
+    try:
+        rounded = pyo.value(objective, exception=False)
+    finally:
+        for var, v in found:
+            var.set_value(v, skip_validation=True)
+    return value if rounded is None else max(value, rounded)
+
+
+class Clock:
+    """The command's time: ``per_stage`` seconds for each of ``stages`` stages."""
+
+    def __init__(self, per_stage: float, stages: int):
+        self.per_stage = per_stage
+        self.total = per_stage * stages
+        self.began = time.perf_counter()
+
+    def spent(self) -> float:
+        return time.perf_counter() - self.began
+
+    def left(self) -> float:
+        """Seconds left of the command's time (never below 0)."""
+        return max(0.0, self.total - self.spent())
+
+    def for_stage(self, spent_on_it: float = 0.0) -> float:
+        """A stage's time: its own limit less what it already spent, within the command's."""
+        return max(0.0, min(self.per_stage - spent_on_it, self.left()))
+
+
+def unmet_relaxation(opt, m, *, time_limit: float, **options) -> StageResult | None:
+    """The unmet-demand stage's LP relaxation, which bounds unmet demand from below; None
+    where the shortcut of run_stages does not apply (under a dependence cap closure
+    generation runs from the unmet stage on)."""
+    if hasattr(m, "dependence_cap") or m.stages[:1] != ["unmet"] or len(m.stages) < 2:
+        return None
+    return run_stage(opt, m, "unmet", time_limit=time_limit, relaxation=True, **options)
+
+
+def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, highs_options,
+               clock: Clock | None = None, unmet_shortcut: bool = True, spent: float = 0.0):
+    """The stages in order, each bounded by the ones before.
+
+    The unmet-demand stage runs no branch and bound when its LP relaxation already meets all
+    demand (the usual case): its optimum is then 0 as soon as any portfolio meets all demand,
+    so the row ``unmet demand <= 0`` goes in and the next stage finds that portfolio itself
+    (measured at M: the relaxation takes 0.05 s, the stage's branch and bound 0.7-1.5 s).
+    If that stage finds none, the unmet stage runs in full, within what is left of its own
+    time, and the next stage again. ``spent``: seconds of such a first attempt, counted in
+    the unmet stage's time."""
+    clock = clock or Clock(time_limit, len(m.stages))
+    options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
+    relaxed = unmet_relaxation(opt, m, time_limit=clock.for_stage(), **options) \
+        if unmet_shortcut else None
+    shortcut = None
+    if relaxed is not None:
+        if relaxed.status == "optimal" and relaxed.value <= STAGE_TOLERANCE:
+            keep = keep_row(m, "unmet", 0.0)
+            if keep is not None:  # None: no demand at all
+                m.keep_unmet = keep
+            shortcut = replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
+        else:
+            spent += relaxed.seconds
+    stages: list[StageResult] = []
+    # no start after the shortcut: building nothing may leave demand unmet, and HiGHS would
+    # spend an LP on a start it then drops
+    portfolio = None if shortcut else build_nothing(m)
+    generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
+    fallback = None
+    for name in m.stages:
+        if name == "unmet" and shortcut is not None:
+            continue
+        limit = clock.for_stage(spent if name == "unmet" else 0.0)
+        if limit <= 0:
+            stage = StageResult(name, "time_limit", math.nan, None, math.inf, 0.0)
+        else:
+            stage = run_stage(opt, m, name, time_limit=limit, start=portfolio, **options)
+        # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
+        if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
+            stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,
+                                      time_limit=limit, **options)
+        if name == "unmet":
+            stage = replace(stage, seconds=stage.seconds + spent)
+        if stage.status == "interrupted":
+            raise KeyboardInterrupt  # stop cleanly: the caller writes nothing
+        if shortcut is not None and not stages:
+            if stage.status == "infeasible" or math.isnan(stage.value):
+                # no portfolio meets all demand (or none was found in time)
+                if m.component("keep_unmet") is not None:
+                    m.del_component("keep_unmet")
+                return run_stages(inst, m, opt, time_limit=time_limit, explain=explain,
+                                  clock=clock, unmet_shortcut=False,
+                                  spent=spent + shortcut.seconds + stage.seconds, **options)
+            stages.append(shortcut)
+        stages.append(stage)
+        if stage.status == "infeasible":
+            if explain:
+                raise PlanInfeasible(explain_infeasible(inst, time_limit=clock.left()))
+            raise PlanInfeasible("the hard requirements cannot all hold")
+        if math.isnan(stage.value):
+            if len(stages) == 1:
+                raise NoPortfolio(f"HiGHS stopped ({stage.status}) after {stage.seconds:.0f} s "
+                                  "before it found any portfolio: raise --time-limit")
+            # a later stage found nothing in time: the variables still hold the previous
+            # stage's solution, which is what we report
+            break
+        # the portfolio's own value, reported and kept
+        stage = stages[-1] = replace(stage, value=portfolio_value(m, name, stage.value))
+        portfolio = start_decisions(m)
+        if generation is not None:
+            fallback = Snapshot(m)
+        keep = keep_row(m, name, stage.value)
+        if keep is not None:  # a stage whose value no decision changes needs none
+            m.add_component(f"keep_{name}", keep)
+    return stages
