@@ -111,3 +111,63 @@ def test_capacity_that_binds_names_its_built_capacity(tmp_path):
     assert unmet_causes(inst, {"PB": "2026"}) == [
         "Segments row 2: segment sA is full in 2026 (capacity 10 Mt/yr)",
         "Segments row 3: segment sB is full in 2026 (capacity 10 Mt/yr)"]
+
+
+def _over_budget():
+    return edit(two_corridors(), Projects=[project("PB", "sB", 10, 100),
+                                           project("PC", "sB", 5, 140, status="committed"),
+                                           project("PD", "sB", 5, 30, status="committed")])
+
+
+def test_a_check_out_of_time_is_not_decided_never_impossible(tmp_path):
+    """With no time left every check is undecided: no requirement may leave the conflict on
+    such a check (it would be named as unneeded without proof), so all stay, each marked, and
+    no remedy is claimed. Before, a check that hit its time limit read as "still impossible"
+    and dropped its requirement from the conflict."""
+    from planner.explain import explain_infeasible
+
+    ex = explain_infeasible(load(tmp_path, _over_budget()), time_limit=0.0)
+    assert len(ex.conflict) == 3  # the budget, PC and PD: nothing proven unneeded
+    assert all("not decided" in line for line in ex.conflict)
+    assert ex.remedies == [] and ex.undecided == 6
+    assert "not decided" in str(ex)
+
+
+def test_the_explanation_draws_on_the_commands_time(tmp_path, monkeypatch):
+    """solve() hands the explanation what is left of time_limit x stages (planner/stages.py)."""
+    from planner import stages
+
+    seen = []
+    real = stages.explain_infeasible
+    monkeypatch.setattr(stages, "explain_infeasible",
+                        lambda inst, time_limit: seen.append(time_limit) or real(inst, time_limit))
+    with pytest.raises(PlanInfeasible):
+        solve(load(tmp_path, _over_budget()), time_limit=5.0, objective="cost")
+    assert len(seen) == 1 and 0 < seen[0] <= 5.0 * 2  # two stages: unmet, cost
+
+
+def test_ctrl_c_during_the_explanation_stops_at_once(tmp_path, monkeypatch):
+    """Ctrl-C while the explanation runs: the next check raises at once (exit 130, nothing
+    written). Before, the explanation's solves ignored the flag and every check ran."""
+    import os
+    import signal
+
+    from planner import explain
+    from planner.cli import main
+
+    source = tmp_path / "plan.xlsx"
+    from planner.template import write_input
+    write_input(source, _over_budget())
+    calls = []
+    real = explain._Elastic.possible
+
+    def press_ctrl_c_then_check(self):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does, during the first check
+        return real(self)
+
+    monkeypatch.setattr(explain._Elastic, "possible", press_ctrl_c_then_check)
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(source), "-o", str(out)]) == 130
+    assert len(calls) == 1 and not out.exists()

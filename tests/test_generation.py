@@ -130,3 +130,28 @@ def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path
         assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
     measures = evaluate(inst, grown.portfolio, grown.flows, grown.unmet)
     assert measures.worst_disruption <= cap + 1e-7
+
+
+def test_every_run_of_a_stage_stays_within_its_time_limit(tmp_path, monkeypatch):
+    """A stopped dependence stage leaves the cost stage a portfolio to keep: every HiGHS run
+    of the command gets at most the stage's time limit (before, the cost stage's fallback ran
+    a fixed-portfolio LP with 600 s of its own), and the fallback keeps the dependence."""
+    from planner import generation, stages
+
+    limits = []
+
+    def recorded(real):
+        def run(*args, time_limit, **kwargs):
+            limits.append(time_limit)
+            return real(*args, time_limit=time_limit, **kwargs)
+        return run
+
+    monkeypatch.setattr(generation, "run_stage", recorded(generation.run_stage))
+    monkeypatch.setattr(stages, "run_stage", recorded(stages.run_stage))
+    inst = load(tmp_path, generate(WIDE, seed=6))
+    least_likely_first(monkeypatch)
+    sol = solve_model(inst, objective="worst_disruption", time_limit=20,
+                      highs_options={"mip_max_nodes": 0})
+    assert limits and max(limits) <= 20
+    measures = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    assert measures.worst_disruption <= sol.stages[1].value + 1e-7

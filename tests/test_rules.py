@@ -251,3 +251,31 @@ def test_shared_segment_capacity_is_shared_in_closures(tmp_path):
     sol, ms = solve_tables(tmp_path, tables)
     assert sol.portfolio == {"PB": "2026"}
     assert ms.worst_disruption == pytest.approx(0.4, abs=TOL)
+
+
+def test_a_closure_strands_what_open_routes_cannot_physically_carry(tmp_path):
+    """Share limits shape normal operation, not a crisis. CA (capacity 10) capped at 30% of
+    trade, PB excluded: normally 3 of 10 Mt/yr move and 7 are unmet. Closing CB (no capacity)
+    leaves CA, which can physically carry all 10: it strands 0, less than the 7 unmet in
+    normal operation. Closing CA strands all 10: 3 beyond the normal unmet 7. The Disruptions
+    sheet says so, column by column."""
+    import openpyxl
+
+    from planner.report.results import write_results
+
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100, status="excluded")],
+                  RiskLimits=[{"limit": "max_share", "unit": "corridor", "key": "CA",
+                               "value": 0.3}])
+    sol, ms = solve_tables(tmp_path, tables)
+    assert ms.unmet_demand == pytest.approx(7)
+    assert ms.stranded["corridor", "CB", "2026"] == pytest.approx(0, abs=TOL)
+    assert ms.stranded["corridor", "CA", "2026"] == pytest.approx(10)
+    out = write_results(sol, ms, tmp_path / "results.xlsx")
+    ws = openpyxl.load_workbook(out)["Disruptions"]
+    header = [c.value for c in ws[1]]
+    rows = {(r[header.index("unit")], r[0]): dict(zip(header, r))
+            for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["corridor", "CB"]["stranded"] == pytest.approx(0, abs=TOL)
+    assert rows["corridor", "CB"]["unmet_normal"] == pytest.approx(7)
+    assert rows["corridor", "CB"]["stranded_beyond_unmet"] == pytest.approx(0, abs=TOL)
+    assert rows["corridor", "CA"]["stranded_beyond_unmet"] == pytest.approx(3)

@@ -206,3 +206,56 @@ def test_demand_the_relaxation_meets_but_no_portfolio_can(tmp_path):
     assert sol.stages[0].name == "unmet" and sol.stages[0].value == pytest.approx(10)
     assert sol.portfolio == {"PB": None}
     assert sum(sol.unmet.values()) == pytest.approx(10)
+
+
+def test_a_stage_ended_at_its_gap_reports_highs_final_gap(tmp_path):
+    """Asked for a relative gap of 0.3, HiGHS ends the Kazakhstan dependence stage at its
+    root with an incumbent 21.7% above its bound and calls it optimal: the stage is optimal
+    *within 0.3*, and its gap is that 21.7% (value - bound) / value, never 0. Before, every
+    stage HiGHS called optimal reported gap 0."""
+    from planner.report.results import status_text
+    from planner.workbook import read_workbook
+
+    sol = solve(read_workbook("instances/kazakhstan.xlsx"), mip_gap=0.3)
+    stage = next(s for s in sol.stages if s.name == "dependence")
+    assert stage.status == "optimal"
+    assert stage.gap == pytest.approx((stage.value - stage.bound) / stage.value)
+    assert 0.01 < stage.gap <= 0.3
+    assert sol.gap >= stage.gap
+    assert "within a relative gap of 0.3" in status_text(sol)
+
+
+def test_the_pyomo_private_attributes_are_there():
+    """planner/highs.py reaches Pyomo's HiGHS internals in one place: if an upgrade removes
+    one, this fails loudly instead of a MIP start silently going missing."""
+    import pyomo.environ as pyo
+
+    from planner.highs import PYOMO_PRIVATE, PyomoChanged, check_pyomo_private, highs_solver
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.Binary)
+    m.o = pyo.Objective(expr=m.x)
+    opt = highs_solver()
+    opt.set_instance(m)
+    for name in PYOMO_PRIVATE:
+        assert hasattr(opt, name), name
+    check_pyomo_private(opt)
+    with pytest.raises(PyomoChanged):
+        check_pyomo_private(object())
+
+
+def test_the_clock_gives_each_stage_its_limit_within_the_commands_time():
+    """time_limit x stages for the command; a stage gets its own limit less what it spent,
+    never more than the command has left."""
+    import time
+
+    from planner.stages import Clock
+
+    clock = Clock(per_stage=10.0, stages=3)
+    assert clock.total == 30.0
+    assert clock.for_stage() == pytest.approx(10.0, abs=0.1)
+    assert clock.for_stage(spent_on_it=7.0) == pytest.approx(3.0, abs=0.1)
+    assert clock.for_stage(spent_on_it=12.0) == 0.0
+    short = Clock(per_stage=0.05, stages=2)
+    time.sleep(0.12)
+    assert short.left() == 0.0 and short.for_stage() == 0.0

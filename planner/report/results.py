@@ -135,13 +135,19 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 [(u, k, t, v, limits.get((u, k))) for (u, k, t), v in ms.share.items()],
                 number_format={"share": PERCENT, "limit": PERCENT})
 
-    # the dependence unit's closures first; `closure` is the corridor or country id
+    # the dependence unit's closures first; `closure` is the corridor or country id. Stranded
+    # is what the open routes cannot physically carry (no share limits in a crisis), so it can
+    # be less than the normal unmet demand: both are given, and the excess
     first = inst.settings.dependence_unit
+    unmet_in = {t: sum(v for (k, s), v in sol.unmet.items() if s == t) for t in inst.period_ids}
     write_table(book.create_sheet("Disruptions"),
-                ["closure", "period", "stranded_share", "stranded", "unit"],
-                [(k, t, v / inst.total_demand[t], v, u) for (u, k, t), v in
+                ["closure", "period", "stranded_share", "stranded", "unit", "unmet_normal",
+                 "stranded_beyond_unmet"],
+                [(k, t, v / inst.total_demand[t], v, u, unmet_in[t], max(0.0, v - unmet_in[t]))
+                 for (u, k, t), v in
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
-                number_format={"stranded_share": PERCENT, "stranded": NUMBER})
+                number_format={"stranded_share": PERCENT, "stranded": NUMBER,
+                               "unmet_normal": NUMBER, "stranded_beyond_unmet": NUMBER})
 
     carry = inst.settings.budget_carry_over
     budget_rows, available = [], 0.0
