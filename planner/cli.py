@@ -150,6 +150,7 @@ def cmd_template(args) -> int:
 def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
     from planner.explain import unmet_causes
+    from planner.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
     from planner.solution import PlanInfeasible
     from planner.solve import solve
@@ -166,7 +167,9 @@ def cmd_solve(args) -> int:
     except PlanInfeasible as err:
         return _fail(str(err.explanation), EXIT_INFEASIBLE)
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
-    causes = unmet_causes(inst, sol.portfolio) if ms.unmet_demand > 1e-6 else []
+    with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
+        causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
+            if ms.unmet_demand > 1e-6 else []
     write_results(sol, ms, output, unmet_causes=causes)
 
     chosen = [p for p, t in sol.portfolio.items() if t]

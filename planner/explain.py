@@ -198,11 +198,13 @@ def explain_infeasible(inst: Instance, time_limit: float = math.inf) -> Explanat
     return out
 
 
-def unmet_causes(inst: Instance, portfolio: dict[str, str | None]) -> list[str]:
+def unmet_causes(inst: Instance, portfolio: dict[str, str | None],
+                 time_limit: float = math.inf) -> list[str]:
     """Why demand goes unmet under a portfolio: the capacity and max_share rows that bind.
 
     With the portfolio fixed, the least-unmet-demand problem is an LP; a row with a non-zero
     dual is one whose relaxation would serve more demand. Flows with no route are named too.
+    Nothing is named when the LP does not end within ``time_limit`` seconds.
     """
     from planner.stranded import built_capacity
 
@@ -212,9 +214,12 @@ def unmet_causes(inst: Instance, portfolio: dict[str, str | None]) -> list[str]:
         var.fix(1.0 if portfolio.get(p) == t else 0.0)
     m.cost.deactivate()
     m.unmet_demand.activate()
-    results = highs_solver().solve(m, load_solutions=False,
-                                   raise_exception_on_nonoptimal_result=False)
-    if results.termination_condition.name != "convergenceCriteriaSatisfied":
+    opt = highs_solver()
+    opt.set_instance(m)
+    with Deadline(highs_of(opt), time_limit) as deadline:
+        results = opt.solve(m, load_solutions=False, time_limit=deadline.highs_limit,
+                            raise_exception_on_nonoptimal_result=False)
+    if deadline.fired or run_status(opt, results) != "optimal":
         return []
     duals = results.solution_loader.get_duals()
     capacity = built_capacity(inst, portfolio)

@@ -46,6 +46,7 @@ class Solution:
     log: str = ""
     handover_seconds: float = 0.0  # Pyomo -> HiGHS, once
     mip_gap: float = 1e-4  # the relative gap each stage was asked for
+    time_left: float = float("inf")  # seconds left of the command's time (stages.Clock)
 
     @property
     def gap(self) -> float:

@@ -68,10 +68,11 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     handover_seconds = time.perf_counter() - start - build_seconds
+    clock = Clock(time_limit, len(m.stages))
     with stop_on_ctrl_c():
         stages = run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
                             threads=threads, tee=tee, explain=explain,
-                            highs_options=highs_options, clock=Clock(time_limit, len(m.stages)))
+                            highs_options=highs_options, clock=clock)
     solve_seconds = sum(s.seconds for s in stages)
 
     portfolio = chosen_starts(m)
@@ -80,7 +81,7 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     proven = all(s.status == "optimal" for s in stages)
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
-                    handover_seconds, mip_gap)
+                    handover_seconds, mip_gap, clock.left())
 
 
 def _clean(value: float | None) -> float:
