@@ -18,6 +18,8 @@ class Settings:
     time_limit_s: float = 300.0
     mip_gap: float = 1e-4
     discount_rate: float = 0.0
+    loss_per_t: float | None = None  # USD lost per tonne that cannot move (appraisal only)
+    benefit_years_after: float = 0.0  # years the last period's yearly amounts run on
     flow_unit: str = "Mt/yr"
     money_unit: str = "USD m"
     cost_unit: str = "USD/t"
@@ -29,6 +31,7 @@ class Period:
     budget: float
     years: float = 1.0
     weight: float = 1.0
+    debt_service_limit: float | None = None  # USD m of loan payments due in the period
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Country:
     id: str
     name: str = ""
     risk: float = 1.0
+    closure_days: float = 0.0  # expected days a year it is closed (appraisal only)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Corridor:
     id: str
     name: str = ""
     risk: float = 1.0
+    closure_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,51 @@ class Project:
     requires: tuple[str, ...] = ()
     exclusive_group: str = ""
     risk_class: str = "low"
+    spend_profile: tuple[float, ...] = (1.0,)  # capex shares from the start period on
+    sources: tuple[str, ...] = ()  # who may pay ("budget" included); () = every eligible one
+    opex: float = 0.0  # USD m a year once usable (appraisal only)
+
+
+BUDGET = "budget"  # the Periods' own budget, as a source id
+
+
+@dataclass(frozen=True)
+class Source:
+    """A lender or fund (sheet Sources). A grant costs the country nothing; a loan drawn in
+    year y is repaid from year y + 1: interest only for grace_years, then a level annuity
+    over tenor_years."""
+
+    id: str
+    kind: str  # grant or loan
+    rate: float = 0.0
+    tenor_years: int = 0
+    grace_years: int = 0
+    max_share: float = 1.0  # most of any one project's capex it may pay
+    countries: tuple[str, ...] = ()  # where it may lend; () = anywhere
+    excluded_countries: tuple[str, ...] = ()
+    risk_classes: tuple[str, ...] = ()  # () = all
+    name: str = ""
+    note: str = ""
+
+    def payments(self) -> list[tuple[int, float]]:
+        """(k, payment per USD drawn) for k = 1 .. grace + tenor years after the draw."""
+        if self.kind != "loan":
+            return []
+        r, n = self.rate, self.tenor_years
+        annuity = 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
+        return [(k, r) for k in range(1, self.grace_years + 1)] + \
+            [(self.grace_years + k, annuity) for k in range(1, n + 1)]
+
+    def admits(self, countries: frozenset[str], risk_class: str) -> str | None:
+        """None when the source may pay for a project in ``countries`` of ``risk_class``,
+        else why not (for messages)."""
+        barred = sorted(c for c in countries if (self.countries and c not in self.countries)
+                        or c in self.excluded_countries)
+        if barred:
+            return f"does not lend in {', '.join(barred)}"
+        if self.risk_classes and risk_class not in self.risk_classes:
+            return f"does not fund risk class {risk_class}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -127,6 +177,8 @@ class Instance:
     source_name: str = ""
     warnings: tuple = ()  # Problems that are allowed but look wrong
     scenarios: dict = field(default_factory=dict)  # name -> changes (planner/scenarios.py)
+    sources: dict[str, Source] = field(default_factory=dict)  # sheet Sources; {} = budget only
+    source_budgets: dict[tuple[str, str], float] = field(default_factory=dict)  # (s, t) -> USD m
 
     # -- derived views, computed once ------------------------------------------------------
     @cached_property
@@ -247,9 +299,11 @@ class Instance:
         if p.status == "excluded":
             return ()
         first = self.period_index[p.earliest_period] if p.earliest_period else 0
+        # the whole spend profile must fall inside the horizon
+        last = len(self.period_ids) - len(p.spend_profile)
         if p.status == "committed":
             return (self.period_ids[first],)
-        return self.period_ids[first:]
+        return self.period_ids[first:last + 1]
 
     def usable_from(self, project: str, start: str) -> str | None:
         """First period a project started in `start` can carry traffic; None past the horizon."""
@@ -259,10 +313,46 @@ class Instance:
     @cached_property
     def discount(self) -> dict[str, float]:
         """Discount factor at the start of each period (years elapsed before it)."""
-        rate, elapsed, out = self.settings.discount_rate, 0.0, {}
+        return {t: self.discount_year(e) for t, e in self.start_year.items()}
+
+    def period_of_year(self, year: float) -> str | None:
+        """The period whose years cover ``year`` (None past the horizon)."""
+        for t, e in self.start_year.items():
+            if e <= year < e + self.period[t].years:
+                return t
+        return None
+
+    def discount_year(self, year: float) -> float:
+        """(1 + discount_rate)^-year."""
+        return 1.0 / (1.0 + self.settings.discount_rate) ** year
+
+    @cached_property
+    def start_year(self) -> dict[str, float]:
+        """e_t: the years of the periods before t (period t covers e_t .. e_t + years_t - 1)."""
+        out, elapsed = {}, 0.0
         for p in self.periods:
-            out[p.id] = 1.0 / (1.0 + rate) ** elapsed
+            out[p.id] = elapsed
             elapsed += p.years
+        return out
+
+    def spend_share(self, project: str, start: str, period: str) -> float:
+        """Share of a project's capex spent in ``period`` when it starts in ``start``."""
+        i = self.period_index[period] - self.period_index[start]
+        profile = self.projects[project].spend_profile
+        return profile[i] if 0 <= i < len(profile) else 0.0
+
+    @cached_property
+    def payers(self) -> dict[str, tuple[str, ...]]:
+        """project -> the sources that may pay for it ('budget' included where it may):
+        its sources column, or every source whose rules admit it and the budget."""
+        out = {}
+        for p, proj in self.projects.items():
+            if not self.sources:
+                out[p] = (BUDGET,)
+                continue
+            named = proj.sources or (BUDGET,) + tuple(self.sources)
+            out[p] = tuple(s for s in named if s == BUDGET or self.sources[s].admits(
+                self.project_countries[p], proj.risk_class) is None)
         return out
 
     @cached_property

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.instance import Closure, Instance
-from planner.model import budget, capacity, closures, flows, limits, objectives, projects
+from planner.model import (budget, capacity, closures, finance, flows, limits, objectives,
+                           projects)
 
 
 def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
@@ -35,6 +36,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     m.plain = plain
     m.T = pyo.Set(initialize=inst.period_ids, ordered=True)
     projects.define(m, inst, shared_x)
+    finance.define(m, inst)
     budget.define(m, inst)
     flows.define(m, inst)
     capacity.define(m, inst)

@@ -12,6 +12,7 @@ from pyomo.core.util import quicksum
 
 from planner.model.family import family
 from planner.highs import SCALE_BELOW, largest_coefficient
+from planner.model.finance import cost_to_country
 from planner.instance import Instance
 
 
@@ -72,10 +73,12 @@ def expected_disruption(m, inst: Instance):
 
 
 def total_cost(m, inst: Instance):
-    """sum_t delta_t (sum_p F_p x[p,t] + years_t sum_r c_r f[r,t]), USD m
-    (delta_t: discount factor at the start of t; c_r: USD/t along route r)."""
-    return quicksum(inst.discount[t] * (m.spend[t] + inst.period[t].years * quicksum(
-        inst.route_cost[r] * m.f[r, t] for r in inst.routes)) for t in inst.period_ids)
+    """cost to the country (finance.cost_to_country) + sum_t delta_t years_t sum_r c_r f[r,t],
+    USD m (delta_t: discount factor at the start of t; c_r: USD/t along route r). Without
+    sheet Sources the first term is sum_t delta_t sum_p spend[p,t]."""
+    return cost_to_country(m, inst) + quicksum(
+        inst.discount[t] * inst.period[t].years * quicksum(
+            inst.route_cost[r] * m.f[r, t] for r in inst.routes) for t in inst.period_ids)
 
 
 # The tolerance chain, stated once (README, "Tolerances"):
