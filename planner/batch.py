@@ -47,7 +47,7 @@ def run_task(task: Task) -> Outcome:
     except NoPortfolio as err:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
-    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet)
+    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start)
 
 

@@ -166,7 +166,7 @@ def cmd_solve(args) -> int:
                     log=sys.stdout if args.verbose else None)
     except PlanInfeasible as err:
         return _fail(str(err.explanation), EXIT_INFEASIBLE)
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.instance import Instance
+from planner.instance import BUDGET, Instance
+from planner.model.finance import loan_cost_factor
 from planner.stranded import built_capacity, stranded_demand
 
 
@@ -22,7 +23,10 @@ class Measures:
     expected_disruption: float
     max_corridor_share: float
     max_country_share: float
-    spend: dict[str, float] = field(default_factory=dict)  # period -> capex started
+    spend: dict[str, float] = field(default_factory=dict)  # period -> capex spent (profiles)
+    draws: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (p, source, t)
+    pv_cost_to_country: float = 0.0  # budget at full value, grants 0, loans at PV, USD m
+    external_share: float = 0.0  # share of capex paid by sources other than the budget
     share: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)
     stranded: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)->Mt/yr
     capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
@@ -40,16 +44,23 @@ class Measures:
 
 def evaluate(inst: Instance, portfolio: dict[str, str | None],
              flows: dict[tuple[str, str], float],
-             unmet: dict[tuple[str, str], float]) -> Measures:
+             unmet: dict[tuple[str, str], float],
+             draws: dict[tuple[str, str, str], float] | None = None) -> Measures:
+    """Every measure of a portfolio with its flows; ``draws`` (project, source, period) ->
+    USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
+    them the budget pays all."""
     periods = inst.period_ids
+    draws = draws if draws is not None else budget_draws(inst, portfolio)
     spend = {t: 0.0 for t in periods}
-    for p, start in portfolio.items():
-        if start:
-            spend[start] += inst.projects[p].capex
+    for (p, s, t), amount in draws.items():
+        spend[t] += amount
     transport = {t: sum(inst.route_cost[r] * flows.get((r, t), 0.0) for r in inst.routes)
                  for t in periods}
-    discounted = sum(inst.discount[t] * (spend[t] + inst.period[t].years * transport[t])
-                     for t in periods)
+    cost_to_country = pv_cost_to_country(inst, draws)
+    discounted = cost_to_country + sum(inst.discount[t] * inst.period[t].years * transport[t]
+                                       for t in periods)
+    capex_total = sum(spend.values())
+    external = sum(v for (p, s, t), v in draws.items() if s != BUDGET)
 
     share = {}
     for unit in ("corridor", "country"):
@@ -86,13 +97,41 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
             for s in inst.segments for t in periods}
     return Measures(
         unmet_demand=sum(unmet.values()),
-        total_capex=sum(spend.values()),
+        total_capex=capex_total,
         transport_cost=sum(inst.period[t].years * transport[t] for t in periods),
         discounted_cost=discounted,
         worst_disruption=mean["worst_disruption"],
         expected_disruption=mean["expected_disruption"],
         max_corridor_share=mean["max_corridor_share"],
         max_country_share=mean["max_country_share"],
-        spend=spend, share=share, stranded=stranded, capacity=cap, used=used,
+        spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
+        external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=used,
         per_period=per_period,
     )
+
+
+def budget_draws(inst: Instance, portfolio: dict[str, str | None]
+                 ) -> dict[tuple[str, str, str], float]:
+    """(project, 'budget', period) -> USD m: each project's spend profile, all paid by the
+    budget (a portfolio scored without a solve's draws)."""
+    out = {}
+    for p, start in portfolio.items():
+        if start:
+            for t in inst.period_ids:
+                share = inst.spend_share(p, start, t)
+                if share > 0:
+                    out[p, BUDGET, t] = inst.projects[p].capex * share
+    return out
+
+
+def pv_cost_to_country(inst: Instance, draws: dict[tuple[str, str, str], float]) -> float:
+    """Budget draws at full value discounted from their period's start, grants at 0, loans at
+    the present value of their payments (model.finance.cost_to_country, for any draws)."""
+    total = 0.0
+    for (p, s, t), amount in draws.items():
+        if s == BUDGET:
+            total += inst.discount[t] * amount
+        elif inst.sources[s].kind == "loan":
+            total += loan_cost_factor(inst, s, t) * amount
+    return total
+

@@ -20,6 +20,7 @@ from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.model import build
 from planner.highs import highs_solver, stop_on_ctrl_c
+from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
 from planner.stages import run_stages
 
@@ -97,7 +98,8 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     for (name, inst), block, mine in zip(instances.items(), m.blocks, own):
         flows = {(r, t): max(0.0, block.f[r, t].value or 0.0) for r, t in block.RT}
         unmet = {(k, t): max(0.0, block.u[k, t].value or 0.0) for k, t in block.KT}
-        results.append(ScenarioResult(name, inst, evaluate(inst, portfolio, flows, unmet),
+        results.append(ScenarioResult(name, inst, evaluate(inst, portfolio, flows, unmet,
+                                                           finance_draws(block)),
                                       mine))
     proven = all(s.status == "optimal" for s in stages)
     return RobustPlan(objective, "optimal" if proven else "feasible", portfolio,

@@ -47,6 +47,7 @@ class Solution:
     handover_seconds: float = 0.0  # Pyomo -> HiGHS, once
     mip_gap: float = 1e-4  # the relative gap each stage was asked for
     time_left: float = float("inf")  # seconds left of the command's time (stages.Clock)
+    draws: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (p, source, t)
 
     @property
     def gap(self) -> float:

@@ -10,6 +10,7 @@ import time
 from planner.highs import highs_solver, model_size, stop_on_ctrl_c
 from planner.instance import Instance
 from planner.model import build
+from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
 from planner.model.targets import dependence_cap, different_selection
 from planner.solution import NoPortfolio, PlanInfeasible, Solution, StageResult  # noqa: F401
@@ -81,7 +82,7 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     proven = all(s.status == "optimal" for s in stages)
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
-                    handover_seconds, mip_gap, clock.left())
+                    handover_seconds, mip_gap, clock.left(), finance_draws(m))
 
 
 def _clean(value: float | None) -> float:

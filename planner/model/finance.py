@@ -152,3 +152,25 @@ def cost_to_country(m, inst: Instance):
                           for s in inst.sources if inst.sources[s].kind == "loan"
                           for t in inst.period_ids)
     return total
+
+
+def finance_draws(m) -> dict[tuple[str, str, str], float]:
+    """(project, source, period) -> USD m of the model's current solution, the budget's share
+    (spend less the other draws) as source 'budget'; amounts below 1e-6 USD m are round-off."""
+    inst = m.inst
+    draws = m.d if m.component("d") is not None else {}
+    out = {}
+    for (p, t), expr in m.spend_of.items():
+        spend = pyo.value(expr, exception=False) or 0.0
+        if spend <= 1e-6:
+            continue
+        paid = 0.0
+        for s in inst.payers[p]:
+            if s != BUDGET and (p, s, t) in draws:
+                amount = draws[p, s, t].value or 0.0
+                if amount > 1e-6:
+                    out[p, s, t] = amount
+                    paid += amount
+        if spend - paid > 1e-6:
+            out[p, BUDGET, t] = spend - paid
+    return out
