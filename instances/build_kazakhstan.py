@@ -3,7 +3,8 @@
     python instances/build_kazakhstan.py
 
 Each CSV carries, beside the workbook columns, `basis` (sourced, derived, assumption, default)
-and `source`; these go to the workbook's Sources sheet so every number can be traced.
+and `source`; these go to the workbook's Provenance sheet so every number can be traced (sheet Sources
+is the lenders and funds of the workbook format).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def build(target: Path = TARGET) -> Path:
                        "per row there); 'derived' values are computed from them as stated; "
                        "'assumption' values are planning assumptions of this instance, to be "
                        "replaced by the planner's own."))
-    write_table(book.create_sheet("Sources"), ["sheet", "id", "basis", "source"], sources,
+    write_table(book.create_sheet("Provenance"), ["sheet", "id", "basis", "source"], sources,
                 widths={"sheet": 12, "id": 24, "basis": 12, "source": 140})
     return save_atomic(book, target)
 

@@ -27,6 +27,7 @@ class Measures:
     draws: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (p, source, t)
     pv_cost_to_country: float = 0.0  # budget at full value, grants 0, loans at PV, USD m
     external_share: float = 0.0  # share of capex paid by sources other than the budget
+    transport_per_period: dict[str, float] = field(default_factory=dict)  # t -> USD m a year
     share: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)
     stranded: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (unit,key,t)->Mt/yr
     capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
@@ -104,7 +105,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         expected_disruption=mean["expected_disruption"],
         max_corridor_share=mean["max_corridor_share"],
         max_country_share=mean["max_country_share"],
-        spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
+        transport_per_period=transport, spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
         external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=used,
         per_period=per_period,
     )

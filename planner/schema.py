@@ -29,6 +29,8 @@ LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
 SCENARIO_CHANGES = ("budget", "demand", "capex", "close", "limit", "status", "objective")
 YES_NO = ("no", "yes")
+SOURCE_KINDS = ("grant", "loan")
+BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("discount_rate", "number", 0.0,
             "Yearly rate used to discount capex and transport cost in the cost stage (0.05 = 5%).",
             minimum=0.0, maximum=1.0),
+    Setting("loss_per_t", "number", None,
+            "USD lost per tonne of trade that cannot move (appraisal only: the value of unmet "
+            "demand served and of the expected loss avoided). Blank: the appraisal counts "
+            "transport savings alone.", minimum=0.0),
+    Setting("benefit_years_after", "number", 0.0,
+            "Years after the horizon over which the last period's yearly benefits and opex "
+            "continue in the appraisal.", minimum=0.0),
     Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
     Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
     Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),
@@ -114,7 +123,10 @@ SHEETS: tuple[Sheet, ...] = (
         Column("weight", "number", required=False, default=1.0, minimum=0,
                description="Weight of the period in the dependence objective; 0 = not measured.",
                example=1),
-    ), examples=((2026, 1500, 2, 1), (2028, 2000, 2, 1))),
+        Column("debt_service_limit", "number", required=False, minimum=0, unit="USD m",
+               description="Most loan payments (interest and principal, all loans of sheet "
+                           "Sources) due in the period; blank = no limit.", example=400),
+    ), examples=((2026, 1500, 2, 1, None), (2028, 2000, 2, 1, 400))),
     Sheet("Countries", "Every country a segment lies in, the home country included.", (
         Column("country", "id", description="Country id.", example="KZ"),
         Column("name", "text", required=False, description="Display name.",
@@ -122,7 +134,11 @@ SHEETS: tuple[Sheet, ...] = (
         Column("risk", "share", required=False, default=1.0,
                description="Closure weight for expected_disruption, 0-1 (blank = 1).",
                example=0.57),
-    ), examples=(("KZ", "Kazakhstan", 0.57), ("RU", "Russia", 0.73))),
+        Column("closure_days", "number", required=False, default=0.0, minimum=0,
+               unit="days/yr", description="Expected days a year the country is closed to "
+                                           "transit, 0-365 (appraisal only; blank = 0).",
+               example=10),
+    ), examples=(("KZ", "Kazakhstan", 0.57, None), ("RU", "Russia", 0.73, 10))),
     Sheet("Corridors", "Named groups of routes.", (
         Column("corridor", "id", description="Corridor id.", example="NORTH"),
         Column("name", "text", required=False, description="Display name.",
@@ -130,7 +146,10 @@ SHEETS: tuple[Sheet, ...] = (
         Column("risk", "share", required=False, default=1.0,
                description="Closure weight for expected_disruption, 0-1 (blank = 1).",
                example=0.7),
-    ), examples=(("NORTH", "Northern route", 0.7),)),
+        Column("closure_days", "number", required=False, default=0.0, minimum=0,
+               unit="days/yr", description="Expected days a year the corridor is closed, 0-365 "
+                                           "(appraisal only; blank = 0).", example=5),
+    ), examples=(("NORTH", "Northern route", 0.7, 5),)),
     Sheet("Segments", "Links of the network (rail, road, ferry, port, border crossing).", (
         Column("segment", "id", description="Segment id.", example="KZ-RU-rail"),
         Column("from", "text", description="Node where the segment starts.", example="Astana"),
@@ -176,7 +195,8 @@ SHEETS: tuple[Sheet, ...] = (
         Column("capacity_added", "number", minimum=0, unit="Mt/yr",
                description="Capacity added to each listed segment.", example=10),
         Column("capex", "number", minimum=0, unit="USD m",
-               description="Capital cost, charged in full in the start period.", example=800),
+               description="Capital cost, spent as spend_profile says (blank: in full in the "
+                           "start period).", example=800),
         Column("lead_time", "integer", required=False, default=0, minimum=0, unit="periods",
                description="Periods from start until usable (0 = usable in its start period).",
                example=1),
@@ -194,8 +214,21 @@ SHEETS: tuple[Sheet, ...] = (
         Column("risk_class", "choice", required=False, default="low", choices=RISK_CLASSES,
                description="low, medium or high; high counts toward "
                            "max_high_risk_capex_share.", example="low"),
+        Column("spend_profile", "text", required=False,
+               description="Shares of the capex spent in the start period and each period "
+                           "after it, separated by ; (e.g. 0.2;0.5;0.3): each >= 0, adding up "
+                           "to 1, at most lead_time + 1 of them. Blank: all in the start "
+                           "period. A project may start only where its whole profile falls "
+                           "inside the horizon.", example="0.4;0.6"),
+        Column("sources", "refs", ref="Sources", required=False,
+               description="Who may pay for it: ids of sheet Sources, and budget for the "
+                           "Periods' own budget, separated by ;. Blank: every source whose "
+                           "rules admit it, and the budget.", example="budget; ADB"),
+        Column("opex", "number", required=False, default=0.0, minimum=0, unit="USD m/yr",
+               description="Operating cost a year once usable (appraisal only; blank = 0).",
+               example=12),
     ), examples=(("P01", "Second track", "KZ-RU-rail", 10, 800, 1, 2026, "candidate", "", "",
-                  "low"),)),
+                  "low", "0.4;0.6", "budget; ADB", 12),)),
     Sheet("RiskLimits", "Policy limits; each row is one linear limit.", (
         Column("limit", "choice", choices=LIMIT_KINDS,
                description="max_share (of trade in every period), max_capex (USD m over the "
@@ -210,6 +243,45 @@ SHEETS: tuple[Sheet, ...] = (
                description="The limit: a fraction for shares, USD m for max_capex.",
                example=0.6),
     ), required=False, examples=(("max_share", "country", "RU", 0.6),)),
+    Sheet("Sources", "Lenders and funds that may pay for projects beside the Periods' budget "
+          "(optional: without it the budget pays everything).", (
+        Column("source", "id", description="Source id; 'budget' is reserved for the Periods' "
+                                           "budget.", example="ADB"),
+        Column("kind", "choice", choices=SOURCE_KINDS,
+               description="grant (costs the country nothing) or loan (repaid with interest; "
+                           "a PPP is a loan at its own rate).", example="loan"),
+        Column("rate", "share", required=False, default=0.0,
+               description="Yearly interest rate of a loan, 0-1 (0.03 = 3%).", example=0.03),
+        Column("tenor_years", "integer", required=False, default=0, minimum=0, unit="years",
+               description="Years over which a loan is repaid after its grace years (a level "
+                           "annuity); must be positive for a loan.", example=20),
+        Column("grace_years", "integer", required=False, default=0, minimum=0, unit="years",
+               description="Years of interest only before repayment starts.", example=5),
+        Column("max_share", "number", required=False, default=1.0,
+               description="Most of any one project's capex the source may pay, above 0 and at "
+                           "most 1.", example=0.8),
+        Column("countries", "refs", ref="Countries", required=False,
+               description="Countries it may lend in, separated by ;; blank = anywhere. It may "
+                           "pay for a project only when every country of the project's "
+                           "segments is allowed.", example=""),
+        Column("excluded_countries", "refs", ref="Countries", required=False,
+               description="Countries it may not lend in.", example="AF; IR"),
+        Column("risk_classes", "refs", required=False,
+               description="Project risk classes it may fund (low, medium, high), separated by "
+                           ";; blank = all.", example="low; medium"),
+        Column("name", "text", required=False, description="Display name.",
+               example="Asian Development Bank"),
+        Column("note", "text", required=False, description="Where the figures come from.",
+               example="planning assumption"),
+    ), required=False, examples=(("ADB", "loan", 0.03, 20, 5, 0.8, None, "AF; IR", None,
+                                  "Asian Development Bank", "planning assumption"),)),
+    Sheet("SourceBudgets", "What each source can commit per period (a missing pair is 0; "
+          "budget_carry_over applies to each source as to the budget).", (
+        Column("source", "ref", ref="Sources", description="Source id.", example="ADB"),
+        Column("period", "ref", ref="Periods", description="Period.", example=2026),
+        Column("amount", "number", minimum=0, unit="USD m",
+               description="USD m the source can commit in that period.", example=500),
+    ), required=False, examples=(("ADB", 2026, 500),)),
     Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
           "'planner robust'; rows with the same scenario name add up. The base case ignores "
           "this sheet.", (

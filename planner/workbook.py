@@ -13,8 +13,9 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
-from planner import schema
-from planner.instance import (Corridor, Country, Flow, Instance, Period, Project, RiskLimit,
+from planner import financing, schema
+from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period, Project,
+                              RiskLimit,
                               Route, Segment, Settings)
 from planner.problems import InputError, Problem
 
@@ -573,16 +574,27 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
             problems.append(Problem("RiskLimits", r["_row"], "key", key,
                                     "a blank key for unit total", warning=True))
 
+    # financing: profiles, sources and their envelopes, what each project may be paid by
+    profiles = financing.spend_profiles(projects, len(periods), problems)
+    sources, source_budgets = financing.read_sources(tables, countries, periods, problems)
+    project_countries = {p: frozenset(segments[s]["country"] for s in (r.get("segments") or ())
+                                      if s in segments) for p, r in projects.items()}
+    financing.check_project_sources(projects, sources, project_countries, problems)
+    financing.check_closure_days(tables, problems)
+    financing.check_committed_profiles(projects, profiles, list(periods), problems)
+
     # scenario rows are checked against the instance: build it unless something else is wrong
     if any(not p.warning and p.sheet != "Scenarios" for p in problems):
         return None, problems
 
     instance = Instance(
         settings=settings,
-        periods=tuple(Period(r["period"], r["budget"], r["years"], r["weight"])
-                      for r in tables["Periods"]),
-        countries={k: Country(k, r["name"] or "", r["risk"]) for k, r in countries.items()},
-        corridors={k: Corridor(k, r["name"] or "", r["risk"]) for k, r in corridors.items()},
+        periods=tuple(Period(r["period"], r["budget"], r["years"], r["weight"],
+                             r.get("debt_service_limit")) for r in tables["Periods"]),
+        countries={k: Country(k, r["name"] or "", r["risk"], r.get("closure_days") or 0.0)
+                   for k, r in countries.items()},
+        corridors={k: Corridor(k, r["name"] or "", r["risk"], r.get("closure_days") or 0.0)
+                   for k, r in corridors.items()},
         segments={k: Segment(k, r["from"], r["to"], r["mode"], r["country"], r["capacity"],
                              r["cost_per_t"], r["length_km"]) for k, r in segments.items()},
         routes={k: Route(k, r["flow"], r["corridor"], tuple(r["segments"]))
@@ -592,13 +604,18 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         projects={k: Project(k, tuple(r["segments"]), r["capacity_added"], r["capex"],
                              r["name"] or "", r["lead_time"], r["earliest_period"] or "",
                              r["status"], tuple(r["requires"] or ()), r["exclusive_group"] or "",
-                             r["risk_class"]) for k, r in projects.items()},
+                             r["risk_class"], profiles[k],
+                             tuple(BUDGET if s.lower() == BUDGET else s
+                                   for s in r.get("sources") or ()),
+                             r.get("opex") or 0.0) for k, r in projects.items()},
         limits=tuple(RiskLimit(r["limit"], r["unit"], r["key"] or "", r["value"], r["_row"])
                      for r in tables["RiskLimits"]),
         rows={**{(sheet, k): r["_row"] for sheet, table in
                  (("Periods", periods), ("Countries", countries), ("Corridors", corridors),
                   ("Segments", segments), ("Routes", routes), ("Projects", projects),
                   ("Flows", flows)) for k, r in table.items()}},
+        sources=sources,
+        source_budgets=source_budgets,
         source_sha256=sha256,
         source_name=name,
         warnings=tuple(problems),
