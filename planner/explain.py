@@ -26,7 +26,10 @@ from planner.instance import Instance
 from planner.model import build
 
 SLACKS = ("budget_slack", "max_capex_slack", "high_risk_slack", "committed_slack",
-          "requires_slack", "exclusive_slack")
+          "requires_slack", "exclusive_slack", "envelope_slack", "debt_service_slack",
+          "eligibility_slack")
+MONEY_SLACKS = ("budget_slack", "max_capex_slack", "envelope_slack", "debt_service_slack",
+                "eligibility_slack")
 
 
 @dataclass
@@ -52,8 +55,11 @@ def _requirements(m) -> dict[tuple, list]:
     requirement whatever the number of periods it spans."""
     out: dict[tuple, list] = {}
     for name in SLACKS:
+        if m.component(name) is None:  # a family this workbook does not use (finance)
+            continue
         for key, var in getattr(m, name).items():
-            group = (name, key[:2]) if name == "requires_slack" else (name, key)
+            group = (name, key[:2]) if name in ("requires_slack", "eligibility_slack") \
+                else (name, key)
             out.setdefault(group, []).append(var)
     return out
 
@@ -71,7 +77,7 @@ class _Elastic:
         scale = max(1.0, sum(p.capex for p in inst.projects.values()))
         # money slacks in USD m are scaled so that they never outweigh dropping a rule
         self.m.relaxation = pyo.Objective(expr=sum(
-            (1.0 / scale if name in ("budget_slack", "max_capex_slack") else 1.0) * var
+            (1.0 / scale if name in MONEY_SLACKS else 1.0) * var
             for (name, _), vars_ in self.requirements.items() for var in vars_))
         self.opt = highs_solver()
         for vars_ in self.requirements.values():
@@ -153,6 +159,18 @@ def _describe(inst: Instance, requirement: tuple) -> str:
         q, p = key
         return (f"{_row(inst, 'Projects', q)}: {q} requires {p} "
                 f"({inst.projects[p].status}, {_row(inst, 'Projects', p)})")
+    if name == "envelope_slack":
+        s, t = key
+        return (f"{_row(inst, 'Sources', s)}: what {s} can commit in {t}, "
+                f"{inst.source_budgets.get((s, t), 0.0):g} {unit} (sheet SourceBudgets)")
+    if name == "debt_service_slack":
+        return (f"{_row(inst, 'Periods', key)}: the {key} debt_service_limit, "
+                f"{inst.period[key].debt_service_limit:g} {unit}")
+    if name == "eligibility_slack":
+        p, s = key
+        return (f"{_row(inst, 'Sources', s)}: {s} "
+                f"{inst.sources[s].admits(inst.project_countries[p], inst.projects[p].risk_class)}"
+                f", so it cannot pay for {p} ({_row(inst, 'Projects', p)})")
     members = [p for p, proj in inst.projects.items() if proj.exclusive_group == key]
     return (f"Projects: exclusive group {key!r} of " + ", ".join(
         f"{p} ({_row(inst, 'Projects', p)})" for p in members))
@@ -173,6 +191,19 @@ def _remedy(inst: Instance, requirement: tuple, amount: float) -> str:
         return f"un-commit {key} (set its status to candidate)"
     if name == "requires_slack":
         return f"remove {key[1]} from the requires of {key[0]}"
+    if name == "envelope_slack":
+        return f"raise {key[0]}'s {key[1]} envelope by {amount:.6g} {unit}"
+    if name == "debt_service_slack":
+        return f"raise the {key} debt_service_limit by {amount:.6g} {unit}"
+    if name == "eligibility_slack":
+        p, s = key
+        source, proj = inst.sources[s], inst.projects[p]
+        barred = sorted(c for c in inst.project_countries[p]
+                        if (source.countries and c not in source.countries)
+                        or c in source.excluded_countries)
+        if barred:
+            return f"allow {', '.join(barred)} for source {s}"
+        return f"let source {s} fund risk class {proj.risk_class}"
     return f"take one project out of exclusive group {key!r}"
 
 

@@ -613,7 +613,9 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         rows={**{(sheet, k): r["_row"] for sheet, table in
                  (("Periods", periods), ("Countries", countries), ("Corridors", corridors),
                   ("Segments", segments), ("Routes", routes), ("Projects", projects),
-                  ("Flows", flows)) for k, r in table.items()}},
+                  ("Flows", flows)) for k, r in table.items()},
+              **{("Sources", r["source"]): r["_row"] for r in tables.get("Sources") or []
+                 if r.get("source")}},
         sources=sources,
         source_budgets=source_budgets,
         source_sha256=sha256,

@@ -73,7 +73,7 @@ def solve_tables(tmp_path: Path, tables: dict, **options):
 
     inst = load(tmp_path, tables)
     sol = solve(inst, **options)
-    return sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    return sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
 
 
 def periods(*rows) -> list[dict]:

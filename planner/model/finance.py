@@ -32,14 +32,15 @@ def define(m, inst: Instance) -> None:
     m.d = pyo.Var(m.PST, domain=pyo.NonNegativeReals)
     m.drawn = {(s, t): quicksum(m.d[p, s2, t2] for p, s2, t2 in keys if s2 == s and t2 == t)
                for s in inst.sources for t in inst.period_ids}
+    if m.elastic:
+        ineligible_draws(m, inst)
     m.budget_spend = {t: m.spend[t] - quicksum(m.drawn[s, t] for s in inst.sources)
+                      - quicksum(_ineligible(m, p, t) for p in inst.projects)
                       for t in inst.period_ids}
     draws_pay_spend(m, inst, keys)
     source_share(m, inst, keys)
     source_envelope(m, inst)
     debt_service(m, inst)
-    if m.elastic:
-        ineligible_draws(m, inst)
 
 
 def _may_spend(inst: Instance, p: str, t: str) -> bool:

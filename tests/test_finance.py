@@ -1,0 +1,139 @@
+"""Finance rules, one tiny hand-solved workbook each (the derivation in each docstring).
+
+The base: tests/builders.two_corridors over two one-year periods 2026 and 2027, 10 Mt/yr each
+year. Closing CA strands everything unless PB (+10 Mt/yr on CB, capex 100) is usable.
+"""
+
+import pytest
+
+from planner.solution import PlanInfeasible
+from tests.builders import demand, edit, load, periods, project, solve_tables, two_corridors
+
+TOL = 1e-6
+
+
+def base(budgets=(100, 100), *, limits=(None, None), **pb) -> dict:
+    tables = two_corridors()
+    tables["Periods"] = periods((2026, budgets[0], {"years": 1, "debt_service_limit": limits[0]}),
+                                (2027, budgets[1], {"years": 1, "debt_service_limit": limits[1]}))
+    tables["Flows"] = demand("K", "H", "M", **{"2026": 10, "2027": 10})
+    tables["Projects"] = [project("PB", "sB", 10, 100, **pb)]
+    return tables
+
+
+def with_sources(tables: dict, sources: list[dict], budgets: list[tuple]) -> dict:
+    return edit(tables, Sources=sources,
+                SourceBudgets=[{"source": s, "period": t, "amount": a} for s, t, a in budgets])
+
+
+def loan(source="ADB", rate=0.0, tenor=1, **more) -> dict:
+    return {"source": source, "kind": "loan", "rate": rate, "tenor_years": tenor, **more}
+
+
+def test_a_spend_profile_fits_what_a_lump_does_not(tmp_path):
+    """Budgets 60 and 60: PB's 100 in one period does not fit, so it is not built and closing
+    CA strands all trade in both periods (worst disruption 1). Spent 0.5;0.5 over its lead
+    time of one period, 50 + 50 fits: PB is built in 2026, usable in 2027, and the worst
+    disruption falls to the mean of 1 (2026) and 0 (2027) = 0.5."""
+    lump, _ = solve_tables(tmp_path, base((60, 60), lead_time=1))
+    assert lump.portfolio == {"PB": None}
+    spread, ms = solve_tables(tmp_path, base((60, 60), lead_time=1, spend_profile="0.5;0.5"))
+    assert spread.portfolio == {"PB": "2026"}
+    assert ms.spend == pytest.approx({"2026": 50, "2027": 50})
+    assert ms.worst_disruption == pytest.approx(0.5)
+
+
+def test_a_project_starts_only_where_its_profile_fits_the_horizon(tmp_path):
+    """A two-share profile cannot start in 2027, the last period."""
+    inst = load(tmp_path, base(lead_time=1, spend_profile="0.5;0.5"))
+    assert inst.start_periods("PB") == ("2026",)
+
+
+def test_a_source_pays_only_where_its_rules_admit_the_project(tmp_path):
+    """No budget in 2026; ADB can commit 100 but excludes country B, where PB lies: nothing
+    can pay, PB is not built. Allowed in B, ADB pays all 100 and PB is built in 2026."""
+    barred = with_sources(base((0, 0)), [loan(excluded_countries="B")],
+                          [("ADB", 2026, 100)])
+    sol, _ = solve_tables(tmp_path, barred)
+    assert sol.portfolio == {"PB": None}
+    allowed = with_sources(base((0, 0)), [loan()], [("ADB", 2026, 100)])
+    sol, ms = solve_tables(tmp_path, allowed)
+    assert sol.portfolio == {"PB": "2026"}
+    assert ms.draws == pytest.approx({("PB", "ADB", "2026"): 100})
+    assert ms.external_share == pytest.approx(1.0)
+
+
+def test_max_share_leaves_the_rest_to_the_budget(tmp_path):
+    """ADB may pay at most 60% of a project: 60 of PB, the budget the other 40. With a
+    budget of 40 PB is built (draws 60 + 40); with 30 it is not."""
+    tables = with_sources(base((40, 0)), [loan(max_share=0.6)], [("ADB", 2026, 100)])
+    sol, ms = solve_tables(tmp_path, tables)
+    assert sol.portfolio == {"PB": "2026"}
+    assert ms.draws[("PB", "ADB", "2026")] == pytest.approx(60)
+    assert ms.draws[("PB", "budget", "2026")] == pytest.approx(40)
+    short = with_sources(base((30, 0)), [loan(max_share=0.6)], [("ADB", 2026, 100)])
+    assert solve_tables(tmp_path, short)[0].portfolio == {"PB": None}
+
+
+def test_a_debt_service_limit_caps_the_loans(tmp_path):
+    """A one-year loan at 10% drawn in 2026 (year 0) is repaid with 1.1 x the draw in year 1,
+    which is 2027. Budget 50: PB needs a 50 loan, 55 due in 2027. A limit of 55 allows it;
+    a limit of 44 allows a draw of 40 only, 90 in all: PB is not built."""
+    def case(limit):
+        return with_sources(base((50, 0), limits=(None, limit)), [loan(rate=0.1)],
+                            [("ADB", 2026, 100)])
+    sol, ms = solve_tables(tmp_path, case(55))
+    assert sol.portfolio == {"PB": "2026"}
+    assert ms.draws[("PB", "ADB", "2026")] == pytest.approx(50)
+    assert solve_tables(tmp_path, case(44))[0].portfolio == {"PB": None}
+
+
+def test_the_cost_stage_prefers_a_grant_and_prices_a_loan_at_its_present_value(tmp_path):
+    """Budget 100 and a grant G of 100 in 2026: the grant costs the country nothing, so the
+    cost stage draws it in full (cost to the country 0). A one-year loan at 5% costs
+    1.05 / 1.1 = 0.9545 per USD at a 10% discount rate, less than the budget's 1: drawn in
+    full; at a 0% discount rate it costs 1.05, more than the budget: not drawn."""
+    grant = with_sources(base(), [{"source": "G", "kind": "grant"}], [("G", 2026, 100)])
+    sol, ms = solve_tables(tmp_path, grant, objective="worst_disruption")
+    assert ms.draws == pytest.approx({("PB", "G", "2026"): 100})
+    assert ms.pv_cost_to_country == pytest.approx(0, abs=TOL)
+
+    def cheap_loan(rate):
+        tables = with_sources(base(), [loan(rate=0.05)], [("ADB", 2026, 100)])
+        tables["Settings"].append({"setting": "discount_rate", "value": rate})
+        return tables
+    _, ms = solve_tables(tmp_path, cheap_loan(0.1))
+    assert ms.draws == pytest.approx({("PB", "ADB", "2026"): 100})
+    assert ms.pv_cost_to_country == pytest.approx(100 * 1.05 / 1.1)
+    _, ms = solve_tables(tmp_path, cheap_loan(0.0))
+    assert ms.draws == pytest.approx({("PB", "budget", "2026"): 100})
+
+
+def test_without_sources_the_budget_pays_everything(tmp_path):
+    sol, ms = solve_tables(tmp_path, base())
+    assert ms.draws == pytest.approx({("PB", "budget", "2026"): 100})
+    assert ms.external_share == 0 and ms.pv_cost_to_country == pytest.approx(100)
+
+
+def test_a_committed_project_no_source_can_pay_is_explained(tmp_path):
+    """PB committed, no budget, ADB's 100 barred from B: impossible. The conflict names ADB's
+    rule, and allowing B for ADB would relax it."""
+    tables = with_sources(base((0, 0), status="committed"),
+                          [loan(excluded_countries="B")], [("ADB", 2026, 100)])
+    with pytest.raises(PlanInfeasible) as err:
+        solve_tables(tmp_path, tables)
+    ex = err.value.explanation
+    assert "allow B for source ADB" in ex.remedies
+    assert any("ADB does not lend in B" in line for line in ex.conflict)
+
+
+def test_committed_loans_over_a_debt_service_limit_are_explained(tmp_path):
+    """PB committed, paid by a 10% one-year loan only (sources ADB): 110 due in 2027 against
+    a limit of 66: 44 over. The conflict names the limit; raising it by 44 relaxes it."""
+    tables = with_sources(base((0, 0), limits=(None, 66), status="committed", sources="ADB"),
+                          [loan(rate=0.1)], [("ADB", 2026, 100)])
+    with pytest.raises(PlanInfeasible) as err:
+        solve_tables(tmp_path, tables)
+    ex = err.value.explanation
+    assert any("debt_service_limit" in line for line in ex.conflict)
+    assert "raise the 2027 debt_service_limit by 44 USD m" in ex.remedies
