@@ -24,6 +24,10 @@ from planner.evaluate import Measures
 from planner.instance import Instance
 
 
+# yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)
+ROUND_OFF = 1e-5
+
+
 @dataclass
 class Appraisal:
     years: list[int]  # year 0 = the start of the first period
@@ -85,10 +89,11 @@ def _yearly(inst: Instance, per_period: dict[str, float], *, spread: bool,
     for t in inst.period_ids:
         years = max(1, round(inst.period[t].years))
         value = per_period.get(t, 0.0) / (years if spread else 1)
+        value = 0.0 if abs(value) < ROUND_OFF else value
         out += [value] * years
     tail = round(inst.settings.benefit_years_after)
     last = inst.period_ids[-1]
-    out += [per_period.get(last, 0.0) if after else 0.0] * tail
+    out += [out[-1] if after and out else 0.0] * tail
     return out
 
 

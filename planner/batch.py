@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from planner.appraisal import Appraisal, appraise_solution
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.solution import NoPortfolio, PlanInfeasible, Solution
@@ -34,6 +35,7 @@ class Outcome:
     measures: Measures | None = None
     message: str = ""
     seconds: float = 0.0
+    appraisal: Appraisal | None = None
 
 
 def run_task(task: Task) -> Outcome:
@@ -48,7 +50,9 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
     ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start)
+    appraisal = appraise_solution(task.instance, sol.portfolio, ms, sol.unmet)
+    return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start,
+                   appraisal=appraisal)
 
 
 def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None = None,

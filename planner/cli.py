@@ -149,6 +149,7 @@ def cmd_template(args) -> int:
 
 def cmd_solve(args) -> int:
     from planner.evaluate import evaluate
+    from planner.appraisal import appraise_solution
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
@@ -170,7 +171,8 @@ def cmd_solve(args) -> int:
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []
-    write_results(sol, ms, output, unmet_causes=causes)
+    appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
+    write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)

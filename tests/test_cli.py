@@ -17,10 +17,15 @@ REQUIRED = {
     "Exposure": ["unit", "key", "period", "share", "limit"],
     "Disruptions": ["closure", "period", "stranded_share", "stranded"],
     "Budget": ["period", "budget", "spent"],
+    "Financing": ["project", "source", "period", "amount"],
+    "CashFlow": ["period", "source", "available", "drawn", "debt_service",
+                 "debt_service_limit"],
+    "Appraisal": ["item", "value", "unit", "note"],
 }
 SUMMARY = ["status", "objective", "dependence", "unmet_demand", "total_capex", "transport_cost",
            "worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share",
-           "mip_gap", "solve_seconds", "planner_version", "input_sha256"]
+           "mip_gap", "solve_seconds", "planner_version", "input_sha256", "npv", "bcr", "eirr",
+           "pv_cost_to_country", "external_share"]
 
 
 def digest(path):
@@ -49,7 +54,7 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     assert disruptions[0][:5] == ("CA", "2026", 0, 0, "corridor")
     with zipfile.ZipFile(out) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    assert len(charts) == 4  # Charts: shares and stranded; CashFlow: spend and debt service
     assert "status: optimal" in capsys.readouterr().out
 
 

@@ -137,3 +137,53 @@ def test_committed_loans_over_a_debt_service_limit_are_explained(tmp_path):
     ex = err.value.explanation
     assert any("debt_service_limit" in line for line in ex.conflict)
     assert "raise the 2027 debt_service_limit by 44 USD m" in ex.remedies
+
+
+def test_the_appraisal_by_hand(tmp_path):
+    """CA costs 20 USD/t, CB 10 USD/t; PB (capex 100, spent 0.5;0.5, lead time 1, opex 1 a
+    year) moves the 10 Mt/yr to CB from 2027: 100 USD m a year saved. Periods 2026 (years 0-1)
+    and 2028 (years 2-3), two benefit years after; discount 10%; loss_per_t 50 USD/t and CA
+    closed 36.5 days a year: in the reference a CA closure strands all 10 Mt/yr, with PB none,
+    so the expected loss avoided is 0.1 x 10 x 50 = 50 a year from year 2.
+
+    Year:        0    1    2    3    4    5
+    capex       25   25   25   25    0    0
+    opex         0    0    1    1    1    1
+    saved        0    0  100  100  100  100
+    loss avoided 0    0   50   50   50   50
+    NPV = sum (benefits - costs) 1.1^-y; BCR = PV benefits / PV costs; EIRR solves NPV = 0;
+    without resilience the 50s are left out."""
+    from planner.appraisal import appraise_solution, present_value
+
+    tables = base(lead_time=1, spend_profile="0.5;0.5", opex=1)
+    tables["Periods"] = periods((2026, 60, {"years": 2}), (2028, 60, {"years": 2}))
+    tables["Flows"] = demand("K", "H", "M", **{"2026": 10, "2028": 10})
+    tables["Segments"][0]["cost_per_t"], tables["Segments"][1]["cost_per_t"] = 20, 10
+    tables["Corridors"] = [{"corridor": "CA", "closure_days": 36.5}, {"corridor": "CB"}]
+    tables["Settings"] += [{"setting": "discount_rate", "value": 0.1},
+                           {"setting": "loss_per_t", "value": 50},
+                           {"setting": "benefit_years_after", "value": 2}]
+    sol, ms = solve_tables(tmp_path, tables, objective="cost")
+    assert sol.portfolio == {"PB": "2026"}
+    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    costs = [25, 25, 26, 26, 1, 1]
+    benefits = [0, 0, 150, 150, 150, 150]
+    plain = [0, 0, 100, 100, 100, 100]
+    assert a.capex == pytest.approx([25, 25, 25, 25, 0, 0])
+    assert a.loss_avoided == pytest.approx([0, 0, 50, 50, 50, 50])
+    pv_b, pv_c = present_value(benefits, 0.1), present_value(costs, 0.1)
+    assert a.npv == pytest.approx(pv_b - pv_c)
+    assert a.bcr == pytest.approx(pv_b / pv_c)
+    assert a.npv_without_resilience == pytest.approx(present_value(plain, 0.1) - pv_c)
+    net = [b - c for b, c in zip(benefits, costs)]
+    assert present_value(net, a.eirr) == pytest.approx(0, abs=1e-6)
+    assert a.eirr > a.eirr_without_resilience > 0.1  # both above the discount rate
+
+
+def test_an_appraisal_with_no_new_project_has_no_rate(tmp_path):
+    """The plan is the reference: nothing to appraise, NPV 0, no BCR, no EIRR."""
+    from planner.appraisal import appraise_solution
+
+    sol, ms = solve_tables(tmp_path, base(status="excluded"))
+    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    assert a.npv == pytest.approx(0) and a.bcr is None and a.eirr is None

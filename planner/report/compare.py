@@ -13,6 +13,8 @@ from planner.xlsx import put, save_atomic, write_table
 
 MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
+# after MEASURES, so the rows that readers know keep their places
+FINANCE = ("npv", "bcr", "eirr", "pv_cost_to_country", "external_share")
 
 
 def measures_of(outcome: Outcome) -> dict[str, object]:
@@ -26,6 +28,11 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     for name in MEASURES[1:-1]:
         out[name] = getattr(ms, name)
     out["mip_gap"] = sol.gap
+    out["pv_cost_to_country"] = ms.pv_cost_to_country
+    out["external_share"] = ms.external_share
+    if outcome.appraisal is not None:
+        a = outcome.appraisal
+        out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr)
     return out
 
 
@@ -46,7 +53,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     ws = book.active
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
-    keys = ["status", "objective"] + list(MEASURES)
+    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})

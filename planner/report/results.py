@@ -10,7 +10,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
 from planner import __version__
+from planner.appraisal import Appraisal
 from planner.evaluate import Measures
+from planner.report.finance import write_appraisal, write_financing
 from planner.instance import Instance
 from planner.solution import Solution
 from planner.xlsx import put, save_atomic, write_table
@@ -30,6 +32,21 @@ def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
     return out
 
 
+def finance_summary(inst: Instance, a: Appraisal | None) -> list[tuple]:
+    """npv, bcr, eirr against the reference plan (sheet Appraisal)."""
+    if a is None:
+        return []
+    counted = ("transport savings, unmet demand served and the expected loss avoided "
+               "(loss_per_t)" if a.with_loss else
+               "transport savings alone (no loss_per_t on sheet Settings)")
+    unit = inst.settings.money_unit
+    return [("npv", a.npv, unit, f"against {a.reference}: {counted}; sheet Appraisal"),
+            ("bcr", a.bcr, "", "PV benefits / PV costs" + ("" if a.bcr is not None
+                                                           else ": no new capex or opex")),
+            ("eirr", a.eirr, "share", "the rate where NPV = 0" + (
+                "" if a.eirr is not None else ": none, the net flows never change sign"))]
+
+
 def status_text(sol: Solution) -> str:
     """'optimal within 1e-04 (largest stage gap 0.002%)', or 'feasible, NOT proven optimal'."""
     if sol.status == "optimal":
@@ -38,7 +55,8 @@ def status_text(sol: Solution) -> str:
     return f"feasible, NOT proven optimal (time limit; gap {sol.gap:.2%})"
 
 
-def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
+def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
+                 appraisal: Appraisal | None = None) -> list[tuple]:
     inst = sol.instance
     s = inst.settings
     # the value is read by other tools: "optimal" or "feasible, not proven optimal (gap x)"
@@ -66,6 +84,12 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
          "largest share through one corridor, mean over measured periods"),
         ("max_country_share", ms.max_country_share, "share",
          "largest share through one transit country, mean over measured periods"),
+        ("pv_cost_to_country", ms.pv_cost_to_country, s.money_unit,
+         "budget spend at full value, grants at 0, loans at the present value of their "
+         "payments (discount_rate)"),
+        ("external_share", ms.external_share, "share",
+         "share of capex paid by sources other than the budget (sheet Financing)"),
+        *finance_summary(inst, appraisal),
         ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
          f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
@@ -93,12 +117,13 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=()) -> list[tuple]:
 
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
-                  unmet_causes=()) -> Path:
+                  unmet_causes=(), appraisal: Appraisal | None = None) -> Path:
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
-    write_table(ws, ["metric", "value", "unit", "note"], summary_rows(sol, ms, unmet_causes),
+    write_table(ws, ["metric", "value", "unit", "note"],
+                summary_rows(sol, ms, unmet_causes, appraisal),
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
     formats = {"share": PERCENT, inst.settings.money_unit: "#,##0.0",
                inst.settings.flow_unit: "#,##0.000", "s": "0.00"}
@@ -166,6 +191,10 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 ["stage", "status", "value", "bound", "gap", "seconds", "nodes", "iterations"],
                 [(s.name, s.status, s.value, s.bound, s.gap if math.isfinite(s.gap) else None,
                   s.seconds, s.nodes, s.iterations) for s in sol.stages])
+
+    write_financing(book, inst, ms)
+    if appraisal is not None:
+        write_appraisal(book, inst, appraisal)
 
     _charts(book, inst, ms)
 

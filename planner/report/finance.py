@@ -1,0 +1,157 @@
+"""The financing sheets of the results workbook: Financing (every draw), CashFlow (per period
+and source, with two charts) and Appraisal (what the plan is worth against the reference)."""
+
+from __future__ import annotations
+
+from openpyxl.chart import BarChart, LineChart, Reference
+
+from planner.appraisal import Appraisal
+from planner.evaluate import Measures
+from planner.instance import BUDGET, Instance
+from planner.model.finance import debt_service_coefficients
+from planner.xlsx import write_table
+
+MONEY = "#,##0.0"
+
+
+def debt_service_by_source(inst: Instance, ms: Measures) -> dict[tuple[str, str], float]:
+    """(source, period) -> USD m of loan payments due in the period (within the horizon)."""
+    drawn: dict[tuple[str, str], float] = {}
+    for (p, s, t), amount in ms.draws.items():
+        drawn[s, t] = drawn.get((s, t), 0.0) + amount
+    out: dict[tuple[str, str], float] = {}
+    for (s, tau, t), c in debt_service_coefficients(inst).items():
+        out[s, t] = out.get((s, t), 0.0) + c * drawn.get((s, tau), 0.0)
+    return out
+
+
+def available(inst: Instance, ms: Measures) -> dict[tuple[str, str], float]:
+    """(source, period) -> USD m it could commit in the period: its envelope (the budget's for
+    'budget'), plus what earlier periods left unspent where budget_carry_over is on."""
+    out = {}
+    drawn: dict[tuple[str, str], float] = {}
+    for (p, s, t), amount in ms.draws.items():
+        drawn[s, t] = drawn.get((s, t), 0.0) + amount
+    for s in (BUDGET,) + tuple(inst.sources):
+        left = 0.0
+        for t in inst.period_ids:
+            own = inst.period[t].budget if s == BUDGET else inst.source_budgets.get((s, t), 0.0)
+            out[s, t] = own + (left if inst.settings.budget_carry_over else 0.0)
+            left = out[s, t] - drawn.get((s, t), 0.0)
+    return out
+
+
+def write_financing(book, inst: Instance, ms: Measures) -> None:
+    write_table(book.create_sheet("Financing"), ["project", "source", "period", "amount"],
+                [(p, s, t, v) for (p, s, t), v in sorted(
+                    ms.draws.items(), key=lambda item: (item[0][0], inst.period_index[item[0][2]],
+                                                        item[0][1]))],
+                number_format={"amount": MONEY})
+    ws = book.create_sheet("CashFlow")
+    sources = (BUDGET,) + tuple(inst.sources)
+    drawn: dict[tuple[str, str], float] = {}
+    for (p, s, t), amount in ms.draws.items():
+        drawn[s, t] = drawn.get((s, t), 0.0) + amount
+    due = debt_service_by_source(inst, ms)
+    room = available(inst, ms)
+    rows = [(t, s, room[s, t], drawn.get((s, t), 0.0), due.get((s, t), 0.0),
+             inst.period[t].debt_service_limit)
+            for t in inst.period_ids for s in sources]
+    write_table(ws, ["period", "source", "available", "drawn", "debt_service",
+                     "debt_service_limit"], rows,
+                number_format={name: MONEY for name in ("available", "drawn", "debt_service",
+                                                        "debt_service_limit")})
+    _charts(ws, inst, sources, drawn, due, start_col=8)
+
+
+def _charts(ws, inst: Instance, sources, drawn, due, start_col: int) -> None:
+    """Spend by source per period (stacked), and debt service against its limit."""
+    periods = inst.period_ids
+    col = start_col
+    ws.cell(row=1, column=col, value="period")
+    for j, s in enumerate(sources, start=1):
+        ws.cell(row=1, column=col + j, value=s)
+    for i, t in enumerate(periods, start=2):
+        ws.cell(row=i, column=col, value=t)
+        for j, s in enumerate(sources, start=1):
+            ws.cell(row=i, column=col + j, value=drawn.get((s, t), 0.0)).number_format = MONEY
+    spend = BarChart()
+    spend.type, spend.grouping, spend.overlap = "col", "stacked", 100
+    spend.title = "Spend by source per period"
+    spend.y_axis.title, spend.x_axis.title = f"{inst.settings.money_unit}", "period"
+    spend.add_data(Reference(ws, min_col=col + 1, max_col=col + len(sources), min_row=1,
+                             max_row=1 + len(periods)), titles_from_data=True)
+    spend.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(periods)))
+    spend.width, spend.height = 16, 8
+    ws.add_chart(spend, f"A{len(periods) * len(sources) + 4}")
+
+    top = len(periods) + 4
+    ws.cell(row=top, column=col, value="period")
+    ws.cell(row=top, column=col + 1, value="debt service")
+    ws.cell(row=top, column=col + 2, value="limit")
+    for i, t in enumerate(periods, start=top + 1):
+        ws.cell(row=i, column=col, value=t)
+        ws.cell(row=i, column=col + 1, value=sum(due.get((s, t), 0.0) for s in sources))
+        ws.cell(row=i, column=col + 2, value=inst.period[t].debt_service_limit)
+    bars = BarChart()
+    bars.title = "Debt service against its limit"
+    bars.y_axis.title, bars.x_axis.title = f"{inst.settings.money_unit}", "period"
+    bars.add_data(Reference(ws, min_col=col + 1, min_row=top, max_row=top + len(periods)),
+                  titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=col, min_row=top + 1, max_row=top + len(periods)))
+    limit = LineChart()
+    limit.add_data(Reference(ws, min_col=col + 2, min_row=top, max_row=top + len(periods)),
+                   titles_from_data=True)
+    bars += limit
+    bars.width, bars.height = 16, 8
+    ws.add_chart(bars, f"A{len(periods) * len(sources) + 22}")
+
+
+def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
+    unit = inst.settings.money_unit
+    loss = "" if a.with_loss else " (0: no loss_per_t on sheet Settings)"
+    rate = f"discounted at {a.rate:g} a year to year 0"
+    return [
+        ("reference_plan", a.reference, "", "what the plan is compared with"),
+        ("pv_capex", a.pv["capex"], unit, "capex of the projects not in the reference, " + rate),
+        ("pv_opex", a.pv["opex"], unit, "their opex once usable"),
+        ("pv_transport_saving", a.pv["transport_saved"], unit,
+         "transport cost of the reference less the plan's"),
+        ("pv_unmet_served", a.pv["unmet_served"], unit,
+         "unmet demand served x loss_per_t" + loss),
+        ("pv_expected_loss_avoided", a.pv["loss_avoided"], unit,
+         "closure_days/365 x stranded beyond normal unmet, reference less plan, x loss_per_t"
+         + loss),
+        ("npv", a.npv, unit, "PV benefits - PV costs"),
+        ("bcr", a.bcr, "", "PV benefits / PV costs" + ("" if a.bcr is not None else
+                                                        ": blank, no new capex or opex")),
+        ("eirr", a.eirr, "share", "the rate where NPV = 0" + (
+            "" if a.eirr is not None else ": blank, the net flows never change sign")),
+        ("npv_without_resilience", a.npv_without_resilience, unit,
+         "NPV without the expected loss avoided: the difference is what the insurance is "
+         "worth"),
+        ("bcr_without_resilience", a.bcr_without_resilience, "", ""),
+        ("eirr_without_resilience", a.eirr_without_resilience, "share", ""),
+        ("years", len(a.years), "years", f"the horizon and {inst.settings.benefit_years_after:g}"
+                                          " year(s) after it (benefit_years_after)"),
+    ]
+
+
+def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
+    ws = book.create_sheet("Appraisal")
+    write_table(ws, ["item", "value", "unit", "note"], appraisal_rows(inst, a),
+                widths={"item": 26, "value": 16, "unit": 8, "note": 80})
+    for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
+        if isinstance(value.value, float):
+            value.number_format = "0.0%" if unit.value == "share" else MONEY
+    top = len(appraisal_rows(inst, a)) + 3
+    header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net"]
+    for j, name in enumerate(header, start=1):
+        ws.cell(row=top, column=j, value=name)
+    net = [b - c for b, c in zip(a.benefits(), a.costs())]
+    for i, y in enumerate(a.years):
+        for j, v in enumerate((y, a.capex[i], a.opex[i], a.transport_saved[i],
+                               a.unmet_served[i], a.loss_avoided[i], net[i]), start=1):
+            cell = ws.cell(row=top + 1 + i, column=j, value=v)
+            if j > 1:
+                cell.number_format = MONEY
