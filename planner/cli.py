@@ -193,8 +193,35 @@ def cmd_solve(args) -> int:
               f"in {', '.join(periods)} (sheet Unmet). What binds:")
         for cause in causes:
             print(f"  - {cause}")
+    _print_finance(inst, ms, appraisal)
     print(f"wrote {output}")
     return EXIT_OK
+
+
+def _print_finance(inst, ms, appraisal) -> None:
+    """Who pays (where sheet Sources exists) and what the plan is worth."""
+    unit = inst.settings.money_unit
+    if inst.sources:
+        paid: dict[str, float] = {}
+        for (p, s, t), amount in ms.draws.items():
+            paid[s] = paid.get(s, 0.0) + amount
+        print("financing: " + ", ".join(f"{s} {v:,.0f}" for s, v in sorted(
+            paid.items(), key=lambda item: -item[1])) + f" {unit} ({ms.external_share:.1%} "
+              f"from sources other than the budget; present cost to the country "
+              f"{ms.pv_cost_to_country:,.0f} {unit})")
+    a = appraisal
+    if a is None or not a.pv["capex"] + a.pv["opex"]:
+        return
+    def rate(v):
+        return "none" if v is None else f"{v:.1%}"
+    counted = "with the expected loss avoided" if a.with_loss else \
+        "transport savings only: no loss_per_t on sheet Settings"
+    line = (f"appraisal against {a.reference}: NPV {a.npv:,.0f} {unit}, BCR "
+            f"{a.bcr:.2f}, EIRR {rate(a.eirr)} ({counted})")
+    if a.with_loss:
+        line += (f"; without it NPV {a.npv_without_resilience:,.0f} {unit}, EIRR "
+                 f"{rate(a.eirr_without_resilience)}")
+    print(line)
 
 
 def cmd_scenarios(args) -> int:
