@@ -11,6 +11,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import replace
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from planner import schema
@@ -372,28 +373,19 @@ def _yes_no(raw: object) -> str:
 
 
 def _find_cycle(requires: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """A cycle in the requires graph as a list of ids, or None."""
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in requires.get(node, ()):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt in requires and state.get(nxt) is None:
-                found = visit(nxt, path)
-                if found:
-                    return found
-        state[node] = 2
-        path.pop()
-        return None
-
-    for start in requires:
-        if state.get(start) is None:
-            found = visit(start, [])
-            if found:
-                return found
+    """A cycle in the requires graph as ids, each requiring the next and the first repeated
+    last, starting from the project listed first; or None. graphlib searches with a stack of
+    its own, so a chain of any length is fine (a recursive search overflowed at ~1,000)."""
+    try:
+        TopologicalSorter(requires).prepare()
+    except CycleError as err:
+        ring = list(err.args[1][:-1])
+        if ring[1 % len(ring)] not in requires[ring[0]]:
+            ring.reverse()  # graphlib lists a cycle against the arrows
+        position = {p: i for i, p in enumerate(requires)}
+        first = min(range(len(ring)), key=lambda i: position[ring[i]])
+        ring = ring[first:] + ring[:first]
+        return ring + [ring[0]]
     return None
 
 

@@ -154,7 +154,30 @@ def test_cycle_in_requires(tmp_path):
                                              project("P2", "sB", 1, 1, requires="P3"),
                                              project("P3", "sB", 1, 1, requires="P1")])
     p = only(problems_of(tmp_path, tables))
-    assert p.column == "requires" and "P1 -> P2 -> P3 -> P1" in str(p.found)
+    assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
+    assert "P1 -> P2 -> P3 -> P1" in str(p.found)
+
+
+def chain(n: int, closed: bool = False) -> list[dict]:
+    """Projects P0 ... P(n-1), each requiring the one before, listed from the last (row 2) to
+    P0 (so that a depth-first search from the first row goes n deep); closed: P0 requires the
+    last."""
+    return [project(f"P{i}", "sB", 1, 1, requires=f"P{i - 1}" if i else
+                    (f"P{n - 1}" if closed else "")) for i in reversed(range(n))]
+
+
+def test_a_long_requires_chain_validates(tmp_path):
+    """5,000 projects each requiring the one before: no cycle, and no recursion to overflow."""
+    assert validate_workbook(write(tmp_path, edit(two_corridors(), Projects=chain(5000)))) == []
+
+
+def test_a_long_requires_cycle_is_named_at_its_first_row(tmp_path):
+    """The same chain closed by P0 requiring P4999: one cycle through every project, reported
+    from the first row's project (P4999, row 2), each id requiring the next."""
+    p = only(problems_of(tmp_path, edit(two_corridors(), Projects=chain(5000, closed=True))))
+    assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
+    assert str(p.found).startswith("P4999 -> P4998 -> P4997 -> ")
+    assert str(p.found).endswith(" -> P1 -> P0 -> P4999")
 
 
 def test_project_requiring_itself(tmp_path):
