@@ -156,7 +156,9 @@ SHEETS: tuple[Sheet, ...] = (
                description="Segments in travel order, separated by ; (the 'to' of one is the "
                            "'from' of the next).", example="KZ-RU-rail; RU-port"),
     ), examples=(("R-north", "KZ-EU", "NORTH", "KZ-RU-rail"),)),
-    Sheet("Flows", "Trade to move: one row per flow and period.", (
+    Sheet("Flows", "Trade to move: one row per flow and period. A period without a row has "
+          "demand 0, with a warning (a deleted row looks the same): write a 0 row for a period "
+          "in which the flow does not run.", (
         Column("flow", "text", description="Flow id (repeated on each of its periods' rows).",
                example="KZ-EU"),
         Column("origin", "text", description="Origin node.", example="Astana"),

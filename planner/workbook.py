@@ -362,6 +362,20 @@ def _check_period_order(records: list[dict], problems: list[Problem]) -> None:
                                     f"{ra['period']} (row {ra['_row']}); sort the rows"))
 
 
+def _missing_flow_periods(flows: dict[str, dict], rows: dict[tuple[str, str], int],
+                          periods: dict, problems: list[Problem]) -> None:
+    """A flow without a row for a period has no demand there, which is allowed (a flow that
+    starts later) but looks the same as a deleted row: warn, unless a 0 row says so."""
+    for k, f in flows.items():
+        missing = [str(t) for t in periods if (k, t) not in rows]
+        if missing:
+            problems.append(Problem(
+                "Flows", f["_row"], "period", k,
+                f"a row for flow {k} in every period: it has none for {', '.join(missing)}, "
+                "so demand taken as 0 there; add the row (demand 0 if the flow does not run "
+                "then)", warning=True))
+
+
 def _yes_no(raw: object) -> str:
     """yes/no, also from TRUE/FALSE cells, 1/0 and y/n."""
     word = str(raw).strip().lower()
@@ -502,6 +516,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                 if r.get("demand") is not None:
                     first["demand"][t] = r["demand"]
     _check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
+    _missing_flow_periods(flows, flow_period_row, periods, problems)
 
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:

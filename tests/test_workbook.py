@@ -309,3 +309,30 @@ def test_macro_enabled_workbook_is_read_as_data_only(tmp_path):
     assert main(["solve", str(xlsm), "-o", str(out_path)]) == 0
     with zipfile.ZipFile(out_path) as archive:
         assert not any("vba" in n.lower() for n in archive.namelist())
+
+
+def two_periods_flows(**by_period) -> dict:
+    from tests.builders import demand, periods
+    return edit(two_corridors(), Periods=periods((2026, 100), (2028, 100), (2030, 100)),
+                Flows=demand("K", "H", "M", **by_period))
+
+
+def test_a_period_without_a_flow_row_is_a_warning(tmp_path, capsys):
+    """Flow K has rows for 2026 and 2030 only: its 2028 demand is taken as 0, said once,
+    at K's first row, by validate and by solve (which still solves)."""
+    from planner.cli import main
+    path = write(tmp_path, two_periods_flows(**{"2026": 10, "2030": 10}))
+    p = only(validate_workbook(path))
+    assert (p.sheet, p.row, p.column, p.warning) == ("Flows", 2, "period", True)
+    assert "K" in str(p) and "2028" in str(p) and "demand taken as 0" in p.expected
+    assert read_workbook(path).flows["K"].demand == {"2026": 10, "2030": 10}
+    assert main(["validate", str(path)]) == 0
+    assert "demand taken as 0" in capsys.readouterr().err
+    assert main(["solve", str(path), "-o", str(tmp_path / "out.xlsx")]) == 0
+    assert "warning: sheet Flows, row 2, column period" in capsys.readouterr().err
+
+
+def test_an_explicit_zero_row_is_no_warning(tmp_path):
+    """A flow that starts in 2028, with a 0 row for 2026: nothing to say."""
+    path = write(tmp_path, two_periods_flows(**{"2026": 0, "2028": 10, "2030": 10}))
+    assert validate_workbook(path) == []
