@@ -53,7 +53,7 @@ def parse_number(value: object) -> float:
     if isinstance(value, bool) or isinstance(value, (dt.datetime, dt.date, dt.time)):
         raise _CellError("a number")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(float(value))
     text = str(value).strip().replace("\u00a0", " ")
     percent = text.endswith("%")
     if percent:
@@ -68,10 +68,16 @@ def parse_number(value: object) -> float:
         number = float(text)
     except ValueError:
         raise _CellError("a number (for example 1200 or 0.4)") from None
+    return _finite(number) / 100.0 if percent else _finite(number)
+
+
+def _finite(number: float) -> float:
+    """The number, if HiGHS will not read it as infinite: a number cell is held to the same
+    bound as a number typed as text."""
     if number != number or abs(number) > MAX_NUMBER:
         raise _CellError(f"a finite number below {MAX_NUMBER:.0e} (the solver reads larger "
                          "values as infinite)")
-    return number / 100.0 if percent else number
+    return number
 
 
 def parse_cell(column: schema.Column, value: object):

@@ -336,3 +336,14 @@ def test_an_explicit_zero_row_is_no_warning(tmp_path):
     """A flow that starts in 2028, with a 0 row for 2026: nothing to say."""
     path = write(tmp_path, two_periods_flows(**{"2026": 0, "2028": 10, "2030": 10}))
     assert validate_workbook(path) == []
+
+
+def test_a_number_cell_past_1e15_is_refused_like_typed_text(tmp_path):
+    """1e20 in a number cell and '1e20' typed as text: the same error (HiGHS reads both as
+    infinite)."""
+    tables = two_corridors()
+    tables["Segments"][0]["capacity"] = 1e20
+    tables["Segments"][1]["capacity"] = "1e20"
+    found = [(p.sheet, p.row, p.column, p.expected) for p in problems_of(tmp_path, tables)]
+    assert [f[:3] for f in found] == [("Segments", 2, "capacity"), ("Segments", 3, "capacity")]
+    assert found[0][3] == found[1][3] and "below 1e+15" in found[0][3]
