@@ -214,7 +214,7 @@ SHEETS: tuple[Sheet, ...] = (
     ), required=False, examples=(("max_share", "country", "RU", 0.6),)),
     Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
           "'planner robust'; rows with the same scenario name add up. The base case ignores "
-          "this sheet.", (
+          "this sheet. Each change is checked like the row of the sheet it edits.", (
               Column("scenario", "text", description="Scenario name.", example="budget cut"),
               Column("change", "choice", choices=SCENARIO_CHANGES,
                      description="budget, demand, capex, close, limit, status or objective "
