@@ -103,7 +103,8 @@ def _bad_numbers(args) -> str | None:
 
 def _read_for(args, command: str):
     """The validated instance and the output path of a command that writes one workbook;
-    the output is checked before any solve starts."""
+    the output is checked before any solve starts. The warnings are printed; sheet
+    Scenarios is checked in full only for the commands that use it."""
     from planner.workbook import read_workbook
     from planner.xlsx import check_target
 
@@ -113,7 +114,8 @@ def _read_for(args, command: str):
     if output.resolve() == args.workbook.resolve():
         raise InputError([Problem(None, None, None, str(output), "another output file: this "
                                   "one is the input workbook (choose another -o)")])
-    inst = read_workbook(args.workbook)
+    inst = read_workbook(args.workbook, scenarios=command in ("scenarios", "robust"))
+    _print_problems(inst.warnings)
     check_target(output)  # before a long solve, not after it
     return inst, output
 
@@ -157,8 +159,6 @@ def cmd_solve(args) -> int:
     from planner.solve import solve
 
     inst, output = _read_for(args, "results")
-    for warning in inst.warnings:
-        print(str(warning), file=sys.stderr)
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
           f"{len(inst.segments)} segments, {len(inst.periods)} periods")
     try:

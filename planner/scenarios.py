@@ -12,16 +12,22 @@ scenario equals solving the hand-edited workbook:
 | limit     | limit:unit[:key], e.g. max_share:country:RU | the limit's new value; added when no such row exists |
 | status    | a project                                | commit, exclude or candidate        |
 | objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
+
+Each change is checked like the row it stands for: the rows it edits are read by the rules of
+their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
+row rules), so a rule added to a sheet applies here too.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
 
 from planner import schema
 from planner.instance import Instance, RiskLimit
 from planner.problems import Problem
+from planner.workbook import check_row, setting_value
 
 SHEET = "Scenarios"
 _FACTOR = re.compile(r"^\s*[x*×]\s*([0-9.eE+-]+)\s*$")
@@ -65,16 +71,13 @@ def _factor(value) -> float:
         raise _Bad("a factor such as 1.4, x1.4 or +40%", "value") from None
 
 
-def _set_or_scale(value) -> tuple[str, float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return ("set", float(value))
-    text = str(value or "").strip()
+def _set_or_scale(value) -> tuple[str, object]:
+    """("scale", factor) for x0.67, +10% or -33%; else ("set", the cell as typed), which the
+    edited sheet's column reads."""
+    text = str(value if value is not None else "").strip()
     if _FACTOR.match(text) or _PERCENT.match(text):
         return ("scale", _factor(text))
-    try:
-        return ("set", float(text))
-    except ValueError:
-        raise _Bad("a number to set it, or x0.67 / -33% to scale it", "value") from None
+    return ("set", value)
 
 
 def _all(target: str) -> bool:
@@ -100,6 +103,8 @@ def _close_target(inst: Instance, target: str) -> tuple[str, str]:
 
 
 def _parse(inst: Instance, change: str, target: str, value) -> Change:
+    """The change with its target checked and its value's syntax read (a factor, or a number
+    to set); what it makes of the rows it edits is checked by _checked."""
     if change == "budget":
         if not _all(target) and target not in inst.period:
             raise _Bad("a period id, or all")
@@ -116,43 +121,133 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         return Change(change, ":".join(_close_target(inst, target)), None, 0)
     if change == "limit":
         parts = [p.strip() for p in target.split(":")]
-        if len(parts) not in (2, 3) or parts[0] not in schema.LIMIT_KINDS \
-                or parts[1] not in schema.LIMIT_UNITS:
+        if len(parts) not in (2, 3):
             raise _Bad("limit:unit or limit:unit:key, e.g. max_share:country:RU")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise _Bad("the limit's new value, a number", "value") from None
-        return Change(change, ":".join(parts + [""] * (3 - len(parts))), number, 0)
+        return Change(change, ":".join(parts + [""] * (3 - len(parts))), value, 0)
     if change == "status":
         if target not in inst.projects:
             raise _Bad("a project id")
-        word = STATUS_WORDS.get(str(value or "").strip().lower())
-        if word is None:
-            raise _Bad("commit, exclude or candidate", "value")
-        return Change(change, target, word, 0)
-    word = str(value or "").strip().lower()
-    if word not in schema.OBJECTIVES:
+        word = str(value or "").strip().lower()
+        if not word:  # blank on sheet Projects means candidate: here, surely a slip
+            raise _Bad("the new status: commit, exclude or candidate", "value")
+        return Change(change, target, STATUS_WORDS.get(word, word), 0)
+    if not str(value or "").strip():  # blank on sheet Settings means the default
         raise _Bad("one of " + ", ".join(schema.OBJECTIVES), "value")
-    return Change(change, "", word, 0)
+    return Change(change, "", value, 0)
+
+
+class _Edit(NamedTuple):
+    """A row of another sheet as the change leaves it: what a planner would type by hand."""
+
+    sheet: str
+    record: dict  # the row as it stands ({} for a new one)
+    cells: dict  # column -> the value the change writes there
+    made: str = ""  # for a value a factor makes: what it is, for the message
+
+
+def _row_of(sheet: str, item, inst: Instance) -> dict:
+    """An instance's item as the row of ``sheet`` it was read from."""
+    id_column = schema.SHEETS_BY_NAME[sheet].columns[0].name
+    record = {id_column if k == "id" else k: v for k, v in asdict(item).items()}
+    return {**record, "_row": inst.rows.get((sheet, item.id))}
+
+
+def _edits(inst: Instance, c: Change) -> list[_Edit]:
+    """The rows the change edits, as the hand-edited workbook would hold them."""
+    if c.change == "budget":
+        mode, number = c.value
+        return [_Edit("Periods", _row_of("Periods", p, inst),
+                      {"budget": number if mode == "set" else p.budget * number},
+                      "" if mode == "set" else f"the budget of {p.id}")
+                for p in inst.periods if _all(c.target) or p.id == c.target]
+    if c.change == "demand":
+        return [_Edit("Flows", {"flow": k, "origin": f.origin, "destination": f.destination,
+                                "period": t, "_row": inst.rows.get(("Flows", k))},
+                      {"demand": d * c.value}, f"the demand of {k} in {t}")
+                for k, f in inst.flows.items() if _all(c.target) or k == c.target
+                for t, d in f.demand.items()]
+    if c.change == "capex":
+        return [_Edit("Projects", _row_of("Projects", q, inst), {"capex": q.capex * c.value},
+                      f"the capex of {p}") for p, q in inst.projects.items()
+                if _all(c.target) or p == c.target or c.target in inst.project_countries[p]]
+    if c.change == "status":
+        project = inst.projects[c.target]
+        return [_Edit("Projects", _row_of("Projects", project, inst), {"status": c.value})]
+    if c.change == "limit":
+        kind, unit, key = c.target.split(":")
+        return [_Edit("RiskLimits", {}, {"limit": kind, "unit": unit, "key": key,
+                                         "value": c.value})]
+    if c.change == "objective":
+        return [_Edit("Settings", {}, {"setting": "objective", "value": c.value})]
+    return []  # close: its target is all there is, checked by _close_target
+
+
+def _known(inst: Instance) -> dict:
+    """Ids by sheet, for the references the sheets' rules check."""
+    return {"Periods": inst.period, "Countries": inst.countries, "Corridors": inst.corridors,
+            "Segments": inst.segments, "Routes": inst.routes, "Flows": inst.flows,
+            "Projects": inst.projects}
+
+
+def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]:
+    """The change as read by the rules of the sheets it edits, and their problems moved to
+    its own row of sheet Scenarios (the first per column: a factor on many rows fails the
+    same way on each)."""
+    known, found, read = _known(inst), {}, []
+    for edit in _edits(inst, c):
+        row, problems = check_row(edit.sheet, edit.record, edit.cells, known)
+        read.append(row)
+        for p in problems:
+            column = "target" if c.change == "limit" and p.column != "value" else "value"
+            made = f"; it makes {edit.made} {edit.cells[p.column]:g}" \
+                if edit.made and p.column in edit.cells else ""
+            found.setdefault((column, p.warning), Problem(
+                SHEET, r["_row"], column, r.get(column) if column == "value" else r["target"],
+                f"for {c.change}: {p.expected}, as on sheet {p.sheet} (column {p.column})"
+                f"{made}", warning=p.warning))
+    problems = list(found.values())
+    if any(not p.warning for p in problems) or not read:
+        return c, problems
+    row = read[0]  # the value as the sheet reads it: '30 %' is 0.3, 'Max_Share' max_share
+    if c.change == "limit":
+        c = replace(c, target=f"{row['limit']}:{row['unit']}:{row['key'] or ''}",
+                    value=row["value"])
+    elif c.change == "status":
+        c = replace(c, value=row["status"])
+    elif c.change == "objective":
+        c = replace(c, value=setting_value("objective", row["value"]))
+    elif c.change == "budget" and c.value[0] == "set":
+        c = replace(c, value=("set", row["budget"]))
+    return c, problems
 
 
 def parse_scenarios(inst: Instance, records: list[dict],
                     problems: list[Problem]) -> dict[str, tuple[Change, ...]]:
-    """Scenario name -> its changes, in row order; problems are added for rows that fail."""
+    """Scenario name -> its changes, in row order; problems are added for rows that fail.
+
+    Each change is read like the row of the sheet it edits (planner.workbook.check_row), as
+    that row stands after the scenario's earlier changes."""
     out: dict[str, list[Change]] = {}
+    states: dict[str, Instance] = {}  # each scenario's instance so far
     for r in records:
         name, change = r.get("scenario"), r.get("change")
         if not name or not change:
             continue
         target = str(r.get("target") or "").strip()
+        state = states.get(name, inst)
         try:
-            parsed = _parse(inst, change, target, r.get("value"))
+            parsed = _parse(state, change, target, r.get("value"))
         except _Bad as err:
             found = r.get("value") if err.column == "value" else target
             problems.append(Problem(SHEET, r["_row"], err.column, found, f"for {change}: {err}"))
             continue
-        out.setdefault(name, []).append(replace(parsed, row=r["_row"]))
+        parsed, found = _checked(state, parsed, {**r, "target": target})
+        problems.extend(found)
+        if any(not p.warning for p in found):
+            continue
+        parsed = replace(parsed, row=r["_row"])
+        states[name] = apply(state, (parsed,))
+        out.setdefault(name, []).append(parsed)
     return {name: tuple(changes) for name, changes in out.items()}
 
 

@@ -175,7 +175,9 @@ SHEETS: tuple[Sheet, ...] = (
                description="Segments in travel order, separated by ; (the 'to' of one is the "
                            "'from' of the next).", example="KZ-RU-rail; RU-port"),
     ), examples=(("R-north", "KZ-EU", "NORTH", "KZ-RU-rail"),)),
-    Sheet("Flows", "Trade to move: one row per flow and period.", (
+    Sheet("Flows", "Trade to move: one row per flow and period. A period without a row has "
+          "demand 0, with a warning (a deleted row looks the same): write a 0 row for a period "
+          "in which the flow does not run.", (
         Column("flow", "text", description="Flow id (repeated on each of its periods' rows).",
                example="KZ-EU"),
         Column("origin", "text", description="Origin node.", example="Astana"),
@@ -284,7 +286,7 @@ SHEETS: tuple[Sheet, ...] = (
     ), required=False, examples=(("ADB", 2026, 500),)),
     Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
           "'planner robust'; rows with the same scenario name add up. The base case ignores "
-          "this sheet.", (
+          "this sheet. Each change is checked like the row of the sheet it edits.", (
               Column("scenario", "text", description="Scenario name.", example="budget cut"),
               Column("change", "choice", choices=SCENARIO_CHANGES,
                      description="budget, demand, capex, close, limit, status or objective "

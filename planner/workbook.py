@@ -11,6 +11,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import replace
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from planner import financing, schema
@@ -22,6 +23,7 @@ from planner.problems import InputError, Problem
 # An .xlsx that would expand past this is refused before it is parsed (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_NUMBER = 1e15
+SCENARIOS = "Scenarios"  # the one sheet only some commands read
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
@@ -53,7 +55,7 @@ def parse_number(value: object) -> float:
     if isinstance(value, bool) or isinstance(value, (dt.datetime, dt.date, dt.time)):
         raise _CellError("a number")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(float(value))
     text = str(value).strip().replace("\u00a0", " ")
     percent = text.endswith("%")
     if percent:
@@ -68,10 +70,16 @@ def parse_number(value: object) -> float:
         number = float(text)
     except ValueError:
         raise _CellError("a number (for example 1200 or 0.4)") from None
+    return _finite(number) / 100.0 if percent else _finite(number)
+
+
+def _finite(number: float) -> float:
+    """The number, if HiGHS will not read it as infinite: a number cell is held to the same
+    bound as a number typed as text."""
     if number != number or abs(number) > MAX_NUMBER:
         raise _CellError(f"a finite number below {MAX_NUMBER:.0e} (the solver reads larger "
                          "values as infinite)")
-    return number / 100.0 if percent else number
+    return number
 
 
 def parse_cell(column: schema.Column, value: object):
@@ -252,19 +260,26 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
                         "Excel or LibreOffice, save it, and run again"))
                     record[column.name] = None
                     continue
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if column.required:
-                    problems.append(Problem(spec.name, excel_row, column.name, None,
-                                            f"a value: {column.description}"))
-                record[column.name] = column.default
-                continue
-            try:
-                record[column.name] = parse_cell(column, raw)
-            except _CellError as err:
-                problems.append(Problem(spec.name, excel_row, column.name, raw, f"{err}"))
-                record[column.name] = None
+            record[column.name], problem = _read_cell(spec, column, raw, excel_row)
+            if problem:
+                problems.append(problem)
         records.append(record)
     return records
+
+
+def _read_cell(spec: schema.Sheet, column: schema.Column, raw: object,
+               excel_row: int | None) -> tuple[object, Problem | None]:
+    """One cell read by its column: its value (the default when blank, None when it cannot
+    be read) and the problem, if any."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if column.required:
+            return column.default, Problem(spec.name, excel_row, column.name, None,
+                                           f"a value: {column.description}")
+        return column.default, None
+    try:
+        return parse_cell(column, raw), None
+    except _CellError as err:
+        return None, Problem(spec.name, excel_row, column.name, raw, f"{err}")
 
 
 def _cell_at(rows: list[tuple], excel_row: int, index: int):
@@ -318,33 +333,33 @@ def _settings(records: list[dict], problems: list[Problem]) -> Settings:
                                     f"each setting once: row {seen[name]} sets it already"))
             continue
         seen[name] = r["_row"]
-        spec = schema.SETTINGS_BY_NAME[name]
-        raw = r.get("value")
-        if raw in (None, ""):
-            continue  # blank value = the default
-        try:
-            if spec.choices == schema.YES_NO:
-                value = _yes_no(raw)
-            elif spec.kind == "choice":
-                word = str(raw).strip().lower()
-                if word not in spec.choices:
-                    raise _CellError("one of " + ", ".join(spec.choices))
-                value = word
-            elif spec.kind == "number":
-                value = parse_number(raw)
-                if spec.minimum is not None and value < spec.minimum:
-                    raise _CellError(f"a number of at least {spec.minimum:g}")
-                if spec.maximum is not None and value > spec.maximum:
-                    raise _CellError(f"a number of at most {spec.maximum:g}")
-            else:
-                value = str(raw).strip()
-        except _CellError as err:
-            problems.append(Problem("Settings", r["_row"], "value", raw, f"for {name}: {err}"))
-            continue
-        values[name] = value
+        found = row_problems("Settings", r, {})
+        problems.extend(found)
+        if not found and r.get("value") not in (None, ""):  # blank value = the default
+            values[name] = setting_value(name, r["value"])
     if "budget_carry_over" in values:
         values["budget_carry_over"] = values["budget_carry_over"] == "yes"
     return Settings(**values)
+
+
+def setting_value(name: str, raw: object):
+    """A setting's value read by the setting's kind and range, or raise _CellError."""
+    spec = schema.SETTINGS_BY_NAME[name]
+    if spec.choices == schema.YES_NO:
+        return _yes_no(raw)
+    if spec.kind == "choice":
+        word = str(raw).strip().lower()
+        if word not in spec.choices:
+            raise _CellError("one of " + ", ".join(spec.choices))
+        return word
+    if spec.kind == "number":
+        value = parse_number(raw)
+        if spec.minimum is not None and value < spec.minimum:
+            raise _CellError(f"a number of at least {spec.minimum:g}")
+        if spec.maximum is not None and value > spec.maximum:
+            raise _CellError(f"a number of at most {spec.maximum:g}")
+        return value
+    return str(raw).strip()
 
 
 def _check_period_order(records: list[dict], problems: list[Problem]) -> None:
@@ -362,6 +377,20 @@ def _check_period_order(records: list[dict], problems: list[Problem]) -> None:
                                     f"{ra['period']} (row {ra['_row']}); sort the rows"))
 
 
+def _missing_flow_periods(flows: dict[str, dict], rows: dict[tuple[str, str], int],
+                          periods: dict, problems: list[Problem]) -> None:
+    """A flow without a row for a period has no demand there, which is allowed (a flow that
+    starts later) but looks the same as a deleted row: warn, unless a 0 row says so."""
+    for k, f in flows.items():
+        missing = [str(t) for t in periods if (k, t) not in rows]
+        if missing:
+            problems.append(Problem(
+                "Flows", f["_row"], "period", k,
+                f"a row for flow {k} in every period: it has none for {', '.join(missing)}, "
+                "so demand taken as 0 there; add the row (demand 0 if the flow does not run "
+                "then)", warning=True))
+
+
 def _yes_no(raw: object) -> str:
     """yes/no, also from TRUE/FALSE cells, 1/0 and y/n."""
     word = str(raw).strip().lower()
@@ -373,38 +402,96 @@ def _yes_no(raw: object) -> str:
 
 
 def _find_cycle(requires: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """A cycle in the requires graph as a list of ids, or None."""
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in requires.get(node, ()):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt in requires and state.get(nxt) is None:
-                found = visit(nxt, path)
-                if found:
-                    return found
-        state[node] = 2
-        path.pop()
-        return None
-
-    for start in requires:
-        if state.get(start) is None:
-            found = visit(start, [])
-            if found:
-                return found
+    """A cycle in the requires graph as ids, each requiring the next and the first repeated
+    last, starting from the project listed first; or None. graphlib searches with a stack of
+    its own, so a chain of any length is fine (a recursive search overflowed at ~1,000)."""
+    try:
+        TopologicalSorter(requires).prepare()
+    except CycleError as err:
+        ring = list(err.args[1][:-1])
+        if ring[1 % len(ring)] not in requires[ring[0]]:
+            ring.reverse()  # graphlib lists a cycle against the arrows
+        position = {p: i for i, p in enumerate(requires)}
+        first = min(range(len(ring)), key=lambda i: position[ring[i]])
+        ring = ring[first:] + ring[:first]
+        return ring + [ring[0]]
     return None
 
 
-def read_workbook(path: str | Path) -> Instance:
+# -- row rules: one row's cells against each other, shared with sheet Scenarios -------------
+
+def _setting_rule(r: dict, known: dict) -> list[Problem]:
+    """A setting's value fits the setting; blank = the default."""
+    name, raw = r.get("setting"), r.get("value")
+    if not name or raw in (None, ""):
+        return []
+    try:
+        setting_value(name, raw)
+    except _CellError as err:
+        return [Problem("Settings", r["_row"], "value", raw, f"for {name}: {err}")]
+    return []
+
+
+def _limit_rule(r: dict, known: dict) -> list[Problem]:
+    """A risk limit's unit fits the limit, a share is at most 1, its key exists."""
+    kind, unit, key = r.get("limit"), r.get("unit"), r.get("key") or ""
+    if not kind or not unit:
+        return []
+    out = []
+    if kind == "max_share" and unit == "total":
+        out.append(Problem("RiskLimits", r["_row"], "unit", unit,
+                           "corridor or country for max_share"))
+    if kind == "max_high_risk_capex_share" and unit != "total":
+        out.append(Problem("RiskLimits", r["_row"], "unit", unit,
+                           "total for max_high_risk_capex_share"))
+    if kind in ("max_share", "max_high_risk_capex_share") and (r.get("value") or 0) > 1:
+        out.append(Problem("RiskLimits", r["_row"], "value", r["value"],
+                           "a fraction from 0 to 1 for a share (40% is 0.4)"))
+    target = {"corridor": "Corridors", "country": "Countries"}.get(unit)
+    if key and target and key not in known.get(target, ()):
+        out.append(Problem("RiskLimits", r["_row"], "key", key, f"an id from sheet {target}"))
+    if key and unit == "total":
+        out.append(Problem("RiskLimits", r["_row"], "key", key,
+                           "a blank key for unit total", warning=True))
+    return out
+
+
+# sheet -> the rules every row of it must pass (each: row, ids by sheet -> problems)
+ROW_RULES = {"Settings": (_setting_rule,), "RiskLimits": (_limit_rule,)}
+
+
+def row_problems(sheet: str, record: dict, known: dict) -> list[Problem]:
+    """What the row rules of ``sheet`` find in one row read from it."""
+    return [p for rule in ROW_RULES.get(sheet, ()) for p in rule(record, known)]
+
+
+def check_row(sheet: str, record: dict, cells: dict,
+              known: dict) -> tuple[dict, list[Problem]]:
+    """A row of ``sheet`` (``record``: as read, or {} for a new row) with ``cells`` (column ->
+    value as typed) written into it, read by the same rules as the sheet: each cell by its
+    column, its references against ``known`` (ids by sheet), then the sheet's row rules.
+    Returns the row as read and the problems, on that sheet and ``record['_row']``."""
+    spec = schema.SHEETS_BY_NAME[sheet]
+    row = {"_row": None, **record}
+    problems: list[Problem] = []
+    for name, raw in cells.items():
+        column = spec.column(name)
+        row[name], problem = _read_cell(spec, column, raw, row["_row"])
+        if problem:
+            problems.append(problem)
+        elif column.kind in ("ref", "refs") and column.ref in known:
+            _check_refs(sheet, name, [row], known[column.ref], column.ref, problems)
+    return row, problems + row_problems(sheet, row, known)
+
+
+def read_workbook(path: str | Path, *, scenarios: bool = True) -> Instance:
     """Read and validate; raise InputError listing every problem, or return the Instance.
 
     Warnings (things that are allowed but look wrong) are kept on ``Instance.warnings``
-    -- see ``validate_workbook`` for a call that returns them.
+    -- see ``validate_workbook`` for a call that returns them. ``scenarios=False`` is for a
+    command that does not read sheet Scenarios: its problems are then warnings.
     """
-    instance, problems = _read(Path(path))
+    instance, problems = _read(Path(path), scenarios)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise InputError(problems)
@@ -420,9 +507,9 @@ def validate_workbook(path: str | Path) -> list[Problem]:
     return problems
 
 
-def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
+def _read(path: Path, scenarios: bool = True) -> tuple[Instance | None, list[Problem]]:
     try:
-        return _read_checked(path)
+        return _read_checked(path, scenarios)
     except InputError:
         raise
     except Exception as exc:  # a last guard: a planner sees a message, never a traceback
@@ -432,12 +519,14 @@ def _read(path: Path) -> tuple[Instance | None, list[Problem]]:
                       "message with the file)") from None
 
 
-def _read_checked(path: Path) -> tuple[Instance | None, list[Problem]]:
+def _read_checked(path: Path, scenarios: bool) -> tuple[Instance | None, list[Problem]]:
     tables, problems = read_tables(path)
-    if any(records is None for records in tables.values()):
-        return None, problems  # a sheet or column is missing: row checks would only mislead
+    if any(records is None for sheet, records in tables.items() if sheet != SCENARIOS):
+        # a sheet or column is missing: row checks would only mislead
+        return None, _unread(problems, scenarios)
+    tables[SCENARIOS] = tables[SCENARIOS] or []  # unreadable: its problems are listed
     return validate_tables(tables, problems, path.name,
-                           hashlib.sha256(path.read_bytes()).hexdigest())
+                           hashlib.sha256(path.read_bytes()).hexdigest(), scenarios)
 
 
 def read_tables(path: Path) -> tuple[dict[str, list[dict] | None], list[Problem]]:
@@ -458,8 +547,10 @@ def read_tables(path: Path) -> tuple[dict[str, list[dict] | None], list[Problem]
 
 
 def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name: str = "",
-                    sha256: str = "") -> tuple[Instance | None, list[Problem]]:
-    """Stage 2 of reading: ids, references and rules across sheets -> the Instance."""
+                    sha256: str = "", scenarios: bool = True
+                    ) -> tuple[Instance | None, list[Problem]]:
+    """Stage 2 of reading: ids, references and rules across sheets -> the Instance.
+    ``scenarios=False``: sheet Scenarios is not used, so its problems are warnings."""
     settings = _settings(tables["Settings"], problems)
 
     periods = _unique("Periods", "period", tables["Periods"], problems)
@@ -511,6 +602,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                 if r.get("demand") is not None:
                     first["demand"][t] = r["demand"]
     _check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
+    _missing_flow_periods(flows, flow_period_row, periods, problems)
 
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:
@@ -551,28 +643,10 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                                 " -> ".join(cycle),
                                 "requirements without a cycle: remove one of these"))
 
-    # RiskLimits: units that fit the limit, keys that exist
+    known = {"Periods": periods, "Countries": countries, "Corridors": corridors,
+             "Segments": segments, "Routes": routes, "Flows": flows, "Projects": projects}
     for r in tables["RiskLimits"]:
-        kind, unit, key = r.get("limit"), r.get("unit"), r.get("key") or ""
-        if not kind or not unit:
-            continue
-        if kind == "max_share" and unit == "total":
-            problems.append(Problem("RiskLimits", r["_row"], "unit", unit,
-                                    "corridor or country for max_share"))
-        if kind == "max_high_risk_capex_share" and unit != "total":
-            problems.append(Problem("RiskLimits", r["_row"], "unit", unit,
-                                    "total for max_high_risk_capex_share"))
-        if kind in ("max_share", "max_high_risk_capex_share") and (r.get("value") or 0) > 1:
-            problems.append(Problem("RiskLimits", r["_row"], "value", r["value"],
-                                    "a fraction from 0 to 1 for a share (40% is 0.4)"))
-        table = {"corridor": corridors, "country": countries}.get(unit)
-        if key and table is not None and key not in table:
-            target = "Corridors" if unit == "corridor" else "Countries"
-            problems.append(Problem("RiskLimits", r["_row"], "key", key,
-                                    f"an id from sheet {target}"))
-        if key and unit == "total":
-            problems.append(Problem("RiskLimits", r["_row"], "key", key,
-                                    "a blank key for unit total", warning=True))
+        problems.extend(row_problems("RiskLimits", r, known))
 
     # financing: profiles, sources and their envelopes, what each project may be paid by
     profiles = financing.spend_profiles(projects, len(periods), problems)
@@ -584,8 +658,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     financing.check_committed_profiles(projects, profiles, list(periods), problems)
 
     # scenario rows are checked against the instance: build it unless something else is wrong
-    if any(not p.warning and p.sheet != "Scenarios" for p in problems):
-        return None, problems
+    if any(not p.warning and p.sheet != SCENARIOS for p in problems):
+        return None, _unread(problems, scenarios)
 
     instance = Instance(
         settings=settings,
@@ -620,10 +694,20 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         source_budgets=source_budgets,
         source_sha256=sha256,
         source_name=name,
-        warnings=tuple(problems),
     )
     from planner.scenarios import parse_scenarios
-    scenarios = parse_scenarios(instance, tables.get("Scenarios") or [], problems)
+    parsed = parse_scenarios(instance, tables.get(SCENARIOS) or [], problems)
+    problems = _unread(problems, scenarios)
     if any(not p.warning for p in problems):
         return None, problems
-    return replace(instance, scenarios=scenarios), problems
+    return replace(instance, scenarios=parsed, warnings=tuple(problems)), problems
+
+
+def _unread(problems: list[Problem], scenarios: bool) -> list[Problem]:
+    """The problems, those of sheet Scenarios made warnings when the command does not read
+    it: a solve need not wait for a scenario, but the planner hears of it."""
+    if scenarios:
+        return problems
+    return [replace(p, warning=True, expected=f"{p.expected}; only 'planner scenarios' and "
+                    "'planner robust' read sheet Scenarios: fix it before running them")
+            if p.sheet == SCENARIOS and not p.warning else p for p in problems]

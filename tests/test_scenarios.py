@@ -10,7 +10,7 @@ from planner.cli import main
 from planner.scenarios import apply
 from planner.solve import solve
 from planner.workbook import validate_workbook
-from tests.builders import demand, load, periods, two_corridors, write
+from tests.builders import demand, edit, load, periods, two_corridors, write
 
 
 def by_hand(change):
@@ -30,6 +30,7 @@ CASES = [
     ("budget", "all", "x0.99", lambda t: t["Periods"][0].update(budget=99)),
     ("budget", "2026", 40, lambda t: t["Periods"][0].update(budget=40)),
     ("budget", "2026", "-50%", lambda t: t["Periods"][0].update(budget=50)),
+    ("budget", "2026", "1,200", lambda t: t["Periods"][0].update(budget=1200)),
     ("demand", "all", 1.5, lambda t: t["Flows"][0].update(demand=15)),
     ("demand", "K", "+20%", lambda t: t["Flows"][0].update(demand=12)),
     ("capex", "PB", 1.5, lambda t: t["Projects"][0].update(capex=150)),
@@ -38,6 +39,8 @@ CASES = [
     ("close", "country:A", None, lambda t: t["Routes"].pop(0)),
     ("close", "sA", None, lambda t: t["Routes"].pop(0)),
     ("limit", "max_share:corridor:CA", 0.3, lambda t: t["RiskLimits"].append(
+        {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.3})),
+    ("limit", "Max_Share:Corridor:CA", "30 %", lambda t: t["RiskLimits"].append(
         {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.3})),
     ("status", "PB", "exclude", lambda t: t["Projects"][0].update(status="excluded")),
     ("status", "PB", "commit", lambda t: t["Projects"][0].update(status="committed")),
@@ -88,6 +91,120 @@ def test_bad_scenario_rows_are_named(tmp_path):
     assert found == {("Scenarios", 2, "target"), ("Scenarios", 3, "value"),
                      ("Scenarios", 4, "target"), ("Scenarios", 5, "target"),
                      ("Scenarios", 6, "value"), ("Scenarios", 7, "change")}
+
+
+# Each change is read like the row it stands for: (change, target, value) -> the Scenarios
+# column refused and what the message says (the rule of the sheet the change edits).
+REFUSED = [
+    ("limit", "max_share:total", 0.3, "target", "corridor or country for max_share"),
+    ("limit", "max_share:country:ZZ", 0.3, "target", "an id from sheet Countries"),
+    ("limit", "max_share:corridor:ZZ", 0.3, "target", "an id from sheet Corridors"),
+    ("limit", "max_high_risk_capex_share:country:A", 0.2, "target",
+     "total for max_high_risk_capex_share"),
+    ("limit", "max_shares:corridor:CA", 0.3, "target", "one of max_share, max_capex"),
+    ("limit", "max_share:corridors:CA", 0.3, "target", "one of corridor, country, total"),
+    ("limit", "max_share:corridor:CA", 1.5, "value", "a fraction from 0 to 1"),
+    ("limit", "max_capex:total", -5, "value", "at least 0"),
+    ("limit", "max_capex:total", None, "value", "a value"),
+    ("limit", "max_capex:total", "12,5", "value", "decimal comma"),
+    ("budget", "2026", -10, "value", "at least 0"),
+    ("budget", "all", "x-1", "value", "at least 0"),
+    ("budget", "2026", "x1e300", "value", "finite number below"),
+    ("demand", "K", "x-2", "value", "at least 0"),
+    ("demand", "all", "nan", "value", "finite number"),
+    ("capex", "PB", -1.5, "value", "at least 0"),
+    ("capex", "all", "x1e20", "value", "finite number below"),
+    ("status", "PB", "maybe", "value", "one of candidate, committed, excluded"),
+    ("status", "PB", None, "value", "commit, exclude or candidate"),
+    ("objective", None, "fastest", "value", "one of worst_disruption"),
+    ("objective", None, None, "value", "one of worst_disruption"),
+    ("budget", "2026", None, "value", "a value"),
+    ("budget", "2026", "lots", "value", "a number"),
+    ("close", "ZZ", None, "target", "a corridor, country or segment id"),
+]
+
+
+@pytest.mark.parametrize("change, target, value, column, expected", REFUSED,
+                         ids=[f"{r[0]}-{r[1]}-{r[2]}" for r in REFUSED])
+def test_a_change_is_checked_like_the_row_it_edits(tmp_path, change, target, value, column,
+                                                   expected):
+    tables = edit(two_corridors(), Scenarios=[
+        {"scenario": "S1", "change": change, "target": target, "value": value}])
+    problems = [p for p in validate_workbook(write(tmp_path, tables)) if not p.warning]
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("Scenarios", 2, column)]
+    assert expected in problems[0].expected and change in problems[0].expected
+
+
+def test_a_factor_names_the_value_it_makes(tmp_path):
+    """x-1 on every budget: the row names the period and the budget the factor would give."""
+    tables = edit(two_periods(), Scenarios=[
+        {"scenario": "S1", "change": "budget", "target": "all", "value": "x-1"}])
+    (p,) = validate_workbook(write(tmp_path, tables))
+    assert "sheet Periods" in p.expected and "the budget of 2026 -100" in p.expected
+
+
+def test_changes_are_checked_on_the_rows_the_earlier_ones_made(tmp_path):
+    """Budget 2026 set to 1e14, then x100 in the same scenario: 1e16 is past what HiGHS
+    reads as finite; the same x100 on the base budget (100) in another scenario is fine."""
+    tables = edit(two_corridors(), Scenarios=[
+        {"scenario": "big", "change": "budget", "target": "2026", "value": 1e14},
+        {"scenario": "big", "change": "budget", "target": "2026", "value": "x100"},
+        {"scenario": "other", "change": "budget", "target": "2026", "value": "x100"}])
+    problems = validate_workbook(write(tmp_path, tables))
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("Scenarios", 3, "value")]
+
+
+def test_a_key_for_unit_total_is_a_warning_as_on_risklimits(tmp_path):
+    tables = edit(two_corridors(), Scenarios=[
+        {"scenario": "S1", "change": "limit", "target": "max_capex:total:A", "value": 50}])
+    (p,) = validate_workbook(write(tmp_path, tables))
+    assert (p.sheet, p.row, p.column, p.warning) == ("Scenarios", 2, "target", True)
+
+
+def test_a_new_risklimits_rule_applies_to_scenarios(tmp_path, monkeypatch):
+    """The rules are shared, not copied: a rule added to sheet RiskLimits refuses the same
+    limit on sheet Scenarios."""
+    from planner import workbook
+    from planner.problems import Problem
+
+    def no_half(r, known):
+        return [Problem("RiskLimits", r["_row"], "value", r["value"], "anything but 0.5")] \
+            if r.get("value") == 0.5 else []
+
+    monkeypatch.setitem(workbook.ROW_RULES, "RiskLimits",
+                        workbook.ROW_RULES["RiskLimits"] + (no_half,))
+    on_sheet = edit(two_corridors(), RiskLimits=[
+        {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.5}])
+    in_scenario = edit(two_corridors(), Scenarios=[
+        {"scenario": "S1", "change": "limit", "target": "max_share:corridor:CB", "value": 0.5}])
+    found = [(p.sheet, p.row, p.column, p.expected) for tables, name in
+             ((on_sheet, "a.xlsx"), (in_scenario, "b.xlsx"))
+             for p in validate_workbook(write(tmp_path, tables, name))]
+    assert found == [("RiskLimits", 2, "value", "anything but 0.5"),
+                     ("Scenarios", 2, "value", "for limit: anything but 0.5, as on sheet "
+                                               "RiskLimits (column value)")]
+
+
+def test_a_bad_scenario_row_stops_scenarios_and_robust_but_not_solve(tmp_path, capsys):
+    """max_share:total would cap every country; validate, scenarios and robust refuse it
+    (exit 2, nothing written), solve, which does not read the sheet, warns and solves."""
+    tables = edit(two_corridors(), Scenarios=[
+        {"scenario": "capped", "change": "limit", "target": "max_share:total", "value": 0.5}])
+    source = write(tmp_path, tables)
+    where = "sheet Scenarios, row 2, column target"
+    assert main(["validate", str(source)]) == 2
+    assert f"error: {where}" in capsys.readouterr().err
+    for command in ("scenarios", "robust"):
+        out = tmp_path / f"{command}.xlsx"
+        assert main([command, str(source), "-o", str(out), "--jobs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {where}" in err and "nothing was written" in err
+        assert not out.exists()
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(source), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {where}" in err and "planner scenarios" in err
+    assert out.exists()
 
 
 def scenario_tables() -> dict:

@@ -154,7 +154,30 @@ def test_cycle_in_requires(tmp_path):
                                              project("P2", "sB", 1, 1, requires="P3"),
                                              project("P3", "sB", 1, 1, requires="P1")])
     p = only(problems_of(tmp_path, tables))
-    assert p.column == "requires" and "P1 -> P2 -> P3 -> P1" in str(p.found)
+    assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
+    assert "P1 -> P2 -> P3 -> P1" in str(p.found)
+
+
+def chain(n: int, closed: bool = False) -> list[dict]:
+    """Projects P0 ... P(n-1), each requiring the one before, listed from the last (row 2) to
+    P0 (so that a depth-first search from the first row goes n deep); closed: P0 requires the
+    last."""
+    return [project(f"P{i}", "sB", 1, 1, requires=f"P{i - 1}" if i else
+                    (f"P{n - 1}" if closed else "")) for i in reversed(range(n))]
+
+
+def test_a_long_requires_chain_validates(tmp_path):
+    """5,000 projects each requiring the one before: no cycle, and no recursion to overflow."""
+    assert validate_workbook(write(tmp_path, edit(two_corridors(), Projects=chain(5000)))) == []
+
+
+def test_a_long_requires_cycle_is_named_at_its_first_row(tmp_path):
+    """The same chain closed by P0 requiring P4999: one cycle through every project, reported
+    from the first row's project (P4999, row 2), each id requiring the next."""
+    p = only(problems_of(tmp_path, edit(two_corridors(), Projects=chain(5000, closed=True))))
+    assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
+    assert str(p.found).startswith("P4999 -> P4998 -> P4997 -> ")
+    assert str(p.found).endswith(" -> P1 -> P0 -> P4999")
 
 
 def test_project_requiring_itself(tmp_path):
@@ -286,3 +309,41 @@ def test_macro_enabled_workbook_is_read_as_data_only(tmp_path):
     assert main(["solve", str(xlsm), "-o", str(out_path)]) == 0
     with zipfile.ZipFile(out_path) as archive:
         assert not any("vba" in n.lower() for n in archive.namelist())
+
+
+def two_periods_flows(**by_period) -> dict:
+    from tests.builders import demand, periods
+    return edit(two_corridors(), Periods=periods((2026, 100), (2028, 100), (2030, 100)),
+                Flows=demand("K", "H", "M", **by_period))
+
+
+def test_a_period_without_a_flow_row_is_a_warning(tmp_path, capsys):
+    """Flow K has rows for 2026 and 2030 only: its 2028 demand is taken as 0, said once,
+    at K's first row, by validate and by solve (which still solves)."""
+    from planner.cli import main
+    path = write(tmp_path, two_periods_flows(**{"2026": 10, "2030": 10}))
+    p = only(validate_workbook(path))
+    assert (p.sheet, p.row, p.column, p.warning) == ("Flows", 2, "period", True)
+    assert "K" in str(p) and "2028" in str(p) and "demand taken as 0" in p.expected
+    assert read_workbook(path).flows["K"].demand == {"2026": 10, "2030": 10}
+    assert main(["validate", str(path)]) == 0
+    assert "demand taken as 0" in capsys.readouterr().err
+    assert main(["solve", str(path), "-o", str(tmp_path / "out.xlsx")]) == 0
+    assert "warning: sheet Flows, row 2, column period" in capsys.readouterr().err
+
+
+def test_an_explicit_zero_row_is_no_warning(tmp_path):
+    """A flow that starts in 2028, with a 0 row for 2026: nothing to say."""
+    path = write(tmp_path, two_periods_flows(**{"2026": 0, "2028": 10, "2030": 10}))
+    assert validate_workbook(path) == []
+
+
+def test_a_number_cell_past_1e15_is_refused_like_typed_text(tmp_path):
+    """1e20 in a number cell and '1e20' typed as text: the same error (HiGHS reads both as
+    infinite)."""
+    tables = two_corridors()
+    tables["Segments"][0]["capacity"] = 1e20
+    tables["Segments"][1]["capacity"] = "1e20"
+    found = [(p.sheet, p.row, p.column, p.expected) for p in problems_of(tmp_path, tables)]
+    assert [f[:3] for f in found] == [("Segments", 2, "capacity"), ("Segments", 3, "capacity")]
+    assert found[0][3] == found[1][3] and "below 1e+15" in found[0][3]
