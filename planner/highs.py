@@ -15,9 +15,11 @@ import math
 import signal
 import threading
 import time
+from dataclasses import replace
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -304,9 +306,27 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     iterations = getattr(info, "simplex_iteration_count", None)
     if not has_solution and status not in ("infeasible", "interrupted"):
         status = "no_solution"
+    if has_solution and start is not None and status == "optimal" and \
+            _worse_than_reported(m, name, value):
+        # HiGHS 1.16 can return the MIP start itself while reporting the objective the start
+        # has in its presolved space ("MIP start solution is feasible in the reduced space"),
+        # an optimum it never returns (seen on a tiny random instance: unmet demand 2 returned,
+        # 1 reported and reachable). Solved again without the start (which HiGHS keeps
+        # until its solver data is cleared), it returns the optimum.
+        highs_of(opt).clearSolver()
+        left = time_limit - (time.perf_counter() - began)
+        again = run_stage(opt, m, name, time_limit=left, mip_gap=mip_gap, threads=threads,
+                          tee=tee, highs_options=highs_options, relaxation=relaxation)
+        return replace(again, seconds=again.seconds + seconds)
     return StageResult(name, status,
                        value if has_solution else math.nan, results.objective_bound, gap,
                        seconds, nodes, iterations)
+
+
+def _worse_than_reported(m, name: str, value: float) -> bool:
+    """The solution loaded scores the stage objective above what HiGHS reported for it."""
+    own = pyo.value(m.stage_objective[name], exception=False)
+    return own is not None and own > value + 1e-6 * max(1.0, abs(value))
 
 
 def final_gap(opt, value, bound, status: str, has_solution: bool) -> float:

@@ -40,10 +40,12 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
 def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None, threads=None,
                 log=None, explain=True, max_dependence=None, exclude=(), fixed=None,
-                highs_options: dict | None = None, closure_generation: bool = True) -> Solution:
-    """solve() with two measuring knobs for tests and benchmarks: ``highs_options`` are passed
-    to HiGHS as they are; ``closure_generation=False`` builds every closure copy up front
-    (planner/generation.py: the tests' reference)."""
+                highs_options: dict | None = None, closure_generation: bool = True,
+                plain: bool = False) -> Solution:
+    """solve() with three measuring knobs for tests and benchmarks: ``highs_options`` are
+    passed to HiGHS as they are; ``closure_generation=False`` builds every closure copy up
+    front (planner/generation.py: the tests' reference); ``plain`` solves the formulation of
+    model.md as written, without the exact reductions (build(plain=True); no generation)."""
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
     mip_gap = inst.settings.mip_gap if mip_gap is None else mip_gap
@@ -51,7 +53,8 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     tee = [stream] + ([log] if log is not None else [])
 
     start = time.perf_counter()
-    m = build(inst, objective=objective, generate=closure_generation)
+    m = build(inst, objective=objective, generate=closure_generation and not plain,
+              plain=plain)
     if max_dependence is not None:
         try:
             dependence_cap(m, max_dependence)

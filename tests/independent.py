@@ -1,6 +1,10 @@
 """An independent reference: enumerate every portfolio of a tiny instance, check its rules in
 plain Python and score it with max-flow LPs written directly against highspy (no Pyomo, no
-planner.model). Used to check the MIP's stage values on random instances."""
+planner.model, no planner.evaluate). Used to check the MIP's stage values on random instances.
+
+Normal operation obeys the max_share rows of RiskLimits; a closure's rerouted flows do not
+(the limits bound the flows of normal operation only, docs/workbook.md).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,43 @@ import itertools
 import highspy
 import numpy as np
 
+TOL = 1e-6  # a portfolio reaches a stage's optimum within this (Mt/yr, share, USD m)
+
 
 def _idx(cols) -> np.ndarray:
     return np.array(list(cols), dtype=np.int32)
 
 
+def unit_routes(inst, unit: str, key: str) -> list[str]:
+    """Routes of a corridor, or routes with a segment in a country."""
+    if unit == "corridor":
+        return [r for r, route in inst.routes.items() if route.corridor == key]
+    return [r for r, route in inst.routes.items()
+            if any(inst.segments[s].country == key for s in route.segments)]
+
+
+def unit_keys(inst, unit: str) -> list[str]:
+    home = inst.settings.home_country
+    return list(inst.corridors) if unit == "corridor" else [c for c in inst.countries
+                                                            if c != home]
+
+
+def share_limits(inst) -> list[tuple[set[str], float]]:
+    """(routes, largest share of trade) for every max_share row of RiskLimits."""
+    out = []
+    for lim in inst.limits:
+        if lim.limit == "max_share":
+            for key in [lim.key] if lim.key else unit_keys(inst, lim.unit):
+                out.append((set(unit_routes(inst, lim.unit, key)), lim.value))
+    return out
+
+
 def flow_lp(inst, period: str, capacity: dict[str, float], routes, extra_columns: int = 0,
-            least_carried: float | None = None):
+            least_carried: float | None = None, normal: bool = True):
     """A highspy LP with one column per route carrying demand in ``period`` (then
-    ``extra_columns`` more), each flow's demand and each segment's capacity as rows, and, when
-    given, at least ``least_carried`` carried in all. Returns (Highs, routes in column order)."""
+    ``extra_columns`` more), each flow's demand and each segment's capacity as rows, in normal
+    operation the max_share limits too, and, when given, at least ``least_carried`` carried in
+    all. Returns (Highs, routes in column order)."""
     routes = sorted(r for r in routes if inst.demand(inst.routes[r].flow, period) > 0)
     n = len(routes) + extra_columns
     h = highspy.Highs()
@@ -33,15 +64,23 @@ def flow_lp(inst, period: str, capacity: dict[str, float], routes, extra_columns
         if cols:
             h.addRow(0, capacity[s], len(cols), _idx(cols),
                      np.array([float(inst.routes[routes[i]].segments.count(s)) for i in cols]))
+    if normal:
+        for limited, value in share_limits(inst):
+            cols = [i for i, r in enumerate(routes) if r in limited]
+            if cols:
+                h.addRow(-highspy.kHighsInf, value * inst.total_demand[period], len(cols),
+                         _idx(cols), np.ones(len(cols)))
     if least_carried is not None and routes:
         h.addRow(least_carried - 1e-9, highspy.kHighsInf, len(routes), _idx(range(len(routes))),
                  np.ones(len(routes)))
     return h, routes
 
 
-def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str]) -> float:
-    """Largest total flow over ``routes`` in ``period`` within demand and segment capacity."""
-    h, routes = flow_lp(inst, period, capacity, routes)
+def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str],
+                normal: bool = True) -> float:
+    """Largest total flow over ``routes`` in ``period`` within demand and segment capacity
+    (and, in normal operation, the max_share limits)."""
+    h, routes = flow_lp(inst, period, capacity, routes, normal=normal)
     if not routes:
         return 0.0
     h.changeColsCost(len(routes), _idx(range(len(routes))), -np.ones(len(routes)))
@@ -49,50 +88,45 @@ def max_carried(inst, period: str, capacity: dict[str, float], routes: set[str])
     return -h.getInfo().objective_function_value
 
 
-def least_max_share(inst, period: str, capacity: dict[str, float], unit: str) -> float:
-    """With the most demand carried, the least possible largest share of one corridor (or
-    country but home) in ``period``: an LP over route flows and z (the last column)."""
-    carried = max_carried(inst, period, capacity, set(inst.routes))
+def _share_rows(inst, h, routes, period: str, unit: str, z: int | None, cap: float | None):
+    """sum_{r in unit} f_r <= z D_t (column z) or <= cap D_t for every corridor / country."""
+    for key in unit_keys(inst, unit):
+        members = set(unit_routes(inst, unit, key))
+        cols = [i for i, r in enumerate(routes) if r in members]
+        if z is not None:
+            h.addRow(-highspy.kHighsInf, 0, len(cols) + 1, _idx(cols + [z]),
+                     np.array([1.0] * len(cols) + [-inst.total_demand[period]]))
+        elif cols:
+            h.addRow(-highspy.kHighsInf, cap * inst.total_demand[period], len(cols),
+                     _idx(cols), np.ones(len(cols)))
+
+
+def least_max_share(inst, period: str, capacity: dict[str, float], unit: str,
+                    carried: float) -> float:
+    """With ``carried`` (the most) carried, the least possible largest share of one corridor
+    (or country but home) in ``period``: an LP over route flows and z (the last column)."""
     h, routes = flow_lp(inst, period, capacity, inst.routes, extra_columns=1,
                         least_carried=carried)
     z = len(routes)
     h.changeColCost(z, 1.0)
-    home = inst.settings.home_country
-    keys = list(inst.corridors) if unit == "corridor" else [c for c in inst.countries
-                                                            if c != home]
-    for key in keys:
-        cols = [i for i, r in enumerate(routes) if (
-            inst.routes[r].corridor == key if unit == "corridor"
-            else any(inst.segments[s].country == key for s in inst.routes[r].segments))]
-        h.addRow(-highspy.kHighsInf, 0, len(cols) + 1, _idx(cols + [z]),
-                 np.array([1.0] * len(cols) + [-inst.total_demand[period]]))
+    _share_rows(inst, h, routes, period, unit, z, None)
     h.run()
     return h.getInfo().objective_function_value
 
 
-def least_transport_cost(inst, period: str, capacity: dict[str, float]) -> float:
-    """With the most demand carried, the least transport cost per year (USD m) in a period."""
-    carried = max_carried(inst, period, capacity, set(inst.routes))
+def least_transport_cost(inst, period: str, capacity: dict[str, float], carried: float,
+                         unit: str | None = None, share: float | None = None) -> float:
+    """With ``carried`` carried, the least transport cost per year (USD m) in a period; with
+    ``share``, no corridor (or country) of ``unit`` above that share of trade."""
     h, routes = flow_lp(inst, period, capacity, inst.routes, least_carried=carried)
     if not routes:
         return 0.0
+    if share is not None:
+        _share_rows(inst, h, routes, period, unit, None, share + 1e-9)
     cost = [sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments) for r in routes]
     h.changeColsCost(len(routes), _idx(range(len(routes))), np.array(cost, dtype=float))
     h.run()
     return h.getInfo().objective_function_value
-
-
-def discounted_cost(inst, portfolio) -> float:
-    """Capex and transport cost, each discounted to the start of its period at the
-    workbook's rate, transport counted for each year of the period."""
-    total, elapsed = 0.0, 0.0
-    for period in inst.periods:
-        factor = 1 / (1 + inst.settings.discount_rate) ** elapsed
-        capex = sum(inst.projects[p].capex for p, t in portfolio.items() if t == period.id)
-        yearly = least_transport_cost(inst, period.id, capacities(inst, portfolio, period.id))
-        total += factor * (capex + period.years * yearly)
-        elapsed += period.years
-    return total
 
 
 def options(inst, p: str) -> list[str | None]:
@@ -133,15 +167,27 @@ def allowed(inst, portfolio: dict[str, str | None]) -> bool:
         if lim.limit == "max_high_risk_capex_share" and high > lim.value * capex + 1e-9:
             return False
         if lim.limit == "max_capex":
-            keys = [lim.key] if lim.key else [c for c in inst.countries
-                                             if c != inst.settings.home_country]
-            for key in keys if lim.unit == "country" else [None]:
-                spent = sum(inst.projects[p].capex for p, t in portfolio.items() if t and (
-                    key is None or any(inst.segments[s].country == key
-                                       for s in inst.projects[p].segments)))
+            if lim.unit == "total":
+                keys = [None]
+            else:
+                keys = [lim.key] if lim.key else unit_keys(inst, lim.unit)
+            for key in keys:
+                spent = sum(inst.projects[p].capex for p, t in portfolio.items()
+                            if t and in_unit(inst, p, lim.unit, key))
                 if spent > lim.value + 1e-9:
                     return False
     return True
+
+
+def in_unit(inst, p: str, unit: str, key: str | None) -> bool:
+    """A project counts toward a capex limit: every project for the total; with a segment in
+    the country; with a segment that a route of the corridor uses."""
+    segments = set(inst.projects[p].segments)
+    if key is None:
+        return True
+    if unit == "country":
+        return any(inst.segments[s].country == key for s in segments)
+    return any(segments & set(inst.routes[r].segments) for r in unit_routes(inst, unit, key))
 
 
 def capacities(inst, portfolio, period: str) -> dict[str, float]:
@@ -153,48 +199,116 @@ def capacities(inst, portfolio, period: str) -> dict[str, float]:
     return cap
 
 
-def score(inst, portfolio, unit: str) -> dict[str, float]:
-    """Unmet demand and both disruption measures of one portfolio."""
-    home = inst.settings.home_country
-    closures = list(inst.corridors) if unit == "corridor" else [
-        c for c in inst.countries if c != home]
-    weights = {t: inst.period[t].weight for t in inst.period_ids
-               if inst.period[t].weight > 0 and inst.total_demand[t] > 0}
-    total_w = sum(weights.values())
-    risk = {c: (inst.corridors[c].risk if unit == "corridor" else inst.countries[c].risk)
-            for c in closures}
-    total_risk = sum(risk.values())
-    unmet = worst = expected = 0.0
-    for t in inst.period_ids:
-        cap = capacities(inst, portfolio, t)
-        unmet += inst.total_demand[t] - max_carried(inst, t, cap, set(inst.routes))
-        if t not in weights:
-            continue
-        shares = {}
-        for c in closures:
-            open_routes = {r for r, route in inst.routes.items()
-                           if (route.corridor != c if unit == "corridor" else
-                               all(inst.segments[s].country != c for s in route.segments))}
-            shares[c] = (inst.total_demand[t] - max_carried(inst, t, cap, open_routes)) \
-                / inst.total_demand[t]
-        worst += weights[t] / total_w * max(shares.values())
-        expected += weights[t] / total_w * sum(
-            (risk[c] / total_risk if total_risk else 1 / len(closures)) * shares[c]
-            for c in closures)
-    shares = sum(weights[t] / total_w * least_max_share(inst, t, capacities(inst, portfolio, t),
-                                                        unit) for t in weights)
-    return {"unmet": unmet, "worst_disruption": worst, "expected_disruption": expected,
-            "max_share": shares, "cost": discounted_cost(inst, portfolio)}
+class Scorer:
+    """Scores portfolios; each period's LPs are solved once per distinct capacity vector."""
+
+    def __init__(self, inst, unit: str | None = None):
+        self.inst = inst
+        self.unit = unit or inst.settings.dependence_unit
+        self.memo: dict = {}
+
+    def period(self, t: str, cap: dict[str, float]) -> dict:
+        key = (t, tuple(sorted(cap.items())))
+        if key not in self.memo:
+            self.memo[key] = self._period(t, cap)
+        return self.memo[key]
+
+    def _period(self, t: str, cap: dict[str, float]) -> dict:
+        inst, unit = self.inst, self.unit
+        carried = max_carried(inst, t, cap, set(inst.routes))
+        out = {"unmet": inst.total_demand[t] - carried,
+               "transport": least_transport_cost(inst, t, cap, carried)}
+        if inst.total_demand[t] > 0:
+            shares = {}
+            for c in unit_keys(inst, unit):
+                open_routes = set(inst.routes) - set(unit_routes(inst, unit, c))
+                shares[c] = (inst.total_demand[t] - max_carried(inst, t, cap, open_routes,
+                                                                normal=False)) \
+                    / inst.total_demand[t]
+            out["shares"] = shares
+            z = least_max_share(inst, t, cap, unit, carried)
+            out["max_share"] = z
+            out["share_transport"] = least_transport_cost(inst, t, cap, carried, unit, z)
+        return out
+
+    def __call__(self, portfolio) -> dict[str, float]:
+        """Unmet demand, the three dependence measures, and the cost stage's value: discounted
+        capex plus transport cost (each year of a period, at the start of its period), with
+        max_share's cost kept at the portfolio's least max share (``cost_max_share``)."""
+        inst, unit = self.inst, self.unit
+        weights = {t: inst.period[t].weight for t in inst.period_ids
+                   if inst.period[t].weight > 0 and inst.total_demand[t] > 0}
+        total_w = sum(weights.values())
+        closures = unit_keys(inst, unit)
+        table = inst.corridors if unit == "corridor" else inst.countries
+        risk = {c: table[c].risk for c in closures}
+        total_risk = sum(risk.values())
+        out = dict.fromkeys(("unmet", "worst_disruption", "expected_disruption", "max_share",
+                             "cost", "cost_max_share"), 0.0)
+        elapsed = 0.0
+        for period in inst.periods:
+            t = period.id
+            scores = self.period(t, capacities(inst, portfolio, t))
+            factor = 1 / (1 + inst.settings.discount_rate) ** elapsed
+            elapsed += period.years
+            capex = sum(inst.projects[p].capex for p, s in portfolio.items() if s == t)
+            out["unmet"] += scores["unmet"]
+            out["cost"] += factor * (capex + period.years * scores["transport"])
+            # max_share's cost stage keeps each measured period's share at its least
+            transport = scores["share_transport"] if t in weights else scores["transport"]
+            out["cost_max_share"] += factor * (capex + period.years * transport)
+            if t not in weights:
+                continue
+            w = weights[t] / total_w
+            shares = scores["shares"]
+            out["worst_disruption"] += w * max(shares.values())
+            out["expected_disruption"] += w * sum(
+                (risk[c] / total_risk if total_risk else 1 / len(closures)) * shares[c]
+                for c in closures)
+            out["max_share"] += w * scores["max_share"]
+        return out
 
 
-def best(inst, objective: str) -> tuple[float, float]:
-    """(least unmet demand, least dependence among portfolios with that unmet demand)."""
-    unit = inst.settings.dependence_unit
-    scored = []
+def score(inst, portfolio, unit: str | None = None) -> dict[str, float]:
+    """Unmet demand, the dependence measures and cost of one portfolio (see Scorer)."""
+    return Scorer(inst, unit)(portfolio)
+
+
+def stage_value(scores: dict[str, float], stage: str, objective: str) -> float:
+    """What a portfolio scores in one of the MIP's stages (unmet, dependence, cost)."""
+    if stage == "unmet":
+        return scores["unmet"]
+    if stage == "dependence":
+        return scores[objective]
+    return scores["cost_max_share" if objective == "max_share" else "cost"]
+
+
+def portfolios(inst):
+    """Every allowed portfolio (project -> start period or None)."""
     for combo in itertools.product(*(options(inst, p) for p in inst.projects)):
         portfolio = dict(zip(inst.projects, combo))
         if allowed(inst, portfolio):
-            s = score(inst, portfolio, unit)
-            scored.append((s["unmet"], s[objective]))
-    least_unmet = min(u for u, _ in scored)
-    return least_unmet, min(d for u, d in scored if u <= least_unmet + 1e-6)
+            yield portfolio
+
+
+def scored(inst) -> list[tuple[dict, dict[str, float]]]:
+    """Every allowed portfolio with its scores; ValueError when there is none."""
+    scorer = Scorer(inst)
+    out = [(p, scorer(p)) for p in portfolios(inst)]
+    if not out:
+        raise ValueError("no portfolio keeps every rule")
+    return out
+
+
+def best(inst, objective: str, table=None) -> list[float]:
+    """The lexicographic optimum: [least unmet demand, least dependence among the portfolios
+    with that unmet demand (not for 'cost'), least cost among those with both], each stage
+    keeping the ones before within TOL. ``table``: scored(inst), when already computed."""
+    candidates = [s for _, s in (table if table is not None else scored(inst))]
+    stages = ["unmet"] + ([] if objective == "cost" else ["dependence"]) + ["cost"]
+    values = []
+    for stage in stages:
+        least = min(stage_value(s, stage, objective) for s in candidates)
+        values.append(least)
+        candidates = [s for s in candidates if stage_value(s, stage, objective) <= least + TOL]
+    return values

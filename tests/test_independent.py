@@ -1,81 +1,165 @@
-"""The MIP against brute force (tests/independent.py) on seeded random tiny instances."""
+"""The MIP against brute force (tests/independent.py) on seeded random tiny instances: every
+stage's value (unmet demand, dependence, cost) equals the best over every allowed portfolio."""
 
 import random
 
 import pytest
 
+from planner.model import closures
 from planner.solution import PlanInfeasible
 from planner.solve import solve
 from tests import independent
 from tests.builders import load
 
+SEEDS = range(18)
+OBJECTIVES = ["worst_disruption", "expected_disruption", "max_share", "cost"]
+CORRIDORS = [f"G{i}" for i in range(1, 9)]
+
 
 def random_tables(seed: int) -> dict:
+    """Two periods, two or three flows over three routes each (some through two transit
+    segments) in six corridors, six or seven projects:
+    some on two segments, sometimes a twin of another; random budgets, rules and RiskLimits
+    (max_share, max_capex by corridor and by country, high-risk capex share)."""
     rnd = random.Random(seed)
-    countries = ["H", "A", "B", "C"]
-    corridors = ["G1", "G2", "G3"]
+    countries = ["H", "A", "B", "C", "D"]
     periods = [2026, 2028]
     segments = []
-    for i in range(6):
-        segments.append({"segment": f"s{i}", "from": "H", "to": "M", "mode": "rail",
+    # s0-s4 go straight to the market M; s5, s6 to a transit node N, s7, s8 on from N to M
+    ends = [("H", "M")] * 5 + [("H", "N")] * 2 + [("N", "M")] * 2
+    for i, (a, b) in enumerate(ends):
+        segments.append({"segment": f"s{i}", "from": a, "to": b, "mode": "rail",
                          "country": rnd.choice(countries[1:]),
                          "capacity": rnd.choice([0, 0, 3, 5, 8]),
                          "cost_per_t": rnd.randint(1, 20)})
-    # a shared home segment in front of some routes makes routes share capacity
+    # a shared home segment in front of every route makes routes share capacity
     segments.append({"segment": "h0", "from": "O", "to": "H", "mode": "rail", "country": "H",
                      "capacity": rnd.choice([8, 12, 40]), "cost_per_t": 1})
+    flows = ["K1", "K2", "K3"][:rnd.choice([2, 3])]
     routes = []
-    for k in ("K1", "K2"):
-        for j, s in enumerate(rnd.sample(range(6), 3)):
-            routes.append({"route": f"{k}r{j}", "flow": k, "corridor": rnd.choice(corridors),
-                           "segments": f"h0; s{s}"})
-    flows = [{"flow": k, "origin": "O", "destination": "M", "period": t,
-              "demand": rnd.choice([2, 4, 6])} for k in ("K1", "K2") for t in periods]
+    for k in flows:
+        for j in range(4):
+            chain = [rnd.choice([5, 6]), rnd.choice([7, 8])] if rnd.random() < 0.3 \
+                else [rnd.randrange(5)]
+            routes.append({"route": f"{k}r{j}", "flow": k, "corridor": rnd.choice(CORRIDORS),
+                           "segments": "; ".join(["h0"] + [f"s{s}" for s in chain])})
+    demand = [{"flow": k, "origin": "O", "destination": "M", "period": t,
+               "demand": rnd.choice([2, 4, 6])} for k in flows for t in periods]
     projects = []
-    for i in range(4):
+    for i in range(6):
+        on = rnd.sample(range(9), 2 if rnd.random() < 0.35 else 1)
         projects.append({
-            "project": f"P{i}", "segments": f"s{rnd.randrange(6)}",
+            "project": f"P{i}", "segments": "; ".join(f"s{s}" for s in on),
             "capacity_added": rnd.choice([2, 4, 6]), "capex": rnd.choice([20, 40, 60]),
             "lead_time": rnd.choice([0, 0, 1]),
             "earliest_period": rnd.choice([None, None, 2028]),
-            "status": rnd.choice(["candidate"] * 6 + ["committed", "excluded"]),
+            "status": rnd.choice(["candidate"] * 8 + ["committed", "excluded"]),
             "requires": f"P{i - 1}" if i and rnd.random() < 0.25 else None,
-            "exclusive_group": "X" if i >= 2 and rnd.random() < 0.5 else None,
+            "exclusive_group": "X" if i >= 2 and rnd.random() < 0.4 else None,
             "risk_class": rnd.choice(["low", "high"]),
         })
+    if rnd.random() < 0.4:  # a twin: identical candidate projects
+        twin = dict(projects[rnd.randrange(6)], project="P6", status="candidate",
+                    requires=None)
+        if not any(p["requires"] == twin["project"] for p in projects):
+            projects.append(twin)
     limits = []
+    if rnd.random() < 0.4:
+        unit = rnd.choice(["corridor", "country"])
+        key = rnd.choice([None] + (CORRIDORS if unit == "corridor" else countries[1:]))
+        limits.append({"limit": "max_share", "unit": unit, "key": key,
+                       "value": rnd.choice([0.3, 0.5, 0.7])})
+    if rnd.random() < 0.4:
+        limits.append({"limit": "max_capex", "unit": "corridor",
+                       "key": rnd.choice([None] + [r["corridor"] for r in routes]),
+                       "value": rnd.choice([20, 40])})
     if rnd.random() < 0.3:
         limits.append({"limit": "max_capex", "unit": "country", "key": "A", "value": 50})
     if rnd.random() < 0.3:
         limits.append({"limit": "max_high_risk_capex_share", "unit": "total", "value": 0.5})
     settings = [{"setting": "home_country", "value": "H"},
-                {"setting": "dependence_unit", "value": rnd.choice(["corridor", "country"])},
+                {"setting": "dependence_unit",
+                 "value": rnd.choice(["corridor", "corridor", "country"])},
                 {"setting": "budget_carry_over", "value": rnd.choice(["yes", "no"])},
                 {"setting": "discount_rate", "value": rnd.choice([0, 0.05])}]
     return {
         "Settings": settings,
-        "Periods": [{"period": t, "budget": rnd.choice([40, 60, 100]),
+        "Periods": [{"period": t, "budget": rnd.choice([60, 100, 140]),
                      "weight": rnd.choice([1, 1, 2]), "years": rnd.choice([1, 2, 3])}
                     for t in periods],
         "Countries": [{"country": c, "risk": rnd.choice([0.2, 0.5, 0.9])} for c in countries],
-        "Corridors": [{"corridor": g, "risk": rnd.choice([0.2, 0.5, 0.9])} for g in corridors],
-        "Segments": segments, "Routes": routes, "Flows": flows, "Projects": projects,
+        "Corridors": [{"corridor": g, "risk": rnd.choice([0.2, 0.5, 0.9])} for g in CORRIDORS],
+        "Segments": segments, "Routes": routes, "Flows": demand, "Projects": projects,
         "RiskLimits": limits,
     }
 
 
-@pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("objective", ["worst_disruption", "expected_disruption", "max_share",
-                                       "cost"])
+_tables: dict[int, list] = {}
+
+
+def brute_force(inst, seed: int):
+    """Every allowed portfolio of seed's instance, scored once for all four objectives."""
+    if seed not in _tables:
+        _tables[seed] = independent.scored(inst)
+    return _tables[seed]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("objective", OBJECTIVES)
 def test_mip_matches_brute_force(tmp_path, seed, objective):
+    """Each stage's value, the cost stage's included, is the least over every allowed
+    portfolio that keeps the stages before; the portfolio keeps every rule and scores them."""
     inst = load(tmp_path, random_tables(seed))
     try:
         sol = solve(inst, objective=objective, mip_gap=0)
     except PlanInfeasible:
         with pytest.raises(ValueError):  # brute force finds no allowed portfolio either
-            independent.best(inst, objective)
+            brute_force(inst, seed)
         return
-    unmet, dependence = independent.best(inst, objective)
-    assert sol.stages[0].value == pytest.approx(unmet, abs=1e-6)
-    assert sol.stages[1].value == pytest.approx(dependence, abs=1e-6)
+    expected = independent.best(inst, objective, brute_force(inst, seed))
+    assert [s.name for s in sol.stages] == (
+        ["unmet", "cost"] if objective == "cost" else ["unmet", "dependence", "cost"])
+    for stage, value in zip(sol.stages, expected):
+        assert stage.value == pytest.approx(value, rel=1e-6, abs=1e-6), stage.name
     assert independent.allowed(inst, sol.portfolio)
+    own = independent.score(inst, sol.portfolio)
+    for stage in sol.stages:
+        assert independent.stage_value(own, stage.name, objective) == pytest.approx(
+            stage.value, rel=1e-6, abs=1e-6), stage.name
+
+
+def test_the_random_instances_have_what_they_claim(tmp_path):
+    """The seeds above include max_share and corridor max_capex limits that change the
+    optimum, projects on two segments, twins, and worst_disruption solves whose closure
+    generation copies pairs beyond the first ones."""
+    features = set()
+    for seed in SEEDS:
+        tables = random_tables(seed)
+        inst = load(tmp_path, tables, f"case{seed}.xlsx")
+        if any(len(p.segments) > 1 for p in inst.projects.values()):
+            features.add("multi-segment project")
+        if len(inst.projects) > 6:
+            features.add("twin")
+        try:
+            sol = solve(inst, objective="worst_disruption", mip_gap=0)
+        except PlanInfeasible:
+            continue
+        first = closures.first_pairs(closures.screen(
+            inst, closures.undominated(inst, inst.closures()), inst.measured_periods,
+            "worst_disruption"))
+        if sol.size["closure_pairs"] > len(first):
+            features.add("generation rounds")
+        for kind, unit in (("max_share", None), ("max_capex", "corridor")):
+            if any(lim.limit == kind and unit in (None, lim.unit) for lim in inst.limits):
+                # the limit binds: without it the brute-force optimum changes
+                without = load(tmp_path, dict(tables, RiskLimits=[
+                    lim for lim in tables["RiskLimits"] if not (
+                        lim["limit"] == kind and unit in (None, lim["unit"]))]),
+                    f"free{seed}.xlsx")
+                free = independent.scored(without)
+                if any(independent.best(inst, objective, brute_force(inst, seed))
+                       != pytest.approx(independent.best(without, objective, free), abs=1e-6)
+                       for objective in OBJECTIVES):
+                    features.add(f"binding {kind} {unit or ''}".strip())
+    assert features >= {"multi-segment project", "twin", "generation rounds",
+                        "binding max_share", "binding max_capex corridor"}, features

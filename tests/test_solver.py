@@ -259,3 +259,59 @@ def test_the_clock_gives_each_stage_its_limit_within_the_commands_time():
     short = Clock(per_stage=0.05, stages=2)
     time.sleep(0.12)
     assert short.left() == 0.0 and short.for_stage() == 0.0
+
+
+def start_trap() -> dict:
+    """Two flows over h0 (12 Mt/yr) and s2 (K1, 3 Mt/yr), s4 (both, 5) or s1 (K2, 0): in 2028
+    10 Mt/yr of demand meets 8 of room, so building nothing leaves 2 unmet. P5 (2026, one
+    period to build) adds 2 to s2: 1 unmet. P0-P2 and P4 cannot do better within the
+    budgets, requirements and the exclusive group with P5."""
+    seg = [("s0", "H", "M", "A", 5), ("s1", "H", "M", "A", 0), ("s2", "H", "M", "D", 3),
+           ("s3", "H", "M", "A", 3), ("s4", "H", "M", "B", 5), ("s5", "H", "N", "A", 0),
+           ("s6", "H", "N", "C", 8), ("s7", "N", "M", "D", 3), ("s8", "N", "M", "C", 5),
+           ("h0", "O", "H", "H", 12)]
+    routes = [("K1r0", "K1", "G1", "h0; s2"), ("K1r1", "K1", "G2", "h0; s4"),
+              ("K1r2", "K1", "G4", "h0; s2"), ("K2r0", "K2", "G5", "h0; s1"),
+              ("K2r1", "K2", "G1", "h0; s4"), ("K2r2", "K2", "G5", "h0; s1")]
+    return {
+        "Settings": [{"setting": "home_country", "value": "H"},
+                     {"setting": "dependence_unit", "value": "country"}],
+        "Periods": [{"period": 2026, "budget": 100, "years": 2},
+                    {"period": 2028, "budget": 60, "weight": 2, "years": 2}],
+        "Countries": [{"country": c} for c in "HABCD"],
+        "Corridors": [{"corridor": f"G{i}"} for i in range(1, 7)],
+        "Segments": [{"segment": sid, "from": a, "to": b, "mode": "rail", "country": c,
+                      "capacity": cap, "cost_per_t": 1} for sid, a, b, c, cap in seg],
+        "Routes": [{"route": r, "flow": k, "corridor": g, "segments": ss}
+                   for r, k, g, ss in routes],
+        "Flows": [{"flow": k, "origin": "O", "destination": "M", "period": t, "demand": d}
+                  for k, t, d in [("K1", 2026, 4), ("K1", 2028, 4), ("K2", 2026, 4),
+                                  ("K2", 2028, 6)]],
+        "Projects": [
+            {"project": "P0", "segments": "s8; s3", "capacity_added": 2, "capex": 60,
+             "lead_time": 1},
+            {"project": "P1", "segments": "s3", "capacity_added": 2, "capex": 60,
+             "earliest_period": 2028, "requires": "P0"},
+            {"project": "P2", "segments": "s5; s4", "capacity_added": 4, "capex": 40,
+             "lead_time": 1, "requires": "P1"},
+            {"project": "P3", "segments": "s6; s1", "capacity_added": 4, "capex": 20,
+             "earliest_period": 2028, "status": "excluded"},
+            {"project": "P4", "segments": "s7", "capacity_added": 4, "capex": 60,
+             "exclusive_group": "X", "risk_class": "high"},
+            {"project": "P5", "segments": "s2", "capacity_added": 2, "capex": 20,
+             "lead_time": 1, "exclusive_group": "X", "risk_class": "high"}],
+        "RiskLimits": [{"limit": "max_share", "unit": "country", "key": "C", "value": 0.5},
+                       {"limit": "max_capex", "unit": "country", "key": "A", "value": 50}],
+    }
+
+
+def test_a_stage_returns_the_portfolio_of_the_value_it_reports(tmp_path):
+    """HiGHS 1.16 may return the MIP start (committed projects only) while reporting the
+    better objective that start has in its presolved space ("MIP start solution is feasible
+    in the reduced space"). The unmet stage must report 1 and return P5, not report 1 and
+    return nothing (then kept at 2: found by the brute force on a random instance)."""
+    inst = load(tmp_path, start_trap())
+    sol = solve(inst, objective="worst_disruption", mip_gap=0)
+    assert sol.stages[0].value == pytest.approx(1.0)
+    assert sol.portfolio["P5"] == "2026"
+    assert sum(sol.unmet.values()) == pytest.approx(1.0)
