@@ -101,18 +101,24 @@ def _bad_numbers(args) -> str | None:
     return None
 
 
+def _not_an_input(output: Path, *inputs: Path) -> None:
+    """Refuse an output that is one of the command's inputs: writing it would destroy the
+    input (the same file under any spelling of its path)."""
+    from planner.problems import InputError, Problem
+
+    if any(output.resolve() == source.resolve() for source in inputs):
+        raise InputError([Problem(None, None, None, str(output), "another output file: this "
+                                  "one is an input workbook (choose another -o)")])
+
+
 def _read_for(args, command: str):
     """The validated instance and the output path of a command that writes one workbook;
     the output is checked before any solve starts."""
     from planner.workbook import read_workbook
     from planner.xlsx import check_target
 
-    from planner.problems import InputError, Problem
-
     output = args.output or Path("results") / f"{args.workbook.stem}-{command}.xlsx"
-    if output.resolve() == args.workbook.resolve():
-        raise InputError([Problem(None, None, None, str(output), "another output file: this "
-                                  "one is the input workbook (choose another -o)")])
+    _not_an_input(output, args.workbook)
     inst = read_workbook(args.workbook)
     check_target(output)  # before a long solve, not after it
     return inst, output
@@ -296,6 +302,7 @@ def cmd_compare(args) -> int:
     from planner.results_reader import read_results
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
+    _not_an_input(output, args.first, args.second)
     columns = [read_results(args.first), read_results(args.second)]
     write_comparison(columns, output, title="Comparison")
     print(f"wrote {output}")

@@ -220,3 +220,20 @@ def test_the_terminal_shows_the_plan_not_solver_banners(tmp_path):
     lines = done.stdout.splitlines()
     assert lines[0].startswith(str(source)) and "status: optimal" in lines[1]
     assert "HiGHS" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_compare_refuses_to_write_over_an_input(tmp_path, capsys, which):
+    """'compare A B -o A' (or -o B) would replace a results workbook by the comparison: exit 2,
+    the message says to choose another -o, both inputs stay byte for byte as they were."""
+    source = write(tmp_path, two_corridors())
+    results = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
+    for out in results:
+        assert main(["solve", str(source), "-o", str(out)]) == 0
+    before = [digest(r) for r in results]
+    capsys.readouterr()
+    assert main(["compare", str(results[0]), str(results[1]), "-o",
+                 str(tmp_path / "." / results[which].name)]) == 2
+    err = capsys.readouterr().err
+    assert "an input workbook (choose another -o)" in err and "Traceback" not in err
+    assert [digest(r) for r in results] == before
