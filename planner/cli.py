@@ -49,9 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     alternatives = sub.add_parser("alternatives", help="other portfolios nearly as good")
     alternatives.add_argument("workbook", type=Path)
     alternatives.add_argument("-k", type=int, default=5, help="how many (default 5)")
-    alternatives.add_argument("--within", type=float, default=0.05, metavar="D",
-                              help="dependence at most the optimum + D (share points; "
-                                   "default 0.05 = 5 percentage points)")
+    alternatives.add_argument("--within", default="10%", metavar="D",
+                              help="how far above the optimum's dependence: a percentage of "
+                                   "the optimum, 10%% (default: a 7.0%% optimum admits up to "
+                                   "7.7%%), or percentage points, 0.5pp (7.0%% -> 7.5%%); a "
+                                   "bare number is refused as ambiguous")
     _batch_options(alternatives, parallel=False)  # each alternative needs the ones before
 
     robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
@@ -94,10 +96,16 @@ def _solve_options(args) -> dict:
 def _bad_numbers(args) -> str | None:
     """A message for an option out of range, or None."""
     for name, least in (("time_limit", 1e-3), ("mip_gap", 0.0), ("threads", 1), ("jobs", 1),
-                        ("points", 2), ("k", 1), ("within", 0.0)):
+                        ("points", 2), ("k", 1)):
         value = getattr(args, name, None)
         if value is not None and value < least:
             return f"--{name.replace('_', '-')} must be at least {least:g}"
+    if getattr(args, "within", None) is not None:
+        from planner.tradeoffs import parse_within
+        try:
+            parse_within(args.within)
+        except ValueError as err:
+            return str(err)
     return None
 
 
@@ -254,20 +262,25 @@ def cmd_frontier(args) -> int:
 
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
-    from planner.tradeoffs import alternatives
+    from planner.tradeoffs import alternatives, dependence_of, parse_within
 
     inst, output = _read_for(args, "alternatives")
+    within = parse_within(args.within)
     try:
-        found = alternatives(inst, args.k, args.within, options=_solve_options(args),
+        found = alternatives(inst, args.k, within, options=_solve_options(args),
                              progress=print)
     except ValueError as err:
         return _fail(f"{args.workbook}: alternatives {err}", EXIT_INPUT)
+    optimum = dependence_of(found[0])
+    settings = [("within", str(within), within.describe(optimum)),
+                ("dependence_cap", within.cap(optimum), "the largest dependence an "
+                 "alternative may have (share of trade)")]
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
-                     title="Alternatives")
+                     title="Alternatives", settings=settings)
     for o in found:
         m = measures_of(o)
         print(f"  {o.name:<14} dependence {m['dependence']:.4f}  capex {m['total_capex']:,.1f}")
-    print(f"{len(found) - 1} alternative(s) within {args.within} of the optimum; wrote {output}")
+    print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; wrote {output}")
     return EXIT_OK
 
 

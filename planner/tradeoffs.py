@@ -4,12 +4,13 @@
   best reachable, the least capex that reaches each (epsilon constraint), the marginal cost of
   each step in USD m per percentage point, and the portfolio at each point.
 - alternatives: up to k portfolios with different project selections whose dependence is within
-  ``within`` (absolute, in share points: 0.05 = 5 percentage points) of the optimum, each the
-  cheapest in capex given the ones before (no-good cuts).
+  ``within`` of the optimum (by default 10% of the optimum's value; or absolute, in percentage
+  points), each the cheapest in capex given the ones before (no-good cuts).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from planner.batch import Outcome, Task, run_all, run_task
@@ -70,16 +71,60 @@ def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
     return out
 
 
-def alternatives(inst: Instance, k: int = 5, within: float = 0.05, *,
+@dataclass(frozen=True)
+class Within:
+    """How far above the optimum's dependence an alternative may be: ``value`` is a fraction
+    of the optimum's value (relative: 0.1 = 10%, so 7.0% admits up to 7.7%) or a share of
+    trade (absolute: 0.005 = 0.5 percentage points). Relative is the default because the
+    dependence measures differ by orders of magnitude (expected_disruption is often below
+    1%), so no one absolute tolerance suits them all."""
+    value: float
+    relative: bool = True
+
+    def cap(self, optimum: float) -> float:
+        """The largest dependence an alternative may have."""
+        return optimum * (1 + self.value) if self.relative else optimum + self.value
+
+    def __str__(self) -> str:
+        return f"{self.value * 100:g}%" if self.relative else f"{self.value * 100:g}pp"
+
+    def describe(self, optimum: float) -> str:
+        """'10% of the optimum (7.0% -> 7.7%)' or '0.5 percentage points (7.0% -> 7.5%)'."""
+        what = (f"{self.value * 100:g}% of the optimum" if self.relative
+                else f"{self.value * 100:g} percentage points")
+        return f"{what} ({_percent(optimum)} -> {_percent(self.cap(optimum))})"
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with enough digits to tell small ones apart."""
+    return f"{share:.1%}" if share >= 0.01 or share == 0 else f"{share:.3%}"
+
+
+WITHIN_SYNTAX = ("a percentage of the optimum such as 10% (relative) or percentage points "
+                 "such as 0.5pp (absolute)")
+
+
+def parse_within(text: str) -> Within:
+    """'10%' -> relative 0.1; '0.5pp' -> absolute 0.005. A bare number is refused: 0.05 could
+    mean 5% of the optimum or 5 percentage points, which differ by a factor of ten or more."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(%|pp)\s*", str(text))
+    if not match:
+        raise ValueError(f"--within takes {WITHIN_SYNTAX}; found {text!r}")
+    return Within(float(match[1]) / 100, relative=match[2] == "%")
+
+
+def alternatives(inst: Instance, k: int = 5, within: Within | float = Within(0.10), *,
                  options: dict | None = None, progress=None) -> list[Outcome]:
     """[optimal, alternative 1, ...]: each alternative is found after the ones before, so this
-    runs in sequence."""
+    runs in sequence. ``within``: a Within, or a float taken as an absolute share."""
     options = dict(options or {})
     options["objective"] = _objective(inst, options)
+    if not isinstance(within, Within):
+        within = Within(within, relative=False)
     best = run_task(Task("optimal", inst, options))
     if best.solution is None:
         raise ValueError(f"optimal: {best.status}. {best.message}")
-    cap = dependence_of(best) + within
+    cap = within.cap(dependence_of(best))
     found = [best]
     for i in range(k):
         exclude = tuple(frozenset(p for p, t in o.solution.portfolio.items() if t)

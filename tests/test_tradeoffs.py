@@ -84,7 +84,53 @@ def test_alternatives_stop_when_none_is_left(tmp_path):
 def test_alternatives_command(tmp_path):
     out = tmp_path / "a.xlsx"
     assert main(["alternatives", str(write(tmp_path, three_ways())), "-k", "2", "--within",
-                 "0", "-o", str(out)]) == 0
+                 "0%", "-o", str(out)]) == 0
     book = openpyxl.load_workbook(out)
     changes = list(book["Changes"].iter_rows(min_row=2, values_only=True))
     assert changes == [("alternative 1", "P2", "PB", None), ("alternative 2", "P3", "PB", None)]
+
+
+def near_optimum() -> dict:
+    """PA (+8 on sB, 80) or PB (+7.6 on sB, 60), budget 100 (not both). Closing CA strands
+    10 - 8 = 2 of 10 with PA (0.20: the optimum), 10 - 7.6 = 2.4 with PB (0.24), all with
+    nothing (1.0)."""
+    return edit(two_corridors(), Projects=[project("PA", "sB", 8, 80),
+                                           project("PB", "sB", 7.6, 60)])
+
+
+def settings_of(path) -> dict:
+    rows = openpyxl.load_workbook(path)["Settings"].iter_rows(min_row=2, values_only=True)
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_within_is_relative_to_the_optimum_by_default(tmp_path, capsys):
+    """Optimum PA, 0.20. By default 10% of it: up to 0.22, so PB (0.24) is no alternative
+    (the old default, 0.05 absolute, admitted it). '--within 5pp': up to 0.25, PB is one.
+    The Settings sheet says which tolerance was used and what it admits."""
+    source = write(tmp_path, near_optimum())
+    default, points = tmp_path / "default.xlsx", tmp_path / "pp.xlsx"
+    assert main(["alternatives", str(source), "-o", str(default)]) == 0
+    assert "0 alternative(s) within 10% of the optimum (20.0% -> 22.0%)" in \
+        capsys.readouterr().out
+    assert openpyxl.load_workbook(default)["Measures"].max_column == 2  # measure, optimal
+    within, cap = settings_of(default)["within"], settings_of(default)["dependence_cap"]
+    assert within[:2] == ("10%", "10% of the optimum (20.0% -> 22.0%)")
+    assert cap[0] == pytest.approx(0.22)
+
+    assert main(["alternatives", str(source), "--within", "5pp", "-o", str(points)]) == 0
+    assert settings_of(points)["within"][:2] == ("5pp", "5 percentage points (20.0% -> 25.0%)")
+    changes = list(openpyxl.load_workbook(points)["Changes"].iter_rows(min_row=2,
+                                                                       values_only=True))
+    assert changes == [("alternative 1", "PB", "PA", None)]
+
+
+@pytest.mark.parametrize("within", ["0.05", "5", "-5%", "5 points", "1e-2pp"])
+def test_an_ambiguous_within_is_refused(tmp_path, capsys, within):
+    """A bare number could be a fraction of the optimum or share points: exit 2, the message
+    shows both forms, nothing is written."""
+    out = tmp_path / "a.xlsx"
+    assert main(["alternatives", str(write(tmp_path, near_optimum())), f"--within={within}",
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "such as 10% (relative)" in err and "0.5pp (absolute)" in err
+    assert "Traceback" not in err and not out.exists()
