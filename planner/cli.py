@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "the optimum, 10%% (default: a 7.0%% optimum admits up to "
                                    "7.7%%), or percentage points, 0.5pp (7.0%% -> 7.5%%); a "
                                    "bare number is refused as ambiguous")
+    alternatives.add_argument("--tries", type=int, metavar="N",
+                              help="at most N solves after the optimal one (default 3 x k): "
+                                   "portfolios dominated by one found before are skipped")
     _batch_options(alternatives, parallel=False)  # each alternative needs the ones before
 
     robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
@@ -96,7 +99,7 @@ def _solve_options(args) -> dict:
 def _bad_numbers(args) -> str | None:
     """A message for an option out of range, or None."""
     for name, least in (("time_limit", 1e-3), ("mip_gap", 0.0), ("threads", 1), ("jobs", 1),
-                        ("points", 2), ("k", 1)):
+                        ("points", 2), ("k", 1), ("tries", 1)):
         value = getattr(args, name, None)
         if value is not None and value < least:
             return f"--{name.replace('_', '-')} must be at least {least:g}"
@@ -267,21 +270,40 @@ def cmd_alternatives(args) -> int:
     inst, output = _read_for(args, "alternatives")
     within = parse_within(args.within)
     try:
-        found = alternatives(inst, args.k, within, options=_solve_options(args),
-                             progress=print)
+        result = alternatives(inst, args.k, within, tries=args.tries,
+                              options=_solve_options(args), progress=print)
     except ValueError as err:
         return _fail(f"{args.workbook}: alternatives {err}", EXIT_INPUT)
+    found = result.outcomes
     optimum = dependence_of(found[0])
-    settings = [("within", str(within), within.describe(optimum)),
-                ("dependence_cap", within.cap(optimum), "the largest dependence an "
-                 "alternative may have (share of trade)")]
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
-                     title="Alternatives", settings=settings)
+                     title="Alternatives", settings=_alternatives_settings(result, within))
     for o in found:
         m = measures_of(o)
         print(f"  {o.name:<14} dependence {m['dependence']:.4f}  capex {m['total_capex']:,.1f}")
-    print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; wrote {output}")
+    print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "
+          f"{len(result.skipped)} dominated portfolio(s) skipped; {result.ended}; "
+          f"wrote {output}")
     return EXIT_OK
+
+
+def _alternatives_settings(result, within) -> list[tuple]:
+    """Sheet Settings of the alternatives workbook: how the portfolios were found."""
+    from planner.tradeoffs import dependence_of, selection
+
+    optimum = dependence_of(result.outcomes[0])
+    skipped = "; ".join(f"{'+'.join(sorted(selection(o))) or 'committed only'} "
+                        f"(capex {o.measures.total_capex:,.1f}, dominated by {by})"
+                        for o, by in result.skipped)
+    return [("within", str(within), within.describe(optimum)),
+            ("dependence_cap", result.cap, "the largest dependence an alternative may have "
+             "(share of trade)"),
+            ("dominated_skipped", len(result.skipped), "portfolios found but not reported: "
+             "no less capex than the optimum or an earlier alternative and no better on any "
+             "measure (worst and expected disruption, largest corridor and country share, "
+             "transport cost, unmet demand)" + (f": {skipped}" if skipped else "")),
+            ("solves", result.tries, f"after the optimal one, of at most {result.limit} "
+             f"(--tries); the search ended: {result.ended}")]
 
 
 def cmd_robust(args) -> int:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from planner.batch import Outcome, Task, run_all, run_task
+from planner.evaluate import Measures
 from planner.instance import Instance
 
 
@@ -113,27 +114,87 @@ def parse_within(text: str) -> Within:
     return Within(float(match[1]) / 100, relative=match[2] == "%")
 
 
+# what an alternative may be better on, beside capex (dominance); lower is better for each
+TRADE_OFF_MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
+                      "max_country_share", "transport_cost", "unmet_demand")
+
+
+def _better(x: float, y: float) -> bool:
+    """x is lower than y by more than solver round-off (1e-7, relative above 1)."""
+    return x < y - 1e-7 * max(1.0, abs(y))
+
+
+def dominates(a: Measures, b: Measures) -> bool:
+    """``b`` has no less capex than ``a`` and is no better on any measure: a planner who has
+    ``a`` gains nothing from ``b`` (``b`` may be ``a`` plus projects that improve nothing)."""
+    return not _better(b.total_capex, a.total_capex) and not any(
+        _better(getattr(b, name), getattr(a, name)) for name in TRADE_OFF_MEASURES)
+
+
+def selection(outcome: Outcome) -> frozenset[str]:
+    """The projects an outcome's portfolio builds, whenever it starts them."""
+    return frozenset(p for p, t in outcome.solution.portfolio.items() if t)
+
+
+@dataclass
+class Alternatives:
+    outcomes: list[Outcome]  # [optimal, alternative 1, ...]: none dominated by one before it
+    skipped: list[tuple[Outcome, str]]  # found but dominated: (outcome, name of who dominates)
+    tries: int  # solves after the optimal one
+    limit: int  # the most solves allowed after the optimal one
+    cap: float  # the largest dependence admitted
+    ended: str = ""  # why the search stopped, in words
+
+
 def alternatives(inst: Instance, k: int = 5, within: Within | float = Within(0.10), *,
-                 options: dict | None = None, progress=None) -> list[Outcome]:
-    """[optimal, alternative 1, ...]: each alternative is found after the ones before, so this
-    runs in sequence. ``within``: a Within, or a float taken as an absolute share."""
+                 tries: int | None = None, options: dict | None = None,
+                 progress=None) -> Alternatives:
+    """The optimal portfolio and up to k alternatives: each the least-capex selection within
+    the cap that differs from every one found before (no-good cuts), so this runs in sequence.
+
+    A found portfolio dominated by the optimum or an earlier alternative (dominates) is not
+    reported: it gets a no-good cut like the others and the search goes on, for at most
+    ``tries`` solves (default 3k). Only its own selection is cut: forbidding the supersets of
+    a reported selection would not be exact, since an added project can lower transport cost,
+    move shares or strand less in another period, and so be a real alternative.
+    ``within``: a Within, or a float taken as an absolute share."""
     options = dict(options or {})
     options["objective"] = _objective(inst, options)
     if not isinstance(within, Within):
         within = Within(within, relative=False)
+    limit = 3 * k if tries is None else tries
     best = run_task(Task("optimal", inst, options))
     if best.solution is None:
         raise ValueError(f"optimal: {best.status}. {best.message}")
-    cap = within.cap(dependence_of(best))
-    found = [best]
-    for i in range(k):
-        exclude = tuple(frozenset(p for p, t in o.solution.portfolio.items() if t)
-                        for o in found)
-        outcome = run_task(Task(f"alternative {i + 1}", inst,
-                                {**options, "max_dependence": cap, "exclude": exclude}))
-        if progress:
-            progress(f"[{i + 1}/{k}] {outcome.name}: {outcome.status} ({outcome.seconds:.1f} s)")
+    out = Alternatives([best], [], 0, limit, within.cap(dependence_of(best)))
+    exclude = [selection(best)]
+    while len(out.outcomes) <= k and out.tries < limit:
+        out.tries += 1
+        outcome = run_task(Task(f"alternative {len(out.outcomes)}", inst,
+                                {**options, "max_dependence": out.cap,
+                                 "exclude": tuple(exclude)}))
         if outcome.solution is None:
-            break  # no further portfolio within the tolerance
-        found.append(outcome)
-    return found
+            out.ended = ("no further portfolio within the cap" if outcome.status == "infeasible"
+                         else f"{outcome.name} found no portfolio in time ({outcome.status})")
+            _say(progress, out, outcome, f"{outcome.status}")
+            return out
+        exclude.append(selection(outcome))
+        by = next((o.name for o in out.outcomes if dominates(o.measures, outcome.measures)),
+                  None)
+        if by is not None:
+            out.skipped.append((outcome, by))
+            _say(progress, out, outcome, f"dominated by {by}, skipped")
+            continue
+        out.outcomes.append(outcome)
+        _say(progress, out, outcome, outcome.status)
+    out.ended = (f"{k} alternative(s) found" if len(out.outcomes) > k else
+                 f"out of tries after {out.tries} solve(s): more may exist (raise --tries)")
+    return out
+
+
+def _say(progress, out: Alternatives, outcome: Outcome, what: str) -> None:
+    if progress:
+        chosen = ", ".join(sorted(selection(outcome))) if outcome.solution else ""
+        progress(f"[{out.tries}/{out.limit}] {outcome.name}"
+                 + (f" ({chosen or 'committed only'})" if outcome.solution else "")
+                 + f": {what} ({outcome.seconds:.1f} s)")

@@ -5,7 +5,8 @@ import pytest
 
 from planner.cli import main
 from planner.solve import solve
-from planner.tradeoffs import alternatives, dependence_of, frontier
+from planner.tradeoffs import (Within, alternatives, dependence_of, dominates, frontier,
+                               selection)
 from tests.builders import edit, load, periods, project, two_corridors, write
 
 
@@ -54,40 +55,87 @@ def test_frontier_needs_a_dependence_objective(tmp_path, capsys):
     assert "needs a dependence objective" in capsys.readouterr().err
 
 
-def three_ways() -> dict:
-    """Three projects that each make CB a full alternative: PB (100), P2 (120), P3 (150);
-    budget 300. Optimum: worst disruption 0 with PB."""
-    return edit(two_corridors(), Periods=periods((2026, 300)),
-                Projects=[project("PB", "sB", 10, 100), project("P2", "sB", 10, 120),
-                          project("P3", "sB", 10, 150)])
+def three_ways(budget: float = 300) -> dict:
+    """Beside CA and CB, corridor CC (country C, segment sC: no capacity yet, 9 USD/t against
+    CA's 10). Each project makes a closure of CA strand nothing: PB (+10 on sB, 100), P2 (+10
+    on sC, 120: trade then moves to CC, transport 90 instead of 100 USD m), P3 (+10 on sB,
+    150: PB dearer). Optimum: worst disruption 0 with PB (cost stage 100 + 100 < 120 + 90)."""
+    tables = edit(two_corridors(), Periods=periods((2026, budget)),
+                  Projects=[project("PB", "sB", 10, 100), project("P2", "sC", 10, 120),
+                            project("P3", "sB", 10, 150)])
+    tables["Countries"].append({"country": "C"})
+    tables["Corridors"].append({"corridor": "CC"})
+    tables["Segments"].append({"segment": "sC", "from": "H", "to": "M", "mode": "rail",
+                               "country": "C", "capacity": 0, "cost_per_t": 9})
+    tables["Routes"].append({"route": "rC", "flow": "K", "corridor": "CC", "segments": "sC"})
+    return tables
 
 
-def test_alternatives_are_distinct_within_tolerance_and_cheapest_first(tmp_path):
-    """Within 0 of the optimum: {P2} (120), then {P3} (150), then {PB, P2} (220)."""
+def test_alternatives_are_distinct_choices_cheapest_first(tmp_path):
+    """Within 0 of the optimum, by least capex: {P2} (120; transport 90 < 100: reported),
+    {P3} (150: PB dearer, dominated by the optimum), {PB, P2} (220: P2's measures for more,
+    dominated by alternative 1), {PB, P3} (250, by the optimum), {P2, P3} (270, by
+    alternative 1), then none within the budget of 300: one alternative, four skipped, six
+    solves (the last finds none). The code before reported {P3} and {PB, P2} as alternatives."""
     inst = load(tmp_path, three_ways())
-    found = alternatives(inst, k=3, within=0.0)
-    selections = [frozenset(p for p, t in o.solution.portfolio.items() if t) for o in found]
-    assert selections == [{"PB"}, {"P2"}, {"P3"}, {"PB", "P2"}]
-    assert len(set(selections)) == len(selections)
-    assert all(dependence_of(o) <= dependence_of(found[0]) + 1e-7 for o in found)
-    assert [o.measures.total_capex for o in found] == pytest.approx([100, 120, 150, 220])
+    result = alternatives(inst, k=3, within=0.0)
+    selections = [selection(o) for o in result.outcomes]
+    assert selections == [{"PB"}, {"P2"}]
+    assert [o.measures.transport_cost for o in result.outcomes] == pytest.approx([100, 90])
+    assert [(set(selection(o)), by) for o, by in result.skipped] == [
+        ({"P3"}, "optimal"), ({"PB", "P2"}, "alternative 1"), ({"PB", "P3"}, "optimal"),
+        ({"P2", "P3"}, "alternative 1")]
+    assert result.tries == 6 and result.ended == "no further portfolio within the cap"
+    assert all(dependence_of(o) <= dependence_of(result.outcomes[0]) + 1e-7
+               for o in result.outcomes)
+
+
+def padded() -> dict:
+    """halves() and PX (+5 on sA, capex 1): CA can already carry all 10, so PX changes no
+    measure; it only pads a portfolio."""
+    tables = halves()
+    tables["Projects"].append(project("PX", "sA", 5, 1))
+    return tables
+
+
+def test_no_alternative_is_padding_or_dominated(tmp_path):
+    """Within 50 points of the optimum ({PH1, PH2}, 80, dependence 0): {PH1} (30, 0.5) is an
+    alternative. Then by capex {PH1, PX} (31: {PH1} padded), {PH2} (50: as good as {PH1} for
+    more), {PH2, PX} (51), {PH1, PH2, PX} (81: the optimum padded) are all dominated; {PX} and
+    committed-only strand everything (1.0 > 0.5). The code before reported all five. With
+    two tries the search stops after {PH1, PX} and says more may exist."""
+    inst = load(tmp_path, padded())
+    result = alternatives(inst, k=5, within=Within(0.5, relative=False))
+    assert [selection(o) for o in result.outcomes] == [{"PH1", "PH2"}, {"PH1"}]
+    assert [(set(selection(o)), by) for o, by in result.skipped] == [
+        ({"PH1", "PX"}, "alternative 1"), ({"PH2"}, "alternative 1"),
+        ({"PH2", "PX"}, "alternative 1"), ({"PH1", "PH2", "PX"}, "optimal")]
+    for i, o in enumerate(result.outcomes):
+        assert not any(dominates(e.measures, o.measures) for e in result.outcomes[:i])
+
+    short = alternatives(inst, k=5, within=Within(0.5, relative=False), tries=2)
+    assert [selection(o) for o in short.outcomes] == [{"PH1", "PH2"}, {"PH1"}]
+    assert len(short.skipped) == 1 and short.ended.startswith("out of tries after 2")
 
 
 def test_alternatives_stop_when_none_is_left(tmp_path):
-    """Only PB and P2 exist, the budget (120) allows one of them: one alternative."""
-    tables = edit(two_corridors(), Periods=periods((2026, 120)),
-                  Projects=[project("PB", "sB", 10, 100), project("P2", "sB", 10, 120)])
-    found = alternatives(load(tmp_path, tables), k=5, within=0.0)
-    assert len(found) == 2
+    """The budget (120) allows PB or P2, not P3 (150) nor both: one alternative, {P2}."""
+    result = alternatives(load(tmp_path, three_ways(budget=120)), k=5, within=0.0)
+    assert [selection(o) for o in result.outcomes] == [{"PB"}, {"P2"}]
+    assert result.ended == "no further portfolio within the cap" and result.tries == 2
 
 
-def test_alternatives_command(tmp_path):
+def test_alternatives_command(tmp_path, capsys):
     out = tmp_path / "a.xlsx"
     assert main(["alternatives", str(write(tmp_path, three_ways())), "-k", "2", "--within",
                  "0%", "-o", str(out)]) == 0
+    assert "1 alternative(s) within 0% of the optimum (0.0% -> 0.0%); 4 dominated " \
+        "portfolio(s) skipped; no further portfolio within the cap" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
     changes = list(book["Changes"].iter_rows(min_row=2, values_only=True))
-    assert changes == [("alternative 1", "P2", "PB", None), ("alternative 2", "P3", "PB", None)]
+    assert changes == [("alternative 1", "P2", "PB", None)]
+    skipped = settings_of(out)["dominated_skipped"]
+    assert skipped[0] == 4 and "P3 (capex 150.0, dominated by optimal)" in skipped[1]
 
 
 def near_optimum() -> dict:
