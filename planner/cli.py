@@ -257,8 +257,12 @@ def cmd_frontier(args) -> int:
             continue
         marginal = f", {p.marginal:,.1f} {unit} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
+        flow = inst.settings.flow_unit
+        less = (f": SERVES LESS THAN THE PLAN (unmet {p.plan_unmet:,.3f} {flow})"
+                if p.serves_less else "")
         print(f"  {o.name}: dependence {dependence:.2%} for capex "
-              f"{o.measures.total_capex:,.1f} {unit}{marginal}")
+              f"{o.measures.total_capex:,.1f} {unit}{marginal}, unmet demand "
+              f"{o.measures.unmet_demand:,.3f} {flow}{less}")
     print(f"wrote {output}")
     return EXIT_OK
 

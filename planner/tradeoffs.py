@@ -2,7 +2,9 @@
 
 - frontier: for dependence targets from the status quo (committed projects only) down to the
   best reachable, the least capex that reaches each (epsilon constraint), the marginal cost of
-  each step in USD m per percentage point, and the portfolio at each point.
+  each step in USD m per percentage point, and the portfolio at each point. A point may serve
+  less than the plan (a target only dropping trade reaches): it is marked, and no marginal
+  cost is computed across points that serve different amounts.
 - alternatives: up to k portfolios with different project selections whose dependence is within
   ``within`` of the optimum (by default 10% of the optimum's value; or absolute, in percentage
   points), each the cheapest in capex given the ones before (no-good cuts).
@@ -42,6 +44,29 @@ class FrontierPoint:
     target: float
     outcome: Outcome
     marginal: float | None  # USD m per percentage point against the point before
+    serves_less: bool = False  # more unmet demand than the plan (the best point)
+    plan_unmet: float = 0.0  # the plan's unmet demand, summed over periods
+
+
+def serves_less(outcome: Outcome, unmet: float) -> bool:
+    """The outcome leaves more demand unmet than ``unmet`` (beyond solver round-off)."""
+    return outcome.measures.unmet_demand > unmet + 1e-6 * max(1.0, abs(unmet))
+
+
+def marginal_cost(before: Outcome, after: Outcome) -> float | None:
+    """USD m per percentage point of dependence from ``before`` to ``after``; None where the
+    dependence does not fall, and where the two serve different amounts of trade: the capex
+    difference would then also price trade dropped or served, not resilience alone (under
+    max_share, dropping trade lowers every share)."""
+    if before.solution is None or after.solution is None:
+        return None
+    if serves_less(before, after.measures.unmet_demand) or \
+            serves_less(after, before.measures.unmet_demand):
+        return None
+    step = (dependence_of(before) - dependence_of(after)) * 100
+    if step <= 1e-9:
+        return None
+    return (after.measures.total_capex - before.measures.total_capex) / step
 
 
 def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
@@ -60,14 +85,12 @@ def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
     tasks = [Task(f"point {i + 1}", inst, {**options, "max_dependence": eps})
              for i, eps in enumerate(targets)]
     outcomes = run_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    plan_unmet = ends[1].measures.unmet_demand
     out, before = [], None
     for eps, outcome in zip(targets, outcomes):
-        marginal = None
-        if before is not None and outcome.solution and before.solution:
-            step = (dependence_of(before) - dependence_of(outcome)) * 100
-            if step > 1e-9:
-                marginal = (outcome.measures.total_capex - before.measures.total_capex) / step
-        out.append(FrontierPoint(eps, outcome, marginal))
+        marginal = marginal_cost(before, outcome) if before is not None else None
+        less = outcome.solution is not None and serves_less(outcome, plan_unmet)
+        out.append(FrontierPoint(eps, outcome, marginal, less, plan_unmet))
         before = outcome
     return out
 

@@ -6,8 +6,8 @@ import pytest
 from planner.cli import main
 from planner.solve import solve
 from planner.tradeoffs import (Within, alternatives, dependence_of, dominates, frontier,
-                               selection)
-from tests.builders import edit, load, periods, project, two_corridors, write
+                               marginal_cost, selection)
+from tests.builders import edit, load, periods, project, setting, two_corridors, write
 
 
 def halves() -> dict:
@@ -47,6 +47,50 @@ def test_frontier_command_writes_table_and_chart(tmp_path):
     assert [r[3] for r in rows] == [0, 30, 80]
     assert rows[2][4] == pytest.approx(1.0)
     assert book["Frontier"]._charts
+
+
+def narrow_corridor() -> dict:
+    """Objective max_share; CA carries at most 3 of the 10 Mt/yr, PB (+10 on CB, 100) is the
+    only project. Committed only: 3 served, 7 unmet, largest share 0.3. The plan: all 10
+    served, CA 3 and CB 7, largest share 0.7 (capex 100). Targets 0.3, 0.5, 0.7: each
+    corridor may carry at most 3, 5 and 7, so with PB the points serve 6, 8 and 10: unmet 4,
+    2 and 0, every point at capex 100. The first two reach their share only by dropping
+    trade."""
+    tables = setting(two_corridors(), "objective", "max_share")
+    tables["Segments"][0]["capacity"] = 3
+    return tables
+
+
+def test_frontier_shows_unmet_demand_and_marks_points_that_serve_less(tmp_path, capsys):
+    out = tmp_path / "f.xlsx"
+    assert main(["frontier", str(write(tmp_path, narrow_corridor())), "--points", "3", "-o",
+                 str(out), "--jobs", "1"]) == 0
+    book = openpyxl.load_workbook(out)
+    ws = book["Frontier"]
+    header = [c.value for c in ws[1]]
+    assert header[:7] == ["point", "target", "dependence", "capex", "usd_m_per_point",
+                          "status", "projects"]  # the existing columns keep their places
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [r["dependence"] for r in rows] == pytest.approx([0.3, 0.5, 0.7], abs=1e-6)
+    assert [r["unmet_demand"] for r in rows] == pytest.approx([4, 2, 0], abs=1e-5)
+    assert [r["serves_less"] for r in rows] == [True, True, False]
+    assert [r["usd_m_per_point"] for r in rows] == [None, None, None]
+    notes = dict(book["Notes"].iter_rows(min_row=2, values_only=True))
+    assert "unmet demand differs" in notes["usd_m_per_point"]
+    lines = [line for line in capsys.readouterr().out.splitlines() if "dependence" in line]
+    assert "unmet demand 4.000 Mt/yr: SERVES LESS THAN THE PLAN (unmet 0.000 Mt/yr)" in lines[0]
+    assert "unmet demand 0.000 Mt/yr" in lines[2] and "SERVES LESS" not in lines[2]
+
+
+def test_no_marginal_cost_across_points_that_serve_different_amounts(tmp_path):
+    """From the 0.5 point of narrow_corridor (8 served) to its 0.3 point (6 served) the
+    dependence falls 20 points at no extra capex: '0 USD m per point' would price dropped
+    trade as free resilience, so there is none. Between halves' points, which serve all,
+    the marginal stays (30 - 0) / 50 = 0.6."""
+    points = frontier(load(tmp_path, narrow_corridor()), 3, jobs=1)
+    assert marginal_cost(points[1].outcome, points[0].outcome) is None
+    served = frontier(load(tmp_path, halves(), "halves.xlsx"), 3, jobs=1)
+    assert marginal_cost(served[0].outcome, served[1].outcome) == pytest.approx(0.6)
 
 
 def test_frontier_needs_a_dependence_objective(tmp_path, capsys):
