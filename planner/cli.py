@@ -165,6 +165,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_solve(args) -> int:
+    from planner.dilution import bought_for_rule
     from planner.evaluate import evaluate
     from planner.explain import unmet_causes
     from planner.report.results import status_text, write_results
@@ -184,7 +185,8 @@ def cmd_solve(args) -> int:
         return _fail(str(err.explanation), EXIT_INFEASIBLE)
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
     causes = unmet_causes(inst, sol.portfolio) if ms.unmet_demand > 1e-6 else []
-    write_results(sol, ms, output, unmet_causes=causes)
+    for_rule = bought_for_rule(inst, sol.portfolio, sol.objective, time_limit=args.time_limit)
+    write_results(sol, ms, output, unmet_causes=causes, bought_for_rule=for_rule)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -198,6 +200,9 @@ def cmd_solve(args) -> int:
     print(f"worst disruption {ms.worst_disruption:.1%}, expected {ms.expected_disruption:.1%}, "
           f"largest corridor share {ms.max_corridor_share:.1%}, "
           f"largest country share {ms.max_country_share:.1%}")
+    for found in for_rule:
+        print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {found.capex:,.1f} {unit}) is "
+              f"{found.note()} (sheet Summary, bought_for_rule)")
     if ms.unmet_demand > 1e-6:
         periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
                          key=inst.period_index.get)
