@@ -15,9 +15,11 @@ import math
 import signal
 import threading
 import time
+from dataclasses import replace
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -304,9 +306,30 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     iterations = getattr(info, "simplex_iteration_count", None)
     if not has_solution and status not in ("infeasible", "interrupted"):
         status = "no_solution"
+    if status == "optimal" and start is not None and has_solution \
+            and _start_returned(m, name, results.objective_bound, mip_gap) \
+            and (highs_options or {}).get("presolve") != "off":
+        # HiGHS 1.16 can hand back the MIP start in place of the optimum it proved: seen on
+        # Kazakhstan under a dependence cap (log: "MIP start solution is feasible in the
+        # reduced space" at the optimum's value), the columns returned were the start's, 9%
+        # above HiGHS's own bound and objective, called optimal. Without presolve the same
+        # run returns the optimum.
+        again = run_stage(opt, m, name, time_limit=max(0.0, time_limit - seconds),
+                          mip_gap=mip_gap, threads=threads, tee=tee, start=start,
+                          highs_options={**(highs_options or {}), "presolve": "off"},
+                          relaxation=relaxation)
+        return replace(again, seconds=again.seconds + seconds)
     return StageResult(name, status,
                        value if has_solution else math.nan, results.objective_bound, gap,
                        seconds, nodes, iterations)
+
+
+def _start_returned(m, name: str, bound, mip_gap: float) -> bool:
+    """The columns loaded are worse than HiGHS's own bound by more than the gap asked for."""
+    if bound is None or not math.isfinite(bound):
+        return False
+    loaded = pyo.value(m.stage_objective[name].expr, exception=False)
+    return loaded is not None and relative_gap(loaded, bound) > mip_gap + 1e-9
 
 
 def final_gap(opt, value, bound, status: str, has_solution: bool) -> float:
