@@ -194,7 +194,7 @@ def alternatives(inst: Instance, k: int = 5, within: Within | float = Within(0.1
     while len(out.outcomes) <= k and out.tries < limit:
         out.tries += 1
         outcome = run_task(Task(f"alternative {len(out.outcomes)}", inst,
-                                {**options, "max_dependence": out.cap,
+                                {**options, "max_dependence": out.cap, "then_dependence": True,
                                  "exclude": tuple(exclude)}))
         if outcome.solution is None:
             out.ended = ("no further portfolio within the cap" if outcome.status == "infeasible"
