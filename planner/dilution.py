@@ -17,11 +17,9 @@ from dataclasses import dataclass, replace
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.solution import NoPortfolio, PlanInfeasible
+from planner.tradeoffs import TRADE_OFF_MEASURES as MEASURES  # what a project is bought for
 
 RULE = "max_high_risk_capex_share"
-# every measure a project could be bought for, beside the rule (capex is what it costs)
-MEASURES = ("unmet_demand", "worst_disruption", "expected_disruption", "max_corridor_share",
-            "max_country_share", "transport_cost")
 
 
 @dataclass

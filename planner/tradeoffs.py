@@ -7,7 +7,8 @@
   cost is computed across points that serve different amounts.
 - alternatives: up to k portfolios with different project selections whose dependence is within
   ``within`` of the optimum (by default 10% of the optimum's value; or absolute, in percentage
-  points), each the cheapest in capex given the ones before (no-good cuts).
+  points), each the cheapest in capex given the ones before (no-good cuts), then the most
+  resilient at that capex; one dominated by a portfolio reported before it is skipped.
 """
 
 from __future__ import annotations
