@@ -49,9 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     alternatives = sub.add_parser("alternatives", help="other portfolios nearly as good")
     alternatives.add_argument("workbook", type=Path)
     alternatives.add_argument("-k", type=int, default=5, help="how many (default 5)")
-    alternatives.add_argument("--within", type=float, default=0.05, metavar="D",
-                              help="dependence at most the optimum + D (share points; "
-                                   "default 0.05 = 5 percentage points)")
+    alternatives.add_argument("--within", default="10%", metavar="D",
+                              help="how far above the optimum's dependence: a percentage of "
+                                   "the optimum, 10%% (default: a 7.0%% optimum admits up to "
+                                   "7.7%%), or percentage points, 0.5pp (7.0%% -> 7.5%%); a "
+                                   "bare number is refused as ambiguous")
+    alternatives.add_argument("--tries", type=int, metavar="N",
+                              help="at most N solves after the optimal one (default 3 x k): "
+                                   "portfolios dominated by one found before are skipped")
     _batch_options(alternatives, parallel=False)  # each alternative needs the ones before
 
     robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
@@ -94,11 +99,27 @@ def _solve_options(args) -> dict:
 def _bad_numbers(args) -> str | None:
     """A message for an option out of range, or None."""
     for name, least in (("time_limit", 1e-3), ("mip_gap", 0.0), ("threads", 1), ("jobs", 1),
-                        ("points", 2), ("k", 1), ("within", 0.0)):
+                        ("points", 2), ("k", 1), ("tries", 1)):
         value = getattr(args, name, None)
         if value is not None and value < least:
             return f"--{name.replace('_', '-')} must be at least {least:g}"
+    if getattr(args, "within", None) is not None:
+        from planner.tradeoffs import parse_within
+        try:
+            parse_within(args.within)
+        except ValueError as err:
+            return str(err)
     return None
+
+
+def _not_an_input(output: Path, *inputs: Path) -> None:
+    """Refuse an output that is one of the command's inputs: writing it would destroy the
+    input (the same file under any spelling of its path)."""
+    from planner.problems import InputError, Problem
+
+    if any(output.resolve() == source.resolve() for source in inputs):
+        raise InputError([Problem(None, None, None, str(output), "another output file: this "
+                                  "one is an input workbook (choose another -o)")])
 
 
 def _read_for(args, command: str):
@@ -108,12 +129,8 @@ def _read_for(args, command: str):
     from planner.workbook import read_workbook
     from planner.xlsx import check_target
 
-    from planner.problems import InputError, Problem
-
     output = args.output or Path("results") / f"{args.workbook.stem}-{command}.xlsx"
-    if output.resolve() == args.workbook.resolve():
-        raise InputError([Problem(None, None, None, str(output), "another output file: this "
-                                  "one is the input workbook (choose another -o)")])
+    _not_an_input(output, args.workbook)
     inst = read_workbook(args.workbook, scenarios=command in ("scenarios", "robust"))
     _print_problems(inst.warnings)
     check_target(output)  # before a long solve, not after it
@@ -150,6 +167,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_solve(args) -> int:
+    from planner.dilution import bought_for_rule
     from planner.evaluate import evaluate
     from planner.appraisal import appraise_solution
     from planner.explain import unmet_causes
@@ -171,8 +189,10 @@ def cmd_solve(args) -> int:
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []
+    for_rule = bought_for_rule(inst, sol.portfolio, sol.objective, time_limit=args.time_limit)
     appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
-    write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal)
+    write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
+                  bought_for_rule=for_rule)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -186,6 +206,9 @@ def cmd_solve(args) -> int:
     print(f"worst disruption {ms.worst_disruption:.1%}, expected {ms.expected_disruption:.1%}, "
           f"largest corridor share {ms.max_corridor_share:.1%}, "
           f"largest country share {ms.max_country_share:.1%}")
+    for found in for_rule:
+        print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {found.capex:,.1f} {unit}) is "
+              f"{found.note()} (sheet Summary, bought_for_rule)")
     if ms.unmet_demand > 1e-6:
         periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
                          key=inst.period_index.get)
@@ -272,29 +295,57 @@ def cmd_frontier(args) -> int:
             continue
         marginal = f", {p.marginal:,.1f} {unit} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
+        flow = inst.settings.flow_unit
+        less = (f": SERVES LESS THAN THE PLAN (unmet {p.plan_unmet:,.3f} {flow})"
+                if p.serves_less else "")
         print(f"  {o.name}: dependence {dependence:.2%} for capex "
-              f"{o.measures.total_capex:,.1f} {unit}{marginal}")
+              f"{o.measures.total_capex:,.1f} {unit}{marginal}, unmet demand "
+              f"{o.measures.unmet_demand:,.3f} {flow}{less}")
     print(f"wrote {output}")
     return EXIT_OK
 
 
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
-    from planner.tradeoffs import alternatives
+    from planner.tradeoffs import alternatives, dependence_of, parse_within
 
     inst, output = _read_for(args, "alternatives")
+    within = parse_within(args.within)
     try:
-        found = alternatives(inst, args.k, args.within, options=_solve_options(args),
-                             progress=print)
+        result = alternatives(inst, args.k, within, tries=args.tries,
+                              options=_solve_options(args), progress=print)
     except ValueError as err:
         return _fail(f"{args.workbook}: alternatives {err}", EXIT_INPUT)
+    found = result.outcomes
+    optimum = dependence_of(found[0])
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
-                     title="Alternatives")
+                     title="Alternatives", settings=_alternatives_settings(result, within))
     for o in found:
         m = measures_of(o)
         print(f"  {o.name:<14} dependence {m['dependence']:.4f}  capex {m['total_capex']:,.1f}")
-    print(f"{len(found) - 1} alternative(s) within {args.within} of the optimum; wrote {output}")
+    print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "
+          f"{len(result.skipped)} dominated portfolio(s) skipped; {result.ended}; "
+          f"wrote {output}")
     return EXIT_OK
+
+
+def _alternatives_settings(result, within) -> list[tuple]:
+    """Sheet Settings of the alternatives workbook: how the portfolios were found."""
+    from planner.tradeoffs import dependence_of, selection
+
+    optimum = dependence_of(result.outcomes[0])
+    skipped = "; ".join(f"{'+'.join(sorted(selection(o))) or 'committed only'} "
+                        f"(capex {o.measures.total_capex:,.1f}, dominated by {by})"
+                        for o, by in result.skipped)
+    return [("within", str(within), within.describe(optimum)),
+            ("dependence_cap", result.cap, "the largest dependence an alternative may have "
+             "(share of trade)"),
+            ("dominated_skipped", len(result.skipped), "portfolios found but not reported: "
+             "no less capex than the optimum or an earlier alternative and no better on any "
+             "measure (worst and expected disruption, largest corridor and country share, "
+             "transport cost, unmet demand)" + (f": {skipped}" if skipped else "")),
+            ("solves", result.tries, f"after the optimal one, of at most {result.limit} "
+             f"(--tries); the search ended: {result.ended}")]
 
 
 def cmd_robust(args) -> int:
@@ -328,6 +379,7 @@ def cmd_compare(args) -> int:
     from planner.results_reader import read_results
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
+    _not_an_input(output, args.first, args.second)
     columns = [read_results(args.first), read_results(args.second)]
     write_comparison(columns, output, title="Comparison")
     print(f"wrote {output}")

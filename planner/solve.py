@@ -21,7 +21,8 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
           mip_gap: float | None = None, threads: int | None = None, log=None,
           explain: bool = True, max_dependence: float | None = None,
           exclude: tuple[frozenset[str], ...] = (),
-          fixed: dict[str, str | None] | None = None) -> Solution:
+          fixed: dict[str, str | None] | None = None,
+          then_dependence: bool = False) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
@@ -29,19 +30,22 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
 
     ``max_dependence`` turns the dependence measure into a constraint (epsilon constraint):
     the stages become unmet demand, least capex, cost. ``exclude`` lists project selections
-    the portfolio must differ from (no-good cuts), for alternative portfolios. ``fixed``
+    the portfolio must differ from (no-good cuts), for alternative portfolios;
+    ``then_dependence`` adds, under the cap, a least-dependence stage after least capex
+    (model.targets.dependence_cap). ``fixed``
     scores a given portfolio (project -> start period or None): only the flows are chosen,
     and a portfolio the instance does not allow raises PlanInfeasible.
     """
     return solve_model(inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap,
                        threads=threads, log=log, explain=explain,
-                       max_dependence=max_dependence, exclude=exclude, fixed=fixed)
+                       max_dependence=max_dependence, exclude=exclude, fixed=fixed,
+                       then_dependence=then_dependence)
 
 
 def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None, threads=None,
                 log=None, explain=True, max_dependence=None, exclude=(), fixed=None,
-                highs_options: dict | None = None, closure_generation: bool = True,
-                plain: bool = False) -> Solution:
+                then_dependence=False, highs_options: dict | None = None,
+                closure_generation: bool = True, plain: bool = False) -> Solution:
     """solve() with three measuring knobs for tests and benchmarks: ``highs_options`` are
     passed to HiGHS as they are; ``closure_generation=False`` builds every closure copy up
     front (planner/generation.py: the tests' reference); ``plain`` solves the formulation of
@@ -57,7 +61,7 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
               plain=plain)
     if max_dependence is not None:
         try:
-            dependence_cap(m, max_dependence)
+            dependence_cap(m, max_dependence, then_dependence)
         except ValueError as err:
             raise PlanInfeasible(str(err)) from None
     for i, chosen in enumerate(exclude):

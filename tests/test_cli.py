@@ -225,3 +225,65 @@ def test_the_terminal_shows_the_plan_not_solver_banners(tmp_path):
     lines = done.stdout.splitlines()
     assert lines[0].startswith(str(source)) and "status: optimal" in lines[1]
     assert "HiGHS" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_compare_refuses_to_write_over_an_input(tmp_path, capsys, which):
+    """'compare A B -o A' (or -o B) would replace a results workbook by the comparison: exit 2,
+    the message says to choose another -o, both inputs stay byte for byte as they were."""
+    source = write(tmp_path, two_corridors())
+    results = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
+    for out in results:
+        assert main(["solve", str(source), "-o", str(out)]) == 0
+    before = [digest(r) for r in results]
+    capsys.readouterr()
+    assert main(["compare", str(results[0]), str(results[1]), "-o",
+                 str(tmp_path / "." / results[which].name)]) == 2
+    err = capsys.readouterr().err
+    assert "an input workbook (choose another -o)" in err and "Traceback" not in err
+    assert [digest(r) for r in results] == before
+
+
+def summary_of(path) -> list[tuple]:
+    return list(openpyxl.load_workbook(path)["Summary"].iter_rows(min_row=2, values_only=True))
+
+
+def test_a_project_bought_only_to_dilute_high_risk_capex_is_named(tmp_path, capsys):
+    """PB (high risk, 100) makes CB an alternative: worst disruption 0 instead of 1. At most
+    half of capex may be high risk, so the plan also buys PL (low risk, +5 on sA, 100), which
+    CA (10 of 10 already) cannot use: without PL every measure is the same (worst 0,
+    transport 10 x 10 = 100, shares), but high-risk capex would be 100% of capex, above 50%.
+    PB is no such project: without it the share is 0."""
+    tables = edit(two_corridors(), Periods=[{"period": 2026, "budget": 200}],
+                  Projects=[project("PB", "sB", 10, 100, risk_class="high"),
+                            project("PL", "sA", 5, 100)],
+                  RiskLimits=[{"limit": "max_high_risk_capex_share", "unit": "total",
+                               "value": 0.5}])
+    out = tmp_path / "r.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "portfolio: 2 project(s), capex 200.0" in printed
+    assert "BOUGHT FOR A RULE ALONE: PL (capex 100.0 USD m) is in the plan only for " \
+        "max_high_risk_capex_share: without it no measure changes, but high-risk capex " \
+        "would be 100.0% of capex, above the limit of 50.0%" in printed
+    rows = [r for r in summary_of(out) if r[0] == "bought_for_rule"]
+    assert [r[1] for r in rows] == ["PL"] and "above the limit of 50.0%" in rows[0][3]
+
+
+def test_a_project_that_serves_trade_is_not_bought_for_the_rule(tmp_path, capsys):
+    """As above, but CA's own capacity is 5: without PL, 5 of the 10 Mt/yr go by CB at
+    20 USD/t (transport 150 instead of 100), so PL changes a measure and is not named; the
+    Summary says the check found none. Without any high-risk limit there is no such row."""
+    tables = edit(two_corridors(), Periods=[{"period": 2026, "budget": 200}],
+                  Projects=[project("PB", "sB", 10, 100, risk_class="high"),
+                            project("PL", "sA", 5, 100)],
+                  RiskLimits=[{"limit": "max_high_risk_capex_share", "unit": "total",
+                               "value": 0.5}])
+    tables["Segments"][0]["capacity"] = 5
+    out = tmp_path / "r.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert "BOUGHT FOR A RULE" not in capsys.readouterr().out
+    assert [r[1] for r in summary_of(out) if r[0] == "bought_for_rule"] == ["none"]
+    assert main(["solve", str(write(tmp_path, two_corridors(), "plain.xlsx")), "-o", str(out)]) \
+        == 0
+    assert not [r for r in summary_of(out) if r[0] == "bought_for_rule"]

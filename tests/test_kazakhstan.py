@@ -87,3 +87,22 @@ def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert list(a[name].values) == list(b[name].values), name
+
+
+def test_alternatives_are_not_padded_with_a_project_that_adds_nothing():
+    """Within 10% of the optimum (7.0% -> 7.7%): the optimum plus the Aktau hub (P07), plus
+    Chabahar (P24), plus both; then every selection left within the cap adds ML-1 (P21,
+    USD 6.7 bn, started 2035 and usable only after the horizon), which changes no measure:
+    each is dominated and skipped. Before, the both-of-them alternative started
+    Kandahar-Chaman (P20) in 2029 (7.6%: least capex alone leaves the start to a cost tie,
+    and HiGHS handed back that start as its optimum even once least dependence followed) and
+    the same selection plus P21 with P20 in 2026 was reported at USD 14.4 bn."""
+    from planner.tradeoffs import alternatives, dependence_of, selection
+
+    result = alternatives(read_workbook(SHIPPED), k=5)
+    best = selection(result.outcomes[0])
+    assert [selection(o) - best for o in result.outcomes] == [
+        set(), {"P07"}, {"P24"}, {"P07", "P24"}]
+    assert all(dependence_of(o) == pytest.approx(dependence_of(result.outcomes[0]), abs=1e-7)
+               for o in result.outcomes)
+    assert result.skipped and all("P21" in selection(o) for o, _ in result.skipped)

@@ -8,12 +8,16 @@ import pyomo.environ as pyo
 from planner.model.objectives import keep_row
 
 
-def dependence_cap(m, cap: float) -> None:
-    """dependence <= cap, and the stages become: unmet demand, least capex, cost."""
+def dependence_cap(m, cap: float, then_dependence: bool = False) -> None:
+    """dependence <= cap, and the stages become: unmet demand, least capex, cost.
+    ``then_dependence``: the least dependence that least capex buys comes before cost, so the
+    schedule of a selection is its most resilient one, not the one discounting favours
+    (alternatives: otherwise an alternative starts late within the cap, and a later one is
+    the same selection plus a useless project, started early)."""
     if m.stage_objective["dependence"] is None:
         raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
     m.dependence_cap = keep_row(m, "dependence", cap)
-    m.stages = ["unmet", "capex", "cost"]
+    m.stages = ["unmet", "capex"] + (["dependence"] if then_dependence else []) + ["cost"]
 
 
 def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:

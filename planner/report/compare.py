@@ -47,8 +47,11 @@ def portfolio_changes(base: dict[str, str | None], other: dict[str, str | None])
 
 def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str | None]]],
                      target: str | Path, *, title: str = "Comparison",
-                     definitions: list[tuple] = (), notes: list[tuple] = ()) -> Path:
-    """``columns``: (name, measures, portfolio) per portfolio; the first is the reference."""
+                     definitions: list[tuple] = (), notes: list[tuple] = (),
+                     settings: list[tuple] = ()) -> Path:
+    """``columns``: (name, measures, portfolio) per portfolio; the first is the reference.
+    ``settings``: (setting, value, note) rows of sheet Settings: how the portfolios were
+    found (alternatives: the tolerance on dependence)."""
     book = Workbook()
     ws = book.active
     ws.title = "Measures"
@@ -74,6 +77,9 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     if definitions:
         write_table(book.create_sheet("Definitions"), ["scenario", "change", "target", "value"],
                     list(definitions))
+    if settings:
+        write_table(book.create_sheet("Settings"), ["setting", "value", "note"],
+                    list(settings), widths={"note": 80})
     if notes:
         write_table(book.create_sheet("Notes"), ["portfolio", "note"], list(notes),
                     widths={"note": 120})

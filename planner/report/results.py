@@ -56,7 +56,8 @@ def status_text(sol: Solution) -> str:
 
 
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
-                 appraisal: Appraisal | None = None) -> list[tuple]:
+                 appraisal: Appraisal | None = None, bought_for_rule=None) -> list[tuple]:
+    """``bought_for_rule``: planner.dilution's findings, None where not checked."""
     inst = sol.instance
     s = inst.settings
     # the value is read by other tools: "optimal" or "feasible, not proven optimal (gap x)"
@@ -110,6 +111,14 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                      s.flow_unit, "demand not served in this period"))
     for cause in unmet_causes:
         rows.append(("unmet_cause", cause, "", "binds: relaxing it would serve more demand"))
+    if bought_for_rule is not None and any(lim.limit == "max_high_risk_capex_share"
+                                           for lim in inst.limits):
+        for found in bought_for_rule:
+            rows.append(("bought_for_rule", found.project, "", found.note()))
+        if not bought_for_rule:
+            rows.append(("bought_for_rule", "none", "", "no project is in the plan only for "
+                         "max_high_risk_capex_share: each one changes a measure, or the limit "
+                         "holds without it"))
     for stage in sol.stages:
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
                      f"bound {stage.bound}, gap {stage.gap:.3g}"))
@@ -117,13 +126,14 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
 
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
-                  unmet_causes=(), appraisal: Appraisal | None = None) -> Path:
+                  unmet_causes=(), appraisal: Appraisal | None = None,
+                  bought_for_rule=None) -> Path:
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
     write_table(ws, ["metric", "value", "unit", "note"],
-                summary_rows(sol, ms, unmet_causes, appraisal),
+                summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule),
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
     formats = {"share": PERCENT, inst.settings.money_unit: "#,##0.0",
                inst.settings.flow_unit: "#,##0.000", "s": "0.00"}

@@ -22,10 +22,16 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
         chosen = [p for p, t in o.solution.portfolio.items() if t] if o.solution else []
         rows.append((o.name, point.target, dependence_of(o) if o.solution else None,
                      o.measures.total_capex if o.solution else None, point.marginal, o.status,
-                     "; ".join(chosen)))
+                     "; ".join(chosen), o.measures.unmet_demand if o.solution else None,
+                     point.serves_less if o.solution else None))
+    # new columns go after the existing ones: their places are read by other tools
     write_table(ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
-                     "projects"], rows, widths={"projects": 80},
-                number_format={"target": "0.00%", "dependence": "0.00%"})
+                     "projects", "unmet_demand", "serves_less"], rows,
+                widths={"projects": 80, "serves_less": 12},
+                number_format={"target": "0.00%", "dependence": "0.00%",
+                               "unmet_demand": "#,##0.000"})
+    write_table(book.create_sheet("Notes"), ["column", "note"], _notes(points),
+                widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
                        for p in point.outcome.solution.portfolio})
     write_table(book.create_sheet("Portfolios"), ["project"] + [p.outcome.name for p in points],
@@ -43,3 +49,19 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     chart.width, chart.height = 18, 10
     ws.add_chart(chart, "I2")
     return save_atomic(book, target)
+
+
+def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
+    """What the Frontier sheet's derived columns mean, and the plan they are read against."""
+    plan = points[0].plan_unmet if points else 0.0
+    return [
+        ("usd_m_per_point", "capex difference to the point before, over the percentage points "
+         "of dependence it removes. Blank where the dependence does not fall, and where the "
+         "two points' unmet demand differs: the capex difference would then also price "
+         "trade dropped or served, not resilience alone."),
+        ("unmet_demand", "demand the point's portfolio does not serve, summed over periods "
+         f"(the plan, solved without a target: {plan:,.3f})"),
+        ("serves_less", "TRUE: the point leaves more demand unmet than the plan, so its "
+         "dependence is reached partly by dropping trade (under max_share, trade not carried "
+         "lowers every share); read its capex with that in mind."),
+    ]
