@@ -36,7 +36,7 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     times["build"], times["handover"] = sol.build_seconds, sol.handover_seconds
     times["solve"] = sol.solve_seconds
     t0 = time.perf_counter()
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     times["evaluate"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

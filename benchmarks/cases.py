@@ -14,11 +14,13 @@ SEED = 0
 
 
 def instance_path(name: str, folder: Path) -> Path:
-    """The workbook of a case: the shipped Kazakhstan one, or a generated size (seed 0)."""
+    """The workbook of a case: the shipped Kazakhstan one, or a generated size (seed 0);
+    "M+finance" is the M network with spend profiles and sheet Sources."""
     if name == "kazakhstan":
         return KAZAKHSTAN
     path = folder / f"{name}.xlsx"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        write_input(path, generate(SIZES[name], seed=SEED))
+        size = name.removesuffix("+finance")  # "M+finance": the M network with sources
+        write_input(path, generate(SIZES[size], seed=SEED, finance=name != size))
     return path

@@ -35,7 +35,10 @@ SIZES = {
 }
 
 
-def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption") -> dict:
+def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption",
+             finance: bool = False) -> dict:
+    """``finance``: the same network and projects, with spend profiles and sheet Sources
+    added (add_finance)."""
     size = SIZES[size] if isinstance(size, str) else size
     rnd = random.Random(seed)
     countries = ["HOME"] + [f"C{i:02d}" for i in range(1, size.countries)]
@@ -144,7 +147,7 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
 
     total = sum(p["capex"] for p in projects if p["status"] != "excluded")
     budget = round(0.08 * total / size.periods, -1)
-    return {
+    tables = {
         "Settings": [{"setting": "objective", "value": objective},
                      {"setting": "home_country", "value": "HOME"},
                      {"setting": "budget_carry_over", "value": "no"}],
@@ -158,9 +161,49 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
         "RiskLimits": [{"limit": "max_high_risk_capex_share", "unit": "total",
                         "value": 0.5}],
     }
+    return add_finance(tables, seed) if finance else tables
+
+
+def add_finance(tables: dict, seed: int) -> dict:
+    """Spend profiles for projects with a lead time, four sources with their own rules and
+    envelopes, and a debt-service limit, from a random stream of their own (so the network
+    is the one without finance). Half the budget moves to the sources' envelopes, so money
+    is as tight as before but who pays is a choice."""
+    rnd = random.Random(10_000 + seed)
+    periods = [p["period"] for p in tables["Periods"]]
+    transit = [c["country"] for c in tables["Countries"] if c["country"] != "HOME"]
+    for record in tables["Projects"]:
+        n = min(record.get("lead_time") or 0, len(periods) - 1) + 1
+        if n > 1 and record["status"] != "committed":
+            shares = [rnd.randint(1, 4) for _ in range(n)]
+            total = sum(shares)
+            profile = [round(v / total, 4) for v in shares]
+            profile[-1] = round(1 - sum(profile[:-1]), 4)
+            record["spend_profile"] = ";".join(f"{v:g}" for v in profile)
+    budget = tables["Periods"][0]["budget"]
+    for period in tables["Periods"]:
+        period["budget"] = round(budget / 2, -1)
+        period["debt_service_limit"] = round(budget / 8, -1)
+    sources = [
+        {"source": "GRANT", "kind": "grant", "max_share": 0.5,
+         "risk_classes": "low; medium"},
+        {"source": "MDB", "kind": "loan", "rate": 0.03, "tenor_years": 20, "grace_years": 5,
+         "excluded_countries": "; ".join(rnd.sample(transit, 2))},
+        {"source": "BANK", "kind": "loan", "rate": 0.07, "tenor_years": 10, "max_share": 0.8},
+        {"source": "PPP", "kind": "loan", "rate": 0.11, "tenor_years": 15,
+         "risk_classes": "low", "max_share": 0.7},
+    ]
+    shares = {"GRANT": 0.1, "MDB": 0.2, "BANK": 0.1, "PPP": 0.1}
+    tables["Sources"] = sources
+    tables["SourceBudgets"] = [{"source": s, "period": t, "amount": round(budget * v, -1)}
+                               for s, v in shares.items() for t in periods]
+    tables["Settings"].append({"setting": "discount_rate", "value": 0.05})
+    return tables
 
 
 if __name__ == "__main__":
     name, target = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    print(f"wrote {write_input(target, generate(name, seed))}")
+    finance = name.endswith("+finance")
+    size = name.removesuffix("+finance")
+    print(f"wrote {write_input(target, generate(size, seed, finance=finance))}")

@@ -21,7 +21,8 @@ from tests.corpus.make_corpus import good
 from tests.test_independent import random_tables
 
 EPS = 1e-6
-SETTINGS = settings(max_examples=25, deadline=None,
+# derandomize: the same examples on every run, so CI never meets a new seed by chance
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
