@@ -12,6 +12,8 @@ scenario equals solving the hand-edited workbook:
 | limit     | limit:unit[:key], e.g. max_share:country:RU | the limit's new value; added when no such row exists |
 | status    | a project                                | commit, exclude or candidate        |
 | objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
+| source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
+| rate      | a source of sheet Sources                | its new yearly rate (0.05 = 5%)     |
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
 their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
@@ -131,6 +133,10 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         if not word:  # blank on sheet Projects means candidate: here, surely a slip
             raise _Bad("the new status: commit, exclude or candidate", "value")
         return Change(change, target, STATUS_WORDS.get(word, word), 0)
+    if change in ("source", "rate"):
+        if target not in inst.sources:
+            raise _Bad("a source id of sheet Sources")
+        return Change(change, target, _set_or_scale(value) if change == "source" else value, 0)
     if not str(value or "").strip():  # blank on sheet Settings means the default
         raise _Bad("one of " + ", ".join(schema.OBJECTIVES), "value")
     return Change(change, "", value, 0)
@@ -179,6 +185,17 @@ def _edits(inst: Instance, c: Change) -> list[_Edit]:
                                          "value": c.value})]
     if c.change == "objective":
         return [_Edit("Settings", {}, {"setting": "objective", "value": c.value})]
+    if c.change == "source":
+        mode, number = c.value
+        return [_Edit("SourceBudgets", {"source": c.target, "period": t, "_row": None},
+                      {"amount": number if mode == "set"
+                       else inst.source_budgets.get((c.target, t), 0.0) * number},
+                      "" if mode == "set" else f"the {c.target} envelope of {t}")
+                for t in inst.period_ids]
+    if c.change == "rate":
+        return [_Edit("Sources", {"source": c.target,
+                                  "_row": inst.rows.get(("Sources", c.target))},
+                      {"rate": c.value})]
     return []  # close: its target is all there is, checked by _close_target
 
 
@@ -186,7 +203,7 @@ def _known(inst: Instance) -> dict:
     """Ids by sheet, for the references the sheets' rules check."""
     return {"Periods": inst.period, "Countries": inst.countries, "Corridors": inst.corridors,
             "Segments": inst.segments, "Routes": inst.routes, "Flows": inst.flows,
-            "Projects": inst.projects}
+            "Projects": inst.projects, "Sources": inst.sources}
 
 
 def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]:
@@ -218,6 +235,10 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
         c = replace(c, value=setting_value("objective", row["value"]))
     elif c.change == "budget" and c.value[0] == "set":
         c = replace(c, value=("set", row["budget"]))
+    elif c.change == "source" and c.value[0] == "set":
+        c = replace(c, value=("set", row["amount"]))
+    elif c.change == "rate":
+        c = replace(c, value=row["rate"])
     return c, problems
 
 
@@ -255,6 +276,7 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
     """The instance with the changes made, in order."""
     periods, flows, projects = list(inst.periods), dict(inst.flows), dict(inst.projects)
     routes, limits, settings = dict(inst.routes), list(inst.limits), inst.settings
+    sources, envelopes = dict(inst.sources), dict(inst.source_budgets)
     for c in changes:
         if c.change == "budget":
             mode, number = c.value
@@ -287,8 +309,16 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
             projects[c.target] = replace(projects[c.target], status=c.value)
         elif c.change == "objective":
             settings = replace(settings, objective=c.value)
+        elif c.change == "source":
+            mode, number = c.value
+            for t in inst.period_ids:
+                envelopes[c.target, t] = number if mode == "set" \
+                    else envelopes.get((c.target, t), 0.0) * number
+        elif c.change == "rate":
+            sources[c.target] = replace(sources[c.target], rate=c.value)
     return replace(inst, periods=tuple(periods), flows=flows, projects=projects,
-                   routes=routes, limits=tuple(limits), settings=settings)
+                   routes=routes, limits=tuple(limits), settings=settings, sources=sources,
+                   source_budgets=envelopes)
 
 
 def scenario_instances(inst: Instance) -> dict[str, Instance]:

@@ -283,3 +283,54 @@ def test_compare_refuses_an_input_workbook(tmp_path, capsys):
     source = write(tmp_path, two_corridors())
     assert main(["compare", str(source), str(source), "-o", str(tmp_path / "x.xlsx")]) == 2
     assert "a results workbook" in capsys.readouterr().err
+
+
+def with_lender() -> dict:
+    """The base with no budget and a lender ADB (a one-year loan at 5%, 100 in 2026)."""
+    tables = two_corridors()
+    tables["Periods"][0]["budget"] = 0
+    tables["Settings"].append({"setting": "discount_rate", "value": 0.1})
+    tables["Sources"] = [{"source": "ADB", "kind": "loan", "rate": 0.05, "tenor_years": 1}]
+    tables["SourceBudgets"] = [{"source": "ADB", "period": 2026, "amount": 100}]
+    return tables
+
+
+FINANCE_CASES = [
+    ("source", "ADB", "x0", lambda t: t["SourceBudgets"][0].update(amount=0)),
+    ("source", "ADB", 60, lambda t: t["SourceBudgets"][0].update(amount=60)),
+    ("source", "ADB", "x2", lambda t: t["SourceBudgets"][0].update(amount=200)),
+    ("rate", "ADB", 0.2, lambda t: t["Sources"][0].update(rate=0.2)),
+    ("rate", "ADB", "20%", lambda t: t["Sources"][0].update(rate=0.2)),
+]
+
+
+@pytest.mark.parametrize("change, target, value, edit_by_hand", FINANCE_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in FINANCE_CASES])
+def test_a_finance_scenario_equals_its_hand_edited_workbook(tmp_path, change, target, value,
+                                                            edit_by_hand):
+    """A lender withdrawing (x0), an envelope set or scaled, a new rate: the same portfolio,
+    stages and draws as the workbook edited by hand."""
+    tables = with_lender()
+    tables["Scenarios"] = [{"scenario": "S1", "change": change, "target": target,
+                            "value": value}]
+    inst = load(tmp_path, tables, "with_scenario.xlsx")
+    scenario = solve(apply(inst, inst.scenarios["S1"]))
+    hand_tables = copy.deepcopy(with_lender())
+    edit_by_hand(hand_tables)
+    hand = solve(load(tmp_path, hand_tables, "by_hand.xlsx"))
+    assert scenario.portfolio == hand.portfolio
+    for a, b in zip(scenario.stages, hand.stages):
+        assert a.value == pytest.approx(b.value, abs=1e-7)
+    assert scenario.draws == pytest.approx(hand.draws)
+
+
+@pytest.mark.parametrize("change, target, value, column", [
+    ("source", "ZZ", "x0", "target"), ("rate", "ADB", 1.5, "value"),
+    ("source", "ADB", "x-1", "value"), ("rate", "budget", 0.1, "target")])
+def test_a_bad_finance_change_is_refused_at_its_row(tmp_path, change, target, value, column):
+    tables = with_lender()
+    tables["Scenarios"] = [{"scenario": "S1", "change": change, "target": target,
+                            "value": value}]
+    problems = validate_workbook(write(tmp_path, tables))
+    bad = [p for p in problems if not p.warning]
+    assert bad and bad[0].sheet == "Scenarios" and bad[0].row == 2 and bad[0].column == column
