@@ -134,22 +134,125 @@ def options(inst, p: str) -> list[str | None]:
     if proj.status == "excluded":
         return [None]
     first = inst.period_index[proj.earliest_period] if proj.earliest_period else 0
-    starts = list(inst.period_ids[first:])
-    return [starts[0]] if proj.status == "committed" else [None] + starts
+    if proj.status == "committed":
+        return [inst.period_ids[first]]
+    # a start whose spend profile runs past the last period is not allowed
+    last = len(inst.period_ids) - len(proj.spend_profile)
+    return [None] + list(inst.period_ids[first:last + 1])
+
+
+def project_spend(inst, portfolio) -> dict[tuple[str, str], float]:
+    """(project, period) -> USD m: capex x the profile's share for that period."""
+    out = {}
+    for p, start in portfolio.items():
+        if start:
+            i0 = inst.period_ids.index(start)
+            for i, share in enumerate(inst.projects[p].spend_profile):
+                if share > 0 and i0 + i < len(inst.period_ids):
+                    out[p, inst.period_ids[i0 + i]] = inst.projects[p].capex * share
+    return out
+
+
+def may_pay(inst, p: str, s: str) -> bool:
+    """Source s may pay for p: named by p (or p names none) and its rules admit p."""
+    named = inst.projects[p].sources
+    if named and s not in named:
+        return False
+    if s == "budget":
+        return True
+    source = inst.sources[s]
+    countries = {inst.segments[g].country for g in inst.projects[p].segments}
+    if source.countries and not countries <= set(source.countries):
+        return False
+    if countries & set(source.excluded_countries):
+        return False
+    return not source.risk_classes or inst.projects[p].risk_class in source.risk_classes
+
+
+def loan_schedule(source) -> list[tuple[int, float]]:
+    """(years after the draw, payment per USD): interest only in the grace years, then a
+    level annuity over the tenor."""
+    if source.kind != "loan":
+        return []
+    r, n = source.rate, source.tenor_years
+    level = 1 / n if r == 0 else r * (1 + r) ** n / ((1 + r) ** n - 1)
+    return [(k, r) for k in range(1, source.grace_years + 1)] + \
+        [(source.grace_years + k, level) for k in range(1, n + 1)]
+
+
+def finance(inst, portfolio) -> float | None:
+    """The least present cost to the country of paying the portfolio's spend, or None when
+    no payment plan keeps every envelope, max_share, eligibility and debt-service limit: an
+    LP over draws d[p,s,t] written directly against highspy."""
+    spend = project_spend(inst, portfolio)
+    payers = ["budget"] + list(inst.sources)
+    keys = [(p, s, t) for (p, t) in spend for s in payers if may_pay(inst, p, s)]
+    start, year = {}, 0.0
+    for period in inst.periods:
+        start[period.id] = year
+        year += period.years
+    rate = inst.settings.discount_rate
+
+    def pv(y):
+        return (1 + rate) ** -y
+
+    cost = []
+    for p, s, t in keys:
+        if s == "budget":
+            cost.append(pv(start[t]))
+        else:
+            cost.append(sum(pay * pv(start[t] + k) for k, pay in loan_schedule(inst.sources[s])))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    n = len(keys)
+    if n:
+        h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+        h.changeColsCost(n, _idx(range(n)), np.array(cost))
+    for (p, t), amount in spend.items():
+        cols = [i for i, (q, s, u) in enumerate(keys) if (q, u) == (p, t)]
+        if not cols:
+            return None
+        h.addRow(amount, amount, len(cols), _idx(cols), np.ones(len(cols)))
+        for i in cols:
+            s = keys[i][1]
+            if s != "budget" and inst.sources[s].max_share < 1:
+                h.addRow(-highspy.kHighsInf, inst.sources[s].max_share * amount, 1, _idx([i]),
+                         np.ones(1))
+    carry = inst.settings.budget_carry_over
+    for s in payers:
+        for j, t in enumerate(inst.period_ids):
+            window = inst.period_ids[: j + 1] if carry else [t]
+            cols = [i for i, (q, s2, u) in enumerate(keys) if s2 == s and u in window]
+            room = sum(inst.period[u].budget if s == "budget"
+                       else inst.source_budgets.get((s, u), 0.0) for u in window)
+            if cols:
+                h.addRow(-highspy.kHighsInf, room, len(cols), _idx(cols), np.ones(len(cols)))
+    for period in inst.periods:
+        if period.debt_service_limit is None:
+            continue
+        lo, hi = start[period.id], start[period.id] + period.years
+        coef = {}
+        for i, (p, s, t) in enumerate(keys):
+            if s != "budget":
+                due = sum(pay for k, pay in loan_schedule(inst.sources[s])
+                          if lo <= start[t] + k < hi)
+                if due:
+                    coef[i] = due
+        if coef:
+            h.addRow(-highspy.kHighsInf, period.debt_service_limit, len(coef),
+                     _idx(coef), np.array(list(coef.values())))
+    if not n:
+        return 0.0
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return h.getInfo().objective_function_value
 
 
 def allowed(inst, portfolio: dict[str, str | None]) -> bool:
     idx = inst.period_index
-    spend = {t: 0.0 for t in inst.period_ids}
-    for p, t in portfolio.items():
-        if t:
-            spend[t] += inst.projects[p].capex
-    running = 0.0
-    for period in inst.periods:
-        running = (running if inst.settings.budget_carry_over else 0.0) + period.budget \
-            - spend[period.id]
-        if running < -1e-9:
-            return False
+    if finance(inst, portfolio) is None:  # budgets and, with sheet Sources, every source
+        return False
     for q, proj in inst.projects.items():
         for p in proj.requires:
             if portfolio[q] and (not portfolio[p] or idx[portfolio[p]] > idx[portfolio[q]]):
@@ -246,17 +349,18 @@ class Scorer:
         out = dict.fromkeys(("unmet", "worst_disruption", "expected_disruption", "max_share",
                              "cost", "cost_max_share"), 0.0)
         elapsed = 0.0
+        paying = finance(inst, portfolio) or 0.0  # the least present cost of the capex
+        out["cost"] = out["cost_max_share"] = paying
         for period in inst.periods:
             t = period.id
             scores = self.period(t, capacities(inst, portfolio, t))
             factor = 1 / (1 + inst.settings.discount_rate) ** elapsed
             elapsed += period.years
-            capex = sum(inst.projects[p].capex for p, s in portfolio.items() if s == t)
             out["unmet"] += scores["unmet"]
-            out["cost"] += factor * (capex + period.years * scores["transport"])
+            out["cost"] += factor * period.years * scores["transport"]
             # max_share's cost stage keeps each measured period's share at its least
             transport = scores["share_transport"] if t in weights else scores["transport"]
-            out["cost_max_share"] += factor * (capex + period.years * transport)
+            out["cost_max_share"] += factor * period.years * transport
             if t not in weights:
                 continue
             w = weights[t] / total_w

@@ -163,3 +163,79 @@ def test_the_random_instances_have_what_they_claim(tmp_path):
                     features.add(f"binding {kind} {unit or ''}".strip())
     assert features >= {"multi-segment project", "twin", "generation rounds",
                         "binding max_share", "binding max_capex corridor"}, features
+
+
+FINANCE_SEEDS = range(24)
+
+
+def random_finance_tables(seed: int) -> dict:
+    """random_tables(seed) with money over time and several payers: two-share spend profiles
+    on projects with a lead time, a smaller budget, a grant for low-risk projects, a loan that
+    excludes a country, a loan that pays at most 60%, their envelopes, sometimes a project
+    that names its payers and a debt-service limit."""
+    tables = random_tables(seed)
+    rnd = random.Random(1_000 + seed)
+    tables["Settings"] = [r for r in tables["Settings"] if r["setting"] != "discount_rate"]
+    tables["Settings"].append({"setting": "discount_rate", "value": rnd.choice([0.03, 0.08])})
+    for p in tables["Projects"]:
+        if p["lead_time"] == 1 and p["status"] != "committed" and rnd.random() < 0.7:
+            p["spend_profile"] = rnd.choice(["0.5;0.5", "0.3;0.7", "0.8;0.2"])
+        if rnd.random() < 0.2:  # CAP has no country rules: it may always be named
+            p["sources"] = rnd.choice(["budget", "CAP", "budget; CAP"])
+    for period in tables["Periods"]:
+        period["budget"] = rnd.choice([0, 10, 30])
+        if rnd.random() < 0.5:
+            period["debt_service_limit"] = rnd.choice([3, 8, 20])
+    tables["Sources"] = [
+        {"source": "GRANT", "kind": "grant", "risk_classes": "low"},
+        {"source": "LOAN", "kind": "loan", "rate": rnd.choice([0.0, 0.02, 0.1]),
+         "tenor_years": rnd.choice([1, 2]), "grace_years": rnd.choice([0, 1]),
+         "excluded_countries": rnd.choice(["A", "B", "C"])},
+        # interest-free: cheaper than the budget at a positive discount rate, so drawn up
+        # to its max_share and, with a debt-service limit, up to that
+        {"source": "CAP", "kind": "loan", "rate": 0.0, "tenor_years": 2, "max_share": 0.6},
+    ]
+    tables["SourceBudgets"] = [{"source": s, "period": t, "amount": rnd.choice([0, 30, 60])}
+                               for s in ("GRANT", "LOAN", "CAP") for t in (2026, 2028)]
+    return tables
+
+
+@pytest.mark.parametrize("seed", FINANCE_SEEDS)
+@pytest.mark.parametrize("objective", ["worst_disruption", "cost"])
+def test_mip_matches_brute_force_with_sources(tmp_path, seed, objective):
+    """The same check with spend profiles, sources, eligibility, max_share, envelopes and
+    debt-service limits: the brute force pays each portfolio by its own LP (independent.
+    finance), the cost stage's value is the least present cost to the country plus transport
+    cost among the portfolios that keep the earlier stages."""
+    inst = load(tmp_path, random_finance_tables(seed))
+    try:
+        sol = solve(inst, objective=objective, mip_gap=0)
+    except PlanInfeasible:
+        with pytest.raises(ValueError):
+            independent.scored(inst)
+        return
+    expected = independent.best(inst, objective)
+    for stage, value in zip(sol.stages, expected):
+        assert stage.value == pytest.approx(value, rel=1e-6, abs=1e-6), stage.name
+    assert independent.allowed(inst, sol.portfolio)
+
+
+def test_the_finance_instances_use_what_they_claim(tmp_path):
+    """Across the seeds: profiles, a project naming its payers, debt-service limits, and
+    optima that draw on a source other than the budget."""
+    features = set()
+    for seed in FINANCE_SEEDS:
+        inst = load(tmp_path, random_finance_tables(seed), f"f{seed}.xlsx")
+        if any(len(p.spend_profile) > 1 for p in inst.projects.values()):
+            features.add("profile")
+        if any(p.sources for p in inst.projects.values()):
+            features.add("named payers")
+        if any(t.debt_service_limit is not None for t in inst.periods):
+            features.add("debt limit")
+        try:
+            sol = solve(inst, objective="cost")
+        except PlanInfeasible:
+            continue
+        if any(s != "budget" for _, s, _ in sol.draws):
+            features.add("external draw")
+    assert features == {"profile", "named payers", "debt limit", "external draw"}

@@ -27,12 +27,14 @@ SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
 
 
 def check_solution(inst, sol):
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
-    # budgets kept, per period or cumulatively
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    # budgets kept, per period or cumulatively: what the budget pays (all, without Sources)
+    paid = {t: sum(v for (p, s, u), v in sol.draws.items() if s == "budget" and u == t)
+            for t in inst.period_ids}
     available = 0.0
     for period in inst.periods:
         available = (available if inst.settings.budget_carry_over else 0.0) + period.budget \
-            - ms.spend[period.id]
+            - paid[period.id]
         assert available >= -EPS, period.id
     # capacities kept, demand balanced, shares are flows over demand
     for (s, t), used in ms.used.items():
@@ -109,3 +111,50 @@ def test_any_corrupted_cell_gets_a_clean_answer(sheet, row, column, value):
         assert "Traceback" not in err.getvalue()
         assert path.read_bytes() == before
         assert (Path(tmp) / "out.xlsx").exists() == (code == 0)
+
+
+def check_finance(inst, sol):
+    """Draws add up to each project's spend, come only from payers its rules admit, keep
+    max_share, every envelope (with carry-over) and every debt-service limit."""
+    from planner.report.finance import available, debt_service_by_source
+
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    spend: dict = {}
+    for (p, s, t), amount in sol.draws.items():
+        assert amount >= -EPS
+        assert s in inst.payers[p], (p, s)
+        spend[p, t] = spend.get((p, t), 0.0) + amount
+    for p, start in sol.portfolio.items():
+        for t in inst.period_ids:
+            want = inst.projects[p].capex * inst.spend_share(p, start, t) if start else 0.0
+            assert abs(spend.get((p, t), 0.0) - want) <= EPS, (p, t)
+            for s in inst.sources:
+                drawn = sol.draws.get((p, s, t), 0.0)
+                assert drawn <= inst.sources[s].max_share * want + EPS, (p, s, t)
+    room = available(inst, ms)
+    drawn: dict = {}
+    for (p, s, t), amount in sol.draws.items():
+        drawn[s, t] = drawn.get((s, t), 0.0) + amount
+    for (s, t), most in room.items():
+        assert drawn.get((s, t), 0.0) <= most + EPS, (s, t)
+    due = debt_service_by_source(inst, ms)
+    for t in inst.period_ids:
+        limit = inst.period[t].debt_service_limit
+        if limit is not None:
+            assert sum(v for (s, u), v in due.items() if u == t) <= limit + EPS, t
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000),
+       objective=st.sampled_from(["worst_disruption", "expected_disruption", "cost"]))
+def test_every_financed_solution_keeps_every_money_rule(seed, objective):
+    from tests.test_independent import random_finance_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = load(Path(tmp), random_finance_tables(seed))
+    try:
+        sol = solve(inst, objective=objective)
+    except PlanInfeasible:
+        return
+    check_finance(inst, sol)
+    check_solution(inst, sol)
