@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from planner.appraisal import Appraisal, appraise_solution
 from planner.batch import Outcome, Task, run_all
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
@@ -31,6 +32,7 @@ class ScenarioResult:
     instance: Instance
     measures: Measures  # the robust portfolio in this scenario
     own: Outcome  # the scenario's own optimum
+    appraisal: Appraisal | None = None  # the robust portfolio in this scenario
 
 
 @dataclass
@@ -98,9 +100,9 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     for (name, inst), block, mine in zip(instances.items(), m.blocks, own):
         flows = {(r, t): max(0.0, block.f[r, t].value or 0.0) for r, t in block.RT}
         unmet = {(k, t): max(0.0, block.u[k, t].value or 0.0) for k, t in block.KT}
-        results.append(ScenarioResult(name, inst, evaluate(inst, portfolio, flows, unmet,
-                                                           finance_draws(block)),
-                                      mine))
+        measures = evaluate(inst, portfolio, flows, unmet, finance_draws(block))
+        results.append(ScenarioResult(name, inst, measures, mine,
+                                      appraise_solution(inst, portfolio, measures, unmet)))
     proven = all(s.status == "optimal" for s in stages)
     return RobustPlan(objective, "optimal" if proven else "feasible", portfolio,
                       stages[1].value, results, time.perf_counter() - start)

@@ -187,3 +187,30 @@ def test_an_appraisal_with_no_new_project_has_no_rate(tmp_path):
     sol, ms = solve_tables(tmp_path, base(status="excluded"))
     a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
     assert a.npv == pytest.approx(0) and a.bcr is None and a.eirr is None
+
+
+def test_the_comparison_workbooks_carry_the_finance_measures(tmp_path):
+    """scenarios, frontier and robust carry npv, bcr, eirr, pv_cost_to_country and
+    external_share (the Measures rows, the Frontier columns, the Robust columns)."""
+    import openpyxl
+
+    from planner.cli import main
+    from tests.builders import write
+
+    tables = with_sources(base((50, 50)), [loan(rate=0.05)], [("ADB", 2026, 100)])
+    tables["Scenarios"] = [{"scenario": "ADB withdraws", "change": "source", "target": "ADB",
+                            "value": "x0"}]
+    source = write(tmp_path, tables)
+    finance = {"npv", "bcr", "eirr", "pv_cost_to_country", "external_share"}
+    for command in ("scenarios", "frontier", "robust"):
+        out = tmp_path / f"{command}.xlsx"
+        assert main([command, str(source), "-o", str(out), "--jobs", "1"]) == 0, command
+        book = openpyxl.load_workbook(out)
+        if command == "scenarios":
+            rows = {r[0] for r in book["Measures"].iter_rows(min_row=2, values_only=True)}
+            assert finance <= rows
+        elif command == "frontier":
+            assert finance <= {c.value for c in book["Frontier"][1]}
+        else:
+            header = {c.value for c in book["Robust"][1]}
+            assert {f"{name}_robust" for name in finance} <= header

@@ -21,15 +21,25 @@ def write_robust(plan: RobustPlan, target):
             if s.own.solution else None
         adds, drops, _ = portfolio_changes(s.own.solution.portfolio, plan.portfolio) \
             if s.own.solution else ([], [], [])
+        a = s.appraisal
+        own_npv = s.own.appraisal.npv if s.own.appraisal is not None else None
         rows.append((s.name, mine, own, None if own is None else mine - own,
                      s.measures.total_capex,
                      s.own.measures.total_capex if s.own.solution else None,
-                     s.own.status, "; ".join(adds), "; ".join(drops)))
+                     s.own.status, "; ".join(adds), "; ".join(drops),
+                     a.npv if a else None, a.bcr if a else None, a.eirr if a else None,
+                     s.measures.pv_cost_to_country, s.measures.external_share, own_npv))
+    # the finance columns after the ones other tools read
     write_table(ws, ["scenario", "dependence_robust", "dependence_own_optimum", "difference",
                      "capex_robust", "capex_own_optimum", "own_status",
-                     "robust_adds_vs_own", "robust_drops_vs_own"], rows,
+                     "robust_adds_vs_own", "robust_drops_vs_own", "npv_robust", "bcr_robust",
+                     "eirr_robust", "pv_cost_to_country_robust", "external_share_robust",
+                     "npv_own_optimum"], rows,
                 number_format={"dependence_robust": "0.00%",
-                               "dependence_own_optimum": "0.00%", "difference": "0.00%"},
+                               "dependence_own_optimum": "0.00%", "difference": "0.00%",
+                               "eirr_robust": "0.0%", "external_share_robust": "0.0%",
+                               "npv_robust": "#,##0", "npv_own_optimum": "#,##0",
+                               "pv_cost_to_country_robust": "#,##0", "bcr_robust": "0.00"},
                 widths={"robust_adds_vs_own": 30, "robust_drops_vs_own": 30})
     base = plan.scenarios[0].instance
     write_table(book.create_sheet("Portfolio"),

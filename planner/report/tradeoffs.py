@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 
+from planner.report.compare import FINANCE, measures_of
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import save_atomic, write_table
 
@@ -23,13 +24,15 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
         rows.append((o.name, point.target, dependence_of(o) if o.solution else None,
                      o.measures.total_capex if o.solution else None, point.marginal, o.status,
                      "; ".join(chosen), o.measures.unmet_demand if o.solution else None,
-                     point.serves_less if o.solution else None))
+                     point.serves_less if o.solution else None, *_finance(o)))
     # new columns go after the existing ones: their places are read by other tools
     write_table(ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
-                     "projects", "unmet_demand", "serves_less"], rows,
+                     "projects", "unmet_demand", "serves_less", *FINANCE], rows,
                 widths={"projects": 80, "serves_less": 12},
                 number_format={"target": "0.00%", "dependence": "0.00%",
-                               "unmet_demand": "#,##0.000"})
+                               "unmet_demand": "#,##0.000", "eirr": "0.0%",
+                               "external_share": "0.0%", "npv": "#,##0",
+                               "pv_cost_to_country": "#,##0", "bcr": "0.00"})
     write_table(book.create_sheet("Notes"), ["column", "note"], _notes(points),
                 widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
@@ -49,6 +52,12 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     chart.width, chart.height = 18, 10
     ws.add_chart(chart, "I2")
     return save_atomic(book, target)
+
+
+def _finance(o) -> tuple:
+    """npv, bcr, eirr, pv_cost_to_country, external_share of an outcome (blank without)."""
+    m = measures_of(o)
+    return tuple(m.get(name) for name in FINANCE)
 
 
 def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
