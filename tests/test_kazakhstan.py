@@ -7,6 +7,8 @@ import openpyxl
 import pytest
 
 from planner.evaluate import evaluate
+from planner.instance import BUDGET
+from planner.report.finance import debt_service_by_source
 from planner.solve import solve
 from planner.workbook import read_workbook
 
@@ -19,7 +21,7 @@ EPS = 1e-6
 def solved():
     inst = read_workbook(SHIPPED)
     sol = solve(inst)
-    return inst, sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    return inst, sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
 
 
 def test_solves_to_proven_optimality(solved):
@@ -29,13 +31,35 @@ def test_solves_to_proven_optimality(solved):
 
 
 def test_budgets_are_kept_with_carry_over(solved):
+    """What the budget pays, and what each source of sheet Sources pays, stays within its own
+    envelope with carry-over; the draws pay each period's spend in full, each from a source
+    that may pay for the project."""
     inst, sol, ms = solved
-    assert inst.settings.budget_carry_over
-    spent = available = 0.0
-    for p in inst.periods:
-        spent += ms.spend[p.id]
-        available += p.budget
-        assert spent <= available + EPS, p.id
+    assert inst.settings.budget_carry_over and inst.sources
+    for s in (BUDGET,) + tuple(inst.sources):
+        spent = available = 0.0
+        for p in inst.periods:
+            spent += sum(v for (q, s2, t), v in ms.draws.items() if s2 == s and t == p.id)
+            available += p.budget if s == BUDGET else inst.source_budgets.get((s, p.id), 0.0)
+            assert spent <= available + EPS, (s, p.id)
+    for (q, s, t) in ms.draws:
+        assert s in inst.payers[q], (q, s, t)
+    paid = {}
+    for (q, s, t), v in ms.draws.items():
+        paid[q, t] = paid.get((q, t), 0.0) + v
+    for q, start in sol.portfolio.items():
+        for t in inst.period_ids:
+            due = inst.projects[q].capex * inst.spend_share(q, start, t) if start else 0.0
+            assert paid.get((q, t), 0.0) == pytest.approx(due, abs=EPS), (q, t)
+
+
+def test_debt_service_stays_within_its_limit(solved):
+    inst, sol, ms = solved
+    due = debt_service_by_source(inst, ms)
+    for t in inst.period_ids:
+        limit = inst.period[t].debt_service_limit
+        if limit is not None:
+            assert sum(v for (s, t2), v in due.items() if t2 == t) <= limit + EPS, t
 
 
 def test_flows_meet_demand_and_stay_within_capacity(solved):
@@ -87,3 +111,4 @@ def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert list(a[name].values) == list(b[name].values), name
+
