@@ -112,3 +112,17 @@ def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
     for name in a.sheetnames:
         assert list(a[name].values) == list(b[name].values), name
 
+
+
+def test_budget_sheet_shows_what_the_budget_pays(solved, tmp_path):
+    """With sheet Sources the Budget sheet's spent is the budget's own draws (the lenders'
+    excluded), so unspent never goes below 0 while the budget is kept."""
+    from planner.report.results import write_results
+    inst, sol, ms = solved
+    path = write_results(sol, ms, tmp_path / "results.xlsx")
+    rows = list(openpyxl.load_workbook(path)["Budget"].values)[1:]
+    for period, budget, spent, available, unspent in rows:
+        own = sum(v for (q, s, t), v in ms.draws.items() if s == BUDGET and t == str(period))
+        assert spent == pytest.approx(own, abs=EPS), period
+        assert unspent >= -EPS, period
+    assert sum(r[2] for r in rows) < ms.total_capex - 1.0  # the lenders pay part of it
