@@ -3,8 +3,10 @@
     python instances/build_kazakhstan.py
 
 Each CSV carries, beside the workbook columns, `basis` (sourced, derived, assumption, default)
-and `source`; these go to the workbook's Provenance sheet so every number can be traced (sheet Sources
-is the lenders and funds of the workbook format).
+and `source` (`reference` in sources.csv and source_budgets.csv, whose `source` is the lender's
+id); these go to the workbook's Provenance sheet so every number can be traced (sheet Sources
+is the lenders and funds of the workbook format). Columns added later may carry their own pair,
+`<prefix>_basis` and `<prefix>_source` (EXTRA below), which go to a Provenance row of their own.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ TARGET = HERE / "kazakhstan.xlsx"
 SHEETS = {"Settings": "settings.csv", "Periods": "periods.csv", "Countries": "countries.csv",
           "Corridors": "corridors.csv", "Segments": "segments.csv", "Routes": "routes.csv",
           "Flows": "flows.csv", "Projects": "projects.csv", "RiskLimits": "risk_limits.csv",
+          "Sources": "sources.csv", "SourceBudgets": "source_budgets.csv",
           "Scenarios": "scenarios.csv"}
-PROVENANCE = ("basis", "source")
+CITATION = {"Sources": "reference", "SourceBudgets": "reference"}  # else "source"
+# column-group provenance: prefix -> the workbook columns it covers
+EXTRA = {"finance": "spend_profile, sources, opex", "closure": "closure_days",
+         "debt": "debt_service_limit"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -32,25 +38,40 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return frame.to_dict("records")
 
 
+def _text(value) -> str:
+    """A citation cell as text; blank (NaN) as ''."""
+    return value if isinstance(value, str) else ""
+
+
 def build(target: Path = TARGET) -> Path:
     tables, sources = {}, []
     for sheet, name in SHEETS.items():
         frame = pd.read_csv(DATA / name, dtype={"period": str, "earliest_period": str,
-                                                "value": str}, keep_default_na=False,
+                                                "value": str, "spend_profile": str,
+                                                "sources": str}, keep_default_na=False,
                             na_values=[""])
-        data = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
+        cite = CITATION.get(sheet, "source")
+        extra = [(prefix, label) for prefix, label in EXTRA.items()
+                 if f"{prefix}_basis" in frame.columns]
+        provenance = ["basis", cite] + [f"{p}_{c}" for p, _ in extra for c in ("basis", "source")]
+        data = frame.drop(columns=[c for c in provenance if c in frame.columns])
         tables[sheet] = _records(data)
         if "basis" in frame.columns:
             key = frame.columns[0]
             for _, row in frame.iterrows():
-                ident = f"{row['flow']} {row['period']}" if sheet == "Flows" else \
+                ident = f"{row['flow']} {row['period']}" if sheet in ("Flows",) else \
+                    f"{row['source']} {row['period']}" if sheet == "SourceBudgets" else \
                     f"{row['scenario']}: {row['change']} {row['target']}" \
                     if sheet == "Scenarios" else row[key]
-                sources.append((sheet, str(ident), row["basis"], row.get("source") or ""))
+                sources.append((sheet, str(ident), row["basis"], _text(row.get(cite))))
+                for prefix, label in extra:
+                    if isinstance(row.get(f"{prefix}_basis"), str):  # blank: NaN
+                        sources.append((sheet, f"{ident} ({label})", row[f"{prefix}_basis"],
+                                        _text(row.get(f"{prefix}_source"))))
     # numbers as numbers: pandas read periods and values as text to keep ids exact
     for record in tables["Periods"]:
         record["period"] = int(record["period"])
-    for record in tables["Flows"]:
+    for record in tables["Flows"] + tables["SourceBudgets"]:
         record["period"] = int(record["period"])
     for record in tables["Projects"]:
         record["earliest_period"] = int(record["earliest_period"]) \

@@ -7,6 +7,8 @@ import openpyxl
 import pytest
 
 from planner.evaluate import evaluate
+from planner.instance import BUDGET
+from planner.report.finance import debt_service_by_source
 from planner.solve import solve
 from planner.workbook import read_workbook
 
@@ -19,7 +21,7 @@ EPS = 1e-6
 def solved():
     inst = read_workbook(SHIPPED)
     sol = solve(inst)
-    return inst, sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    return inst, sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
 
 
 def test_solves_to_proven_optimality(solved):
@@ -29,13 +31,35 @@ def test_solves_to_proven_optimality(solved):
 
 
 def test_budgets_are_kept_with_carry_over(solved):
+    """What the budget pays, and what each source of sheet Sources pays, stays within its own
+    envelope with carry-over; the draws pay each period's spend in full, each from a source
+    that may pay for the project."""
     inst, sol, ms = solved
-    assert inst.settings.budget_carry_over
-    spent = available = 0.0
-    for p in inst.periods:
-        spent += ms.spend[p.id]
-        available += p.budget
-        assert spent <= available + EPS, p.id
+    assert inst.settings.budget_carry_over and inst.sources
+    for s in (BUDGET,) + tuple(inst.sources):
+        spent = available = 0.0
+        for p in inst.periods:
+            spent += sum(v for (q, s2, t), v in ms.draws.items() if s2 == s and t == p.id)
+            available += p.budget if s == BUDGET else inst.source_budgets.get((s, p.id), 0.0)
+            assert spent <= available + EPS, (s, p.id)
+    for (q, s, t) in ms.draws:
+        assert s in inst.payers[q], (q, s, t)
+    paid = {}
+    for (q, s, t), v in ms.draws.items():
+        paid[q, t] = paid.get((q, t), 0.0) + v
+    for q, start in sol.portfolio.items():
+        for t in inst.period_ids:
+            due = inst.projects[q].capex * inst.spend_share(q, start, t) if start else 0.0
+            assert paid.get((q, t), 0.0) == pytest.approx(due, abs=EPS), (q, t)
+
+
+def test_debt_service_stays_within_its_limit(solved):
+    inst, sol, ms = solved
+    due = debt_service_by_source(inst, ms)
+    for t in inst.period_ids:
+        limit = inst.period[t].debt_service_limit
+        if limit is not None:
+            assert sum(v for (s, t2), v in due.items() if t2 == t) <= limit + EPS, t
 
 
 def test_flows_meet_demand_and_stay_within_capacity(solved):
@@ -90,19 +114,36 @@ def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
 
 
 def test_alternatives_are_not_padded_with_a_project_that_adds_nothing():
-    """Within 10% of the optimum (7.0% -> 7.7%): the optimum plus the Aktau hub (P07), plus
-    Chabahar (P24), plus both; then every selection left within the cap adds ML-1 (P21,
-    USD 6.7 bn, started 2035 and usable only after the horizon), which changes no measure:
-    each is dominated and skipped. Before, the both-of-them alternative started
-    Kandahar-Chaman (P20) in 2029 (7.6%: least capex alone leaves the start to a cost tie,
-    and HiGHS handed back that start as its optimum even once least dependence followed) and
-    the same selection plus P21 with P20 in 2026 was reported at USD 14.4 bn."""
-    from planner.tradeoffs import alternatives, dependence_of, selection
+    """Within 10% of the optimum (6.1% -> 6.7%): every alternative reported is a distinct
+    choice, dominated neither by the optimum nor by an earlier one (no less capex and no
+    better on any measure), and each portfolio skipped is dominated by one reported. On this
+    instance that skips the selections that only add the Aktau hub (P07) or Poti (P14) to one
+    already reported. Before, an alternative could be an earlier one plus a project that
+    improves nothing."""
+    from planner.tradeoffs import alternatives, dependence_of, dominates, selection
 
     result = alternatives(read_workbook(SHIPPED), k=5)
-    best = selection(result.outcomes[0])
-    assert [selection(o) - best for o in result.outcomes] == [
-        set(), {"P07"}, {"P24"}, {"P07", "P24"}]
-    assert all(dependence_of(o) == pytest.approx(dependence_of(result.outcomes[0]), abs=1e-7)
-               for o in result.outcomes)
-    assert result.skipped and all("P21" in selection(o) for o, _ in result.skipped)
+    found = result.outcomes
+    assert len(found) >= 3
+    cap = dependence_of(found[0]) * 1.1
+    for i, o in enumerate(found[1:], start=1):
+        assert dependence_of(o) <= cap + 1e-7
+        assert not any(dominates(e.measures, o.measures) for e in found[:i]), o.name
+    assert len({selection(o) for o in found}) == len(found)
+    assert result.skipped
+    for o, _ in result.skipped:
+        assert any(dominates(e.measures, o.measures) for e in found)
+
+
+def test_budget_sheet_shows_what_the_budget_pays(solved, tmp_path):
+    """With sheet Sources the Budget sheet's spent is the budget's own draws (the lenders'
+    excluded), so unspent never goes below 0 while the budget is kept."""
+    from planner.report.results import write_results
+    inst, sol, ms = solved
+    path = write_results(sol, ms, tmp_path / "results.xlsx")
+    rows = list(openpyxl.load_workbook(path)["Budget"].values)[1:]
+    for period, budget, spent, available, unspent in rows:
+        own = sum(v for (q, s, t), v in ms.draws.items() if s == BUDGET and t == str(period))
+        assert spent == pytest.approx(own, abs=EPS), period
+        assert unspent >= -EPS, period
+    assert sum(r[2] for r in rows) < ms.total_capex - 1.0  # the lenders pay part of it

@@ -13,7 +13,7 @@ from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.report.finance import write_appraisal, write_financing
-from planner.instance import Instance
+from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import put, save_atomic, write_table
 
@@ -186,11 +186,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
 
     carry = inst.settings.budget_carry_over
     budget_rows, available = [], 0.0
-    for p in inst.periods:
+    for p in inst.periods:  # what the budget pays: its own draws, not the other sources'
+        spent = sum(v for (q, s, t), v in ms.draws.items() if s == BUDGET and t == p.id)
         available = (available if carry else 0.0) + p.budget
-        budget_rows.append((p.id, p.budget, ms.spend[p.id], available,
-                            available - ms.spend[p.id]))
-        available -= ms.spend[p.id]
+        budget_rows.append((p.id, p.budget, spent, available, available - spent))
+        available -= spent
     write_table(book.create_sheet("Budget"),
                 ["period", "budget", "spent", "available", "unspent"], budget_rows)
 
