@@ -197,13 +197,10 @@ def _remedy(inst: Instance, requirement: tuple, amount: float) -> str:
         return f"raise the {key} debt_service_limit by {amount:.6g} {unit}"
     if name == "eligibility_slack":
         p, s = key
-        source, proj = inst.sources[s], inst.projects[p]
-        barred = sorted(c for c in inst.project_countries[p]
-                        if (source.countries and c not in source.countries)
-                        or c in source.excluded_countries)
+        barred = inst.sources[s].barred(inst.project_countries[p])
         if barred:
             return f"allow {', '.join(barred)} for source {s}"
-        return f"let source {s} fund risk class {proj.risk_class}"
+        return f"let source {s} fund risk class {inst.projects[p].risk_class}"
     return f"take one project out of exclusive group {key!r}"
 
 

@@ -126,11 +126,15 @@ class Source:
         return [(k, r) for k in range(1, self.grace_years + 1)] + \
             [(self.grace_years + k, annuity) for k in range(1, n + 1)]
 
+    def barred(self, countries) -> list[str]:
+        """The countries among ``countries`` where the source may not lend."""
+        return sorted(c for c in countries if (self.countries and c not in self.countries)
+                      or c in self.excluded_countries)
+
     def admits(self, countries: frozenset[str], risk_class: str) -> str | None:
         """None when the source may pay for a project in ``countries`` of ``risk_class``,
         else why not (for messages)."""
-        barred = sorted(c for c in countries if (self.countries and c not in self.countries)
-                        or c in self.excluded_countries)
+        barred = self.barred(countries)
         if barred:
             return f"does not lend in {', '.join(barred)}"
         if self.risk_classes and risk_class not in self.risk_classes:
