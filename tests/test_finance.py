@@ -214,3 +214,77 @@ def test_the_comparison_workbooks_carry_the_finance_measures(tmp_path):
         else:
             header = {c.value for c in book["Robust"][1]}
             assert {f"{name}_robust" for name in finance} <= header
+
+
+BAD_INPUT = [
+    # (what to edit, sheet, column, what the message says)
+    (lambda t: t["Projects"][0].update(spend_profile="0.5;0.4"), "Projects", "spend_profile",
+     "adding up to 1"),
+    (lambda t: t["Projects"][0].update(spend_profile="1.2;-0.2"), "Projects",
+     "spend_profile", "at least 0"),
+    (lambda t: t["Projects"][0].update(spend_profile="0.5;0.5"), "Projects", "spend_profile",
+     "lead_time + 1"),
+    (lambda t: t["Projects"][0].update(spend_profile="0.5;;0.5", lead_time=2), "Projects",
+     "spend_profile", "none of them blank"),
+    (lambda t: t["Projects"][0].update(sources="XDB"), "Projects", "sources",
+     "an id from sheet Sources"),
+    (lambda t: t["Projects"][0].update(sources="ADB"), "Projects", "sources",
+     "does not lend in B"),
+    (lambda t: t["SourceBudgets"].append({"source": "ADB", "period": 2031, "amount": 5}),
+     "SourceBudgets", "period", "an id from sheet Periods"),
+    (lambda t: t["SourceBudgets"].append({"source": "XDB", "period": 2026, "amount": 5}),
+     "SourceBudgets", "source", "an id from sheet Sources"),
+    (lambda t: t["Sources"][0].update(countries="ZZ"), "Sources", "countries",
+     "an id from sheet Countries"),
+    (lambda t: t["Sources"][0].update(kind="bond"), "Sources", "kind", "grant, loan"),
+    (lambda t: t["Sources"][0].update(rate=1.5), "Sources", "rate", "from 0 to 1"),
+    (lambda t: t["Sources"][0].update(tenor_years=0), "Sources", "tenor_years",
+     "positive number of years"),
+    (lambda t: t["Sources"][0].update(max_share=0), "Sources", "max_share",
+     "above 0 and at most 1"),
+    (lambda t: t["Sources"][0].update(max_share=1.5), "Sources", "max_share",
+     "above 0 and at most 1"),
+    (lambda t: t["Sources"].append({"source": "budget", "kind": "grant"}), "Sources",
+     "source", "'budget' is the Periods' own budget"),
+    (lambda t: t["Countries"][1].update(closure_days=400), "Countries", "closure_days",
+     "0 to 365"),
+    (lambda t: t["Corridors"][0].update(closure_days=-1), "Corridors", "closure_days",
+     "at least 0"),
+]
+
+
+@pytest.mark.parametrize("bad, sheet, column, says", BAD_INPUT,
+                         ids=[f"{b[1]}-{b[2]}-{i}" for i, b in enumerate(BAD_INPUT)])
+def test_bad_financing_input_is_refused_with_sheet_row_and_column(tmp_path, bad, sheet,
+                                                                   column, says):
+    """Exit 2 through the CLI, nothing written, the input unchanged; the message names the
+    sheet, the Excel row, the column and what to do."""
+    import hashlib
+
+    from planner.cli import main
+    from planner.workbook import validate_workbook
+    from tests.builders import write
+
+    tables = with_sources(base(), [loan(excluded_countries="B")], [("ADB", 2026, 100)])
+    bad(tables)
+    source = write(tmp_path, tables)
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    problems = [p for p in validate_workbook(source) if not p.warning]
+    assert any(p.sheet == sheet and p.column == column and p.row and says in str(p)
+               for p in problems), [str(p) for p in problems]
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(source), "-o", str(out)]) == 2
+    assert not out.exists()
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+
+
+def test_an_envelope_too_small_for_a_committed_project_is_explained(tmp_path):
+    """PB committed, paid by ADB alone (sources ADB), whose 2026 envelope is 70: 30 short.
+    The conflict names the envelope; raising ADB's 2026 envelope by 30 relaxes it."""
+    tables = with_sources(base((0, 0), status="committed", sources="ADB"), [loan()],
+                          [("ADB", 2026, 70)])
+    with pytest.raises(PlanInfeasible) as err:
+        solve_tables(tmp_path, tables)
+    ex = err.value.explanation
+    assert any("what ADB can commit in 2026, 70 USD m" in line for line in ex.conflict)
+    assert "raise ADB's 2026 envelope by 30 USD m" in ex.remedies
