@@ -77,6 +77,7 @@ def put(ws, row: int, col: int, value):
         cell.data_type = "s"
     elif isinstance(value, bool):
         cell.number_format = BOOLEAN
+        cell.alignment = Alignment(horizontal="center", vertical="top")
     return cell
 
 
@@ -100,7 +101,8 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
         for j, name in enumerate(header, start=1):
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
                        else record.get(name))
-            cell.alignment = Alignment(vertical="top")
+            if not isinstance(cell.value, bool):
+                cell.alignment = Alignment(vertical="top")
             if name in formats:
                 if not isinstance(cell.value, bool):
                     cell.number_format = formats[name]
@@ -108,6 +110,9 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
                 cell.number_format = DECIMAL
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
                 names=header)
+    if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
+           for j, name in enumerate(header, start=1)):
+        ws.row_dimensions[top].height = 30  # a header on two lines
     if top == 1:
         ws.freeze_panes = "A2"
         if last - top > 15:
@@ -153,8 +158,8 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         for cell in cells:
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
-            if cell.row == min_row:
-                size += 3  # bold, and the filter button
+            if cell.row == min_row:  # the header wraps onto two lines before it widens
+                size = (max(10, math.ceil(size * 0.55)) if size > 14 else size) + 3
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
         width = min(WIDEST, max(8, longest + 2))
@@ -195,7 +200,10 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
     """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
     landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
     the chart itself) and one after the chart. Returns the first row after it."""
-    chart.width, chart.height = width_cm, height_cm
+    # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
+    scale = max(1.0, sheet_cm(ws) / PAGE_CM)
+    chart.width, chart.height = width_cm * scale, height_cm * scale
+    height_cm *= scale
     top = row if block_top is None else block_top
     if top > 1:
         add_break(ws, top - 1)
@@ -203,6 +211,15 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
     end = row + int(height_cm / ROW_CM) + 2
     add_break(ws, end - 1)
     return end
+
+
+PAGE_CM = 27.0  # printable width of a landscape A4 page at the margins of print_setup
+CHAR_CM = 0.2  # one character of column width
+
+
+def sheet_cm(ws) -> float:
+    return CHAR_CM * sum((ws.column_dimensions[get_column_letter(j)].width or 13)
+                         for j in range(1, ws.max_column + 1))
 
 
 def add_break(ws, after_row: int) -> None:
