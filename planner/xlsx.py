@@ -49,7 +49,7 @@ def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str =
         return SHARE
     if unit == money_unit:
         return money(unit)
-    if unit == flow_unit:
+    if unit == flow_unit or (flow_unit.endswith("/yr") and unit == flow_unit[:-3]):
         return flow(unit)
     if unit == cost_unit:
         return with_unit(unit, 2)
@@ -208,6 +208,7 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
     if top > 1:
         add_break(ws, top - 1)
     ws.add_chart(chart, f"{col}{row}")
+    ws.page_setup.orientation = "landscape"  # charts are sized for a landscape page
     end = row + int(height_cm / ROW_CM) + 2
     add_break(ws, end - 1)
     return end

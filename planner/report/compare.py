@@ -155,10 +155,9 @@ def _labels(book, keys, money_unit: str, flow_unit: str) -> None:
 
 def dependence_words(measures: list[dict]) -> str:
     """Which measure the dependence row holds: the objectives' own, in words."""
-    objectives = {m.get("objective") for m in measures if m.get("objective")}
-    if len(objectives) == 1:
-        return OBJECTIVE_WORDS.get(objectives.pop(), "dependence")
-    return "each portfolio's own objective measure"
+    words = {OBJECTIVE_WORDS.get(m.get("objective"), "dependence") for m in measures
+             if m.get("objective")}
+    return words.pop() if len(words) == 1 else "each portfolio's own objective measure"
 
 
 def bar_chart(title: str, axis: str, fmt: str, ws, col: int, top: int, count: int,

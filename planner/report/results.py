@@ -339,6 +339,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     for i, line in enumerate(sol.log.splitlines()[:20000], start=1):
         put(log, i, 1, line)
     log.column_dimensions["A"].width = 120
+    print_setup(log, landscape=True, title_rows=None)
     return save_atomic(book, target)
 
 
