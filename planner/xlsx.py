@@ -101,8 +101,9 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
         for j, name in enumerate(header, start=1):
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
                        else record.get(name))
-            if not isinstance(cell.value, bool):
-                cell.alignment = Alignment(vertical="top")
+            if not isinstance(cell.value, bool):  # text a little off the number before it
+                cell.alignment = Alignment(vertical="top", indent=1 if j > 1 and
+                                           isinstance(cell.value, str) else 0)
             if name in formats:
                 if not isinstance(cell.value, bool):
                     cell.number_format = formats[name]

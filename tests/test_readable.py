@@ -407,3 +407,32 @@ def pdf_text(path):
         return None
     return subprocess.run([tool, "-layout", str(path), "-"], capture_output=True,
                           text=True).stdout
+
+
+# -- template ------------------------------------------------------------------------------
+
+def test_template_offers_cross_reference_lists_and_marked_examples(tmp_path):
+    from planner.template import write_template
+    from planner.workbook import validate_workbook
+
+    path = write_template(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+
+    def lists(sheet, column):
+        header = [c.value for c in wb[sheet][1]]
+        letter = openpyxl.utils.get_column_letter(header.index(column) + 1)
+        return [dv.formula1 for dv in wb[sheet].data_validations.dataValidation
+                if any(str(r).startswith(f"{letter}2") for r in dv.sqref.ranges)]
+
+    assert lists("Routes", "flow") == ["Flows!$A$2:$A$1000"]
+    assert lists("Routes", "corridor") == ["Corridors!$A$2:$A$1000"]
+    assert lists("Segments", "country") == ["Countries!$A$2:$A$1000"]
+    assert lists("Flows", "period") == ["Periods!$A$2:$A$1000"]
+    info = wb["Instructions"]
+    marked = [c for c in info["A"] if c.value and str(c.value).endswith("(EXAMPLE)")]
+    assert len(marked) >= 9
+    example = info.cell(row=marked[0].row + 2, column=1)
+    assert example.value is not None and example.fill.fgColor.rgb.endswith("FFF2CC")
+    assert all(wb[s].max_row == 1 for s in wb.sheetnames if s != "Instructions")
+    # the examples are not read: only the missing period is a problem, as before
+    assert [(p.sheet, p.column) for p in validate_workbook(path)] == [("Periods", "period")]
