@@ -83,7 +83,8 @@ def put(ws, row: int, col: int, value):
 
 def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = None,
                 number_format: dict[str, str] | None = None,
-                labels: dict[str, str] | None = None, top: int = 1) -> int:
+                labels: dict[str, str] | None = None, top: int = 1,
+                widest: int = WIDEST) -> int:
     """A header row (the column ids, bold, shaded, each with its label in words as a comment),
     then one row per record, each number in its column's format (a float without one gets
     two decimals with thousands separators). Widths fit the text up to WIDEST characters
@@ -110,7 +111,7 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
             elif isinstance(cell.value, float):
                 cell.number_format = DECIMAL
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
-                names=header)
+                names=header, widest=widest)
     if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
            for j, name in enumerate(header, start=1)):
         ws.row_dimensions[top].height = 30  # a header on two lines
@@ -148,7 +149,7 @@ def shown(value, fmt: str | None) -> str:
 
 
 def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
-                columns=None, names=None) -> None:
+                columns=None, names=None, widest: int = WIDEST) -> None:
     """Each column as wide as its widest text (header included), at most WIDEST characters;
     cells with longer text wrap. ``widths`` (by header name) are at least honoured."""
     columns = list(columns or range(1, ws.max_column + 1))
@@ -163,9 +164,9 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
                 size = (max(10, math.ceil(size * 0.55)) if size > 14 else size) + 3
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
-        width = min(WIDEST, max(8, longest + 2))
+        width = min(widest, max(8, longest + 2))
         if want:
-            width = max(width, want) if want <= WIDEST else want
+            width = max(width, want) if want <= widest else want
         if min_row > 1:  # a second table on the sheet: never narrower than the first made it
             width = max(width, ws.column_dimensions[letter].width or 0)
         ws.column_dimensions[letter].width = width
@@ -204,6 +205,8 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
     # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
     scale = max(1.0, sheet_cm(ws) / PAGE_CM)
     chart.width, chart.height = width_cm * scale, height_cm * scale
+    if scale > 1.05:
+        scale_text(chart, scale)
     height_cm *= scale
     top = row if block_top is None else block_top
     if top > 1:
@@ -213,6 +216,24 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
     end = row + int(height_cm / ROW_CM) + 2
     add_break(ws, end - 1)
     return end
+
+
+def scale_text(chart, scale: float) -> None:
+    """Axis, legend and data-label text scaled up, so it prints at its usual size on a sheet
+    that is shrunk to the page width."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    def text(points: float):
+        size = CharacterProperties(sz=int(points * scale * 100))
+        return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=size), endParaRPr=size)])
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = text(9)
+    if chart.legend is not None:
+        chart.legend.txPr = text(9)
+    for series in chart.series:
+        if series.dLbls is not None:
+            series.dLbls.txPr = text(8)
 
 
 PAGE_CM = 27.0  # printable width of a landscape A4 page at the margins of print_setup

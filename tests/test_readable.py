@@ -436,3 +436,15 @@ def test_template_offers_cross_reference_lists_and_marked_examples(tmp_path):
     assert all(wb[s].max_row == 1 for s in wb.sheetnames if s != "Instructions")
     # the examples are not read: only the missing period is a problem, as before
     assert [(p.sheet, p.column) for p in validate_workbook(path)] == [("Periods", "period")]
+
+
+def test_docs_link_only_inside_the_repository_and_pictures_exist():
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = doc.read_text()
+        assert "../shared" not in text, doc.name
+        for target in re.findall(r"\]\(([^)#\s]+)\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path = (doc.parent / target).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), (doc.name, target)
+    assert (ROOT / "docs" / "model.md").exists() and (ROOT / "docs" / "make_pictures.py").exists()

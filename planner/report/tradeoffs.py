@@ -39,7 +39,7 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     last = write_table(
         ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
              "projects", "unmet_demand", "serves_less", *FINANCE, "step"], rows,
-        widths={"projects": 40, "serves_less": 12},
+        widths={"serves_less": 12}, widest=30,  # narrow: the chart below prints large
         number_format={"target": "0.0%", "dependence": "0.0%", "capex": M,
                        "usd_m_per_point": money(f"{unit} per point"),
                        "unmet_demand": flow(flow_unit), "eirr": SHARE,
@@ -81,7 +81,9 @@ def step_labels(points: list[FrontierPoint]) -> list[str]:
             adds, drops, _ = portfolio_changes(before, sol.portfolio)
             names = sol.instance.projects
             words = [f"+ {names[p].name or p}" for p in adds] + \
-                [f"- {names[p].name or p}" for p in drops]
+                [f"- {names[p].name or p}" for p in drops] + \
+                [f"{names[p].name or p} {before[p]} -> {t}" for p, t in sol.portfolio.items()
+                 if t and before.get(p) and before[p] != t]
             out.append("; ".join(words) or "same portfolio")
         before = sol.portfolio
     return out
