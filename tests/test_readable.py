@@ -448,3 +448,17 @@ def test_docs_link_only_inside_the_repository_and_pictures_exist():
             path = (doc.parent / target).resolve()
             assert path.is_relative_to(ROOT) and path.exists(), (doc.name, target)
     assert (ROOT / "docs" / "model.md").exists() and (ROOT / "docs" / "make_pictures.py").exists()
+
+
+def test_no_number_is_wider_than_its_column(outputs):
+    """'###' in a spreadsheet: a formatted number wider than its column."""
+    from planner.xlsx import shown
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            for row in ws.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                        width = ws.column_dimensions[cell.column_letter].width or 13
+                        assert len(shown(cell.value, cell.number_format)) <= width, \
+                            (name, ws.title, cell.coordinate, cell.number_format)

@@ -110,6 +110,8 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
             cell = ws.cell(row=i, column=j)
             if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = fmt
+    fit_columns(ws, widths={"measure": 22}, names=["measure"] + names)  # in their formats
+    print_setup(ws)
     _labels(book, keys, money_unit, flow_unit)
 
     projects = projects or {}
@@ -130,8 +132,11 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
         write_table(book.create_sheet("Definitions"), ["scenario", "change", "target", "value"],
                     list(definitions))
     if settings:
-        write_table(book.create_sheet("Settings"), ["setting", "value", "note"],
-                    list(settings), widths={"note": 80})
+        sheet = book.create_sheet("Settings")
+        write_table(sheet, ["setting", "value", "note"], list(settings), widths={"note": 80})
+        for value, note in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
+            if isinstance(value.value, float) and "share" in str(note.value):
+                value.number_format = SHARE
     if notes:
         write_table(book.create_sheet("Notes"), ["portfolio", "note"], list(notes),
                     widths={"note": 100})

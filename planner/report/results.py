@@ -230,6 +230,8 @@ def write_summary(ws, rows, settings) -> None:
             value.number_format = fmt or "#,##0.00####"
         value.alignment = Alignment(horizontal="right", vertical="top")
         unit.alignment = Alignment(indent=1, vertical="top")
+    fit_columns(ws, widths={"value": 16, "note": 50, "label": 34},
+                names=["metric", "value", "unit", "note", "label"])  # in their formats
     for row in ws.iter_rows(min_row=2, max_col=1):
         if row[0].value in SOLVER or str(row[0].value).startswith("stage_"):
             for cell in ws[row[0].row]:
