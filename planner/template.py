@@ -17,7 +17,7 @@ from planner import schema
 from planner.xlsx import print_setup, put, save_atomic, style_header, write_table
 
 EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
-EXAMPLE_FONT = Font(italic=True, color="7F6000")
+EXAMPLE_FONT = Font(name="Calibri", size=11, italic=True, color="7F6000")
 
 ROWS_WITH_LISTS = 1000  # rows that get drop-down lists
 
@@ -47,7 +47,7 @@ def template_workbook(*, examples: bool = False) -> Workbook:
     for s in schema.SETTINGS:
         lines.append((f"  {s.name}", f"{s.description} Default: {s.default!r}."))
     for i, (a, b) in enumerate(lines, start=1):
-        put(info, i, 1, a).font = Font(bold=not a.startswith("  "))
+        put(info, i, 1, a).font = Font(name="Calibri", size=11, bold=not a.startswith("  "))
         put(info, i, 2, b)
     _examples(info, len(lines) + 2)
     info.column_dimensions["A"].width = 28
@@ -85,14 +85,15 @@ def template_workbook(*, examples: bool = False) -> Workbook:
 def _examples(info, top: int) -> None:
     """Under the column list, each sheet's header and example rows, shaded and marked
     EXAMPLE: a pattern to copy into the sheet itself."""
-    put(info, top, 1, "Examples").font = Font(bold=True, size=12)
+    put(info, top, 1, "Examples").font = Font(name="Calibri", size=12, bold=True)
     put(info, top, 2, "one example of each sheet, to copy into that sheet (rows on this "
         "sheet are never read as data)")
     row = top + 2
     for sheet in schema.SHEETS:
         if not sheet.examples:
             continue
-        put(info, row, 1, f"{sheet.name} (EXAMPLE)").font = Font(bold=True)
+        put(info, row, 1, f"{sheet.name} (EXAMPLE)").font = Font(name="Calibri", size=11,
+                                                                 bold=True)
         row += 1
         for j, column in enumerate(sheet.columns, start=1):
             style_header(put(info, row, j, column.name))

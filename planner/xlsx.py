@@ -124,7 +124,7 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
 
 
 def style_header(cell) -> None:
-    cell.font = Font(bold=True)
+    cell.font = Font(name="Calibri", size=11, bold=True)
     cell.fill = HEADER_FILL
     cell.border = Border(bottom=Side(style="thin"))
     cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -214,15 +214,20 @@ def _planner_order(rows: list[tuple]) -> list[tuple]:
 def write_summary(ws, rows, settings) -> None:
     """metric, value, unit, note, label; each value shown in its unit; the solver's figures
     (below the planning ones) in grey."""
-    write_table(ws, ["metric", "value", "unit", "note", "label"], rows,
+    write_table(ws, ["metric", "value", "unit", "note", "label"], rows, widest=50,
                 widths={"value": 16, "note": 50, "label": 34},
                 labels={"metric": "id read by other tools", "label": "the metric in words"})
     for value, unit, metric in ((r[1], r[2], r[0]) for r in ws.iter_rows(min_row=2, max_col=3)):
         fmt = unit_format(unit.value, money_unit=settings.money_unit,
                           flow_unit=settings.flow_unit, cost_unit=settings.cost_unit)
+        if fmt and '"' in fmt:  # the unit is in the next column: the number alone here
+            fmt = fmt[:fmt.index('"')]
         if isinstance(value.value, bool):
             continue
-        if metric.value == "mip_gap" and isinstance(value.value, (int, float)):
+        if metric.value in ("bcr", "bcr_without_resilience") and \
+                isinstance(value.value, (int, float)):
+            value.number_format = "0.00"
+        elif metric.value == "mip_gap" and isinstance(value.value, (int, float)):
             value.number_format = "0.000%"
         elif isinstance(value.value, int):
             value.number_format = fmt or COUNT
@@ -230,12 +235,12 @@ def write_summary(ws, rows, settings) -> None:
             value.number_format = fmt or "#,##0.00####"
         value.alignment = Alignment(horizontal="right", vertical="top")
         unit.alignment = Alignment(indent=1, vertical="top")
-    fit_columns(ws, widths={"value": 16, "note": 50, "label": 34},
-                names=["metric", "value", "unit", "note", "label"])  # in their formats
+    fit_columns(ws, widths={"value": 16, "note": 50, "label": 34}, widest=24,
+                columns=[2], names=["value"])  # in their formats; a checksum wraps
     for row in ws.iter_rows(min_row=2, max_col=1):
         if row[0].value in SOLVER or str(row[0].value).startswith("stage_"):
             for cell in ws[row[0].row]:
-                cell.font = Font(color="666666")
+                cell.font = Font(name="Calibri", size=11, color="666666")
     print_setup(ws, landscape=True)
 
 
