@@ -16,7 +16,8 @@ from planner.evaluate import Measures
 from planner.report.finance import write_appraisal, write_financing
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
-from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money, print_setup,
+from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
+                          print_setup,
                           put, save_atomic, style_header, unit_format, with_unit, write_table)
 
 PERCENT = SHARE
@@ -190,7 +191,8 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
 
 
 PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disruption",
-            "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand", "unmet_demand_",
+            "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
+            "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
             "pv_cost_to_country", "external_share", "npv", "bcr", "eirr", "transport_cost",
             "discounted_cost", "bought_for_rule", "input_file", "input_sha256",
