@@ -50,7 +50,6 @@ def write_robust(plan: RobustPlan, target):
                                "capex_robust": M, "capex_own_optimum": M,
                                "pv_cost_to_country_robust": M, "bcr_robust": "0.00",
                                "unmet_demand_robust": F, "unmet_demand_own_optimum": F},
-                widths={"robust_adds_vs_own": 30, "robust_drops_vs_own": 30},
                 labels={"difference": "robust less own optimum, percentage points",
                         "unmet_demand_robust": "per-period rates added up"})
     print_setup(ws, landscape=True)
