@@ -56,19 +56,22 @@ def run_task(task: Task) -> Outcome:
 
 
 def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None = None,
-            progress=None) -> list[Outcome]:
+            progress=None, counted: tuple[int, int] | None = None) -> list[Outcome]:
     """Outcomes in the order of ``tasks``. ``jobs``: worker processes (default: the cores);
-    ``scheduler``: a dask.distributed scheduler address, instead of local processes."""
+    ``scheduler``: a dask.distributed scheduler address, instead of local processes.
+    ``counted``: (solves done before, solves in all) when this is one phase of a command, so
+    the progress counter runs on across phases instead of restarting."""
     done: dict[int, Outcome] = {}
     started = time.perf_counter()
     jobs = max(1, jobs or os.cpu_count() or 1)
+    before, total = counted or (0, len(tasks))
 
     def report(i: int, outcome: Outcome) -> None:
         done[i] = outcome
         if progress:
             elapsed = time.perf_counter() - started
-            left = elapsed / len(done) * (len(tasks) - len(done))
-            progress(f"[{len(done)}/{len(tasks)}] {outcome.name}: {outcome.status} "
+            left = elapsed / len(done) * (total - before - len(done))
+            progress(f"[{before + len(done)}/{total}] {outcome.name}: {outcome.status} "
                      f"({outcome.seconds:.1f} s); about {left:.0f} s left")
 
     if scheduler:

@@ -17,78 +17,189 @@ from planner import __version__, schema
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 1, 2, 3, 4
 
 
+EPILOG = """\
+objectives (what is minimised after unmet demand; then the cost):
+  worst_disruption     the largest share of trade stranded by any one closure (default)
+  max_share            the largest share of trade through one corridor or country
+  expected_disruption  the risk-weighted mean share of trade stranded by a closure
+  cost                 capex plus transport cost only (dependence only through RiskLimits)
+  Shares are means over the measured periods; closures are per corridor or per country
+  (Settings: dependence_unit).
+
+exit status:
+  0  solved (optimal, or the best portfolio found at the time limit, marked so)
+  1  internal error (PLANNER_DEBUG=1 shows the traceback)
+  2  invalid input, or output that cannot be written
+  3  impossible plan (the conflicting rows are named)
+  4  no portfolio found within the time limit
+  130  interrupted (Ctrl-C)
+Nothing is ever written to an input workbook; a results file is written whole or not at all.
+"""
+
+COMMANDS = """\
+commands:
+  solve         choose the portfolio and write a results workbook
+  validate      list every problem of an input workbook
+  template      write an empty input workbook to fill in
+  scenarios     solve the base and every scenario of sheet Scenarios, side by side
+  robust        one portfolio for all scenarios at once
+  frontier      least capex for each dependence target: the price of resilience
+  alternatives  other portfolios nearly as good as the optimum
+  compare       two results workbooks side by side
+
+'planner COMMAND --help' describes each command's options.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planner", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"planner {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="planner", formatter_class=formatter, epilog=EPILOG,
+        description="Corridor Planner: choose which corridor infrastructure projects to fund,\n"
+                    "and when, so that trade depends as little as possible on any single "
+                    "route.\n\n" + COMMANDS)
+    parser.add_argument("--version", action="version", version=f"planner {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="arguments", help="one of the commands above")
 
-    solve = sub.add_parser("solve", help="choose the portfolio and write a results workbook")
-    solve.add_argument("workbook", type=Path)
-    solve.add_argument("-o", "--output", type=Path,
-                       help="results file (default: results/<input name>-results.xlsx)")
-    solve.add_argument("--objective", choices=schema.OBJECTIVES,
-                       help="overrides the Settings sheet")
-    solve.add_argument("--time-limit", type=float, metavar="S",
-                       help="seconds per solver stage (overrides time_limit_s)")
-    solve.add_argument("--mip-gap", type=float, metavar="G",
-                       help="relative gap at which a stage stops (overrides mip_gap)")
-    solve.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
-    solve.add_argument("-v", "--verbose", action="store_true", help="show the HiGHS log")
+    def command(name, text):  # listed once, in COMMANDS: argparse's own list wraps them
+        return sub.add_parser(name, description=text[0].upper() + text[1:] + ".",
+                              epilog=EPILOG, formatter_class=formatter)
 
-    scenarios = sub.add_parser("scenarios", help="solve the base and every scenario of sheet "
-                               "Scenarios; write one comparison workbook")
-    scenarios.add_argument("workbook", type=Path)
+    solve = command("solve", "choose the portfolio and write a results workbook")
+    _workbook(solve)
+    solve.add_argument("-o", "--output", type=Path, metavar="OUT",
+                       help="results workbook to write (default: results/<input "
+                            "name>-results.xlsx)")
+    _model_options(solve)
+    solve.add_argument("--threads", type=int, metavar="N",
+                       help="HiGHS threads (default: HiGHS's own choice)")
+    solve.add_argument("-v", "--verbose", action="store_true",
+                       help="show the HiGHS log (default: off)")
+
+    validate = command("validate", "list every problem of an input workbook")
+    _workbook(validate)
+
+    template = command("template", "write an empty input workbook to fill in")
+    template.add_argument("output", type=Path, metavar="OUT",
+                          help="the .xlsx file to write, with an Instructions sheet, "
+                               "drop-down lists and an example of each sheet")
+
+    scenarios = command("scenarios", "solve the base and every scenario of sheet Scenarios, "
+                        "side by side")
+    _workbook(scenarios)
     _batch_options(scenarios)
 
-    frontier = sub.add_parser("frontier", help="least capex for each dependence target: "
-                              "the price of resilience")
-    frontier.add_argument("workbook", type=Path)
-    frontier.add_argument("--points", type=int, default=5, metavar="N")
+    robust = command("robust", "one portfolio for all scenarios at once")
+    _workbook(robust)
+    _batch_options(robust)
+
+    frontier = command("frontier", "least capex for each dependence target: the price of "
+                       "resilience")
+    _workbook(frontier)
+    frontier.add_argument("--points", type=int, default=5, metavar="N",
+                          help="number of dependence targets, from the status quo to the "
+                               "best reachable, at least 2 (default: 5)")
     _batch_options(frontier)
 
-    alternatives = sub.add_parser("alternatives", help="other portfolios nearly as good")
-    alternatives.add_argument("workbook", type=Path)
-    alternatives.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    alternatives = command("alternatives", "other portfolios nearly as good as the optimum")
+    _workbook(alternatives)
+    alternatives.add_argument("-k", type=int, default=5, metavar="K",
+                              help="how many portfolios, the optimum included (default: 5)")
     alternatives.add_argument("--within", default="10%", metavar="D",
                               help="how far above the optimum's dependence: a percentage of "
                                    "the optimum, 10%% (default: a 7.0%% optimum admits up to "
                                    "7.7%%), or percentage points, 0.5pp (7.0%% -> 7.5%%); a "
                                    "bare number is refused as ambiguous")
     alternatives.add_argument("--tries", type=int, metavar="N",
-                              help="at most N solves after the optimal one (default 3 x k): "
+                              help="at most N solves after the optimal one (default: 3 x K): "
                                    "portfolios dominated by one found before are skipped")
     _batch_options(alternatives, parallel=False)  # each alternative needs the ones before
 
-    robust = sub.add_parser("robust", help="one portfolio for all scenarios at once")
-    robust.add_argument("workbook", type=Path)
-    _batch_options(robust)
-
-    compare = sub.add_parser("compare", help="two results workbooks side by side")
-    compare.add_argument("first", type=Path)
-    compare.add_argument("second", type=Path)
-    compare.add_argument("-o", "--output", type=Path,
-                         help="default: results/<first>-vs-<second>.xlsx")
-
-    validate = sub.add_parser("validate", help="list every problem of a workbook")
-    validate.add_argument("workbook", type=Path)
-
-    template = sub.add_parser("template", help="write an empty input workbook")
-    template.add_argument("output", type=Path)
+    compare = command("compare", "two results workbooks side by side")
+    compare.add_argument("first", type=Path, metavar="A.xlsx",
+                         help="a results workbook written by 'planner solve' (the reference)")
+    compare.add_argument("second", type=Path, metavar="B.xlsx",
+                         help="another results workbook, compared with the first")
+    compare.add_argument("-o", "--output", type=Path, metavar="OUT",
+                         help="comparison workbook to write (default: "
+                              "results/<A>-vs-<B>.xlsx)")
     return parser
+
+
+def _workbook(parser) -> None:
+    parser.add_argument("workbook", type=Path, metavar="WORKBOOK",
+                        help="the input workbook (.xlsx; 'planner template' writes an empty "
+                             "one); never written")
+
+
+def _model_options(parser) -> None:
+    parser.add_argument("--objective", choices=schema.OBJECTIVES, metavar="OBJECTIVE",
+                        help="what to minimise after unmet demand: " +
+                             ", ".join(schema.OBJECTIVES) + " (see below; default: the "
+                             "Settings sheet's objective, else worst_disruption)")
+    parser.add_argument("--time-limit", type=float, metavar="S",
+                        help="seconds of wall clock per solver stage (default: Settings "
+                             "time_limit_s, else 300)")
+    parser.add_argument("--mip-gap", type=float, metavar="G",
+                        help="relative gap at which a stage stops, a fraction: 0.0001 = "
+                             "0.01%% (default: Settings mip_gap, else 0.0001)")
 
 
 def _batch_options(parser, parallel: bool = True) -> None:
     """Options of the commands that run many solves."""
-    parser.add_argument("-o", "--output", type=Path, help="comparison workbook (default: "
-                        "results/<input name>-<command>.xlsx)")
-    parser.add_argument("--objective", choices=schema.OBJECTIVES)
-    parser.add_argument("--time-limit", type=float, metavar="S")
-    parser.add_argument("--mip-gap", type=float, metavar="G")
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT",
+                        help="comparison workbook to write (default: results/<input "
+                             f"name>-{parser.prog.split()[-1]}.xlsx)")
+    _model_options(parser)
     if parallel:
         parser.add_argument("--jobs", type=int, metavar="N",
-                            help="worker processes (default: one per core)")
+                            help="worker processes, each solving with one HiGHS thread "
+                                 "(default: one per core)")
         parser.add_argument("--scheduler", metavar="ADDRESS",
-                            help="run on this Dask scheduler (tcp://host:8786) instead")
+                            help="run on this Dask scheduler, tcp://host:8786, instead of "
+                                 "local processes (default: none; needs pip install "
+                                 "'.[dask]')")
+
+
+def pct(value) -> str:
+    """A share as a percentage with one decimal: 0.0697 -> '7.0%'."""
+    return "n/a" if value is None or value != value else f"{value:.1%}"
+
+
+def usd(value, unit: str = "USD m") -> str:
+    """Money in its unit with thousands separators: 7262 -> '7,262.0 USD m'."""
+    return "n/a" if value is None or value != value else f"{value:,.1f} {unit}"
+
+
+def mt(value, unit: str = "Mt/yr") -> str:
+    return "n/a" if value is None or value != value else f"{value:,.1f} {unit}"
+
+
+def horizon_unit(flow_unit: str) -> str:
+    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+
+
+def unmet_words(sol) -> str:
+    """'19.0 Mt/yr in 2026, 17.2 Mt/yr in 2029 (190.5 Mt over the horizon)', '' if none."""
+    inst = sol.instance
+    unit = inst.settings.flow_unit
+    per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t) for t in inst.period_ids}
+    shown = [f"{mt(v, unit)} in {t}" for t, v in per.items() if v > 1e-6]
+    if not shown:
+        return ""
+    total = sum(v * inst.period[t].years for t, v in per.items())
+    return f"{', '.join(shown)} ({mt(total, horizon_unit(unit))} over the horizon)"
+
+
+def table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    """Lines of a table whose columns are as wide as their longest cell."""
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    def line(cells):
+        return "  " + "  ".join(str(c).rjust(w) if j in right else str(c).ljust(w)
+                                for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header)] + [line(r) for r in rows]
 
 
 def _solve_options(args) -> dict:
@@ -200,20 +311,21 @@ def cmd_solve(args) -> int:
     print(f"status: {status}")
     for stage in sol.stages:
         name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
-        print(f"stage {name}: {stage.value:,.6g} ({stage.status}, {stage.seconds:.1f} s)")
-    print(f"portfolio: {len(chosen)} project(s), capex {ms.total_capex:,.1f} {unit}: "
+        value = (pct(stage.value) + " of trade" if stage.name == "dependence" else
+                 mt(stage.value, inst.settings.flow_unit + ", periods added up")
+                 if stage.name == "unmet" else usd(stage.value, unit + " (discounted)")
+                 if stage.name == "cost" else f"{stage.value:,.6g}")
+        print(f"stage {name}: {value} ({stage.status}, {stage.seconds:.1f} s)")
+    print(f"portfolio: {len(chosen)} project(s), capex {usd(ms.total_capex, unit)}: "
           + (", ".join(f"{p}@{sol.portfolio[p]}" for p in chosen) or "none"))
-    print(f"worst disruption {ms.worst_disruption:.1%}, expected {ms.expected_disruption:.1%}, "
-          f"largest corridor share {ms.max_corridor_share:.1%}, "
-          f"largest country share {ms.max_country_share:.1%}")
+    print(f"worst disruption {pct(ms.worst_disruption)}, expected "
+          f"{pct(ms.expected_disruption)}, largest corridor share "
+          f"{pct(ms.max_corridor_share)}, largest country share {pct(ms.max_country_share)}")
     for found in for_rule:
-        print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {found.capex:,.1f} {unit}) is "
+        print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {usd(found.capex, unit)}) is "
               f"{found.note()} (sheet Summary, bought_for_rule)")
     if ms.unmet_demand > 1e-6:
-        periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
-                         key=inst.period_index.get)
-        print(f"UNMET DEMAND: {ms.unmet_demand:,.3f} {inst.settings.flow_unit} "
-              f"in {', '.join(periods)} (sheet Unmet). What binds:")
+        print(f"UNMET DEMAND: {unmet_words(sol)} (sheet Unmet). What binds:")
         for cause in causes:
             print(f"  - {cause}")
     _print_finance(inst, ms, appraisal)
@@ -228,21 +340,21 @@ def _print_finance(inst, ms, appraisal) -> None:
         paid: dict[str, float] = {}
         for (p, s, t), amount in ms.draws.items():
             paid[s] = paid.get(s, 0.0) + amount
-        print("financing: " + ", ".join(f"{s} {v:,.0f}" for s, v in sorted(
-            paid.items(), key=lambda item: -item[1])) + f" {unit} ({ms.external_share:.1%} "
+        print("financing: " + ", ".join(f"{s} {usd(v, unit)}" for s, v in sorted(
+            paid.items(), key=lambda item: -item[1])) + f" ({pct(ms.external_share)} "
               f"from sources other than the budget; present cost to the country "
-              f"{ms.pv_cost_to_country:,.0f} {unit})")
+              f"{usd(ms.pv_cost_to_country, unit)})")
     a = appraisal
     if a is None or not a.pv["capex"] + a.pv["opex"]:
         return
     def rate(v):
-        return "none" if v is None else f"{v:.1%}"
+        return "none" if v is None else pct(v)
     counted = "with the expected loss avoided" if a.with_loss else \
         "transport savings only: no loss_per_t on sheet Settings"
-    line = (f"appraisal against {a.reference}: NPV {a.npv:,.0f} {unit}, BCR "
+    line = (f"appraisal against {a.reference}: NPV {usd(a.npv, unit)}, BCR "
             f"{a.bcr:.2f}, EIRR {rate(a.eirr)} ({counted})")
     if a.with_loss:
-        line += (f"; without it NPV {a.npv_without_resilience:,.0f} {unit}, EIRR "
+        line += (f"; without it NPV {usd(a.npv_without_resilience, unit)}, EIRR "
                  f"{rate(a.eirr_without_resilience)}")
     print(line)
 
@@ -266,14 +378,44 @@ def cmd_scenarios(args) -> int:
                     else ("x" if c.value[0] == "scale" else "") + f"{c.value[1]:g}")
                    for name, changes in inst.scenarios.items() for c in changes]
     notes = [(o.name, o.message) for o in outcomes if o.message]
-    write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes)
-    for o in outcomes:
-        m = measures_of(o)
-        print(f"  {o.name:<24} {o.status:<12} dependence "
-              f"{m.get('dependence', float('nan')):.4f}  capex "
-              f"{m.get('total_capex', float('nan')):,.1f}")
+    write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes,
+                     **_names_and_units(inst))
+    for line in outcome_table(outcomes, inst):
+        print(line)
     print(f"wrote {output}")
     return EXIT_OK
+
+
+def _names_and_units(inst) -> dict:
+    return {"projects": {p: q.name for p, q in inst.projects.items()},
+            "money_unit": inst.settings.money_unit, "flow_unit": inst.settings.flow_unit}
+
+
+def outcome_table(outcomes, inst) -> list[str]:
+    """One line per portfolio: status, dependence, capex and unmet demand (the largest in a
+    period and over the horizon), columns as wide as their longest cell."""
+    from planner.report.compare import OBJECTIVE_WORDS
+
+    unit, flow = inst.settings.money_unit, inst.settings.flow_unit
+    objective = next((o.solution.objective for o in outcomes if o.solution), "")
+    rows = []
+    for o in outcomes:
+        if o.solution is None:
+            rows.append([o.name, o.status, "", "", "", ""])
+            continue
+        sol, ms = o.solution, o.measures
+        per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t)
+               for t in sol.instance.period_ids}
+        total = sum(v * sol.instance.period[t].years for t, v in per.items())
+        rows.append([o.name, o.status,
+                     pct(ms.dependence(sol.objective, sol.instance.settings.dependence_unit)),
+                     usd(ms.total_capex, unit), mt(max(per.values(), default=0.0), flow),
+                     mt(total, horizon_unit(flow))])
+    words = OBJECTIVE_WORDS.get(objective, "dependence")
+    return [f"  dependence: {words}, share of trade; unmet demand: the largest in a period "
+            "and over the horizon"] + table(
+        ["portfolio", "status", "dependence", "capex", "unmet (period)", "unmet (horizon)"],
+        rows, right={2, 3, 4, 5})
 
 
 def cmd_frontier(args) -> int:
@@ -293,14 +435,14 @@ def cmd_frontier(args) -> int:
         if o.solution is None:
             print(f"  {o.name}: {o.status}")
             continue
-        marginal = f", {p.marginal:,.1f} {unit} per point" if p.marginal is not None else ""
+        marginal = f", {usd(p.marginal, unit)} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
         flow = inst.settings.flow_unit
-        less = (f": SERVES LESS THAN THE PLAN (unmet {p.plan_unmet:,.3f} {flow})"
+        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, flow)})"
                 if p.serves_less else "")
-        print(f"  {o.name}: dependence {dependence:.2%} for capex "
-              f"{o.measures.total_capex:,.1f} {unit}{marginal}, unmet demand "
-              f"{o.measures.unmet_demand:,.3f} {flow}{less}")
+        unmet = unmet_words(o.solution) or "none"
+        print(f"  {o.name}: dependence {pct(dependence)} for capex "
+              f"{usd(o.measures.total_capex, unit)}{marginal}, unmet demand {unmet}{less}")
     print(f"wrote {output}")
     return EXIT_OK
 
@@ -319,10 +461,10 @@ def cmd_alternatives(args) -> int:
     found = result.outcomes
     optimum = dependence_of(found[0])
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
-                     title="Alternatives", settings=_alternatives_settings(result, within))
-    for o in found:
-        m = measures_of(o)
-        print(f"  {o.name:<14} dependence {m['dependence']:.4f}  capex {m['total_capex']:,.1f}")
+                     title="Alternatives", settings=_alternatives_settings(result, within),
+                     **_names_and_units(inst))
+    for line in outcome_table(found, inst):
+        print(line)
     print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "
           f"{len(result.skipped)} dominated portfolio(s) skipped; {result.ended}; "
           f"wrote {output}")
@@ -335,7 +477,7 @@ def _alternatives_settings(result, within) -> list[tuple]:
 
     optimum = dependence_of(result.outcomes[0])
     skipped = "; ".join(f"{'+'.join(sorted(selection(o))) or 'committed only'} "
-                        f"(capex {o.measures.total_capex:,.1f}, dominated by {by})"
+                        f"(capex {usd(o.measures.total_capex)}, dominated by {by})"
                         for o, by in result.skipped)
     return [("within", str(within), within.describe(optimum)),
             ("dependence_cap", result.cap, "the largest dependence an alternative may have "
@@ -369,21 +511,83 @@ def cmd_robust(args) -> int:
     write_robust(plan, output)
     chosen = [f"{p}@{t}" for p, t in plan.portfolio.items() if t]
     print(f"robust portfolio ({plan.status}): {', '.join(chosen) or 'none'}")
-    print(f"worst scenario's dependence: {plan.worst_dependence:.4f}")
+    from planner.report.compare import OBJECTIVE_WORDS
+    print(f"worst scenario's dependence: {pct(plan.worst_dependence)} of trade "
+          f"({OBJECTIVE_WORDS.get(plan.objective, plan.objective)})")
+    rows = []
+    for sc in plan.scenarios:
+        unit = sc.instance.settings.dependence_unit
+        own = sc.own.measures.dependence(sc.own.solution.objective, unit) \
+            if sc.own.solution else None
+        rows.append([sc.name, pct(sc.measures.dependence(plan.objective, unit)), pct(own),
+                     usd(sc.measures.total_capex, inst.settings.money_unit)])
+    for line in table(["scenario", "robust", "own optimum", "capex (robust)"], rows,
+                      right={1, 2, 3}):
+        print(line)
     print(f"wrote {output}")
     return EXIT_OK
 
 
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
-    from planner.results_reader import read_results
+    from planner.results_reader import read_project_names, read_results, read_units
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
     columns = [read_results(args.first), read_results(args.second)]
-    write_comparison(columns, output, title="Comparison")
+    if columns[0][0] == columns[1][0]:  # two files of one name: say which folder
+        columns = [(f"{path.resolve().parent.name}/{name}", m, p)
+                   for path, (name, m, p) in zip((args.first, args.second), columns)]
+    (a, ma, _), (b, mb, _) = columns
+    if args.first.resolve() == args.second.resolve():
+        print(f"warning: {args.first} is compared with itself: every difference is 0",
+              file=sys.stderr)
+    elif ma.get("input_sha256") and mb.get("input_sha256") and \
+            ma["input_sha256"] != mb["input_sha256"]:
+        print(f"warning: {a} and {b} come from different input workbooks ({a}: "
+              f"{ma.get('input_file')}, checksum {str(ma['input_sha256'])[:12]}; {b}: "
+              f"{mb.get('input_file')}, checksum {str(mb['input_sha256'])[:12]}): their "
+              "measures describe different data, not only different portfolios",
+              file=sys.stderr)
+    names = {**read_project_names(args.second), **read_project_names(args.first)}
+    units = read_units(args.first)
+    money_unit = units.get("total_capex") or "USD m"
+    flow_unit = units.get("unmet_demand") or "Mt/yr"
+    write_comparison(columns, output, title="Comparison", projects=names,
+                     money_unit=money_unit, flow_unit=flow_unit)
+    for line in side_by_side(columns, money_unit, flow_unit):
+        print(line)
     print(f"wrote {output}")
     return EXIT_OK
+
+
+def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
+    """The measures of two results, each in its unit, and what changed in the portfolio."""
+    from planner.report.compare import (EXTRA, FINANCE, INFO, MEASURES, portfolio_changes)
+
+    (a, ma, pa), (b, mb, pb) = columns
+
+    def show(key, value):
+        kind = INFO.get(key, ("", ""))[0]
+        if value is None or value == "":
+            return ""
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return str(value)
+        return {"share": pct(value), "money": usd(value, money_unit),
+                "flow": mt(value, flow_unit), "total": mt(value, horizon_unit(flow_unit)),
+                "gap": f"{value:.3%}", "ratio": f"{value:.2f}"}.get(kind, f"{value:,.4g}")
+
+    rows = []
+    for key in ("status", "objective") + MEASURES + FINANCE + EXTRA:
+        if key in ma or key in mb:
+            rows.append([INFO.get(key, ("", key))[1] or key, show(key, ma.get(key)),
+                         show(key, mb.get(key))])
+    adds, drops, moves = portfolio_changes(pa, pb)
+    lines = table(["measure", a, b], rows, right={1, 2})
+    lines.append(f"  {b} against {a}: adds {', '.join(adds) or 'nothing'}; drops "
+                 f"{', '.join(drops) or 'nothing'}" + (f"; moves {', '.join(moves)}"
+                                                        if moves else ""))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

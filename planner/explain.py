@@ -254,13 +254,23 @@ def unmet_causes(inst: Instance, portfolio: dict[str, str | None],
     unit = inst.settings.flow_unit
     causes = [f"Flows row {inst.rows.get(('Flows', k))}: flow {k} has no route on sheet Routes"
               for k, routes in inst.routes_of_flow.items() if not routes]
+    full: dict[str, list[str]] = {}  # a segment once, with the periods it is full in
     for (s, t), row in m.capacity.items():
         if abs(duals.get(row, 0.0)) > 1e-9:
-            causes.append(f"{_row(inst, 'Segments', s)}: segment {s} is full in {t} "
-                          f"(capacity {capacity[s, t]:g} {unit})")
+            full.setdefault(s, []).append(t)
+    for s, periods in full.items():
+        periods = sorted(set(periods), key=inst.period_index.get)
+        sizes = {capacity[s, t] for t in periods}
+        when = (f"{', '.join(periods)} (capacity {sizes.pop():g} {unit})" if len(sizes) == 1
+                else ", ".join(f"{t} (capacity {capacity[s, t]:g} {unit})" for t in periods))
+        causes.append(f"{_row(inst, 'Segments', s)}: segment {s} is full in {when}")
+    binds: dict[tuple[int, str], list[str]] = {}
     for (i, key, t), row in m.max_share.items():
         if abs(duals.get(row, 0.0)) > 1e-9:
-            lim = inst.limits[i]
-            causes.append(f"RiskLimits row {lim.row}: max_share {lim.value:g} on {lim.unit} "
-                          f"{key} binds in {t}")
+            binds.setdefault((i, key), []).append(t)
+    for (i, key), periods in binds.items():
+        lim = inst.limits[i]
+        periods = sorted(set(periods), key=inst.period_index.get)
+        causes.append(f"RiskLimits row {lim.row}: max_share {lim.value:g} on {lim.unit} "
+                      f"{key} binds in {', '.join(periods)}")
     return causes

@@ -25,3 +25,21 @@ def read_results(path: Path) -> tuple[str, dict[str, object], dict[str, str | No
     portfolio = {str(r[project]): (str(r[start]) if r[start] not in (None, "") else None)
                  for r in rows[1:] if r and r[project] is not None}
     return path.stem, summary, portfolio
+
+
+def read_project_names(path: Path) -> dict[str, str]:
+    """project id -> display name, from the Portfolio sheet of a results workbook."""
+    book = _load(path, formulas=False)
+    rows = list(book["Portfolio"].iter_rows(values_only=True))
+    header = [str(h).strip().lower() if h else "" for h in rows[0]]
+    if "name" not in header:
+        return {}
+    project, name = header.index("project"), header.index("name")
+    return {str(r[project]): str(r[name] or "") for r in rows[1:] if r and r[project]}
+
+
+def read_units(path: Path) -> dict[str, str]:
+    """metric -> its unit, from the Summary of a results workbook."""
+    book = _load(path, formulas=False)
+    return {row[0]: str(row[2] or "") for row in book["Summary"].iter_rows(
+        min_row=2, values_only=True) if row and row[0] and len(row) > 2}

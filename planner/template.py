@@ -1,5 +1,7 @@
 """The empty input workbook, generated from schema.py: every sheet with its headers, an
-Instructions sheet, and drop-down lists where a column takes fixed words."""
+Instructions sheet with an example of every sheet (marked EXAMPLE: it is on the Instructions
+sheet, which reading ignores, so it is never read as data), and drop-down lists where a
+column takes fixed words or refers to another sheet's ids."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from planner import schema
-from planner.xlsx import put, save_atomic, write_table
+from planner.xlsx import print_setup, put, save_atomic, style_header, write_table
+
+EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+EXAMPLE_FONT = Font(name="Calibri", size=11, italic=True, color="7F6000")
 
 ROWS_WITH_LISTS = 1000  # rows that get drop-down lists
 
@@ -42,10 +47,12 @@ def template_workbook(*, examples: bool = False) -> Workbook:
     for s in schema.SETTINGS:
         lines.append((f"  {s.name}", f"{s.description} Default: {s.default!r}."))
     for i, (a, b) in enumerate(lines, start=1):
-        put(info, i, 1, a).font = Font(bold=not a.startswith("  "))
+        put(info, i, 1, a).font = Font(name="Calibri", size=11, bold=not a.startswith("  "))
         put(info, i, 2, b)
+    _examples(info, len(lines) + 2)
     info.column_dimensions["A"].width = 28
     info.column_dimensions["B"].width = 110
+    print_setup(info, landscape=True, title_rows=None)
 
     for sheet in schema.SHEETS:
         ws = book.create_sheet(sheet.name)
@@ -55,14 +62,47 @@ def template_workbook(*, examples: bool = False) -> Workbook:
         for j, column in enumerate(sheet.columns, start=1):
             ws.cell(row=1, column=j).comment = Comment(
                 column.description + (f" [{column.unit}]" if column.unit else ""), "planner")
+            letter = get_column_letter(j)
             if column.kind == "choice":
-                letter = get_column_letter(j)
                 rule = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"',
                                       allow_blank=True, showErrorMessage=True,
                                       error="Choose one of: " + ", ".join(column.choices))
-                rule.add(f"{letter}2:{letter}{ROWS_WITH_LISTS}")
-                ws.add_data_validation(rule)
+            elif column.kind == "ref" and column.ref in schema.SHEETS_BY_NAME:
+                # the ids of the sheet it refers to (its first column); a warning, not a
+                # refusal, so a row can be typed before the sheet it refers to is filled
+                rule = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
+                                      formula1=f"{column.ref}!$A$2:$A${ROWS_WITH_LISTS}",
+                                      errorStyle="warning", errorTitle="not yet listed",
+                                      error=f"Not an id of sheet {column.ref} (yet): add it "
+                                            f"there, or choose one from the list")
+            else:
+                continue
+            rule.add(f"{letter}2:{letter}{ROWS_WITH_LISTS}")
+            ws.add_data_validation(rule)
     return book
+
+
+def _examples(info, top: int) -> None:
+    """Under the column list, each sheet's header and example rows, shaded and marked
+    EXAMPLE: a pattern to copy into the sheet itself."""
+    put(info, top, 1, "Examples").font = Font(name="Calibri", size=12, bold=True)
+    put(info, top, 2, "one example of each sheet, to copy into that sheet (rows on this "
+        "sheet are never read as data)")
+    row = top + 2
+    for sheet in schema.SHEETS:
+        if not sheet.examples:
+            continue
+        put(info, row, 1, f"{sheet.name} (EXAMPLE)").font = Font(name="Calibri", size=11,
+                                                                 bold=True)
+        row += 1
+        for j, column in enumerate(sheet.columns, start=1):
+            style_header(put(info, row, j, column.name))
+        for example in sheet.examples:
+            row += 1
+            for j, value in enumerate(example, start=1):
+                cell = put(info, row, j, value)
+                cell.fill, cell.font = EXAMPLE_FILL, EXAMPLE_FONT
+        row += 2
 
 
 def write_template(target: str | Path) -> Path:

@@ -75,13 +75,13 @@ def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
              progress=None) -> list[FrontierPoint]:
     options = dict(options or {})
     options["objective"] = _objective(inst, options)
+    points = max(2, points)
     ends = run_all([Task("status quo", status_quo(inst), options), Task("best", inst, options)],
-                   jobs=jobs, scheduler=scheduler, progress=progress)
+                   jobs=jobs, scheduler=scheduler, progress=progress, counted=(0, 2 + points))
     for end in ends:
         if end.solution is None:
             raise ValueError(f"{end.name}: {end.status}. {end.message}")
     high, low = (dependence_of(e) for e in ends)
-    points = max(2, points)
     targets = [high - (high - low) * i / (points - 1) for i in range(points)]
     # least capex for the target, then the least dependence that capex buys: otherwise the
     # cost stage's discounting may start a project late and the point shows a worse
@@ -89,7 +89,8 @@ def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
     tasks = [Task(f"point {i + 1}", inst, {**options, "max_dependence": eps,
                                            "then_dependence": True})
              for i, eps in enumerate(targets)]
-    outcomes = run_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    outcomes = run_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress,
+                       counted=(2, 2 + points))
     plan_unmet = ends[1].measures.unmet_demand
     out, before = [], None
     for eps, outcome in zip(targets, outcomes):

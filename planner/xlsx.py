@@ -1,15 +1,63 @@
-"""Writing .xlsx safely: text stays text, files appear whole or not at all."""
+"""Writing .xlsx safely and readably: text stays text, files appear whole or not at all, every
+number is shown in its unit, columns fit their text, and every sheet prints to the page width
+with its header repeated and each chart whole on a page of its own."""
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+
+# Number formats by unit. Only the display is rounded: the stored value keeps every digit.
+SHARE = "0.0%"
+COUNT = "#,##0"
+DECIMAL = "#,##0.00"
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # Excel shows booleans so anyway; LibreOffice needs it
+WIDEST = 50  # characters; longer text wraps
+PAGE_ROWS = 32  # rows of default height on a landscape A4 page (at scale 1)
+ROW_CM = 0.53
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+
+
+def with_unit(unit: str, decimals: int = 1) -> str:
+    """A number format with thousands separators that names its unit: 7,262.0 USD m."""
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    unit = (unit or "").replace('"', "")
+    return f'{digits}" {unit}"' if unit else digits
+
+
+def money(unit: str = "USD m") -> str:
+    return with_unit(unit, 1)
+
+
+def flow(unit: str = "Mt/yr") -> str:
+    return with_unit(unit, 1)
+
+
+def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str = "Mt/yr",
+                cost_unit: str = "USD/t") -> str | None:
+    """The format for a value labelled with ``unit`` (the Summary's unit column)."""
+    if unit in ("share", "%"):
+        return SHARE
+    if unit == money_unit:
+        return money(unit)
+    if unit == flow_unit or (flow_unit.endswith("/yr") and unit == flow_unit[:-3]):
+        return flow(unit)
+    if unit == cost_unit:
+        return with_unit(unit, 2)
+    if unit in ("s", "seconds"):
+        return with_unit("s", 2)
+    if unit in ("count", "years", "periods"):
+        return COUNT if unit == "count" else with_unit(unit, 0)
+    return None
 
 
 class OutputError(Exception):
@@ -27,25 +75,179 @@ def put(ws, row: int, col: int, value):
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, bool):
+        cell.number_format = BOOLEAN
+        cell.alignment = Alignment(horizontal="center", vertical="top")
     return cell
 
 
 def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = None,
-                number_format: dict[str, str] | None = None) -> None:
-    """A header row in bold, then one row per record; column widths fitted to the header."""
-    for j, name in enumerate(header, start=1):
-        put(ws, 1, j, name).font = Font(bold=True)
+                number_format: dict[str, str] | None = None,
+                labels: dict[str, str] | None = None, top: int = 1,
+                widest: int = WIDEST) -> int:
+    """A header row (the column ids, bold, shaded, each with its label in words as a comment),
+    then one row per record, each number in its column's format (a float without one gets
+    two decimals with thousands separators). Widths fit the text up to WIDEST characters
+    (longer text wraps); the header is frozen, long tables get filters, the sheet prints to
+    the page width. Returns the last row written."""
     formats = number_format or {}
-    for i, record in enumerate(rows, start=2):
+    for j, name in enumerate(header, start=1):
+        cell = put(ws, top, j, name)
+        style_header(cell)
+        if labels and labels.get(name):
+            cell.comment = Comment(labels[name], "planner", width=300, height=80)
+    last = top
+    for i, record in enumerate(rows, start=top + 1):
+        last = i
         for j, name in enumerate(header, start=1):
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
                        else record.get(name))
+            if not isinstance(cell.value, bool):  # text a little off the number before it
+                cell.alignment = Alignment(vertical="top", indent=1 if j > 1 and
+                                           isinstance(cell.value, str) else 0)
             if name in formats:
-                cell.number_format = formats[name]
-    for j, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = (widths or {}).get(
-            name, max(10, len(name) + 2))
-    ws.freeze_panes = "A2"
+                if not isinstance(cell.value, bool):
+                    cell.number_format = formats[name]
+            elif isinstance(cell.value, float):
+                cell.number_format = DECIMAL
+    fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
+                names=header, widest=widest)
+    if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
+           for j, name in enumerate(header, start=1)):
+        ws.row_dimensions[top].height = 30  # a header on two lines
+    if top == 1:
+        ws.freeze_panes = "A2"
+        if last - top > 15:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
+        print_setup(ws)
+    return last
+
+
+def style_header(cell) -> None:
+    cell.font = Font(name="Calibri", size=11, bold=True)
+    cell.fill = HEADER_FILL
+    cell.border = Border(bottom=Side(style="thin"))
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def shown(value, fmt: str | None) -> str:
+    """About the text a spreadsheet shows for ``value`` in format ``fmt`` (for widths)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "FALSE"
+    if isinstance(value, (int, float)):
+        fmt = fmt or "General"
+        suffix = "".join(re.findall(r'"([^"]*)"', fmt.split(";")[0]))
+        decimals = len(m.group(1)) if (m := re.search(r"\.(0+)", fmt)) else 0
+        if "%" in fmt:
+            return f"{value * 100:,.{decimals}f}%"
+        if fmt == "General":
+            return f"{value:.10g}"
+        return f"{value:,.{decimals}f}{suffix}"
+    return str(value)
+
+
+def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
+                columns=None, names=None, widest: int = WIDEST) -> None:
+    """Each column as wide as its widest text (header included), at most WIDEST characters;
+    cells with longer text wrap. ``widths`` (by header name) are at least honoured."""
+    columns = list(columns or range(1, ws.max_column + 1))
+    for k, j in enumerate(columns):
+        letter = get_column_letter(j)
+        longest = 0
+        cells = [ws.cell(row=r, column=j) for r in range(min_row, ws.max_row + 1)]
+        for cell in cells:
+            text = shown(cell.value, cell.number_format)
+            size = max((len(line) for line in text.splitlines()), default=0)
+            if cell.row == min_row:  # the header wraps onto two lines before it widens
+                size = (max(10, math.ceil(size * 0.55)) if size > 14 else size) + 3
+            longest = max(longest, size)
+        want = (widths or {}).get(names[k]) if names else None
+        width = min(widest, max(8, longest + 2))
+        if want:
+            width = max(width, want) if want <= widest else want
+        if min_row > 1:  # a second table on the sheet: never narrower than the first made it
+            width = max(width, ws.column_dimensions[letter].width or 0)
+        ws.column_dimensions[letter].width = width
+        for cell in cells:
+            if isinstance(cell.value, str) and len(cell.value) > width - 1:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                lines = sum(max(1, math.ceil(len(line) / max(1, width - 2)))
+                            for line in cell.value.splitlines() or [""])
+                height = ws.row_dimensions[cell.row].height or 15
+                ws.row_dimensions[cell.row].height = max(height, 15 * lines)
+
+
+def print_setup(ws, *, landscape: bool | None = None, title_rows: str | None = "1:1") -> None:
+    """A4, fitted to the page width (as many pages down as it takes), landscape when the
+    sheet is wider than a portrait page, header rows repeated, sheet and page in the footer."""
+    wide = sum((ws.column_dimensions[get_column_letter(j)].width or 13)
+               for j in range(1, ws.max_column + 1))
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if (landscape if landscape is not None
+                                                else wide > 95) else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A, page &P of &N"
+
+
+def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
+               height_cm: float = 12.0, block_top: int | None = None) -> int:
+    """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
+    landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
+    the chart itself) and one after the chart. Returns the first row after it."""
+    # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
+    scale = max(1.0, sheet_cm(ws) / PAGE_CM)
+    chart.width, chart.height = width_cm * scale, height_cm * scale
+    if scale > 1.05:
+        scale_text(chart, scale)
+    height_cm *= scale
+    top = row if block_top is None else block_top
+    if top > 1:
+        add_break(ws, top - 1)
+    ws.add_chart(chart, f"{col}{row}")
+    ws.page_setup.orientation = "landscape"  # charts are sized for a landscape page
+    end = row + int(height_cm / ROW_CM) + 2
+    add_break(ws, end - 1)
+    return end
+
+
+def scale_text(chart, scale: float) -> None:
+    """Axis, legend and data-label text scaled up, so it prints at its usual size on a sheet
+    that is shrunk to the page width."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    def text(points: float):
+        size = CharacterProperties(sz=int(points * scale * 100))
+        return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=size), endParaRPr=size)])
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = text(9)
+    if chart.legend is not None:
+        chart.legend.txPr = text(9)
+    for series in chart.series:
+        if series.dLbls is not None:
+            series.dLbls.txPr = text(8)
+
+
+PAGE_CM = 27.0  # printable width of a landscape A4 page at the margins of print_setup
+CHAR_CM = 0.2  # one character of column width
+
+
+def sheet_cm(ws) -> float:
+    return CHAR_CM * sum((ws.column_dimensions[get_column_letter(j)].width or 13)
+                         for j in range(1, ws.max_column + 1))
+
+
+def add_break(ws, after_row: int) -> None:
+    if after_row >= 1 and all(b.id != after_row for b in ws.row_breaks.brk):
+        ws.row_breaks.append(Break(id=after_row))
 
 
 def check_target(target: Path) -> None:
@@ -60,6 +262,12 @@ def check_target(target: Path) -> None:
     if target.exists() and not target.stat().st_mode & 0o222:
         raise OutputError(f"cannot write {target}: the file is read-only; make it writable or "
                           "choose another name with -o. Nothing was changed.")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save_atomic(book, target: str | Path) -> Path:
@@ -82,6 +290,7 @@ def save_atomic(book, target: str | Path) -> Path:
             book.save(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as any file the user writes, not mkstemp's 0600
         os.replace(tmp, target)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)

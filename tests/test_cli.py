@@ -54,7 +54,10 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     assert disruptions[0][:5] == ("CA", "2026", 0, 0, "corridor")
     with zipfile.ZipFile(out) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 4  # Charts: shares and stranded; CashFlow: spend and debt service
+    # Charts: shares (no closure strands anything here: no stranded chart, a line says so);
+    # CashFlow: spend and debt service
+    assert len(charts) == 3
+    assert any("no closure strands" in str(c.value) for c in book["Charts"]["A"])
     assert "status: optimal" in capsys.readouterr().out
 
 

@@ -94,7 +94,7 @@ def test_unmet_demand_is_served_as_far_as_possible_and_explained(tmp_path, capsy
     out = tmp_path / "out.xlsx"
     assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "UNMET DEMAND: 7.000 Mt/yr in 2026" in text
+    assert "UNMET DEMAND: 7.0 Mt/yr in 2026 (7.0 Mt over the horizon)" in text
     assert "RiskLimits row 2: max_share 0.3 on country A binds in 2026" in text
     assert "Segments row 3: segment sB is full in 2026 (capacity 0 Mt/yr)" in text
     rows = list(openpyxl.load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True))

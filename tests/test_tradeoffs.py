@@ -79,8 +79,9 @@ def test_frontier_shows_unmet_demand_and_marks_points_that_serve_less(tmp_path, 
     notes = dict(book["Notes"].iter_rows(min_row=2, values_only=True))
     assert "unmet demand differs" in notes["usd_m_per_point"]
     lines = [line for line in capsys.readouterr().out.splitlines() if "dependence" in line]
-    assert "unmet demand 4.000 Mt/yr: SERVES LESS THAN THE PLAN (unmet 0.000 Mt/yr)" in lines[0]
-    assert "unmet demand 0.000 Mt/yr" in lines[2] and "SERVES LESS" not in lines[2]
+    assert ("unmet demand 4.0 Mt/yr in 2026 (4.0 Mt over the horizon): SERVES LESS THAN THE "
+            "PLAN (unmet 0.0 Mt/yr)") in lines[0]
+    assert "unmet demand none" in lines[2] and "SERVES LESS" not in lines[2]
 
 
 def test_no_marginal_cost_across_points_that_serve_different_amounts(tmp_path):
@@ -180,7 +181,7 @@ def test_alternatives_command(tmp_path, capsys):
     changes = list(book["Changes"].iter_rows(min_row=2, values_only=True))
     assert changes == [("alternative 1", "P2", "PB", None)]
     skipped = settings_of(out)["dominated_skipped"]
-    assert skipped[0] == 4 and "P3 (capex 150.0, dominated by optimal)" in skipped[1]
+    assert skipped[0] == 4 and "P3 (capex 150.0 USD m, dominated by optimal)" in skipped[1]
 
 
 def near_optimum() -> dict:

@@ -7,14 +7,51 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
 
 from planner.batch import Outcome
-from planner.xlsx import put, save_atomic, write_table
+from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money,
+                          print_setup, put, save_atomic, style_header, write_table)
 
 MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
 # after MEASURES, so the rows that readers know keep their places
 FINANCE = ("npv", "bcr", "eirr", "pv_cost_to_country", "external_share")
+# after FINANCE, for the same reason
+EXTRA = ("unmet_demand_total",)
+
+# measure -> (kind of number, what a planner calls it)
+INFO = {
+    "status": ("text", "solver status"),
+    "objective": ("text", "what was minimised after unmet demand"),
+    "dependence": ("share", "dependence: the objective's measure"),
+    "unmet_demand": ("flow", "unmet demand, per-period rates added up"),
+    "unmet_demand_total": ("total", "unmet demand over the horizon"),
+    "total_capex": ("money", "capital cost of the portfolio"),
+    "transport_cost": ("money", "transport cost over the horizon"),
+    "worst_disruption": ("share", "worst single closure: share of trade stranded"),
+    "expected_disruption": ("share", "expected share of trade stranded (risk-weighted)"),
+    "max_corridor_share": ("share", "largest share of trade through one corridor"),
+    "max_country_share": ("share", "largest share of trade through one transit country"),
+    "mip_gap": ("gap", "solver: largest relative gap of any stage"),
+    "npv": ("money", "net present value against the reference plan"),
+    "bcr": ("ratio", "benefit-cost ratio"),
+    "eirr": ("share", "economic internal rate of return"),
+    "pv_cost_to_country": ("money", "present cost of the capex to the country"),
+    "external_share": ("share", "share of capex paid by lenders and funds"),
+}
+OBJECTIVE_WORDS = {
+    "worst_disruption": "worst single-closure disruption",
+    "expected_disruption": "expected disruption",
+    "max_share": "largest corridor or country share",
+    "cost": "worst single-closure disruption",  # a cost plan is scored on the worst closure
+}
+
+
+def number_format(kind: str, money_unit: str = "USD m", flow_unit: str = "Mt/yr") -> str | None:
+    return {"share": SHARE, "money": money(money_unit), "flow": flow(flow_unit),
+            "total": flow(flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit),
+            "gap": "0.000%", "ratio": "0.00"}.get(kind)
 
 
 def measures_of(outcome: Outcome) -> dict[str, object]:
@@ -28,6 +65,8 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     for name in MEASURES[1:-1]:
         out[name] = getattr(ms, name)
     out["mip_gap"] = sol.gap
+    out["unmet_demand_total"] = sum(v * sol.instance.period[t].years
+                                    for (k, t), v in sol.unmet.items())
     out["pv_cost_to_country"] = ms.pv_cost_to_country
     out["external_share"] = ms.external_share
     if outcome.appraisal is not None:
@@ -48,22 +87,37 @@ def portfolio_changes(base: dict[str, str | None], other: dict[str, str | None])
 def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str | None]]],
                      target: str | Path, *, title: str = "Comparison",
                      definitions: list[tuple] = (), notes: list[tuple] = (),
-                     settings: list[tuple] = ()) -> Path:
+                     settings: list[tuple] = (), projects: dict[str, str] | None = None,
+                     money_unit: str = "USD m", flow_unit: str = "Mt/yr") -> Path:
     """``columns``: (name, measures, portfolio) per portfolio; the first is the reference.
     ``settings``: (setting, value, note) rows of sheet Settings: how the portfolios were
-    found (alternatives: the tolerance on dependence)."""
+    found (alternatives: the tolerance on dependence). ``projects``: id -> display name
+    (sheet Projects)."""
     book = Workbook()
     ws = book.active
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
-    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE)
+    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(EXTRA)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})
+    for i, key in enumerate(keys, start=2):
+        kind, label = INFO.get(key, ("", ""))
+        fmt = number_format(kind, money_unit, flow_unit)
+        ws.cell(row=i, column=1).comment = Comment(label, "planner", width=260, height=50) \
+            if label else None
+        for j in range(2, len(names) + 2):
+            cell = ws.cell(row=i, column=j)
+            if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+    fit_columns(ws, widths={"measure": 22}, names=["measure"] + names)  # in their formats
+    print_setup(ws)
+    _labels(book, keys, money_unit, flow_unit)
 
-    projects = sorted({p for _, _, portfolio in columns for p in portfolio})
+    projects = projects or {}
+    ids = sorted({p for _, _, portfolio in columns for p in portfolio})
     write_table(book.create_sheet("Starts"), ["project"] + names,
-                [[p] + [portfolio.get(p) for _, _, portfolio in columns] for p in projects])
+                [[p] + [portfolio.get(p) for _, _, portfolio in columns] for p in ids])
 
     base = columns[0][2]
     rows = []
@@ -78,34 +132,82 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
         write_table(book.create_sheet("Definitions"), ["scenario", "change", "target", "value"],
                     list(definitions))
     if settings:
-        write_table(book.create_sheet("Settings"), ["setting", "value", "note"],
-                    list(settings), widths={"note": 80})
+        sheet = book.create_sheet("Settings")
+        write_table(sheet, ["setting", "value", "note"], list(settings), widths={"note": 80})
+        for value, note in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
+            if isinstance(value.value, float) and "share" in str(note.value):
+                value.number_format = SHARE
     if notes:
         write_table(book.create_sheet("Notes"), ["portfolio", "note"], list(notes),
-                    widths={"note": 120})
-    _chart(book, ws, names, keys)
+                    widths={"note": 100})
+    if projects:
+        write_table(book.create_sheet("Projects"), ["project", "name"],
+                    [(p, projects.get(p, "")) for p in ids])
+    _chart(book, columns, money_unit, flow_unit)
     book.properties.title = title
     return save_atomic(book, target)
 
 
-def _chart(book, ws, names: list[str], keys: list[str]) -> None:
-    """Dependence and total capex per portfolio, side by side."""
+def _labels(book, keys, money_unit: str, flow_unit: str) -> None:
+    """Sheet Labels: each measure id of sheet Measures in words, with its unit."""
+    units = {"share": "% of trade", "money": money_unit, "flow": flow_unit,
+             "total": flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit,
+             "gap": "%", "ratio": "ratio", "text": ""}
+    write_table(book.create_sheet("Labels"), ["measure", "label", "unit"],
+                [(k, INFO.get(k, ("", ""))[1], units.get(INFO.get(k, ("", ""))[0], ""))
+                 for k in keys])
+
+
+def dependence_words(measures: list[dict]) -> str:
+    """Which measure the dependence row holds: the objectives' own, in words."""
+    words = {OBJECTIVE_WORDS.get(m.get("objective"), "dependence") for m in measures
+             if m.get("objective")}
+    return words.pop() if len(words) == 1 else "each portfolio's own objective measure"
+
+
+def bar_chart(title: str, axis: str, fmt: str, ws, col: int, top: int, count: int,
+              categories: str = "portfolio") -> BarChart:
+    chart = BarChart()
+    chart.title = title
+    chart.y_axis.title, chart.y_axis.number_format = axis, fmt
+    chart.x_axis.title = categories
+    chart.y_axis.scaling.min = 0
+    chart.add_data(Reference(ws, min_col=col, min_row=top, max_row=top + count),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + count))
+    chart.legend = None  # one series: its title says what it is
+    return chart
+
+
+def _chart(book, columns, money_unit: str, flow_unit: str) -> None:
+    """Dependence, total capex and (where a portfolio leaves demand unmet) unmet demand per
+    portfolio; each with its table, on a print page of its own."""
     charts = book.create_sheet("Charts")
-    for j, label in enumerate(["portfolio", "dependence", "total_capex"], start=1):
-        put(charts, 1, j, label)
-    for i, name in enumerate(names, start=2):
-        put(charts, i, 1, name)
-        put(charts, i, 2, ws.cell(keys.index("dependence") + 2, i).value).number_format = \
-            "0.0%"
-        put(charts, i, 3, ws.cell(keys.index("total_capex") + 2, i).value).number_format = \
-            "#,##0"
-    charts.column_dimensions["A"].width = max(12, max(len(n) for n in names) + 2)
-    for col, title, anchor in ((2, "Dependence by portfolio", "E2"),
-                               (3, "Total capex by portfolio (USD m)", "E20")):
-        chart = BarChart()
-        chart.title = title
-        chart.add_data(Reference(charts, min_col=col, min_row=1, max_row=1 + len(names)),
-                       titles_from_data=True)
-        chart.set_categories(Reference(charts, min_col=1, min_row=2, max_row=1 + len(names)))
-        chart.width, chart.height = 16, 8
-        charts.add_chart(chart, anchor)
+    names = [name for name, _, _ in columns]
+    measures = [m for _, m, _ in columns]
+    words = dependence_words(measures)
+    total_unit = flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit
+    unmet = [m.get("unmet_demand_total", m.get("unmet_demand")) for m in measures]
+    series = [("dependence", f"dependence: {words} (% of trade)", SHARE, "0%",
+               [m.get("dependence") for m in measures]),
+              ("total_capex", f"total capex ({money_unit})", money(money_unit), "#,##0",
+               [m.get("total_capex") for m in measures])]
+    if any(isinstance(v, (int, float)) and v > 1e-6 for v in unmet):
+        series.append(("unmet_demand_total", f"unmet demand over the horizon ({total_unit})",
+                       flow(total_unit), "#,##0.0", unmet))
+    row = 1
+    for key, label, fmt, axis_fmt, values in series:
+        put(charts, row, 1, "portfolio")
+        put(charts, row, 2, label)
+        style_header(charts.cell(row=row, column=1))
+        style_header(charts.cell(row=row, column=2))
+        for i, (name, v) in enumerate(zip(names, values), start=row + 1):
+            put(charts, i, 1, name)
+            put(charts, i, 2, v).number_format = fmt
+        title = {"dependence": f"Dependence ({words}) by portfolio",
+                 "total_capex": "Total capex by portfolio",
+                 "unmet_demand_total": "Unmet demand over the horizon by portfolio"}[key]
+        chart = bar_chart(title, label, axis_fmt, charts, 2, row, len(names))
+        row = chart_page(charts, chart, row + len(names) + 2, height_cm=10, block_top=row)
+    fit_columns(charts)
+    print_setup(charts, landscape=True, title_rows=None)

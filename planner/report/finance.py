@@ -9,7 +9,7 @@ from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
 from planner.model.finance import debt_service_coefficients
-from planner.xlsx import write_table
+from planner.xlsx import SHARE, chart_page, fit_columns, money, put, style_header, write_table
 
 MONEY = "#,##0.0"
 
@@ -46,7 +46,7 @@ def write_financing(book, inst: Instance, ms: Measures) -> None:
                 [(p, s, t, v) for (p, s, t), v in sorted(
                     ms.draws.items(), key=lambda item: (item[0][0], inst.period_index[item[0][2]],
                                                         item[0][1]))],
-                number_format={"amount": MONEY})
+                number_format={"amount": money(inst.settings.money_unit)})
     ws = book.create_sheet("CashFlow")
     sources = (BUDGET,) + tuple(inst.sources)
     drawn: dict[tuple[str, str], float] = {}
@@ -59,52 +59,67 @@ def write_financing(book, inst: Instance, ms: Measures) -> None:
             for t in inst.period_ids for s in sources]
     write_table(ws, ["period", "source", "available", "drawn", "debt_service",
                      "debt_service_limit"], rows,
-                number_format={name: MONEY for name in ("available", "drawn", "debt_service",
-                                                        "debt_service_limit")})
-    _charts(ws, inst, sources, drawn, due, start_col=8)
+                number_format={name: money(inst.settings.money_unit)
+                               for name in ("available", "drawn", "debt_service",
+                                            "debt_service_limit")})
+    _charts(ws, inst, sources, drawn, due, top=len(rows) + 3)
 
 
-def _charts(ws, inst: Instance, sources, drawn, due, start_col: int) -> None:
-    """Spend by source per period (stacked), and debt service against its limit."""
+def _charts(ws, inst: Instance, sources, drawn, due, top: int) -> None:
+    """Spend by source per period (stacked), and debt service against its limit; each below
+    its table, on a print page of its own."""
     periods = inst.period_ids
-    col = start_col
-    ws.cell(row=1, column=col, value="period")
-    for j, s in enumerate(sources, start=1):
-        ws.cell(row=1, column=col + j, value=s)
-    for i, t in enumerate(periods, start=2):
-        ws.cell(row=i, column=col, value=t)
-        for j, s in enumerate(sources, start=1):
-            ws.cell(row=i, column=col + j, value=drawn.get((s, t), 0.0)).number_format = MONEY
-    spend = BarChart()
-    spend.type, spend.grouping, spend.overlap = "col", "stacked", 100
-    spend.title = "Spend by source per period"
-    spend.y_axis.title, spend.x_axis.title = f"{inst.settings.money_unit}", "period"
-    spend.add_data(Reference(ws, min_col=col + 1, max_col=col + len(sources), min_row=1,
-                             max_row=1 + len(periods)), titles_from_data=True)
-    spend.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(periods)))
-    spend.width, spend.height = 16, 8
-    ws.add_chart(spend, f"A{len(periods) * len(sources) + 4}")
+    unit = inst.settings.money_unit
+    fmt = money(unit)
+    used = [s for s in sources if any(drawn.get((s, t), 0.0) > 1e-9 for t in periods)]
+    if used:
+        put(ws, top, 1, "period")
+        for j, s in enumerate(used, start=2):
+            put(ws, top, j, inst.sources[s].name or s if s in inst.sources else s)
+        for j in range(1, len(used) + 2):
+            style_header(ws.cell(row=top, column=j))
+        for i, t in enumerate(periods, start=top + 1):
+            put(ws, i, 1, t)
+            for j, s in enumerate(used, start=2):
+                put(ws, i, j, drawn.get((s, t), 0.0)).number_format = fmt
+        spend = BarChart()
+        spend.type, spend.grouping, spend.overlap = "col", "stacked", 100
+        spend.title = f"Spend by source per period ({unit})"
+        spend.y_axis.title, spend.x_axis.title = unit, "period"
+        spend.y_axis.number_format = "#,##0"
+        spend.add_data(Reference(ws, min_col=2, max_col=1 + len(used), min_row=top,
+                                 max_row=top + len(periods)), titles_from_data=True)
+        spend.set_categories(Reference(ws, min_col=1, min_row=top + 1,
+                                       max_row=top + len(periods)))
+        spend.legend.position = "r"
+        top = chart_page(ws, spend, top + len(periods) + 2, height_cm=11, block_top=top)
 
-    top = len(periods) + 4
-    ws.cell(row=top, column=col, value="period")
-    ws.cell(row=top, column=col + 1, value="debt service")
-    ws.cell(row=top, column=col + 2, value="limit")
+    put(ws, top, 1, "period")
+    put(ws, top, 2, "debt service")
+    put(ws, top, 3, "limit")
+    for j in range(1, 4):
+        style_header(ws.cell(row=top, column=j))
     for i, t in enumerate(periods, start=top + 1):
-        ws.cell(row=i, column=col, value=t)
-        ws.cell(row=i, column=col + 1, value=sum(due.get((s, t), 0.0) for s in sources))
-        ws.cell(row=i, column=col + 2, value=inst.period[t].debt_service_limit)
+        put(ws, i, 1, t)
+        put(ws, i, 2, sum(due.get((s, t), 0.0) for s in sources)).number_format = fmt
+        put(ws, i, 3, inst.period[t].debt_service_limit).number_format = fmt
     bars = BarChart()
-    bars.title = "Debt service against its limit"
-    bars.y_axis.title, bars.x_axis.title = f"{inst.settings.money_unit}", "period"
-    bars.add_data(Reference(ws, min_col=col + 1, min_row=top, max_row=top + len(periods)),
+    bars.title = f"Debt service against its limit ({unit})"
+    bars.y_axis.title, bars.x_axis.title = unit, "period"
+    bars.y_axis.number_format = "#,##0"
+    bars.add_data(Reference(ws, min_col=2, min_row=top, max_row=top + len(periods)),
                   titles_from_data=True)
-    bars.set_categories(Reference(ws, min_col=col, min_row=top + 1, max_row=top + len(periods)))
-    limit = LineChart()
-    limit.add_data(Reference(ws, min_col=col + 2, min_row=top, max_row=top + len(periods)),
-                   titles_from_data=True)
-    bars += limit
-    bars.width, bars.height = 16, 8
-    ws.add_chart(bars, f"A{len(periods) * len(sources) + 22}")
+    bars.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(periods)))
+    if any(inst.period[t].debt_service_limit is not None for t in periods):
+        limit = LineChart()
+        limit.add_data(Reference(ws, min_col=3, min_row=top, max_row=top + len(periods)),
+                       titles_from_data=True)
+        bars += limit
+        bars.legend.position = "b"
+    else:
+        bars.legend = None
+    chart_page(ws, bars, top + len(periods) + 2, height_cm=11, block_top=top)
+    fit_columns(ws)
 
 
 def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
@@ -143,15 +158,17 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
                 widths={"item": 26, "value": 16, "unit": 8, "note": 80})
     for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
         if isinstance(value.value, float):
-            value.number_format = "0.0%" if unit.value == "share" else MONEY
+            value.number_format = SHARE if unit.value == "share" else (
+                "0.00" if not unit.value else money(unit.value))
     top = len(appraisal_rows(inst, a)) + 3
     header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net"]
     for j, name in enumerate(header, start=1):
-        ws.cell(row=top, column=j, value=name)
+        style_header(put(ws, top, j, name))
     net = [b - c for b, c in zip(a.benefits(), a.costs())]
     for i, y in enumerate(a.years):
         for j, v in enumerate((y, a.capex[i], a.opex[i], a.transport_saved[i],
                                a.unmet_served[i], a.loss_avoided[i], net[i]), start=1):
             cell = ws.cell(row=top + 1 + i, column=j, value=v)
             if j > 1:
-                cell.number_format = MONEY
+                cell.number_format = money(inst.settings.money_unit)
+    fit_columns(ws, min_row=top)

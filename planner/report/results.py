@@ -7,6 +7,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from planner import __version__
@@ -15,10 +16,63 @@ from planner.evaluate import Measures
 from planner.report.finance import write_appraisal, write_financing
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
-from planner.xlsx import put, save_atomic, write_table
+from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
+                          print_setup,
+                          put, save_atomic, style_header, unit_format, with_unit, write_table)
 
-PERCENT = "0.0%"
+PERCENT = SHARE
 NUMBER = "#,##0.00"
+
+# What a planner calls each Summary metric (the ids stay: other tools read them)
+LABELS = {
+    "status": "Solver status",
+    "objective": "What the plan minimises after unmet demand",
+    "dependence_unit": "Closures and shares measured per",
+    "dependence": "Dependence: the objective's measure",
+    "worst_disruption": "Worst single closure: share of trade stranded",
+    "expected_disruption": "Expected share of trade stranded (risk-weighted)",
+    "max_corridor_share": "Largest share of trade through one corridor",
+    "max_country_share": "Largest share of trade through one transit country",
+    "unmet_demand": "Unmet demand, per-period rates added up",
+    "unmet_demand_total": "Unmet demand over the horizon",
+    "total_capex": "Capital cost of the portfolio",
+    "pv_cost_to_country": "Present cost of the capex to the country",
+    "external_share": "Share of capex paid by lenders and funds",
+    "npv": "Net present value against the reference plan",
+    "bcr": "Benefit-cost ratio",
+    "eirr": "Economic internal rate of return",
+    "transport_cost": "Transport cost over the horizon",
+    "discounted_cost": "Discounted cost (what the cost stage minimises)",
+    "bought_for_rule": "Project bought only to meet the high-risk capex rule",
+    "unmet_cause": "Why demand is unmet",
+    "input_file": "Input workbook",
+    "input_sha256": "Input workbook checksum",
+    "planner_version": "Corridor Planner version",
+    "mip_gap": "Solver: largest relative gap of any stage",
+    "solve_seconds": "Solver: HiGHS time",
+    "build_seconds": "Solver: model build time",
+    "handover_seconds": "Solver: hand-over time",
+    "rows": "Solver: matrix rows",
+    "columns": "Solver: matrix columns",
+    "nonzeros": "Solver: matrix nonzeros",
+    "binaries": "Solver: start decisions (binaries)",
+    "closure_copies": "Solver: closure copies in the model",
+}
+SOLVER = ("mip_gap", "solve_seconds", "build_seconds", "handover_seconds", "rows", "columns",
+          "nonzeros", "binaries", "closure_copies")
+
+
+def total_unit(flow_unit: str) -> str:
+    """The unit of a flow summed over years: Mt/yr -> Mt."""
+    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+
+
+def label_of(metric: str) -> str:
+    if metric.startswith("unmet_demand_"):
+        return f"Unmet demand in {metric[len('unmet_demand_'):]}"
+    if metric.startswith("stage_"):
+        return f"Solver: value of stage {metric[len('stage_'):]}"
+    return LABELS.get(metric, "")
 
 
 def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
@@ -30,6 +84,13 @@ def _share_limits(inst: Instance) -> dict[tuple[str, str], float]:
         for key in ((lim.key,) if lim.key else inst.units(lim.unit)):
             out[lim.unit, key] = min(out.get((lim.unit, key), math.inf), lim.value)
     return out
+
+
+def display_name(inst: Instance, unit: str, key: str) -> str:
+    """The corridor's or country's name from the input, else its id."""
+    table = inst.corridors if unit == "corridor" else inst.countries
+    item = table.get(key)
+    return (item.name if item is not None and item.name else key)
 
 
 def finance_summary(inst: Instance, a: Appraisal | None) -> list[tuple]:
@@ -72,8 +133,11 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("dependence", ms.dependence(sol.objective, s.dependence_unit), "share",
          "the objective's measure (worst_disruption for cost)"),
         ("unmet_demand", ms.unmet_demand, s.flow_unit,
-         "summed over periods" + (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet"
-                                  if unmet_periods else "")),
+         "the periods' rates added up (what stage 1 minimises); per period: "
+         "unmet_demand_<period>, over the horizon: unmet_demand_total" +
+         (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet" if unmet_periods else "")),
+        ("unmet_demand_total", sum(v * inst.period[t].years for (k, t), v in sol.unmet.items()),
+         total_unit(s.flow_unit), "each period's unmet rate x its years, added up"),
         ("total_capex", ms.total_capex, s.money_unit, "undiscounted, committed projects included"),
         ("transport_cost", ms.transport_cost, s.money_unit, "over the horizon, undiscounted"),
         ("discounted_cost", ms.discounted_cost, s.money_unit, "what the cost stage minimizes"),
@@ -108,7 +172,8 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
     ]
     for t in unmet_periods:
         rows.append((f"unmet_demand_{t}", sum(v for (k, s), v in sol.unmet.items() if s == t),
-                     s.flow_unit, "demand not served in this period"))
+                     s.flow_unit, f"demand not served in {t}, a yearly rate over its "
+                     f"{inst.period[t].years:g} year(s)"))
     for cause in unmet_causes:
         rows.append(("unmet_cause", cause, "", "binds: relaxing it would serve more demand"))
     if bought_for_rule is not None and any(lim.limit == "max_high_risk_capex_share"
@@ -121,8 +186,64 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                          "holds without it"))
     for stage in sol.stages:
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
-                     f"bound {stage.bound}, gap {stage.gap:.3g}"))
-    return rows
+                     f"bound {stage.bound:,.6g}, gap {stage.gap:.3g}"))
+    return _planner_order(rows)
+
+
+PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disruption",
+            "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
+            "unmet_demand_",
+            "unmet_demand_total", "unmet_cause", "total_capex",
+            "pv_cost_to_country", "external_share", "npv", "bcr", "eirr", "transport_cost",
+            "discounted_cost", "bought_for_rule", "input_file", "input_sha256",
+            "planner_version")
+
+
+def _planner_order(rows: list[tuple]) -> list[tuple]:
+    """The planning figures first, the solver's together below (readers read by id)."""
+    def rank(row):
+        metric = row[0]
+        if metric in SOLVER or metric.startswith("stage_"):
+            return len(PLANNING) + (SOLVER.index(metric) if metric in SOLVER else len(SOLVER))
+        for i, key in enumerate(PLANNING):
+            if metric == key or (key.endswith("_") and metric.startswith(key)
+                                 and metric != "unmet_demand_total"):
+                return i
+        return len(PLANNING) - 1
+    return sorted(rows, key=rank)
+
+
+def write_summary(ws, rows, settings) -> None:
+    """metric, value, unit, note, label; each value shown in its unit; the solver's figures
+    (below the planning ones) in grey."""
+    write_table(ws, ["metric", "value", "unit", "note", "label"], rows, widest=50,
+                widths={"value": 16, "note": 50, "label": 34},
+                labels={"metric": "id read by other tools", "label": "the metric in words"})
+    for value, unit, metric in ((r[1], r[2], r[0]) for r in ws.iter_rows(min_row=2, max_col=3)):
+        fmt = unit_format(unit.value, money_unit=settings.money_unit,
+                          flow_unit=settings.flow_unit, cost_unit=settings.cost_unit)
+        if fmt and '"' in fmt:  # the unit is in the next column: the number alone here
+            fmt = fmt[:fmt.index('"')]
+        if isinstance(value.value, bool):
+            continue
+        if metric.value in ("bcr", "bcr_without_resilience") and \
+                isinstance(value.value, (int, float)):
+            value.number_format = "0.00"
+        elif metric.value == "mip_gap" and isinstance(value.value, (int, float)):
+            value.number_format = "0.000%"
+        elif isinstance(value.value, int):
+            value.number_format = fmt or COUNT
+        elif isinstance(value.value, float):
+            value.number_format = fmt or "#,##0.00####"
+        value.alignment = Alignment(horizontal="right", vertical="top")
+        unit.alignment = Alignment(indent=1, vertical="top")
+    fit_columns(ws, widths={"value": 16, "note": 50, "label": 34}, widest=24,
+                columns=[2], names=["value"])  # in their formats; a checksum wraps
+    for row in ws.iter_rows(min_row=2, max_col=1):
+        if row[0].value in SOLVER or str(row[0].value).startswith("stage_"):
+            for cell in ws[row[0].row]:
+                cell.font = Font(name="Calibri", size=11, color="666666")
+    print_setup(ws, landscape=True)
 
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
@@ -132,15 +253,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
-    write_table(ws, ["metric", "value", "unit", "note"],
-                summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule),
-                widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
-    formats = {"share": PERCENT, inst.settings.money_unit: "#,##0.0",
-               inst.settings.flow_unit: "#,##0.000", "s": "0.00"}
-    for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
-        if isinstance(value.value, float) and unit.value in formats:
-            value.number_format = formats[unit.value]
+    rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule)
+    write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
+    st = inst.settings
+    M, F = money(st.money_unit), flow(st.flow_unit)
     write_table(book.create_sheet("Portfolio"),
                 ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
                  "segments", "capacity_added", "countries", "risk_class"],
@@ -149,25 +266,36 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   proj.capex, proj.name, proj.status, "; ".join(proj.segments),
                   proj.capacity_added, "; ".join(sorted(inst.project_countries[p])),
                   proj.risk_class)
-                 for p, proj in inst.projects.items()])
+                 for p, proj in sorted(inst.projects.items(),
+                                       key=lambda item: sol.portfolio[item[0]] is None)],
+                number_format={"capex": M, "capacity_added": F},
+                labels={"selected": "in the plan", "start_period": "period it starts",
+                        "usable_from": "first period its capacity can be used",
+                        "capex": f"capital cost ({st.money_unit})",
+                        "capacity_added": f"capacity added to each segment ({st.flow_unit})"})
 
     write_table(book.create_sheet("Capacity"),
-                ["segment", "period", "capacity", "used", "utilization", "country", "mode"],
+                ["segment", "period", "capacity", "used", "utilization", "country", "mode",
+                 "from", "to"],
                 [(s, t, ms.capacity[s, t], ms.used[s, t],
                   ms.used[s, t] / ms.capacity[s, t] if ms.capacity[s, t] > 0 else None,
-                  seg.country, seg.mode)
+                  seg.country, seg.mode, seg.from_node, seg.to_node)
                  for s, seg in inst.segments.items() for t in inst.period_ids],
-                number_format={"utilization": PERCENT, "used": NUMBER})
+                number_format={"utilization": PERCENT, "used": F, "capacity": F})
 
     write_table(book.create_sheet("Flows"),
-                ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t"],
-                [(r, route.corridor, t, sol.flows[r, t], route.flow, inst.route_cost[r])
+                ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t",
+                 "corridor_name"],
+                [(r, route.corridor, t, sol.flows[r, t], route.flow, inst.route_cost[r],
+                  inst.corridors[route.corridor].name)
                  for r, route in inst.routes.items() for t in inst.period_ids],
-                number_format={"flow": NUMBER})
+                number_format={"flow": F, "cost_per_t": with_unit(st.cost_unit, 2)})
 
     limits = _share_limits(inst)
-    write_table(book.create_sheet("Exposure"), ["unit", "key", "period", "share", "limit"],
-                [(u, k, t, v, limits.get((u, k))) for (u, k, t), v in ms.share.items()],
+    write_table(book.create_sheet("Exposure"),
+                ["unit", "key", "period", "share", "limit", "name"],
+                [(u, k, t, v, limits.get((u, k)), display_name(inst, u, k))
+                 for (u, k, t), v in ms.share.items()],
                 number_format={"share": PERCENT, "limit": PERCENT})
 
     # the dependence unit's closures first; `closure` is the corridor or country id. Stranded
@@ -177,12 +305,13 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     unmet_in = {t: sum(v for (k, s), v in sol.unmet.items() if s == t) for t in inst.period_ids}
     write_table(book.create_sheet("Disruptions"),
                 ["closure", "period", "stranded_share", "stranded", "unit", "unmet_normal",
-                 "stranded_beyond_unmet"],
-                [(k, t, v / inst.total_demand[t], v, u, unmet_in[t], max(0.0, v - unmet_in[t]))
+                 "stranded_beyond_unmet", "closure_name"],
+                [(k, t, v / inst.total_demand[t], v, u, unmet_in[t], max(0.0, v - unmet_in[t]),
+                  display_name(inst, u, k))
                  for (u, k, t), v in
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
-                number_format={"stranded_share": PERCENT, "stranded": NUMBER,
-                               "unmet_normal": NUMBER, "stranded_beyond_unmet": NUMBER})
+                number_format={"stranded_share": PERCENT, "stranded": F,
+                               "unmet_normal": F, "stranded_beyond_unmet": F})
 
     carry = inst.settings.budget_carry_over
     budget_rows, available = [], 0.0
@@ -192,15 +321,22 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
         budget_rows.append((p.id, p.budget, spent, available, available - spent))
         available -= spent
     write_table(book.create_sheet("Budget"),
-                ["period", "budget", "spent", "available", "unspent"], budget_rows)
+                ["period", "budget", "spent", "available", "unspent"], budget_rows,
+                number_format={name: M for name in ("budget", "spent", "available", "unspent")})
 
-    unmet = [(k, t, v) for (k, t), v in sol.unmet.items() if v > 1e-9]
-    write_table(book.create_sheet("Unmet"), ["flow", "period", "unmet"], unmet)
+    unmet = [(k, t, v, v * inst.period[t].years) for (k, t), v in sol.unmet.items() if v > 1e-9]
+    write_table(book.create_sheet("Unmet"), ["flow", "period", "unmet", "unmet_in_period"],
+                unmet, number_format={"unmet": F,
+                                      "unmet_in_period": flow(total_unit(st.flow_unit))},
+                labels={"unmet_in_period": "the yearly rate x the period's years"})
 
     write_table(book.create_sheet("Stages"),
                 ["stage", "status", "value", "bound", "gap", "seconds", "nodes", "iterations"],
                 [(s.name, s.status, s.value, s.bound, s.gap if math.isfinite(s.gap) else None,
-                  s.seconds, s.nodes, s.iterations) for s in sol.stages])
+                  s.seconds, s.nodes, s.iterations) for s in sol.stages],
+                number_format={"value": "#,##0.000000", "bound": "#,##0.000000",
+                               "gap": "0.000%", "seconds": with_unit("s", 2),
+                               "nodes": COUNT, "iterations": COUNT})
 
     write_financing(book, inst, ms)
     if appraisal is not None:
@@ -212,53 +348,90 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     for i, line in enumerate(sol.log.splitlines()[:20000], start=1):
         put(log, i, 1, line)
     log.column_dimensions["A"].width = 120
+    print_setup(log, landscape=True, title_rows=None)
     return save_atomic(book, target)
 
 
 def _charts(book, inst: Instance, ms: Measures) -> None:
-    """Share by corridor per period, and stranded share per closure, each with its table."""
+    """Share of trade by corridor per period; share stranded by each corridor closure and by
+    each country closure (only those that strand something, most severe first). Each chart
+    on a print page of its own, below its table."""
     ws = book.create_sheet("Charts")
     periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
-    corridors = list(inst.corridors)
-    put(ws, 1, 1, "period")
-    for j, g in enumerate(corridors, start=2):
-        put(ws, 1, j, g)
-    for i, t in enumerate(periods, start=2):
-        put(ws, i, 1, t)
-        for j, g in enumerate(corridors, start=2):
-            put(ws, i, j, ms.share.get(("corridor", g, t), 0.0)).number_format = PERCENT
+    corridors = [g for g in inst.corridors
+                 if any(ms.share.get(("corridor", g, t), 0.0) > 1e-9 for t in periods)]
+    row = 1
     if periods and corridors:
+        put(ws, row, 1, "corridor")
+        for j, t in enumerate(periods, start=2):
+            put(ws, row, j, t)
+        for i, g in enumerate(corridors, start=row + 1):
+            put(ws, i, 1, display_name(inst, "corridor", g))
+            for j, t in enumerate(periods, start=2):
+                put(ws, i, j, ms.share.get(("corridor", g, t), 0.0)).number_format = PERCENT
+        for j in range(1, len(periods) + 2):
+            style_header(ws.cell(row=row, column=j))
         chart = BarChart()
         chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
         chart.title = "Share of trade by corridor"
-        chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
+        chart.y_axis.title, chart.y_axis.number_format = "share of trade (%)", "0%"
+        chart.x_axis.title = "period"
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
-        chart.add_data(Reference(ws, min_col=2, max_col=1 + len(corridors), min_row=1,
-                                 max_row=1 + len(periods)), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(periods)))
-        chart.width, chart.height = 18, 9
-        ws.add_chart(chart, "A" + str(len(periods) + 4))
+        chart.add_data(Reference(ws, min_col=1, max_col=1 + len(periods), min_row=row + 1,
+                                 max_row=row + len(corridors)), titles_from_data=True,
+                       from_rows=True)
+        chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=row))
+        chart.legend.position = "r"
+        row = chart_page(ws, chart, row + len(corridors) + 2, height_cm=11, block_top=row)
+    for unit, what in (("corridor", "corridor"), ("country", "transit country")):
+        row = _stranded_chart(ws, inst, ms, periods, unit, what, row)
+    if not any(v > 1e-9 for v in ms.stranded.values()):
+        put(ws, row + 1, 1, "no closure strands any trade: every corridor and country closure "
+            "leaves routes enough for all demand (sheet Disruptions)")
+    if ws.max_row > 1:
+        longest = max(len(str(c.value or "")) for c in ws["A"])
+        ws.column_dimensions["A"].width = min(75, max(24, longest + 2))  # names unwrapped
+        for j in range(2, ws.max_column + 1):
+            ws.column_dimensions[get_column_letter(j)].width = 10
+    print_setup(ws, landscape=True, title_rows=None)
 
-    top = len(periods) + 24
-    closures = sorted({(u, k) for (u, k, _) in ms.stranded})
-    put(ws, top, 1, "closure")
+
+def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: str,
+                    row: int) -> int:
+    """The table and bar chart of one unit's closures; returns the next free row."""
+    def share(k, t):
+        return ms.stranded.get((unit, k, t), 0.0) / inst.total_demand[t]
+    keys = {k for (u, k, _) in ms.stranded if u == unit}
+    severity = {k: max(share(k, t) for t in periods) for k in keys} if periods else {}
+    closures = sorted((k for k in keys if severity[k] > 1e-9),
+                      key=lambda k: (-severity[k], display_name(inst, unit, k)))
+    if not closures or not periods:
+        return row
+    top = row
+    put(ws, top, 1, f"{what} closed")
     for j, t in enumerate(periods, start=2):
         put(ws, top, j, t)
-    for i, (u, k) in enumerate(closures, start=top + 1):
-        put(ws, i, 1, f"{u} {k}")
+    for j in range(1, len(periods) + 2):
+        style_header(ws.cell(row=top, column=j))
+    for i, k in enumerate(closures, start=top + 1):
+        put(ws, i, 1, display_name(inst, unit, k))
         for j, t in enumerate(periods, start=2):
-            put(ws, i, j, ms.stranded.get((u, k, t), 0.0) / inst.total_demand[t]
-                ).number_format = PERCENT
-    if closures and periods:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "Share of trade stranded by each closure"
-        chart.x_axis.title, chart.y_axis.number_format = "closure", "0%"
-        chart.y_axis.scaling.min = 0
-        chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
-                                 max_row=top + len(closures)), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
-                                       max_row=top + len(closures)))
-        chart.width, chart.height = 18, max(9, 0.6 * len(closures))
-        ws.add_chart(chart, f"{get_column_letter(len(periods) + 3)}{top}")
-    ws.column_dimensions["A"].width = 28
+            put(ws, i, j, share(k, t)).number_format = PERCENT
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"Share of trade stranded by closing one {what}"
+    chart.x_axis.title = f"{what} closed (most severe first)"
+    chart.y_axis.title = "share of trade stranded (%)"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.min = 0
+    chart.x_axis.scaling.orientation = "maxMin"  # the first row (most severe) on top
+    chart.y_axis.crosses = "max"  # keeps the value axis at the bottom
+    chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
+                             max_row=top + len(closures)), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
+                                   max_row=top + len(closures)))
+    chart.legend.position = "r"
+    height = min(14.0, max(8.0, 1.0 + 0.9 * len(closures)))
+    start = top + len(closures) + 2
+    together = (start - top) + int(height / ROW_CM) <= PAGE_ROWS  # table and chart on one page
+    return chart_page(ws, chart, start, height_cm=height, block_top=top if together else None)

@@ -7,10 +7,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.utils import get_column_letter
 
-from planner.report.compare import FINANCE, measures_of
+from planner.report.compare import FINANCE, OBJECTIVE_WORDS, measures_of, portfolio_changes
 from planner.tradeoffs import FrontierPoint, dependence_of
-from planner.xlsx import save_atomic, write_table
+from planner.xlsx import SHARE, chart_page, flow, money, print_setup, save_atomic, write_table
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -26,13 +30,27 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
                      "; ".join(chosen), o.measures.unmet_demand if o.solution else None,
                      point.serves_less if o.solution else None, *_finance(o)))
     # new columns go after the existing ones: their places are read by other tools
-    write_table(ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
-                     "projects", "unmet_demand", "serves_less", *FINANCE], rows,
-                widths={"projects": 80, "serves_less": 12},
-                number_format={"target": "0.00%", "dependence": "0.00%",
-                               "unmet_demand": "#,##0.000", "eirr": "0.0%",
-                               "external_share": "0.0%", "npv": "#,##0",
-                               "pv_cost_to_country": "#,##0", "bcr": "0.00"})
+    inst = next((p.outcome.solution.instance for p in points if p.outcome.solution), None)
+    unit = inst.settings.money_unit if inst else "USD m"
+    flow_unit = inst.settings.flow_unit if inst else "Mt/yr"
+    steps = step_labels(points)
+    rows = [(*row, step) for row, step in zip(rows, steps)]
+    M = money(unit)
+    last = write_table(
+        ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
+             "projects", "unmet_demand", "serves_less", *FINANCE, "step"], rows,
+        widths={"serves_less": 12}, widest=30,  # narrow: the chart below prints large
+        number_format={"target": "0.0%", "dependence": "0.0%", "capex": M,
+                       "usd_m_per_point": money(f"{unit} per point"),
+                       "unmet_demand": flow(flow_unit), "eirr": SHARE,
+                       "external_share": SHARE, "npv": M, "pv_cost_to_country": M,
+                       "bcr": "0.00"},
+        labels={"target": "the dependence the point may not exceed",
+                "dependence": "the objective's measure reached (share of trade)",
+                "usd_m_per_point": f"{unit} of capex per percentage point of dependence "
+                                   "removed against the point before",
+                "step": "what the point's portfolio adds (+) and drops (-) against the one "
+                        "before"})
     write_table(book.create_sheet("Notes"), ["column", "note"], _notes(points),
                 widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
@@ -40,18 +58,73 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     write_table(book.create_sheet("Portfolios"), ["project"] + [p.outcome.name for p in points],
                 [[p] + [point.outcome.solution.portfolio.get(p) if point.outcome.solution
                         else None for point in points] for p in projects])
+    objective = next((p.outcome.solution.objective for p in points if p.outcome.solution), "")
+    chart = frontier_chart(ws, len(rows), OBJECTIVE_WORDS.get(objective, "dependence"), unit)
+    # below its table, where it is seen with it, on a print page of its own
+    chart_page(ws, chart, last + 2, width_cm=25, height_cm=14)
+    print_setup(ws, landscape=True)
+    return save_atomic(book, target)
+
+
+def step_labels(points: list[FrontierPoint]) -> list[str]:
+    """'status quo' for the first point; then what each point adds and drops against the one
+    before, by project name ('same portfolio' when nothing changes)."""
+    out, before = [], None
+    for point in points:
+        sol = point.outcome.solution
+        if sol is None:
+            out.append(point.outcome.status)
+            continue
+        if before is None:
+            out.append("status quo")
+        else:
+            adds, drops, _ = portfolio_changes(before, sol.portfolio)
+            names = sol.instance.projects
+            words = [f"+ {names[p].name or p}" for p in adds] + \
+                [f"- {names[p].name or p}" for p in drops] + \
+                [f"{names[p].name or p} {before[p]} -> {t}" for p, t in sol.portfolio.items()
+                 if t and before.get(p) and before[p] != t]
+            out.append("; ".join(words) or "same portfolio")
+        before = sol.portfolio
+    return out
+
+
+def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
+    """Capex against dependence: straight segments between the points (no smoothing: only
+    the points are portfolios), each point labelled with its step (column 'step')."""
     chart = ScatterChart()
     chart.title = "Price of resilience: least capex for each dependence target"
-    chart.x_axis.title, chart.y_axis.title = "dependence (share of trade)", "capex (USD m)"
-    chart.x_axis.number_format = "0%"
-    series = Series(Reference(ws, min_col=4, min_row=2, max_row=1 + len(rows)),
-                    Reference(ws, min_col=3, min_row=2, max_row=1 + len(rows)),
-                    title="least capex")
-    series.marker.symbol = "circle"
-    chart.series.append(series)
-    chart.width, chart.height = 18, 10
-    ws.add_chart(chart, "I2")
-    return save_atomic(book, target)
+    chart.style = 13
+    chart.scatterStyle = "lineMarker"
+    chart.x_axis.title = f"dependence: {words} (% of trade)"
+    chart.y_axis.title = f"capex ({unit})"
+    chart.x_axis.number_format, chart.y_axis.number_format = "0%", "#,##0"
+    chart.x_axis.scaling.min = 0
+    chart.y_axis.scaling.min = 0
+    chart.x_axis.delete = chart.y_axis.delete = False
+    line = Series(Reference(ws, min_col=4, min_row=2, max_row=1 + count),
+                  Reference(ws, min_col=3, min_row=2, max_row=1 + count), title="least capex")
+    line.smooth = False
+    line.marker.symbol = "none"
+    line.graphicalProperties.line.solidFill = "4472C4"
+    chart.series.append(line)
+    step = get_column_letter(10 + len(FINANCE))  # the 'step' column
+    for i in range(2, 2 + count):
+        point = Series(Reference(ws, min_col=4, min_row=i), Reference(ws, min_col=3, min_row=i),
+                       title_from_data=False)
+        point.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${step}${i}"))
+        point.smooth = False
+        point.marker.symbol = "circle"
+        point.marker.size = 8
+        point.marker.graphicalProperties.solidFill = "4472C4"
+        point.graphicalProperties.line.noFill = True
+        point.dLbls = DataLabelList()
+        point.dLbls.showSerName = True
+        point.dLbls.showVal = point.dLbls.showCatName = point.dLbls.showLegendKey = False
+        point.dLbls.position = "r" if i < count else "l"
+        chart.series.append(point)
+    chart.legend = None
+    return chart
 
 
 def _finance(o) -> tuple:

@@ -1,0 +1,97 @@
+"""The README's pictures of the Kazakhstan results, made from the real workbooks.
+
+    python docs/make_pictures.py            # writes docs/pictures/*.png
+
+Solves the shipped instance (solve, frontier, scenarios, robust) into a temporary folder,
+prints every workbook to PDF through LibreOffice (as a planner would print it), and keeps the
+pages that hold charts as PNG files (pdftoppm; trimmed of blank margins when Pillow is
+installed). Needs soffice and pdftoppm on the PATH.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from planner.cli import main  # noqa: E402
+
+INSTANCE = ROOT / "instances" / "kazakhstan.xlsx"
+OUT = ROOT / "docs" / "pictures"
+# workbook -> (sheet whose pages to keep, picture names in page order)
+PAGES = {
+    "results": ("Charts", ["results-share-by-corridor", "results-stranded-by-corridor",
+                           "results-stranded-by-country"]),
+    "frontier": ("Frontier", [None, "frontier"]),  # page 1 is the table
+    "scenarios": ("Charts", ["scenarios-dependence", "scenarios-capex", "scenarios-unmet"]),
+    "robust": ("Charts", ["robust-dependence", "robust-capex"]),
+}
+COMMANDS = {
+    "results": ["solve"],
+    "frontier": ["frontier", "--jobs", "1"],
+    "scenarios": ["scenarios", "--jobs", "1"],
+    "robust": ["robust", "--jobs", "1"],
+}
+
+
+def pages_of(pdf: Path, sheet: str) -> list[int]:
+    """Page numbers (1-based) whose footer names ``sheet``."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return [i for i, page in enumerate(text.split("\f"), start=1)
+            if re.search(rf"\b{re.escape(sheet)}, page \d+ of", page)]
+
+
+def trim(png: Path) -> None:
+    try:
+        from PIL import Image, ImageChops
+    except ImportError:
+        return
+    image = Image.open(png).convert("RGB")
+    body = image.copy()
+    body.paste("white", (0, int(image.height * 0.92), image.width, image.height))  # footer
+    box = ImageChops.difference(body, Image.new("RGB", image.size, "white")).getbbox()
+    if box:
+        left, top, right, bottom = box
+        image.crop((max(0, left - 12), max(0, top - 12), min(image.width, right + 12),
+                    min(image.height, bottom + 12))).save(png)
+
+
+def main_pictures() -> None:
+    for tool in ("soffice", "pdftoppm", "pdftotext"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is needed (apt-get install libreoffice-calc-nogui poppler-utils)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        books = []
+        for name, argv in COMMANDS.items():
+            target = work / f"{name}.xlsx"
+            if main(argv + [str(INSTANCE), "-o", str(target)]) != 0:
+                sys.exit(f"planner {argv[0]} failed")
+            books.append(target)
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'profile'}",
+                        "--headless", "--convert-to", "pdf", "--outdir", str(work),
+                        *map(str, books)], check=True, capture_output=True)
+        for name, (sheet, names) in PAGES.items():
+            pdf = work / f"{name}.pdf"
+            for page, picture in zip(pages_of(pdf, sheet), names):
+                if picture is None:
+                    continue
+                stem = work / picture
+                subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", "-f",
+                                str(page), "-l", str(page), str(pdf), str(stem)], check=True)
+                target = OUT / f"{picture}.png"
+                shutil.move(f"{stem}.png", target)
+                trim(target)
+                print(f"wrote {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main_pictures()

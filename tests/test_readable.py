@@ -1,0 +1,468 @@
+"""Readable results (issue 15): every workbook a person opens shows numbers in their units,
+fits its text, prints to the page width with each chart whole on its page; the terminal speaks
+one style; files are the user's; the help says everything once."""
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from planner.cli import _parser, main
+from planner.xlsx import save_atomic
+from tests.builders import edit, project, two_corridors, write
+
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # planner.xlsx.BOOLEAN, spelled out: the test's own word
+ROOT = Path(__file__).resolve().parents[1]
+KAZAKHSTAN = ROOT / "instances" / "kazakhstan.xlsx"
+
+
+def small() -> dict:
+    """two_corridors with names, a second candidate and scenarios, one of which leaves
+    demand unmet (CA closed with no money for PB: 10 Mt/yr a year unmet)."""
+    tables = edit(two_corridors(),
+                  Corridors=[{"corridor": "CA", "name": "Corridor through A"},
+                             {"corridor": "CB", "name": "Corridor through B"}],
+                  Projects=[project("PB", "sB", 10, 100, name="B line"),
+                            project("PC", "sB", 5, 60, name="B line, a longer and dearer "
+                                    "name for the project that only half does it")])
+    tables["Periods"] = [{"period": 2026, "budget": 100, "years": 3}]
+    tables["Scenarios"] = [
+        {"scenario": "a scenario with a long name that must not be cut", "change": "budget",
+         "target": "all", "value": 60},
+        {"scenario": "CA closed, no money", "change": "close", "target": "CA"},
+        {"scenario": "CA closed, no money", "change": "budget", "target": "all", "value": 0}]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Every output workbook, written by the commands, with what each printed."""
+    folder = tmp_path_factory.mktemp("readable")
+    source = write(folder, small(), "small.xlsx")
+    printed = {}
+    commands = {
+        "results": ["solve", str(source)],
+        "cost": ["solve", str(source), "--objective", "cost"],
+        "scenarios": ["scenarios", str(source), "--jobs", "1"],
+        "frontier": ["frontier", str(source), "--points", "3", "--jobs", "1"],
+        "alternatives": ["alternatives", str(source), "-k", "2", "--within", "100pp"],
+        "robust": ["robust", str(source), "--jobs", "1"],
+        "kazakhstan": ["solve", str(KAZAKHSTAN)],
+    }
+    old = os.umask(0o022)
+    try:
+        for name, argv in commands.items():
+            out = folder / f"{name}.xlsx"
+            assert main(argv + ["-o", str(out)]) == 0, name
+            printed[name] = out
+        assert main(["compare", str(folder / "results.xlsx"), str(folder / "cost.xlsx"),
+                     "-o", str(folder / "compare.xlsx")]) == 0
+        printed["compare"] = folder / "compare.xlsx"
+    finally:
+        os.umask(old)
+    return printed
+
+
+def book(outputs, name):
+    return openpyxl.load_workbook(outputs[name])
+
+
+def summary_formats(ws):
+    return {r[0].value: r[1].number_format for r in ws.iter_rows(min_row=2, max_col=2)}
+
+
+# -- formats -------------------------------------------------------------------------------
+
+def test_numbers_are_shown_in_their_units_and_stored_unrounded(outputs):
+    wb = book(outputs, "kazakhstan")
+    formats = summary_formats(wb["Summary"])
+    for share in ("dependence", "worst_disruption", "max_corridor_share", "external_share",
+                  "eirr"):
+        assert formats[share] == "0.0%", share
+    values = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    units = {r[0]: r[2] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    # the Summary's unit column stands beside each value, so the format is the number alone
+    for money in ("total_capex", "npv", "pv_cost_to_country", "transport_cost"):
+        assert formats[money] == "#,##0.0" and units[money] == "USD m", money
+    assert formats["unmet_demand"] == "#,##0.0" and units["unmet_demand"] == "Mt/yr"
+    assert formats["unmet_demand_total"] == "#,##0.0" and units["unmet_demand_total"] == "Mt"
+    assert formats["rows"] == "#,##0" and formats["bcr"] == "0.00"
+    assert values["dependence"] != round(values["dependence"], 3)  # shown rounded only
+    portfolio = wb["Portfolio"]
+    header = [c.value for c in portfolio[1]]
+    capex = portfolio.cell(row=2, column=header.index("capex") + 1)
+    assert capex.number_format == '#,##0.0" USD m"'
+    for sheet, column, fmt in (("Capacity", "utilization", "0.0%"),
+                               ("Flows", "flow", '#,##0.0" Mt/yr"'),
+                               ("Disruptions", "stranded_share", "0.0%"),
+                               ("Budget", "spent", '#,##0.0" USD m"'),
+                               ("Financing", "amount", '#,##0.0" USD m"')):
+        ws = wb[sheet]
+        j = [c.value for c in ws[1]].index(column) + 1
+        assert ws.cell(row=2, column=j).number_format == fmt, sheet
+
+
+def test_comparison_measures_are_formatted_row_by_row(outputs):
+    for name in ("scenarios", "alternatives", "compare"):
+        ws = book(outputs, name)["Measures"]
+        rows = {r[0].value: r[1] for r in ws.iter_rows(min_row=2, max_col=2)}
+        assert rows["dependence"].number_format == "0.0%", name
+        assert rows["total_capex"].number_format == '#,##0.0" USD m"', name
+        assert rows["unmet_demand"].number_format == '#,##0.0" Mt/yr"', name
+        assert rows["unmet_demand_total"].number_format == '#,##0.0" Mt"', name
+    frontier = book(outputs, "frontier")["Frontier"]
+    header = [c.value for c in frontier[1]]
+    assert frontier.cell(row=2, column=header.index("dependence") + 1).number_format == "0.0%"
+    assert "USD m" in frontier.cell(row=2, column=header.index("capex") + 1).number_format
+    robust = book(outputs, "robust")["Robust"]
+    header = [c.value for c in robust[1]]
+    assert robust.cell(row=2, column=header.index("capex_robust") + 1).number_format == \
+        '#,##0.0" USD m"'
+
+
+def test_booleans_are_real_booleans_shown_as_true_false(outputs):
+    for name, sheet in (("results", "Portfolio"), ("robust", "Portfolio")):
+        ws = book(outputs, name)[sheet]
+        cells = [r[1] for r in ws.iter_rows(min_row=2, max_col=2)]
+        assert {c.value for c in cells} <= {True, False} and cells, name
+        assert all(c.data_type == "b" and c.number_format == BOOLEAN for c in cells), name
+
+
+# -- widths, freeze, filters, labels -------------------------------------------------------
+
+def test_columns_fit_their_text_up_to_fifty_characters_then_wrap(outputs):
+    ws = book(outputs, "results")["Portfolio"]
+    header = [c.value for c in ws[1]]
+    name = openpyxl.utils.get_column_letter(header.index("name") + 1)
+    assert 50 <= ws.column_dimensions[name].width <= 52  # the long name: 50, then wrapped
+    long = [c for c in ws[name] if c.value and len(str(c.value)) > 50]
+    assert long and all(c.alignment.wrap_text for c in long)
+    scenarios = book(outputs, "scenarios")["Measures"]
+    for cell in scenarios[1][1:]:  # every scenario name readable whole (wrapped at most)
+        width = scenarios.column_dimensions[cell.column_letter].width
+        assert width * 2 >= len(cell.value) + 3 or width >= 50, cell.value
+        assert cell.alignment.wrap_text
+
+
+def test_headers_frozen_filters_on_long_tables(outputs):
+    wb = book(outputs, "kazakhstan")
+    for ws in wb.worksheets:
+        if ws.title in ("Charts", "Solver log"):
+            continue
+        assert ws.freeze_panes == "A2", ws.title
+    assert wb["Capacity"].auto_filter.ref.startswith("A1:")
+    assert wb["Disruptions"].auto_filter.ref.startswith("A1:")
+
+
+def test_summary_reads_planning_first_with_labels_and_unmet_in_both_units(outputs):
+    ws = book(outputs, "kazakhstan")["Summary"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["metric", "value", "unit", "note"] and "label" in header
+    metrics = [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
+    labels = {r[0]: r[header.index("label")] for r in ws.iter_rows(min_row=2,
+                                                                  values_only=True)}
+    assert all(labels[m] for m in metrics), [m for m in metrics if not labels[m]]
+    first_solver = min(metrics.index(m) for m in ("mip_gap", "rows", "solve_seconds"))
+    for planning in ("dependence", "worst_disruption", "total_capex", "npv",
+                     "unmet_demand_total", "input_sha256"):
+        assert metrics.index(planning) < first_solver, planning
+    assert all(metrics.index(m) > first_solver for m in metrics if m.startswith("stage_"))
+
+
+def test_unmet_demand_total_is_rate_times_years(tmp_path):
+    """One 3-year period, 10 Mt/yr unmet (closing CA with no budget): 30 Mt over the
+    horizon, 10 Mt/yr in the period."""
+    tables = edit(small(), Periods=[{"period": 2026, "budget": 0, "years": 3}])
+    tables["Segments"][0]["capacity"] = 4
+    out = tmp_path / "out.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    values = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
+        min_row=2, values_only=True)}
+    assert values["unmet_demand"] == pytest.approx(6)
+    assert values["unmet_demand_2026"] == pytest.approx(6)
+    assert values["unmet_demand_total"] == pytest.approx(18)
+
+
+# -- print setup ---------------------------------------------------------------------------
+
+def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
+    for name in outputs:
+        wb = book(outputs, name)
+        for ws in wb.worksheets:
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, \
+                (name, ws.title)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, (name, ws.title)
+            assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+            if ws.title not in ("Charts", "Solver log") and ws.max_row > 1:
+                assert ws.print_title_rows == "$1:$1", (name, ws.title)
+            wide = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width or 13
+                       for j in range(1, ws.max_column + 1))
+            if wide > 95:
+                assert ws.page_setup.orientation == "landscape", (name, ws.title)
+
+
+def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
+    """A page break above each chart's block and below the chart: no chart spans a break."""
+    for name in outputs:
+        wb = book(outputs, name)
+        for ws in wb.worksheets:
+            charts = ws._charts
+            if not charts:
+                continue
+            breaks = sorted(b.id for b in ws.row_breaks.brk)
+            previous_end = None
+            for chart in sorted(charts, key=lambda c: c.anchor._from.row):
+                top = chart.anchor._from.row + 1  # 1-based first row of the chart
+                ext = getattr(chart.anchor, "ext", None)  # EMU, as written
+                height = ext.height / 360000 if ext is not None else chart.height
+                rows = int(height / 0.53) + 1
+                assert not [b for b in breaks if top <= b < top + rows - 1], (name, ws.title)
+                assert [b for b in breaks if b >= top + rows - 2], (name, ws.title)
+                if previous_end is not None:  # a break between it and the chart above
+                    assert [b for b in breaks if previous_end <= b < top], (name, ws.title)
+                previous_end = top + rows - 2
+
+
+def test_files_are_the_users_not_private(tmp_path):
+    old = os.umask(0o022)
+    try:
+        target = save_atomic(openpyxl.Workbook(), tmp_path / "a.xlsx")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644
+    old = os.umask(0o077)
+    try:
+        target = save_atomic(openpyxl.Workbook(), tmp_path / "b.xlsx")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_outputs_are_readable_by_colleagues(outputs):
+    for name, path in outputs.items():
+        assert path.stat().st_mode & 0o044 == 0o044, name
+
+
+# -- charts --------------------------------------------------------------------------------
+
+def chart_xml(path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return [archive.read(n).decode() for n in sorted(archive.namelist())
+                if n.startswith("xl/charts/chart")]
+
+
+def test_stranded_charts_sorted_named_split_and_without_empty_closures(outputs):
+    wb = book(outputs, "kazakhstan")
+    ws = wb["Charts"]
+    column = [c.value for c in ws["A"]]
+    corridor_top = column.index("corridor closed") + 1
+    names = []
+    for r in range(corridor_top + 1, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value in (None, "transit country closed"):
+            break
+        names.append((ws.cell(row=r, column=1).value,
+                      max(ws.cell(row=r, column=j).value for j in range(2, 6))))
+    assert names and all(v > 0 for _, v in names)  # only closures that strand something
+    assert [v for _, v in names] == sorted((v for _, v in names), reverse=True)
+    assert all(not re.fullmatch(r"[A-Z0-9_]+", n) for n, _ in names)  # names, not codes
+    assert "transit country closed" in column  # countries apart from corridors
+    xml = "".join(chart_xml(outputs["kazakhstan"]))
+    assert "share of trade stranded (%)" in xml and 'orientation val="maxMin"' in xml
+
+
+def test_share_chart_has_no_empty_series_and_names(outputs):
+    wb = book(outputs, "kazakhstan")
+    ws = wb["Charts"]
+    assert ws["A1"].value == "corridor"
+    r = 2
+    while ws.cell(row=r, column=1).value:
+        assert any(ws.cell(row=r, column=j).value for j in range(2, 6)), r
+        assert not re.fullmatch(r"[A-Z0-9_]+", ws.cell(row=r, column=1).value)
+        r += 1
+
+
+def test_frontier_chart_is_straight_and_labelled(outputs):
+    xml = chart_xml(outputs["frontier"])[0]
+    assert '<smooth val="1"' not in xml and '<smooth val="0"' in xml
+    assert 'showSerName val="1"' in xml
+    ws = book(outputs, "frontier")["Frontier"]
+    header = [c.value for c in ws[1]]
+    steps = [r[header.index("step")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert steps[0] == "status quo" and any(s.startswith("+ ") for s in steps[1:])
+    chart = ws._charts[0]
+    assert chart.anchor._from.row + 1 > ws.max_row - 1 or chart.anchor._from.col == 0
+
+
+def test_comparison_charts_name_measure_and_unit_without_lone_legends(outputs):
+    for name in ("scenarios", "alternatives", "compare"):
+        xml = chart_xml(outputs[name])
+        assert any("worst single-closure disruption" in x and "% of trade" in x for x in xml)
+        assert any("total capex (USD m)" in x for x in xml)
+        assert all("<c:legend>" not in x for x in xml), name  # one series each
+    scenarios = chart_xml(outputs["scenarios"])
+    assert any("unmet demand over the horizon (Mt)" in x for x in scenarios)
+    assert not any("unmet demand over the horizon" in x for x in chart_xml(outputs["compare"]))
+    assert len(chart_xml(outputs["robust"])) == 2
+
+
+# -- terminal and help ---------------------------------------------------------------------
+
+def test_help_lists_every_command_once_with_options_explained(capsys):
+    parser = _parser()
+    text = parser.format_help()
+    for command in ("solve", "validate", "template", "scenarios", "robust", "frontier",
+                    "alternatives", "compare"):
+        assert re.search(rf"^  {command} +\S", text, re.M), command
+    assert "exit status" in text and "130" in text and "worst_disruption" in text
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest in ("help",):
+                continue
+            assert action.help, (name, action.dest)
+            if action.option_strings and action.nargs != 0:
+                assert "default" in action.help, (name, action.dest)
+        assert "exit status" in command.format_help(), name
+
+
+def test_terminal_speaks_one_style(tmp_path, capsys):
+    source = write(tmp_path, small())
+    assert main(["scenarios", str(source), "--jobs", "1", "-o", str(tmp_path / "s.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"\b0\.\d{4}\b", out)  # no raw fractions
+    lines = [line for line in out.splitlines() if "optimal" in line and "%" in line]
+    assert len({line.index("%") for line in lines}) == 1  # aligned, long names included
+    assert any("10.0 Mt/yr" in line and "30.0 Mt" in line for line in lines)  # unmet shown
+    assert all("USD m" in line for line in lines)
+    assert main(["robust", str(source), "--jobs", "1", "-o", str(tmp_path / "r.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"worst scenario's dependence: \d+\.\d%", out)
+    assert main(["frontier", str(source), "--points", "3", "--jobs", "1",
+                 "-o", str(tmp_path / "f.xlsx")]) == 0
+    counters = re.findall(r"^\[(\d+)/(\d+)\]", capsys.readouterr().out, re.M)
+    assert [int(i) for i, _ in counters] == [1, 2, 3, 4, 5] and {n for _, n in counters} == {"5"}
+
+
+def test_what_binds_names_a_segment_once_with_its_periods(tmp_path, capsys):
+    tables = edit(two_corridors(), Periods=[{"period": 2026, "budget": 0},
+                                            {"period": 2029, "budget": 0}])
+    tables["Flows"].append({"flow": "K", "origin": "H", "destination": "M", "period": 2029,
+                            "demand": 12})
+    tables["Flows"][0]["demand"] = 12
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(tmp_path / "o.xlsx")]) == 0
+    out = capsys.readouterr().out
+    causes = [line for line in out.splitlines() if line.startswith("  - ")]
+    assert sum("segment sA" in c for c in causes) == 1
+    assert "segment sA is full in 2026, 2029 (capacity 10 Mt/yr)" in out
+    assert "UNMET DEMAND: 2.0 Mt/yr in 2026, 2.0 Mt/yr in 2029" in out
+
+
+def test_compare_warns_on_other_inputs_and_on_itself(outputs, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["compare", str(outputs["results"]), str(outputs["kazakhstan"]),
+                 "-o", str(tmp_path / "x.xlsx")]) == 0
+    captured = capsys.readouterr()
+    assert "different input workbooks" in captured.err
+    assert "capital cost of the portfolio" in captured.out and "USD m" in captured.out
+    assert main(["compare", str(outputs["results"]), str(outputs["results"]),
+                 "-o", str(tmp_path / "y.xlsx")]) == 0
+    assert "compared with itself" in capsys.readouterr().err
+
+
+# -- a real spreadsheet program ------------------------------------------------------------
+
+def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
+    """Every output workbook through LibreOffice to PDF, in one soffice call: each opens (no
+    repair: a PDF per workbook) and the Summary prints on one page width."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("soffice (LibreOffice) is missing on CI: .ci/run installs "
+                        "libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed: the render test needs it")
+    pdf = tmp_path / "pdf"
+    profile = tmp_path / "profile"
+    done = subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(pdf),
+                           *map(str, outputs.values())], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    for name, path in outputs.items():
+        out = pdf / f"{path.stem}.pdf"
+        assert out.exists() and out.stat().st_size > 1000, (name, done.stdout, done.stderr)
+        assert b"%PDF" in out.read_bytes()[:8]
+    text = pdf_text(pdf / "kazakhstan.pdf")
+    if text is not None:
+        # Summary one page wide: each of its pages holds the first and the last column (the
+        # header row is repeated), none only some of them
+        pages = [p for p in text.split("\f") if re.search(r"Summary, page \d+ of", p)]
+        assert pages and "Solver status" in pages[0]
+        assert all("metric" in p and "label" in p for p in pages), len(pages)
+
+
+def pdf_text(path):
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return None
+    return subprocess.run([tool, "-layout", str(path), "-"], capture_output=True,
+                          text=True).stdout
+
+
+# -- template ------------------------------------------------------------------------------
+
+def test_template_offers_cross_reference_lists_and_marked_examples(tmp_path):
+    from planner.template import write_template
+    from planner.workbook import validate_workbook
+
+    path = write_template(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+
+    def lists(sheet, column):
+        header = [c.value for c in wb[sheet][1]]
+        letter = openpyxl.utils.get_column_letter(header.index(column) + 1)
+        return [dv.formula1 for dv in wb[sheet].data_validations.dataValidation
+                if any(str(r).startswith(f"{letter}2") for r in dv.sqref.ranges)]
+
+    assert lists("Routes", "flow") == ["Flows!$A$2:$A$1000"]
+    assert lists("Routes", "corridor") == ["Corridors!$A$2:$A$1000"]
+    assert lists("Segments", "country") == ["Countries!$A$2:$A$1000"]
+    assert lists("Flows", "period") == ["Periods!$A$2:$A$1000"]
+    info = wb["Instructions"]
+    marked = [c for c in info["A"] if c.value and str(c.value).endswith("(EXAMPLE)")]
+    assert len(marked) >= 9
+    example = info.cell(row=marked[0].row + 2, column=1)
+    assert example.value is not None and example.fill.fgColor.rgb.endswith("FFF2CC")
+    assert all(wb[s].max_row == 1 for s in wb.sheetnames if s != "Instructions")
+    # the examples are not read: only the missing period is a problem, as before
+    assert [(p.sheet, p.column) for p in validate_workbook(path)] == [("Periods", "period")]
+
+
+def test_docs_link_only_inside_the_repository_and_pictures_exist():
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = doc.read_text()
+        assert "../shared" not in text, doc.name
+        for target in re.findall(r"\]\(([^)#\s]+)\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path = (doc.parent / target).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), (doc.name, target)
+    assert (ROOT / "docs" / "model.md").exists() and (ROOT / "docs" / "make_pictures.py").exists()
+
+
+def test_no_number_is_wider_than_its_column(outputs):
+    """'###' in a spreadsheet: a formatted number wider than its column."""
+    from planner.xlsx import shown
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            for row in ws.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                        width = ws.column_dimensions[cell.column_letter].width or 13
+                        assert len(shown(cell.value, cell.number_format)) <= width, \
+                            (name, ws.title, cell.coordinate, cell.number_format)
