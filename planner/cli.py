@@ -172,7 +172,11 @@ def cmd_solve(args) -> int:
     from planner.appraisal import appraise_solution
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
+    from planner.leverage import leverage
     from planner.report.results import status_text, write_results
+    from planner.report.value import leverage_lines, value_lines
+    from planner.rescore import Rescorer
+    from planner.value import project_value
     from planner.solution import PlanInfeasible
     from planner.solve import solve
 
@@ -191,8 +195,13 @@ def cmd_solve(args) -> int:
             if ms.unmet_demand > 1e-6 else []
     for_rule = bought_for_rule(inst, sol.portfolio, sol.objective, time_limit=args.time_limit)
     appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
+    with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
+        score = Rescorer(inst, sol.objective)
+        value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                              rescorer=score)
+        levers = leverage(inst, sol.portfolio, sol.objective, rescorer=score)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
-                  bought_for_rule=for_rule)
+                  bought_for_rule=for_rule, value=value, leverage=levers)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -209,6 +218,13 @@ def cmd_solve(args) -> int:
     for found in for_rule:
         print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {found.capex:,.1f} {unit}) is "
               f"{found.note()} (sheet Summary, bought_for_rule)")
+    for line in value_lines(inst, value, for_rule):
+        print(line)
+    lines = leverage_lines(inst, levers)
+    if lines:
+        print("leverage of the large transit countries, reference plan -> plan (sheet Leverage):")
+    for line in lines:
+        print(f"  {line}")
     if ms.unmet_demand > 1e-6:
         periods = sorted({t for (k, t), v in sol.unmet.items() if v > 1e-6},
                          key=inst.period_index.get)

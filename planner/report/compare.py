@@ -15,6 +15,8 @@ MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "wors
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
 # after MEASURES, so the rows that readers know keep their places
 FINANCE = ("npv", "bcr", "eirr", "pv_cost_to_country", "external_share")
+# after FINANCE: what the largest transit country holds captive (planner/leverage.py)
+LEVERAGE = ("max_captive_share",)
 
 
 def measures_of(outcome: Outcome) -> dict[str, object]:
@@ -30,6 +32,7 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     out["mip_gap"] = sol.gap
     out["pv_cost_to_country"] = ms.pv_cost_to_country
     out["external_share"] = ms.external_share
+    out["max_captive_share"] = ms.max_captive_share
     if outcome.appraisal is not None:
         a = outcome.appraisal
         out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr)
@@ -56,7 +59,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     ws = book.active
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
-    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE)
+    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(LEVERAGE)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})

@@ -13,6 +13,7 @@ from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.report.finance import write_appraisal, write_financing
+from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import put, save_atomic, write_table
@@ -91,6 +92,9 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("external_share", ms.external_share, "share",
          "share of capex paid by sources other than the budget (sheet Financing)"),
         *finance_summary(inst, appraisal),
+        ("max_captive_share", ms.max_captive_share, "share",
+         "largest share of trade one transit country's closure strands beyond normal unmet "
+         "demand, mean over measured periods (sheet Leverage, captive)"),
         ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
          f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
@@ -127,7 +131,10 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
-                  bought_for_rule=None) -> Path:
+                  bought_for_rule=None, value=None, leverage=None) -> Path:
+    """``value``: planner.value.project_value's findings (sheets Value and Chains);
+    ``leverage``: planner.leverage.leverage's rows (sheet Leverage); each left out where
+    None."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
@@ -137,9 +144,9 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 widths={"metric": 22, "value": 30, "unit": 10, "note": 70})
     formats = {"share": PERCENT, inst.settings.money_unit: "#,##0.0",
                inst.settings.flow_unit: "#,##0.000", "s": "0.00"}
-    for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
-        if isinstance(value.value, float) and unit.value in formats:
-            value.number_format = formats[unit.value]
+    for cell, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
+        if isinstance(cell.value, float) and unit.value in formats:
+            cell.number_format = formats[unit.value]
 
     write_table(book.create_sheet("Portfolio"),
                 ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
@@ -205,6 +212,10 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_financing(book, inst, ms)
     if appraisal is not None:
         write_appraisal(book, inst, appraisal)
+    if value is not None:
+        write_value(book, inst, value)
+    if leverage is not None:
+        write_leverage(book, inst, leverage)
 
     _charts(book, inst, ms)
 

@@ -28,18 +28,20 @@ def write_robust(plan: RobustPlan, target):
                      s.own.measures.total_capex if s.own.solution else None,
                      s.own.status, "; ".join(adds), "; ".join(drops),
                      a.npv if a else None, a.bcr if a else None, a.eirr if a else None,
-                     s.measures.pv_cost_to_country, s.measures.external_share, own_npv))
+                     s.measures.pv_cost_to_country, s.measures.external_share, own_npv,
+                     s.measures.max_captive_share))
     # the finance columns after the ones other tools read
     write_table(ws, ["scenario", "dependence_robust", "dependence_own_optimum", "difference",
                      "capex_robust", "capex_own_optimum", "own_status",
                      "robust_adds_vs_own", "robust_drops_vs_own", "npv_robust", "bcr_robust",
                      "eirr_robust", "pv_cost_to_country_robust", "external_share_robust",
-                     "npv_own_optimum"], rows,
+                     "npv_own_optimum", "max_captive_share_robust"], rows,
                 number_format={"dependence_robust": "0.00%",
                                "dependence_own_optimum": "0.00%", "difference": "0.00%",
                                "eirr_robust": "0.0%", "external_share_robust": "0.0%",
                                "npv_robust": "#,##0", "npv_own_optimum": "#,##0",
-                               "pv_cost_to_country_robust": "#,##0", "bcr_robust": "0.00"},
+                               "pv_cost_to_country_robust": "#,##0", "bcr_robust": "0.00",
+                               "max_captive_share_robust": "0.0%"},
                 widths={"robust_adds_vs_own": 30, "robust_drops_vs_own": 30})
     base = plan.scenarios[0].instance
     write_table(book.create_sheet("Portfolio"),

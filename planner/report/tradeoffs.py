@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 
-from planner.report.compare import FINANCE, measures_of
+from planner.report.compare import FINANCE, LEVERAGE, measures_of
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import save_atomic, write_table
 
@@ -27,12 +27,13 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
                      point.serves_less if o.solution else None, *_finance(o)))
     # new columns go after the existing ones: their places are read by other tools
     write_table(ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
-                     "projects", "unmet_demand", "serves_less", *FINANCE], rows,
+                     "projects", "unmet_demand", "serves_less", *FINANCE, *LEVERAGE], rows,
                 widths={"projects": 80, "serves_less": 12},
                 number_format={"target": "0.00%", "dependence": "0.00%",
                                "unmet_demand": "#,##0.000", "eirr": "0.0%",
                                "external_share": "0.0%", "npv": "#,##0",
-                               "pv_cost_to_country": "#,##0", "bcr": "0.00"})
+                               "pv_cost_to_country": "#,##0", "bcr": "0.00",
+                               "max_captive_share": "0.0%"})
     write_table(book.create_sheet("Notes"), ["column", "note"], _notes(points),
                 widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
@@ -55,9 +56,10 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
 
 
 def _finance(o) -> tuple:
-    """npv, bcr, eirr, pv_cost_to_country, external_share of an outcome (blank without)."""
+    """npv, bcr, eirr, pv_cost_to_country, external_share, max_captive_share of an outcome
+    (blank without)."""
     m = measures_of(o)
-    return tuple(m.get(name) for name in FINANCE)
+    return tuple(m.get(name) for name in FINANCE + LEVERAGE)
 
 
 def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
