@@ -277,9 +277,30 @@ class Instance:
 
     def routes_in_unit(self, unit: str, key: str) -> tuple[str, ...]:
         """Routes of a corridor, or routes touching a country."""
+        found = self._unit_routes.get((unit, key))
+        if found is not None:
+            return found
         if unit == "corridor":
             return tuple(r.id for r in self.routes.values() if r.corridor == key)
         return tuple(r for r, cs in self.route_countries.items() if key in cs)
+
+    @cached_property
+    def route_units(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """route -> the (unit, key) it belongs to: its corridor and every country it touches
+        but home (the inverse of routes_in_unit)."""
+        return {r.id: (("corridor", r.corridor),) + tuple(
+            ("country", c) for c in sorted(self.route_countries[r.id]))
+            for r in self.routes.values()}
+
+    @cached_property
+    def _unit_routes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(unit, key) -> routes_in_unit, for every corridor and country, computed once."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for r in self.routes.values():
+            out.setdefault(("corridor", r.corridor), []).append(r.id)
+            for c in self.route_countries[r.id]:
+                out.setdefault(("country", c), []).append(r.id)
+        return {key: tuple(v) for key, v in out.items()}
 
     def units(self, unit: str) -> tuple[str, ...]:
         """Every corridor, or every country but the home country."""

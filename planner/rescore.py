@@ -29,7 +29,7 @@ from planner.evaluate import Measures, evaluate
 from planner.highs import quiet_highs
 from planner.instance import Instance
 from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
-from planner.stranded import StrandedLP, built_capacity, unchanged_optimum
+from planner.stranded import MOVED, StrandedLP, built_capacity, unchanged_optimum
 
 INF = highspy.kHighsInf
 
@@ -152,11 +152,18 @@ class FlowLP:
     def flows(self, capacity: dict[tuple[str, str], float]):
         """(flows, unmet) of the stages at these capacities; every keep row holds its
         stage's value plus max(KEEP_ROOM, STAGE_TOLERANCE x value), as the solve's do."""
-        if self.base is not None and unchanged_optimum(self._bounds(capacity), *self.base[:2]):
-            return self.base[2]
-        return self._solve(capacity)
+        if self.base is None:
+            return self._solve(capacity)
+        bounds, activity, result = self.base
+        new = self._bounds(capacity)
+        if unchanged_optimum(new, bounds, activity):
+            return result
+        # the base met all demand and no capacity fell: it still does, so the first stage's
+        # value is known (0) and only its keep row goes in
+        met = np.all(new >= bounds - MOVED) and sum(result[1].values()) <= KEEP_ROOM
+        return self._solve(capacity, 0.0 if met else None)
 
-    def _solve(self, capacity: dict[tuple[str, str], float]):
+    def _solve(self, capacity: dict[tuple[str, str], float], unmet_value=None):
         inst = self.inst
         flows = {(r, t): 0.0 for r in inst.routes for t in inst.period_ids}
         unmet = {(k, t): 0.0 for k in inst.flows for t in inst.period_ids}
@@ -169,13 +176,16 @@ class FlowLP:
             h.changeRowsBounds(len(self.rows), self.rows, np.full(len(self.rows), -INF),
                                np.array([capacity[key] for key in self.capacity_rows]))
         for i, cost in enumerate(self.stages):
-            h.changeColsCost(len(self.columns), self.columns, cost)
-            h.run()
-            status = h.getModelStatus()
-            if status != highspy.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
-            if i < len(self.keep_rows):
+            if i == 0 and unmet_value is not None and len(self.stages) > 1:
+                value = unmet_value
+            else:
+                h.changeColsCost(len(self.columns), self.columns, cost)
+                h.run()
+                status = h.getModelStatus()
+                if status != highspy.HighsModelStatus.kOptimal:
+                    raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
                 value = h.getInfo().objective_function_value
+            if i < len(self.keep_rows):
                 h.changeRowBounds(self.keep_rows[i], -INF,
                                   value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
         x = h.getSolution().col_value
@@ -218,9 +228,10 @@ class Rescorer:
             self._flows[key] = self.flow_lp.flows(capacity)
         flows, unmet = self._flows[key]
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
-                    for (t, d), v in self.closure_lp(portfolio).items()}
+                    for (t, d), v in self.closure_lp(portfolio, capacity).items()}
         return Scored(portfolio, flows, unmet,
-                      evaluate(self.inst, portfolio, flows, unmet, stranded=stranded))
+                      evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
+                               capacity=capacity))
 
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
         """(unit, key, period) -> USD m a year: the least transport cost of the most-served
