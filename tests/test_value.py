@@ -6,22 +6,25 @@ capacity 10, 10 USD/t); corridor CB (country B, 20 USD/t) has no capacity until 
 built. One period of one year, budget 100, objective worst_disruption by corridor.
 """
 
-import math
-
 import openpyxl
 import pytest
 
+from planner.batch import Outcome
 from planner.cli import main
+from planner.report.compare import measures_of
 from planner.evaluate import evaluate
 from planner.leverage import leverage
 from planner.report.results import write_results
 from planner.solution import PlanInfeasible
 from planner.solve import solve
+from planner.rescore import Rescorer
 from planner.value import chains, project_value
 from tests.builders import edit, load, project, two_corridors, write
-from tests.test_independent import random_tables
+from tests.test_independent import OBJECTIVES, random_tables
 
 TOL = 1e-6
+# the measures a portfolio fixes whatever equal-cost routing its flows take
+UNIQUE = ("unmet_demand", "transport_cost", "worst_disruption", "expected_disruption")
 
 
 def insurance() -> dict:
@@ -154,7 +157,7 @@ def test_properties_on_random_instances(tmp_path, seed):
     stranded amount beyond normal unmet on the Disruptions sheet written and read back."""
     inst = load(tmp_path, random_tables(seed))
     try:
-        sol = solve(inst, explain=False)
+        sol = solve(inst, objective=OBJECTIVES[seed % 4], explain=False)
     except PlanInfeasible:
         pytest.skip("this seed's rules conflict")
     value = project_value(inst, sol.portfolio, sol.objective)
@@ -167,6 +170,23 @@ def test_properties_on_random_instances(tmp_path, seed):
         assert ms.unmet_demand >= plan.unmet_demand - 1e-6
         if ms.unmet_demand <= plan.unmet_demand + 1e-6:
             assert c.dependence_change >= -1e-6, c.project
+    # the plan's re-scored measures are the solve's; each changed portfolio's are those of
+    # LPs that never saw the plan (no shortcut from the plan's solutions). The shares the
+    # objective does not minimize are left out: equal-cost routes make them a tie-break
+    solved = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    assert value.dependence == pytest.approx(
+        solved.dependence(sol.objective, inst.settings.dependence_unit), abs=1e-6)
+    for name in UNIQUE:
+        assert getattr(plan, name) == pytest.approx(getattr(solved, name), rel=1e-6,
+                                                    abs=1e-6), name
+    fresh = Rescorer(inst, sol.objective)
+    for c in value.changes:
+        again = fresh(c.portfolio).measures
+        assert c.dependence_change + value.dependence == pytest.approx(
+            fresh.dependence(again), abs=1e-6)
+        for name in UNIQUE:
+            assert getattr(c.measures, name) == pytest.approx(getattr(again, name), rel=1e-6,
+                                                              abs=1e-6), (c.project, name)
     levers = leverage(inst, sol.portfolio, sol.objective)
     for r in levers:
         for hold in (r.plan, r.reference):
@@ -180,4 +200,34 @@ def test_properties_on_random_instances(tmp_path, seed):
     for r in sheet(out, "Leverage"):
         assert r["captive"] == pytest.approx(beyond[r["unit"], r["key"], str(r["period"])],
                                              abs=1e-6)
-    assert not math.isnan(ms.max_captive_share)
+    # max_captive_share: the largest country's captive share, weighted over measured periods
+    captive = {}
+    for r in sheet(out, "Leverage"):
+        if r["unit"] == "country":
+            t = str(r["period"])
+            captive[t] = max(captive.get(t, 0.0), r["captive"] / inst.total_demand[t])
+    assert ms.max_captive_share == pytest.approx(
+        sum(w * captive.get(t, 0.0) for t, w in inst.period_weights.items()), abs=1e-6)
+
+
+def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
+    """planner compare of the leverage case (A holds 6 of 10 captive: 0.6) and of the base
+    case (PB +10: nothing captive): max_captive_share is the last row of sheet Measures,
+    after the finance rows, whose places stay."""
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    leverage_case = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
+    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first)]) == 0
+    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second)]) == 0
+    out = tmp_path / "a-vs-b.xlsx"
+    assert main(["compare", str(first), str(second), "-o", str(out)]) == 0
+    rows = list(openpyxl.load_workbook(out)["Measures"].iter_rows(values_only=True))
+    names = [r[0] for r in rows[1:]]
+    assert names.index("external_share") == len(names) - 2
+    assert rows[-1][0] == "max_captive_share"
+    assert rows[-1][1:] == pytest.approx((0.6, 0.0), abs=TOL)
+    # scenarios, alternatives and frontier take it from the outcome's measures
+    inst = load(tmp_path, leverage_case)
+    sol = solve(inst)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    assert measures_of(Outcome("plan", sol.status, sol, ms))["max_captive_share"] == \
+        pytest.approx(0.6)
