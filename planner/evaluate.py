@@ -34,7 +34,7 @@ class Measures:
     used: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
     per_period: dict[str, dict[str, float]] = field(default_factory=dict)  # measure -> t -> value
     unmet_per_period: dict[str, float] = field(default_factory=dict)  # t -> Mt/yr unmet normally
-    max_captive_share: float = 0.0  # weighted mean of the largest country's captive share
+    max_captive_share: float = 0.0  # weighted mean of the largest transit country's captive share
 
     def captive(self, unit: str, key: str, t: str) -> float:
         """Mt/yr a closure of ``key`` strands beyond what is unmet anyway in period t: what
@@ -105,11 +105,13 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
     per_period["expected_disruption"] = {
         t: sum(pi[f"{unit} {key}"] * v for (u, key, s), v in stranded.items()
                if u == unit and s == t) / inst.total_demand[t] for t in measured}
-    # captive: what one transit country's closure strands beyond the normal unmet demand
+    # captive: what one transit country's closure strands beyond the normal unmet demand (a
+    # flow's destination holds that flow captive whatever is built: not a transit country)
+    destinations = inst.destination_countries
     per_period["max_captive_share"] = {
-        t: max((max(0.0, v - unmet_in[t]) for (u, _, s), v in stranded.items()
-                if u == "country" and s == t), default=0.0) / inst.total_demand[t]
-        for t in measured}
+        t: max((max(0.0, v - unmet_in[t]) for (u, c, s), v in stranded.items()
+                if u == "country" and s == t and c not in destinations), default=0.0)
+        / inst.total_demand[t] for t in measured}
     mean = {name: sum(weight[t] * v for t, v in values.items())
             for name, values in per_period.items()}
 

@@ -285,6 +285,18 @@ class Instance:
         return tuple(r for r, cs in self.route_countries.items() if key in cs)
 
     @cached_property
+    def destination_countries(self) -> frozenset[str]:
+        """Countries where every route of some flow ends (its last segment's country): that
+        flow's destination, which holds it captive whatever is built, so not a transit
+        country for it (max_captive_share, the terminal's leverage lines)."""
+        out = set()
+        for k, routes in self.routes_of_flow.items():
+            ends = {self.segments[self.routes[r].segments[-1]].country for r in routes}
+            if len(ends) == 1:
+                out |= ends
+        return frozenset(out - {self.settings.home_country})
+
+    @cached_property
     def route_units(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """route -> the (unit, key) it belongs to: its corridor and every country it touches
         but home (the inverse of routes_in_unit)."""

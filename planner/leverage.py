@@ -94,8 +94,10 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
 
 
 def large_countries(inst: Instance, rows: list[Leverage], least: float = 0.1) -> list[str]:
-    """Transit countries that carry at least ``least`` of the last period's trade in the plan
-    or in the reference plan: the ones the terminal names."""
+    """Transit countries (no flow's destination: Instance.destination_countries) that carry
+    at least ``least`` of the last period's trade in the plan or in the reference plan: the
+    ones the terminal names."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     return [r.key for r in rows if r.unit == "country" and r.period == last
+            and r.key not in inst.destination_countries
             and max(r.plan.traffic, r.reference.traffic) >= least * inst.total_demand[last]]

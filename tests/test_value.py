@@ -6,6 +6,8 @@ capacity 10, 10 USD/t); corridor CB (country B, 20 USD/t) has no capacity until 
 built. One period of one year, budget 100, objective worst_disruption by corridor.
 """
 
+from pathlib import Path
+
 import openpyxl
 import pytest
 
@@ -203,7 +205,7 @@ def test_properties_on_random_instances(tmp_path, seed):
     # max_captive_share: the largest country's captive share, weighted over measured periods
     captive = {}
     for r in sheet(out, "Leverage"):
-        if r["unit"] == "country":
+        if r["unit"] == "country" and r["key"] not in inst.destination_countries:
             t = str(r["period"])
             captive[t] = max(captive.get(t, 0.0), r["captive"] / inst.total_demand[t])
     assert ms.max_captive_share == pytest.approx(
@@ -231,3 +233,30 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     assert measures_of(Outcome("plan", sol.status, sol, ms))["max_captive_share"] == \
         pytest.approx(0.6)
+
+
+def test_kazakhstan_figures_of_the_readme():
+    """README, The Kazakhstan instance: what the Trans-Afghan railway and the western chain
+    buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
+    destination (every route of it ends there): not a transit country, so max_captive_share
+    is Russia's."""
+    from planner.workbook import read_workbook
+    inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
+    assert inst.destination_countries == {"CN"}
+    sol = solve(inst)
+    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    drop = {c.project: c for c in value.changes}
+    assert value.dependence == pytest.approx(0.0606, abs=5e-5)
+    assert drop["P17"].dependence_change == pytest.approx(0.0199, abs=5e-5)
+    assert drop["P18"].moved == ("P18", "P19", "P20")
+    assert drop["P18"].dependence_change == pytest.approx(0.0072, abs=5e-5)
+    [chain] = value.chains
+    assert [s.dependence for s in chain] == pytest.approx([0.0678, 0.0678, 0.0678, 0.0606],
+                                                          abs=5e-5)
+    assert [c.project for c in value.buys_nothing()] == ["P03"]
+    rows = {(r.key, r.period): r for r in leverage(inst, sol.portfolio, sol.objective)
+            if r.unit == "country"}
+    russia = rows["RU", "2035"]
+    assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
+    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((112.3, 31.4),
+                                                                            abs=0.05)
