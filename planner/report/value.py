@@ -6,6 +6,7 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
+from planner.dilution import RULE
 from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
@@ -105,7 +106,6 @@ def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:
     rule = {f.project for f in for_rule}
     out = []
     for c in value.buys_nothing():
-        from planner.dilution import RULE
         what = f"bought for rule {RULE} alone" if c.project in rule else \
             "buys nothing measurable"
         status = " (committed)" if inst.projects[c.project].status == "committed" else ""
