@@ -19,7 +19,10 @@ Per unit (corridor, or country other than home) and period with demand:
 
 Where a closure serves more than the plan does normally (a max_share limit leaves trade unmet
 that the crisis routes carry), captive is 0 and C_closed includes those tonnes: the premium
-then overstates the diversion cost; that only happens under max_share limits.
+then overstates the diversion cost. And where the plan's routing is not the cheapest (the
+max_share objective or limits spread it over dearer routes), the closure's routing, free of
+share limits, can cost less: the premium is then negative (seen on the generated M network
+under --objective max_share). Both only happen where shares are limited or minimized.
 """
 
 from __future__ import annotations
