@@ -283,7 +283,11 @@ def cmd_solve(args) -> int:
     from planner.appraisal import appraise_solution
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
+    from planner.leverage import leverage
     from planner.report.results import status_text, write_results
+    from planner.report.value import leverage_lines, value_lines
+    from planner.rescore import Rescorer
+    from planner.value import project_value
     from planner.solution import PlanInfeasible
     from planner.solve import solve
 
@@ -302,8 +306,13 @@ def cmd_solve(args) -> int:
             if ms.unmet_demand > 1e-6 else []
     for_rule = bought_for_rule(inst, sol.portfolio, sol.objective, time_limit=args.time_limit)
     appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
+    with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
+        score = Rescorer(inst, sol.objective)
+        value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                              rescorer=score)
+        levers = leverage(inst, sol.portfolio, sol.objective, rescorer=score)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
-                  bought_for_rule=for_rule)
+                  bought_for_rule=for_rule, value=value, leverage=levers)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -311,11 +320,11 @@ def cmd_solve(args) -> int:
     print(f"status: {status}")
     for stage in sol.stages:
         name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
-        value = (pct(stage.value) + " of trade" if stage.name == "dependence" else
+        shown = (pct(stage.value) + " of trade" if stage.name == "dependence" else
                  mt(stage.value, inst.settings.flow_unit + ", periods added up")
                  if stage.name == "unmet" else usd(stage.value, unit + " (discounted)")
                  if stage.name == "cost" else f"{stage.value:,.6g}")
-        print(f"stage {name}: {value} ({stage.status}, {stage.seconds:.1f} s)")
+        print(f"stage {name}: {shown} ({stage.status}, {stage.seconds:.1f} s)")
     print(f"portfolio: {len(chosen)} project(s), capex {usd(ms.total_capex, unit)}: "
           + (", ".join(f"{p}@{sol.portfolio[p]}" for p in chosen) or "none"))
     print(f"worst disruption {pct(ms.worst_disruption)}, expected "
@@ -324,6 +333,13 @@ def cmd_solve(args) -> int:
     for found in for_rule:
         print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {usd(found.capex, unit)}) is "
               f"{found.note()} (sheet Summary, bought_for_rule)")
+    for line in value_lines(inst, value, for_rule):
+        print(line)
+    lines = leverage_lines(inst, levers)
+    if lines:
+        print("leverage of the large transit countries, reference plan -> plan (sheet Leverage):")
+    for line in lines:
+        print(f"  {line}")
     if ms.unmet_demand > 1e-6:
         print(f"UNMET DEMAND: {unmet_words(sol)} (sheet Unmet). What binds:")
         for cause in causes:

@@ -38,7 +38,7 @@ class BoughtForRule:
                 f" of capex, above the limit of {self.limit:.1%}")
 
 
-def _dependents(inst: Instance, portfolio: dict[str, str | None], project: str) -> set[str]:
+def dependents(inst: Instance, portfolio: dict[str, str | None], project: str) -> set[str]:
     """The project and every project of the portfolio that requires it, directly or not."""
     out, grew = {project}, True
     while grew:
@@ -49,7 +49,7 @@ def _dependents(inst: Instance, portfolio: dict[str, str | None], project: str) 
     return out
 
 
-def _same(a: Measures, b: Measures) -> bool:
+def same_measures(a: Measures, b: Measures) -> bool:
     """Equal on every measure, up to solver round-off (1e-7, relative above 1)."""
     return all(abs(getattr(a, n) - getattr(b, n)) <= 1e-7 * max(1.0, abs(getattr(a, n)))
                for n in MEASURES)
@@ -80,7 +80,7 @@ def bought_for_rule(inst: Instance, portfolio: dict[str, str | None], objective:
     free = replace(inst, limits=tuple(lim for lim in inst.limits if lim.limit != RULE))
     base, out = None, []
     for p in chosen:
-        dropped = _dependents(inst, portfolio, p)
+        dropped = dependents(inst, portfolio, p)
         if any(inst.projects[q].status == "committed" for q in dropped):
             continue  # not the plan's choice
         capex = sum(inst.projects[q].capex for q in dropped)
@@ -91,7 +91,7 @@ def bought_for_rule(inst: Instance, portfolio: dict[str, str | None], objective:
         base = base or _score(free, portfolio, objective, time_limit)
         without = _score(free, {q: (None if q in dropped else t) for q, t in portfolio.items()},
                          objective, time_limit)
-        if base is not None and without is not None and _same(base, without):
+        if base is not None and without is not None and same_measures(base, without):
             out.append(BoughtForRule(p, tuple(sorted(dropped, key=list(portfolio).index)),
                                      capex, high_left / (total - capex) if total > capex
                                      else 0.0, rho))

@@ -33,6 +33,14 @@ class Measures:
     capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
     used: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
     per_period: dict[str, dict[str, float]] = field(default_factory=dict)  # measure -> t -> value
+    unmet_per_period: dict[str, float] = field(default_factory=dict)  # t -> Mt/yr unmet normally
+    max_captive_share: float = 0.0  # weighted mean of the largest transit country's captive share
+
+    def captive(self, unit: str, key: str, t: str) -> float:
+        """Mt/yr a closure of ``key`` strands beyond what is unmet anyway in period t: what
+        that corridor or country holds captive (sheet Disruptions, stranded_beyond_unmet)."""
+        return max(0.0, self.stranded.get((unit, key, t), 0.0)
+                   - self.unmet_per_period.get(t, 0.0))
 
     def dependence(self, objective: str, unit: str) -> float:
         """The value of the measure an objective minimizes (cost: worst_disruption)."""
@@ -46,32 +54,39 @@ class Measures:
 def evaluate(inst: Instance, portfolio: dict[str, str | None],
              flows: dict[tuple[str, str], float],
              unmet: dict[tuple[str, str], float],
-             draws: dict[tuple[str, str, str], float] | None = None) -> Measures:
+             draws: dict[tuple[str, str, str], float] | None = None,
+             stranded: dict[tuple[str, str, str], float] | None = None,
+             capacity: dict[tuple[str, str], float] | None = None) -> Measures:
     """Every measure of a portfolio with its flows; ``draws`` (project, source, period) ->
     USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
-    them the budget pays all."""
+    them the budget pays all. ``stranded``: (unit, key, period) -> Mt/yr of every corridor
+    and country closure, where the caller already has them (stranded_demand's LPs, kept
+    between portfolios: planner/rescore.py), and ``capacity`` the portfolio's
+    built_capacity."""
     periods = inst.period_ids
     draws = draws if draws is not None else budget_draws(inst, portfolio)
     spend = {t: 0.0 for t in periods}
     for (p, s, t), amount in draws.items():
         spend[t] += amount
-    transport = {t: sum(inst.route_cost[r] * flows.get((r, t), 0.0) for r in inst.routes)
-                 for t in periods}
+    transport = {t: 0.0 for t in periods}
+    carried: dict[tuple[str, str, str], float] = {}  # (unit, key, t) -> Mt/yr through it
+    for (r, t), f in flows.items():
+        if f:
+            transport[t] += inst.route_cost[r] * f
+            for unit, key in inst.route_units[r]:
+                carried[unit, key, t] = carried.get((unit, key, t), 0.0) + f
     cost_to_country = pv_cost_to_country(inst, draws)
     discounted = cost_to_country + sum(inst.discount[t] * inst.period[t].years * transport[t]
                                        for t in periods)
     capex_total = sum(spend.values())
     external = sum(v for (p, s, t), v in draws.items() if s != BUDGET)
 
-    share = {}
-    for unit in ("corridor", "country"):
-        for key in inst.units(unit):
-            routes = inst.routes_in_unit(unit, key)
-            for t in periods:
-                if inst.total_demand[t] > 0:
-                    share[unit, key, t] = sum(flows.get((r, t), 0.0) for r in routes) \
-                        / inst.total_demand[t]
-    stranded = stranded_demand(inst, portfolio)
+    share = {(unit, key, t): carried.get((unit, key, t), 0.0) / inst.total_demand[t]
+             for unit in ("corridor", "country") for key in inst.units(unit)
+             for t in periods if inst.total_demand[t] > 0}
+    if stranded is None:
+        stranded = stranded_demand(inst, portfolio)
+    unmet_in = {t: sum(v for (k, s), v in unmet.items() if s == t) for t in periods}
 
     measured = inst.measured_periods
     weight = inst.period_weights
@@ -90,12 +105,22 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
     per_period["expected_disruption"] = {
         t: sum(pi[f"{unit} {key}"] * v for (u, key, s), v in stranded.items()
                if u == unit and s == t) / inst.total_demand[t] for t in measured}
+    # captive: what one transit country's closure strands beyond the normal unmet demand (a
+    # flow's destination holds that flow captive whatever is built: not a transit country)
+    destinations = inst.destination_countries
+    per_period["max_captive_share"] = {
+        t: max((max(0.0, v - unmet_in[t]) for (u, c, s), v in stranded.items()
+                if u == "country" and s == t and c not in destinations), default=0.0)
+        / inst.total_demand[t] for t in measured}
     mean = {name: sum(weight[t] * v for t, v in values.items())
             for name, values in per_period.items()}
 
-    cap = built_capacity(inst, portfolio)
-    used = {(s, t): sum(n * flows.get((r, t), 0.0) for r, n in inst.segment_routes[s].items())
-            for s in inst.segments for t in periods}
+    cap = capacity or built_capacity(inst, portfolio)
+    used = {(s, t): 0.0 for s in inst.segments for t in periods}
+    for (r, t), f in flows.items():  # only the routes that carry something add load
+        if f:
+            for s, n in inst.route_segments[r].items():
+                used[s, t] += n * f
     return Measures(
         unmet_demand=sum(unmet.values()),
         total_capex=capex_total,
@@ -107,7 +132,8 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         max_country_share=mean["max_country_share"],
         transport_per_period=transport, spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
         external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=used,
-        per_period=per_period,
+        per_period=per_period, unmet_per_period=unmet_in,
+        max_captive_share=mean["max_captive_share"],
     )
 
 

@@ -281,9 +281,42 @@ class Instance:
 
     def routes_in_unit(self, unit: str, key: str) -> tuple[str, ...]:
         """Routes of a corridor, or routes touching a country."""
+        found = self._unit_routes.get((unit, key))
+        if found is not None:
+            return found
         if unit == "corridor":
             return tuple(r.id for r in self.routes.values() if r.corridor == key)
         return tuple(r for r, cs in self.route_countries.items() if key in cs)
+
+    @cached_property
+    def destination_countries(self) -> frozenset[str]:
+        """Countries where every route of some flow ends (its last segment's country): that
+        flow's destination, which holds it captive whatever is built, so not a transit
+        country for it (max_captive_share, the terminal's leverage lines)."""
+        out = set()
+        for k, routes in self.routes_of_flow.items():
+            ends = {self.segments[self.routes[r].segments[-1]].country for r in routes}
+            if len(ends) == 1:
+                out |= ends
+        return frozenset(out - {self.settings.home_country})
+
+    @cached_property
+    def route_units(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """route -> the (unit, key) it belongs to: its corridor and every country it touches
+        but home (the inverse of routes_in_unit)."""
+        return {r.id: (("corridor", r.corridor),) + tuple(
+            ("country", c) for c in sorted(self.route_countries[r.id]))
+            for r in self.routes.values()}
+
+    @cached_property
+    def _unit_routes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(unit, key) -> routes_in_unit, for every corridor and country, computed once."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for r in self.routes.values():
+            out.setdefault(("corridor", r.corridor), []).append(r.id)
+            for c in self.route_countries[r.id]:
+                out.setdefault(("country", c), []).append(r.id)
+        return {key: tuple(v) for key, v in out.items()}
 
     def units(self, unit: str) -> tuple[str, ...]:
         """Every corridor, or every country but the home country."""

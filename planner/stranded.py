@@ -30,10 +30,40 @@ def built(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, s
 
 def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
     """Capacity of every segment in every period with the portfolio's projects."""
-    usable = built(inst, portfolio)
-    return {(s, t): seg.capacity + sum(inst.projects[p].capacity_added * usable[p, t]
-                                       for p in inst.segment_projects[s])
-            for s, seg in inst.segments.items() for t in inst.period_ids}
+    out = {(s, t): seg.capacity for s, seg in inst.segments.items() for t in inst.period_ids}
+    for p, start in portfolio.items():
+        usable = inst.usable_from(p, start) if start else None
+        if usable is None:
+            continue
+        added = inst.projects[p].capacity_added
+        for s in dict.fromkeys(inst.projects[p].segments):
+            for t in inst.period_ids[inst.period_index[usable]:]:
+                out[s, t] += added
+    return out
+
+
+# a capacity bound that moves less than this (Mt/yr) is unchanged; a row whose activity is
+# this far below its bound is slack: HiGHS's own feasibility tolerance
+MOVED = 1e-7
+
+
+def unchanged_optimum(new, base, activity, dual=None) -> bool:
+    """True when an LP's optimum at capacity bounds ``base`` (row activities ``activity``)
+    is still optimal at ``new``: every bound that fell still holds the activity (the
+    solution stays feasible in a smaller set) and every bound that rose was slack (a convex
+    program's optimum stays optimal when a constraint inactive there is relaxed). Exact, and
+    it spares most of the LPs when a portfolio changes by one project.
+
+    With the rows' ``dual`` values (a one-objective LP, as a closure's max flow), a bound that
+    rose need only have a zero dual: the dual stays optimal after the falls (complementary
+    slackness still holds), so the optimal value's directional derivative along the rises is
+    0, and the value, convex and never increasing in the capacities, stays where it is."""
+    fell, rose = new < base - MOVED, new > base + MOVED
+    if not np.all(activity[fell] <= new[fell] + MOVED):
+        return False
+    if dual is not None:
+        return bool(np.all(np.abs(dual[rose]) <= 1e-9))
+    return bool(np.all(activity[rose] < base[rose] - MOVED))
 
 
 class StrandedLP:
@@ -50,16 +80,52 @@ class StrandedLP:
     def __init__(self, inst: Instance, closure_set, periods, pairs=None):
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
+        self.base_capacity = None  # hold_base's capacities, as a vector
+        # built_capacity's keys in its order: a portfolio's capacities become one vector
+        self.keys = list(built_capacity(inst, {}))
+        position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
         for c in closure_set:
             closed = set(inst.routes_in_unit(c.unit, c.key))
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
-                    self.blocks[t, c.name] = _MaxFlow(inst, t, closed)
+                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed)
+                    block.index = np.array([position[key] for key in block.capacity_rows],
+                                           dtype=np.int64)
 
-    def __call__(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
-        capacity = built_capacity(self.inst, portfolio)
-        return {pair: block.stranded(capacity) for pair, block in self.blocks.items()}
+    def vector(self, capacity: dict[tuple[str, str], float]) -> np.ndarray:
+        """A built_capacity dict as a vector in self.keys' order."""
+        if len(capacity) != len(self.keys) or next(iter(capacity)) != self.keys[0]:
+            return np.array([capacity[key] for key in self.keys], dtype=float)
+        return np.fromiter(capacity.values(), dtype=float, count=len(self.keys))
+
+    def __call__(self, portfolio: dict[str, str | None], capacity=None
+                 ) -> dict[tuple[str, str], float]:
+        """``capacity``: the portfolio's built_capacity, where the caller has it."""
+        vec = self.vector(capacity or built_capacity(self.inst, portfolio))
+        if self.base_capacity is None:
+            return {pair: block.stranded(vec[block.index]) for pair, block in self.blocks.items()}
+        moved = np.abs(vec - self.base_capacity) > MOVED
+        return {pair: block.stranded(vec[block.index]) if moved[block.index].any()
+                else block.base[2] if block.base is not None else block.fixed
+                for pair, block in self.blocks.items()}
+
+    def hold_base(self, portfolio: dict[str, str | None], floor=None) -> None:
+        """Score ``portfolio`` and keep each LP's solution, so that a later portfolio whose
+        capacities leave it optimal (unchanged_optimum), or that only adds capacity where the
+        closure already strands no more than it would with ``floor``'s (every project built
+        as early as it may: capacities only grow), is not solved again."""
+        floors = self(floor) if floor is not None else {}
+        vec = self.vector(built_capacity(self.inst, portfolio))
+        for pair, block in self.blocks.items():
+            block.hold_base(vec[block.index], floors.get(pair))
+        self.base_capacity = vec
+
+    def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
+        """(period, closure name) -> USD m a year: the least transport cost of carrying the
+        most the open routes can carry (the max flow held, route costs as the objective)."""
+        vec = self.vector(built_capacity(self.inst, portfolio))
+        return {pair: block.least_cost(vec[block.index]) for pair, block in self.blocks.items()}
 
 
 class _MaxFlow:
@@ -99,6 +165,15 @@ class _MaxFlow:
             for r, n in load[s].items():
                 entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
         self.highs = None
+        routes = _column_routes(h, len(upper))
+        self.route_cost = np.array([inst.route_cost[r] if r else 0.0 for r in routes])
+        self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
+                                      dtype=np.int32)
+        self.max_flow_cost = np.array(cost)
+        self.known: dict[bytes, float] = {}  # capacity bounds -> stranded, already solved
+        self.cost_row = None  # sum_k v[k] <= stranded: added on the first least_cost
+        self.base = None  # (bounds, row activities, stranded, floor, duals): hold_base
+        self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
         if not upper:
             return
         lp = highspy.HighsLp()
@@ -113,22 +188,89 @@ class _MaxFlow:
         lp.a_matrix_.index_ = rows[order]
         lp.a_matrix_.value_ = np.array(entries[2])[order]
         self.highs = quiet_highs()
+        # re-solved from the last basis after a change of bounds: presolve only costs time
+        # there (M, every closure LP of one portfolio: 122 ms with it, 76 ms without)
+        self.highs.setOptionValue("presolve", "off")
         self.highs.passModel(lp)
         self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
                               dtype=np.int32)
 
-    def stranded(self, capacity: dict[tuple[str, str], float]) -> float:
+    def stranded(self, new: np.ndarray) -> float:
+        """The max-flow LP at capacity bounds ``new`` (one per capacity row); bounds seen
+        before are not solved again (the LP is determined by them), nor bounds that leave
+        the base solution optimal (hold_base)."""
         if self.highs is None:
             return self.fixed
+        bounds = new.tobytes()
+        if self.base is not None and bounds not in self.known:
+            base, activity, value, floor, dual = self.base
+            if np.all(new >= base - MOVED) and floor is not None and value <= floor + MOVED:
+                return value  # no more capacity can strand less than the floor
+            if unchanged_optimum(new, base, activity, dual):
+                return value
+        if bounds not in self.known:
+            self._set_capacity(new)
+            self.known[bounds] = self.fixed + self._run()
+        return self.known[bounds]
+
+    def hold_base(self, new: np.ndarray, floor: float | None) -> None:
+        """Solve at capacity bounds ``new`` and keep the solution (StrandedLP.hold_base)."""
+        if self.highs is None:
+            return
+        self._set_capacity(new)
+        value = self.fixed + self._run()
+        self.known[new.tobytes()] = value
+        solution = self.highs.getSolution()
+        activity, dual = (np.array(solution.row_value)[self.rows],
+                          np.array(solution.row_dual)[self.rows]) if len(self.rows) \
+            else (np.zeros(0), np.zeros(0))
+        self.base = (new.copy(), activity, value, floor,
+                     dual if solution.dual_valid else None)
+
+    def least_cost(self, new: np.ndarray) -> float:
+        """USD m a year: the least transport cost of the most-served routing at these
+        capacities. Max flow first (stranded), then, on the same LP with the stranded amount
+        held by one row (sum_k v[k] <= stranded + 1e-7, 1e-9 relative above 100), the route
+        costs as the objective; the max-flow objective is put back after."""
+        if self.highs is None:
+            return 0.0
+        most = self.stranded(new) - self.fixed
+        self._set_capacity(new)
+        v = self.unmet_columns
+        if self.cost_row is None:
+            self.cost_row = self.highs.getNumRow()
+            self.highs.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(v), v,
+                              np.ones(len(v)))
+        room = max(1e-7, 1e-9 * most)
+        self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, most + room)
+        columns = np.arange(len(self.route_cost), dtype=np.int32)
+        self.highs.changeColsCost(len(columns), columns, self.route_cost)
+        try:
+            return self._run()
+        finally:
+            self.highs.changeColsCost(len(columns), columns, self.max_flow_cost)
+            self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, highspy.kHighsInf)
+
+    def _set_capacity(self, bounds: np.ndarray) -> None:
         if len(self.rows):
             self.highs.changeRowsBounds(
                 len(self.rows), self.rows, np.full(len(self.rows), -highspy.kHighsInf),
-                np.array([capacity[key] for key in self.capacity_rows]))
+                np.array(bounds, dtype=float))
+
+    def _run(self) -> float:
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"the closure LP ended {self.highs.modelStatusToString(status)}")
-        return self.fixed + self.highs.getInfo().objective_function_value
+        return self.highs.getInfo().objective_function_value
+
+
+def _column_routes(h: dict[str, int], columns: int) -> list[str | None]:
+    """The route of each column of a closure LP (None: a flow's stranded column v[k])."""
+    out: list[str | None] = [None] * columns
+    for r, j in h.items():
+        out[j] = r
+    return out
 
 
 def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):

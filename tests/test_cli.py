@@ -21,11 +21,18 @@ REQUIRED = {
     "CashFlow": ["period", "source", "available", "drawn", "debt_service",
                  "debt_service_limit"],
     "Appraisal": ["item", "value", "unit", "note"],
+    "Value": ["project", "name", "selected", "start_period", "capex", "change",
+              "worst_disruption", "expected_disruption", "max_corridor_share",
+              "max_country_share", "unmet_demand", "transport_cost", "dependence_change",
+              "usd_m_per_point", "over_budget", "npv_change"],
+    "Chains": ["chain", "k", "link"],
+    "Leverage": ["unit", "key", "period", "traffic", "traffic_share", "captive", "divertible",
+                 "premium", "traffic_ref", "captive_ref", "divertible_ref", "premium_ref"],
 }
 SUMMARY = ["status", "objective", "dependence", "unmet_demand", "total_capex", "transport_cost",
            "worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share",
            "mip_gap", "solve_seconds", "planner_version", "input_sha256", "npv", "bcr", "eirr",
-           "pv_cost_to_country", "external_share"]
+           "pv_cost_to_country", "external_share", "max_captive_share"]
 
 
 def digest(path):
@@ -55,8 +62,8 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     with zipfile.ZipFile(out) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
     # Charts: shares (no closure strands anything here: no stranded chart, a line says so);
-    # CashFlow: spend and debt service
-    assert len(charts) == 3
+    # CashFlow: spend and debt service; Leverage: captive share
+    assert len(charts) == 4
     assert any("no closure strands" in str(c.value) for c in book["Charts"]["A"])
     assert "status: optimal" in capsys.readouterr().out
 

@@ -17,6 +17,9 @@ MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "wors
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
 # after MEASURES, so the rows that readers know keep their places
 FINANCE = ("npv", "bcr", "eirr", "pv_cost_to_country", "external_share")
+# after FINANCE: what the largest transit country holds captive (planner/leverage.py)
+LEVERAGE = ("max_captive_share",)
+
 # after FINANCE, for the same reason
 EXTRA = ("unmet_demand_total",)
 
@@ -39,6 +42,8 @@ INFO = {
     "eirr": ("share", "economic internal rate of return"),
     "pv_cost_to_country": ("money", "present cost of the capex to the country"),
     "external_share": ("share", "share of capex paid by lenders and funds"),
+    "max_captive_share": ("share", "largest share of trade one transit country holds "
+                                   "captive"),
 }
 OBJECTIVE_WORDS = {
     "worst_disruption": "worst single-closure disruption",
@@ -69,6 +74,7 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
                                     for (k, t), v in sol.unmet.items())
     out["pv_cost_to_country"] = ms.pv_cost_to_country
     out["external_share"] = ms.external_share
+    out["max_captive_share"] = ms.max_captive_share
     if outcome.appraisal is not None:
         a = outcome.appraisal
         out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr)
@@ -97,7 +103,8 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     ws = book.active
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
-    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(EXTRA)
+    keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(EXTRA) + \
+        list(LEVERAGE)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})

@@ -14,6 +14,7 @@ from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.report.finance import write_appraisal, write_financing
+from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
@@ -33,6 +34,7 @@ LABELS = {
     "expected_disruption": "Expected share of trade stranded (risk-weighted)",
     "max_corridor_share": "Largest share of trade through one corridor",
     "max_country_share": "Largest share of trade through one transit country",
+    "max_captive_share": "Largest share of trade one transit country holds captive",
     "unmet_demand": "Unmet demand, per-period rates added up",
     "unmet_demand_total": "Unmet demand over the horizon",
     "total_capex": "Capital cost of the portfolio",
@@ -155,6 +157,9 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("external_share", ms.external_share, "share",
          "share of capex paid by sources other than the budget (sheet Financing)"),
         *finance_summary(inst, appraisal),
+        ("max_captive_share", ms.max_captive_share, "share",
+         "largest share of trade one transit country's closure strands beyond normal unmet "
+         "demand, mean over measured periods (sheet Leverage, captive)"),
         ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
          f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
@@ -194,7 +199,8 @@ PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disru
             "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
             "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
-            "pv_cost_to_country", "external_share", "npv", "bcr", "eirr", "transport_cost",
+            "pv_cost_to_country", "external_share", "npv", "bcr", "eirr",
+            "max_captive_share", "transport_cost",
             "discounted_cost", "bought_for_rule", "input_file", "input_sha256",
             "planner_version")
 
@@ -248,7 +254,10 @@ def write_summary(ws, rows, settings) -> None:
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
-                  bought_for_rule=None) -> Path:
+                  bought_for_rule=None, value=None, leverage=None) -> Path:
+    """``value``: planner.value.project_value's findings (sheets Value and Chains);
+    ``leverage``: planner.leverage.leverage's rows (sheet Leverage); each left out where
+    None."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
@@ -341,6 +350,10 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_financing(book, inst, ms)
     if appraisal is not None:
         write_appraisal(book, inst, appraisal)
+    if value is not None:
+        write_value(book, inst, value)
+    if leverage is not None:
+        write_leverage(book, inst, leverage)
 
     _charts(book, inst, ms)
 

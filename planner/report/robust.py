@@ -36,20 +36,23 @@ def write_robust(plan: RobustPlan, target):
                      a.npv if a else None, a.bcr if a else None, a.eirr if a else None,
                      s.measures.pv_cost_to_country, s.measures.external_share, own_npv,
                      s.measures.unmet_demand,
-                     s.own.measures.unmet_demand if s.own.solution else None))
+                     s.own.measures.unmet_demand if s.own.solution else None,
+                     s.measures.max_captive_share))
     # the finance columns after the ones other tools read
     write_table(ws, ["scenario", "dependence_robust", "dependence_own_optimum", "difference",
                      "capex_robust", "capex_own_optimum", "own_status",
                      "robust_adds_vs_own", "robust_drops_vs_own", "npv_robust", "bcr_robust",
                      "eirr_robust", "pv_cost_to_country_robust", "external_share_robust",
-                     "npv_own_optimum", "unmet_demand_robust", "unmet_demand_own_optimum"], rows,
+                     "npv_own_optimum", "unmet_demand_robust", "unmet_demand_own_optimum",
+                     "max_captive_share_robust"], rows,
                 number_format={"dependence_robust": "0.0%",
                                "dependence_own_optimum": "0.0%", "difference": "+0.0%;-0.0%",
                                "eirr_robust": SHARE, "external_share_robust": SHARE,
                                "npv_robust": M, "npv_own_optimum": M,
                                "capex_robust": M, "capex_own_optimum": M,
                                "pv_cost_to_country_robust": M, "bcr_robust": "0.00",
-                               "unmet_demand_robust": F, "unmet_demand_own_optimum": F},
+                               "unmet_demand_robust": F, "unmet_demand_own_optimum": F,
+                               "max_captive_share_robust": SHARE},
                 labels={"difference": "robust less own optimum, percentage points",
                         "unmet_demand_robust": "per-period rates added up"})
     print_setup(ws, landscape=True)

@@ -12,7 +12,8 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
-from planner.report.compare import FINANCE, OBJECTIVE_WORDS, measures_of, portfolio_changes
+from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
+                                    portfolio_changes)
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import SHARE, chart_page, flow, money, print_setup, save_atomic, write_table
 
@@ -38,13 +39,13 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     M = money(unit)
     last = write_table(
         ws, ["point", "target", "dependence", "capex", "usd_m_per_point", "status",
-             "projects", "unmet_demand", "serves_less", *FINANCE, "step"], rows,
+             "projects", "unmet_demand", "serves_less", *FINANCE, *LEVERAGE, "step"], rows,
         widths={"serves_less": 12}, widest=30,  # narrow: the chart below prints large
         number_format={"target": "0.0%", "dependence": "0.0%", "capex": M,
                        "usd_m_per_point": money(f"{unit} per point"),
                        "unmet_demand": flow(flow_unit), "eirr": SHARE,
                        "external_share": SHARE, "npv": M, "pv_cost_to_country": M,
-                       "bcr": "0.00"},
+                       "bcr": "0.00", "max_captive_share": SHARE},
         labels={"target": "the dependence the point may not exceed",
                 "dependence": "the objective's measure reached (share of trade)",
                 "usd_m_per_point": f"{unit} of capex per percentage point of dependence "
@@ -128,9 +129,10 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
 
 
 def _finance(o) -> tuple:
-    """npv, bcr, eirr, pv_cost_to_country, external_share of an outcome (blank without)."""
+    """npv, bcr, eirr, pv_cost_to_country, external_share, max_captive_share of an outcome
+    (blank without)."""
     m = measures_of(o)
-    return tuple(m.get(name) for name in FINANCE)
+    return tuple(m.get(name) for name in FINANCE + LEVERAGE)
 
 
 def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:

@@ -1,0 +1,127 @@
+"""Sheets Value, Chains and Leverage of the results workbook (planner/value.py,
+planner/leverage.py), and the terminal lines that name what they find."""
+
+from __future__ import annotations
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
+
+from planner.dilution import RULE
+from planner.instance import Instance
+from planner.leverage import Leverage, large_countries
+from planner.value import MEASURES, ProjectValue
+from planner.xlsx import chart_page, put, write_table
+
+PERCENT = "0.0%"
+SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
+
+
+def _formats(*more: str) -> dict[str, str]:
+    out = {name: "0.00%" for name in SHARES + more}
+    out.update(unmet_demand="#,##0.000", transport_cost="#,##0", capex="#,##0.0")
+    return out
+
+
+def write_value(book, inst: Instance, value: ProjectValue) -> None:
+    rows = []
+    for c in value.changes:
+        proj = inst.projects[c.project]
+        rows.append((c.project, proj.name, c.change == "drop", c.portfolio[c.project]
+                     if c.change == "add" else value.plan.portfolio[c.project], proj.capex,
+                     c.change, *(getattr(c.measures, n) for n in MEASURES),
+                     c.dependence_change, c.usd_m_per_point, c.over_budget, c.npv_change,
+                     "; ".join(c.moved[1:]), c.capex_change))
+    write_table(book.create_sheet("Value"),
+                ["project", "name", "selected", "start_period", "capex", "change", *MEASURES,
+                 "dependence_change", "usd_m_per_point", "over_budget", "npv_change",
+                 "with", "capex_change"], rows,
+                widths={"name": 36, "with": 20},
+                number_format={**_formats("dependence_change"), "usd_m_per_point": "#,##0.0",
+                               "npv_change": "#,##0", "capex_change": "#,##0.0"})
+
+    rows = []
+    for steps in value.chains:
+        name = " > ".join(steps[0].chain)
+        for i, s in enumerate(steps):
+            link = s.chain[s.k - 1] if s.k else None
+            rows.append((name, s.k, link, inst.projects[link].name if link else None,
+                         s.portfolio[link] if link else None,
+                         *(getattr(s.measures, n) for n in MEASURES), s.dependence,
+                         steps[i - 1].dependence - s.dependence if i else None,
+                         sum(inst.projects[q].capex for q in s.chain[:s.k]), s.over_budget))
+    write_table(book.create_sheet("Chains"),
+                ["chain", "k", "link", "name", "start_period", *MEASURES, "dependence",
+                 "link_buys", "links_capex", "over_budget"], rows,
+                widths={"chain": 24, "name": 36},
+                number_format={**_formats("dependence", "link_buys"),
+                               "links_capex": "#,##0.0"})
+
+
+def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
+    ws = book.create_sheet("Leverage")
+    write_table(ws, ["unit", "key", "period", "traffic", "traffic_share", "captive",
+                     "divertible", "premium", "traffic_ref", "captive_ref", "divertible_ref",
+                     "premium_ref"],
+                [(r.unit, r.key, r.period, r.plan.traffic, r.traffic_share, r.plan.captive,
+                  r.plan.divertible, r.plan.premium, r.reference.traffic, r.reference.captive,
+                  r.reference.divertible, r.reference.premium) for r in rows],
+                number_format={"traffic_share": PERCENT, "traffic": "#,##0.00",
+                               "captive": "#,##0.00", "divertible": "#,##0.00",
+                               "premium": "#,##0.0", "traffic_ref": "#,##0.00",
+                               "captive_ref": "#,##0.00", "divertible_ref": "#,##0.00",
+                               "premium_ref": "#,##0.0"})
+    _captive_chart(ws, inst, rows)
+
+
+def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> None:
+    """Captive share of the last period's trade per transit country, reference against plan:
+    a small table right of the sheet's, and its bar chart."""
+    last = max((r.period for r in rows), key=inst.period_index.get, default=None)
+    countries = [r for r in rows if r.unit == "country" and r.period == last]
+    if not countries:
+        return
+    col = 14
+    for j, label in enumerate([f"country ({last})", "captive share, reference",
+                               "captive share, plan"]):
+        put(ws, 1, col + j, label)
+    for i, r in enumerate(countries, start=2):
+        put(ws, i, col, inst.countries[r.key].name or r.key)
+        put(ws, i, col + 1, r.reference.captive / inst.total_demand[last]).number_format = \
+            PERCENT
+        put(ws, i, col + 2, r.plan.captive / inst.total_demand[last]).number_format = PERCENT
+    chart = BarChart()
+    chart.title = f"Captive share of trade per transit country, {last}"
+    chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
+    chart.y_axis.scaling.min = 0
+    chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=1,
+                             max_row=1 + len(countries)), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
+    ws.column_dimensions[get_column_letter(col)].width = 20
+    chart_page(ws, chart, len(rows) + 4)  # below the sheet's table, on a page of its own
+
+
+def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:
+    """One line per selected project whose drop changes no measure."""
+    rule = {f.project for f in for_rule}
+    out = []
+    for c in value.buys_nothing():
+        what = f"bought for rule {RULE} alone" if c.project in rule else \
+            "buys nothing measurable"
+        status = " (committed)" if inst.projects[c.project].status == "committed" else ""
+        out.append(f"{c.project}{status} {what}: dropping it changes no measure (sheet Value)")
+    return out
+
+
+def leverage_lines(inst: Instance, rows: list[Leverage]) -> list[str]:
+    """'Russia: captive 17.2 -> 5.1 Mt/yr in 2035; premium 41 -> 12 USD/t' per large transit
+    country (leverage.large_countries), reference -> plan, the last period."""
+    last = max((r.period for r in rows), key=inst.period_index.get, default=None)
+    large = set(large_countries(inst, rows))
+    flow, cost = inst.settings.flow_unit, inst.settings.cost_unit
+
+    def premium(v):
+        return "none" if v is None else f"{v:,.0f}"
+    return [f"{inst.countries[r.key].name or r.key}: captive {r.reference.captive:,.1f} -> "
+            f"{r.plan.captive:,.1f} {flow} in {last}; premium {premium(r.reference.premium)} "
+            f"-> {premium(r.plan.premium)} {cost}"
+            for r in rows if r.unit == "country" and r.period == last and r.key in large]

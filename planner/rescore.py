@@ -1,0 +1,248 @@
+"""Every measure of many changed portfolios, by LPs built once (no branch and bound).
+
+With the starts held, what a solve still chooses is the flows: the lexicographic stages of
+planner/stages.py reduce to LPs over the route flows f[r,t] and the unmet demand u[k,t]:
+
+1. least unmet demand: min sum u subject to the demand rows sum_{r serves k} f + u = D, the
+   capacity rows sum_{r uses s} n_rs f <= capacity[s,t] and the RiskLimits' max_share rows;
+2. for objective max_share, least largest share: min sum_t omega_t z_t with
+   sum_{r in unit} f <= z_t D_t, unmet demand held (the other dependence measures are the
+   closures', which the flows do not change);
+3. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
+
+The strong links and the finance of the model do not move the flows once the starts are held
+(the first are implied by the capacity rows at integer starts, the second price only the
+capex). FlowLP builds these rows once straight into HiGHS, as StrandedLP does the closures';
+between portfolios only the capacity bounds change. The closures are scored by one StrandedLP
+over every corridor and country closure, and every measure by evaluate(): the same scoring as
+any solved portfolio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from planner.evaluate import Measures, evaluate
+from planner.highs import quiet_highs
+from planner.instance import Instance
+from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
+from planner.stranded import MOVED, StrandedLP, built_capacity, unchanged_optimum
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Scored:
+    """A portfolio with its re-optimized flows and every measure."""
+
+    portfolio: dict[str, str | None]
+    flows: dict[tuple[str, str], float]
+    unmet: dict[tuple[str, str], float]
+    measures: Measures
+
+
+class FlowLP:
+    """The flow stages of a fixed portfolio (module docstring), one HiGHS LP for all periods."""
+
+    def __init__(self, inst: Instance, objective: str):
+        self.inst = inst
+        cols_lower, cols_upper, entries = [], [], ([], [], [])
+        self.f, self.u, self.z = {}, {}, {}
+        periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
+        for t in periods:
+            for k in inst.flows:
+                d = inst.demand(k, t)
+                if d <= 0:
+                    continue
+                for r in inst.routes_of_flow[k]:
+                    self.f[r, t] = len(cols_upper)
+                    cols_upper.append(d)
+                self.u[k, t] = len(cols_upper)
+                cols_upper.append(d)
+        if objective == "max_share":
+            for t in inst.period_weights:
+                self.z[t] = len(cols_upper)
+                cols_upper.append(1.0)
+        cols_lower = [0.0] * len(cols_upper)
+        row_lower, row_upper = [], []
+
+        def row(lower, upper, terms):
+            i = len(row_lower)
+            row_lower.append(lower), row_upper.append(upper)
+            for j, v in terms:
+                entries[0].append(i), entries[1].append(j), entries[2].append(v)
+            return i
+
+        for (k, t), j in self.u.items():
+            d = inst.demand(k, t)
+            row(d, d, [(self.f[r, t], 1.0) for r in inst.routes_of_flow[k]] + [(j, 1.0)])
+        self.capacity_rows, capacity_index = [], []
+        for s in inst.segments:
+            for t in periods:
+                terms = [(self.f[r, t], float(n)) for r, n in inst.segment_routes[s].items()
+                         if (r, t) in self.f]
+                if terms and inst.load_bound(s, t) > inst.segments[s].capacity + 1e-9:
+                    capacity_index.append(row(-INF, inst.segments[s].capacity, terms))
+                    self.capacity_rows.append((s, t))
+        for lim in inst.limits:
+            if lim.limit != "max_share":
+                continue
+            for key in ((lim.key,) if lim.key else inst.units(lim.unit)):
+                for t in periods:
+                    row(-INF, lim.value * inst.total_demand[t],
+                        [(self.f[r, t], 1.0) for r in inst.routes_in_unit(lim.unit, key)
+                         if (r, t) in self.f])
+        unit = inst.settings.dependence_unit
+        for t, j in self.z.items():
+            for key in inst.units(unit):
+                terms = [(self.f[r, t], 1.0) for r in inst.routes_in_unit(unit, key)
+                         if (r, t) in self.f]
+                if terms:
+                    row(-INF, 0.0, terms + [(j, -inst.total_demand[t])])
+        # the stage objectives, and the rows that keep them (free until a stage is solved)
+        n = len(cols_upper)
+        self.stages = [np.zeros(n)]
+        for j in self.u.values():
+            self.stages[0][j] = 1.0
+        if self.z:
+            self.stages.append(np.zeros(n))
+            for t, j in self.z.items():
+                self.stages[-1][j] = inst.period_weights[t]
+        cost = np.zeros(n)
+        for (r, t), j in self.f.items():
+            cost[j] = inst.discount[t] * inst.period[t].years * inst.route_cost[r]
+        self.stages.append(cost)
+        self.keep_rows = [row(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
+                          for c in self.stages[:-1]]
+        self.rows = np.array(capacity_index, dtype=np.int32)
+        self.base = None  # (bounds, capacity row activities, (flows, unmet)): hold_base
+        self.highs = None
+        if not n:
+            return
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(row_lower)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.array(cols_lower), np.array(cols_upper, dtype=float)
+        lp.row_lower_, lp.row_upper_ = np.array(row_lower), np.array(row_upper)
+        rows, cols = np.array(entries[0]), np.array(entries[1], dtype=np.int64)
+        order = np.argsort(cols, kind="stable")
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
+        lp.a_matrix_.index_ = rows[order]
+        lp.a_matrix_.value_ = np.array(entries[2])[order]
+        self.highs = quiet_highs()
+        self.highs.passModel(lp)
+        self.columns = np.arange(n, dtype=np.int32)
+
+    def hold_base(self, capacity: dict[tuple[str, str], float]) -> None:
+        """Solve at ``capacity`` and keep the solution: a later set of capacities that leaves
+        it optimal in every stage (stranded.unchanged_optimum: each stage's LP only loses
+        points away from it or gains room where it is slack) gets it without a solve."""
+        result = self._solve(capacity)
+        activity = np.array(self.highs.getSolution().row_value)[self.rows] \
+            if self.highs is not None and len(self.rows) else np.zeros(0)
+        self.base = (self._bounds(capacity), activity, result)
+
+    def _bounds(self, capacity) -> np.ndarray:
+        return np.array([capacity[key] for key in self.capacity_rows], dtype=float)
+
+    def flows(self, capacity: dict[tuple[str, str], float]):
+        """(flows, unmet) of the stages at these capacities; every keep row holds its
+        stage's value plus max(KEEP_ROOM, STAGE_TOLERANCE x value), as the solve's do."""
+        if self.base is None:
+            return self._solve(capacity)
+        bounds, activity, result = self.base
+        new = self._bounds(capacity)
+        if unchanged_optimum(new, bounds, activity):
+            return result
+        # the base met all demand and no capacity fell: it still does, so the first stage's
+        # value is known (0) and only its keep row goes in
+        met = np.all(new >= bounds - MOVED) and sum(result[1].values()) <= KEEP_ROOM
+        return self._solve(capacity, 0.0 if met else None)
+
+    def _solve(self, capacity: dict[tuple[str, str], float], unmet_value=None):
+        inst = self.inst
+        flows = {(r, t): 0.0 for r in inst.routes for t in inst.period_ids}
+        unmet = {(k, t): 0.0 for k in inst.flows for t in inst.period_ids}
+        if self.highs is None:
+            return flows, unmet
+        h = self.highs
+        for i in self.keep_rows:
+            h.changeRowBounds(i, -INF, INF)
+        if len(self.rows):
+            h.changeRowsBounds(len(self.rows), self.rows, np.full(len(self.rows), -INF),
+                               np.array([capacity[key] for key in self.capacity_rows]))
+        for i, cost in enumerate(self.stages):
+            if i == 0 and unmet_value is not None and len(self.stages) > 1:
+                value = unmet_value
+            else:
+                h.changeColsCost(len(self.columns), self.columns, cost)
+                h.run()
+                status = h.getModelStatus()
+                if status != highspy.HighsModelStatus.kOptimal:
+                    raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
+                value = h.getInfo().objective_function_value
+            if i < len(self.keep_rows):
+                h.changeRowBounds(self.keep_rows[i], -INF,
+                                  value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
+        x = h.getSolution().col_value
+        for key, j in self.f.items():
+            flows[key] = _clean(x[j])
+        for key, j in self.u.items():
+            unmet[key] = _clean(x[j])
+        return flows, unmet
+
+
+class Rescorer:
+    """Score portfolios of one instance by the flow LP and the closure LPs, each built once;
+    a set of capacities scored before is not solved again."""
+
+    def __init__(self, inst: Instance, objective: str):
+        self.inst = inst
+        self.objective = objective
+        self.flow_lp = FlowLP(inst, objective)
+        periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
+        self.closure_set = inst.closures("corridor") + inst.closures("country")
+        self.closure_lp = StrandedLP(inst, self.closure_set, periods)
+        self._by_name = {c.name: c for c in self.closure_set}
+        self._flows: dict[tuple, tuple] = {}
+        self.based = False
+
+    def hold_base(self, portfolio: dict[str, str | None]) -> None:
+        """Keep ``portfolio``'s LP solutions (the plan's): the portfolios that differ from
+        it by a project or two mostly leave them optimal and need no solve (FlowLP and
+        StrandedLP.hold_base). Closures are floored by every project built as early as it
+        may."""
+        floor = {p: (self.inst.start_periods(p) or (None,))[0] for p in self.inst.projects}
+        self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
+        self.closure_lp.hold_base(portfolio, floor)
+        self.based = True
+
+    def __call__(self, portfolio: dict[str, str | None]) -> Scored:
+        capacity = built_capacity(self.inst, portfolio)
+        key = tuple(capacity[s] for s in self.flow_lp.capacity_rows)
+        if key not in self._flows:
+            self._flows[key] = self.flow_lp.flows(capacity)
+        flows, unmet = self._flows[key]
+        stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
+                    for (t, d), v in self.closure_lp(portfolio, capacity).items()}
+        return Scored(portfolio, flows, unmet,
+                      evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
+                               capacity=capacity))
+
+    def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
+        """(unit, key, period) -> USD m a year: the least transport cost of the most-served
+        routing with that corridor or country closed (StrandedLP.least_cost)."""
+        return {(self._by_name[d].unit, self._by_name[d].key, t): v
+                for (t, d), v in self.closure_lp.least_cost(portfolio).items()}
+
+    def dependence(self, ms: Measures) -> float:
+        return ms.dependence(self.objective, self.inst.settings.dependence_unit)
+
+
+def _clean(value: float) -> float:
+    """A flow as reported (solve._clean): round-off below 1e-7 Mt/yr is 0."""
+    return value if value > 1e-7 else 0.0

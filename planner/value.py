@@ -1,0 +1,282 @@
+"""What each project buys: the plan with one project dropped or added, and each chain of
+`requires` built link by link, every changed portfolio re-scored with the starts held.
+
+Drop (a selected project, committed ones too): the plan without it and without every project
+of the plan that requires it (dilution.dependents), the other starts held. Add (a candidate
+not selected): the plan plus it at its earliest allowed start, with the prerequisites it
+needs at theirs (a prerequisite starts no later than the project that requires it), budgets
+ignored; ``over_budget`` says whether the changed portfolio breaks a budget or a limit.
+
+Every changed portfolio is scored by planner/rescore.py: its flows re-optimized by the flow
+stages (LPs) and its closures by the closure LPs, built once; evaluate() makes every measure,
+as for any solved portfolio. The plan itself is re-scored the same way, so that a change is
+read against the same scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.appraisal import appraise, reference_portfolio
+from planner.dilution import RULE, dependents, same_measures
+from planner.evaluate import Measures
+from planner.instance import BUDGET, Instance
+from planner.rescore import Rescorer, Scored
+
+# the measures of a changed portfolio, in the sheets' order
+MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
+            "max_country_share", "unmet_demand", "transport_cost")
+
+
+@dataclass
+class Change:
+    """One project dropped from the plan or added to it."""
+
+    project: str
+    change: str  # drop or add
+    portfolio: dict[str, str | None]
+    moved: tuple[str, ...]  # every project dropped or added with it, itself first
+    measures: Measures
+    capex_change: float  # USD m, changed minus plan (undiscounted)
+    dependence_change: float  # the objective's measure, changed minus plan
+    over_budget: bool
+    npv_change: float | None = None
+
+    @property
+    def usd_m_per_point(self) -> float | None:
+        """USD m of capex per percentage point of dependence the project buys:
+        -capex_change / (100 x dependence_change), positive when the project lowers the
+        dependence (a drop raises it and saves capex, an add lowers it and costs capex), as
+        the frontier's price of resilience; None when the dependence does not change."""
+        if abs(self.dependence_change) <= 1e-9:
+            return None
+        return -self.capex_change / (100.0 * self.dependence_change)
+
+
+@dataclass
+class ChainStep:
+    chain: tuple[str, ...]  # the links in order, the prerequisites first
+    k: int  # links built
+    portfolio: dict[str, str | None]
+    measures: Measures
+    dependence: float
+    over_budget: bool
+
+
+@dataclass
+class ProjectValue:
+    plan: Scored
+    dependence: float  # of the re-scored plan
+    changes: list[Change]
+    chains: list[list[ChainStep]]
+
+    def buys_nothing(self) -> list[Change]:
+        """The drops that change no measure."""
+        return [c for c in self.changes if c.change == "drop"
+                and same_measures(c.measures, self.plan.measures)]
+
+
+def earliest_start(inst: Instance, portfolio: dict[str, str | None], project: str
+                   ) -> dict[str, str] | None:
+    """{project: start} for the project and the prerequisites it needs beyond the portfolio's:
+    each at its earliest allowed start no earlier than its prerequisites'. None when one of
+    them has no allowed start left."""
+    out: dict[str, str] = {}
+
+    def place(p: str) -> str | None:
+        if portfolio.get(p):
+            return portfolio[p]
+        if p in out:
+            return out[p]
+        floor = -1
+        for q in inst.projects[p].requires:
+            start = place(q)
+            if start is None:
+                return None
+            floor = max(floor, inst.period_index[start])
+        allowed = [t for t in inst.start_periods(p) if inst.period_index[t] >= floor]
+        if not allowed:
+            return None
+        out[p] = allowed[0]
+        return out[p]
+
+    return out if place(project) is not None else None
+
+
+def chains(inst: Instance) -> list[tuple[str, ...]]:
+    """Every chain of `requires`: a project no other project requires, with at least one
+    prerequisite, and every prerequisite it needs, in order (each after those it needs)."""
+    required = {q for p in inst.projects.values() for q in p.requires}
+    out = []
+    for p, proj in inst.projects.items():
+        if not proj.requires or p in required:
+            continue
+        order: list[str] = []
+
+        def visit(q: str) -> None:
+            if q in order:
+                return
+            for r in inst.projects[q].requires:
+                visit(r)
+            order.append(q)
+
+        visit(p)
+        out.append(tuple(order))
+    return out
+
+
+def breaks_rules(inst: Instance, portfolio: dict[str, str | None],
+                 plan_draws: dict[tuple[str, str, str], float] | None = None) -> bool:
+    """True when the portfolio breaks a budget or a RiskLimits capex rule, or starts two
+    projects of one exclusive group. With sheet Sources, the budgets are checked first by
+    the plan's draws plus the new projects paid by the budget; where that does not fit, the
+    portfolio's own finance LP decides (solve with the starts held)."""
+    return _breaks_limits(inst, portfolio) or _breaks_budget(inst, portfolio, plan_draws)
+
+
+def _breaks_limits(inst: Instance, portfolio) -> bool:
+    chosen = [p for p, t in portfolio.items() if t]
+    capex = {p: inst.projects[p].capex for p in chosen}
+    total = sum(capex.values())
+    groups: dict[str, int] = {}
+    for p in chosen:
+        g = inst.projects[p].exclusive_group
+        if g:
+            groups[g] = groups.get(g, 0) + 1
+    if any(n > 1 for n in groups.values()):
+        return True
+    for lim in inst.limits:
+        if lim.limit == "max_capex":
+            if lim.unit == "total":
+                spans = [total]
+            else:
+                table = inst.project_countries if lim.unit == "country" else \
+                    inst.project_corridors
+                keys = (lim.key,) if lim.key else inst.units(lim.unit)
+                spans = [sum(capex[p] for p in chosen if key in table[p]) for key in keys]
+            if any(v > lim.value + 1e-9 * max(1.0, lim.value) for v in spans):
+                return True
+        elif lim.limit == RULE:
+            high = sum(capex[p] for p in chosen if inst.projects[p].risk_class == "high")
+            if high > lim.value * total + 1e-9 * max(1.0, total):
+                return True
+    return False
+
+
+def _breaks_budget(inst: Instance, portfolio, plan_draws) -> bool:
+    kept = {key: v for key, v in (plan_draws or {}).items() if portfolio.get(key[0])}
+    paid = {p for p, _, _ in kept}
+    new = [p for p, t in portfolio.items() if t and p not in paid]
+    if all(BUDGET in inst.payers[p] for p in new):
+        spend = {t: sum(v for (p, s, u), v in kept.items() if s == BUDGET and u == t)
+                 for t in inst.period_ids}
+        for p in new:
+            for t in inst.period_ids:
+                spend[t] += inst.projects[p].capex * inst.spend_share(p, portfolio[p], t)
+        if _fits(inst, spend):
+            return False
+        if not inst.sources:
+            return True  # the budget is the only payer: the arithmetic is exact
+    from planner.solution import NoPortfolio, PlanInfeasible
+    from planner.solve import solve
+    try:
+        solve(inst, objective="cost", fixed=portfolio, explain=False, threads=1)
+    except (PlanInfeasible, NoPortfolio):
+        return True
+    return False
+
+
+def _fits(inst: Instance, spend: dict[str, float]) -> bool:
+    """The budget's spend fits each period's budget (with carry-over where allowed)."""
+    left = 0.0
+    for p in inst.periods:
+        left = (left if inst.settings.budget_carry_over else 0.0) + p.budget - spend[p.id]
+        if left < -1e-6 * max(1.0, p.budget):
+            return False
+    return True
+
+
+def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
+                  plan_draws=None, with_npv: bool | None = None,
+                  rescorer: Rescorer | None = None) -> ProjectValue:
+    """Every project's drop or add and every chain's prefixes (module docstring).
+    ``with_npv``: give npv_change (default: where the appraisal inputs exist)."""
+    score = rescorer or Rescorer(inst, objective)
+    if not score.based:
+        score.hold_base(portfolio)
+    plan = score(portfolio)
+    base = score.dependence(plan.measures)
+    if with_npv is None:
+        with_npv = appraisal_inputs(inst)
+    npv = _npv(inst, score, plan) if with_npv else None
+    changes = []
+    for p in inst.projects:
+        if portfolio.get(p):
+            gone = dependents(inst, portfolio, p)
+            changed = {q: (None if q in gone else t) for q, t in portfolio.items()}
+            moved = (p,) + tuple(q for q in portfolio if q in gone and q != p)
+            kind = "drop"
+        else:
+            if inst.projects[p].status != "candidate":
+                continue
+            starts = earliest_start(inst, portfolio, p)
+            if starts is None:
+                continue
+            changed = {**portfolio, **starts}
+            moved = (p,) + tuple(q for q in starts if q != p)
+            kind = "add"
+        scored = score(changed)
+        ms = scored.measures
+        changes.append(Change(
+            p, kind, changed, moved, ms, ms.total_capex - plan.measures.total_capex,
+            score.dependence(ms) - base,
+            _breaks_limits(inst, changed) if kind == "drop" else
+            breaks_rules(inst, changed, plan_draws),
+            None if npv is None else npv(scored) - npv(plan)))
+    steps = [chain_steps(inst, portfolio, chain, score, plan_draws)
+             for chain in chains(inst)]
+    return ProjectValue(plan, base, changes, [s for s in steps if s])
+
+
+def chain_steps(inst: Instance, portfolio, chain: tuple[str, ...], score: Rescorer,
+                plan_draws=None) -> list[ChainStep]:
+    """The plan with the chain's first k links built, k = 0 .. n, the rest held: a link of
+    the plan at its start, another at its earliest start after the links before it; the
+    projects of the plan that require a link not built are left out with it. [] when a link
+    has no allowed start."""
+    rest = {q: t for q, t in portfolio.items()}
+    for link in chain:
+        for q in dependents(inst, portfolio, link) if portfolio.get(link) else {link}:
+            rest[q] = None
+    out, built = [], dict(rest)
+    for k in range(len(chain) + 1):
+        if k:
+            link = chain[k - 1]
+            start = portfolio.get(link) or (earliest_start(inst, built, link) or {}).get(link)
+            if start is None:
+                return []
+            built[link] = start
+        ms = score(dict(built)).measures
+        out.append(ChainStep(chain, k, dict(built), ms, score.dependence(ms),
+                             breaks_rules(inst, built, plan_draws)))
+    return out
+
+
+def appraisal_inputs(inst: Instance) -> bool:
+    """The appraisal says more than transport savings at no discount: a discount rate,
+    loss_per_t or an opex is given."""
+    s = inst.settings
+    return s.discount_rate > 0 or s.loss_per_t is not None or \
+        any(p.opex for p in inst.projects.values())
+
+
+def _npv(inst: Instance, score: Rescorer, plan: Scored):
+    """portfolio -> NPV against the reference plan (committed projects only), both scored
+    by the same LPs (planner/appraisal.py)."""
+    ref_portfolio = reference_portfolio(inst)
+    ref = score(ref_portfolio)
+
+    def npv(s: Scored) -> float:
+        return appraise(inst, s.portfolio, s.measures, s.unmet, ref_portfolio, ref.measures,
+                        ref.unmet).npv
+    return npv

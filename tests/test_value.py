@@ -1,0 +1,262 @@
+"""Value and leverage (planner/value.py, planner/leverage.py): what each project buys, what each
+chain's links buy, what each transit country holds captive; each derived by hand.
+
+The base case (tests/builders.two_corridors): 10 Mt/yr from H to M over corridor CA (country A,
+capacity 10, 10 USD/t); corridor CB (country B, 20 USD/t) has no capacity until project PB is
+built. One period of one year, budget 100, objective worst_disruption by corridor.
+"""
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from planner.batch import Outcome
+from planner.cli import main
+from planner.report.compare import measures_of
+from planner.evaluate import evaluate
+from planner.leverage import leverage
+from planner.report.results import write_results
+from planner.solution import PlanInfeasible
+from planner.solve import solve
+from planner.rescore import Rescorer
+from planner.value import chains, project_value
+from tests.builders import edit, load, project, two_corridors, write
+from tests.test_independent import OBJECTIVES, random_tables
+
+TOL = 1e-6
+# the measures a portfolio fixes whatever equal-cost routing its flows take
+UNIQUE = ("unmet_demand", "transport_cost", "worst_disruption", "expected_disruption")
+
+
+def insurance() -> dict:
+    """PB (+10 on CB, capex 100) is the one insurance; PU (+5 on CA's segment sA, capex 50)
+    adds capacity CA cannot use: demand is 10 and sA already carries 10."""
+    return edit(two_corridors(), Projects=[project("PB", "sB", 10, 100),
+                                          project("PU", "sA", 5, 50)])
+
+
+def sheet(path, name) -> list[dict]:
+    rows = list(openpyxl.load_workbook(path)[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_dropping_the_insurance_and_adding_a_useless_project(tmp_path, capsys):
+    """Plan: PB (closing CA then strands nothing, closing CB neither: worst 0), not PU.
+    Drop PB: closing CA strands all 10 Mt/yr, worst disruption 100%: dependence_change +1.0,
+    100 percentage points for the 100 USD m saved: 1.0 USD m per point. Transport cost stays
+    100 (all 10 Mt over CA at 10 USD/t). Add PU: no measure moves (blank USD m per point),
+    and PB has spent the budget of 100, so PU's 50 break it: over_budget."""
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, insurance())), "-o", str(out)]) == 0
+    rows = {r["project"]: r for r in sheet(out, "Value")}
+    pb, pu = rows["PB"], rows["PU"]
+    assert (pb["change"], pb["selected"], pb["start_period"]) == ("drop", True, "2026")
+    assert pb["worst_disruption"] == pytest.approx(1.0)
+    assert pb["dependence_change"] == pytest.approx(1.0)
+    assert pb["usd_m_per_point"] == pytest.approx(1.0)
+    assert pb["transport_cost"] == pytest.approx(100.0)
+    assert pb["over_budget"] is False
+    assert (pu["change"], pu["selected"], pu["start_period"]) == ("add", False, "2026")
+    assert pu["worst_disruption"] == pytest.approx(0.0, abs=TOL)
+    assert pu["dependence_change"] == pytest.approx(0.0, abs=TOL)
+    assert pu["usd_m_per_point"] is None
+    assert pu["over_budget"] is True
+    assert "buys nothing" not in capsys.readouterr().out  # PB buys the whole 100%
+
+
+def test_a_selected_project_that_buys_nothing_is_named(tmp_path, capsys):
+    """PU committed: it is in the plan, and dropping it changes no measure."""
+    tables = edit(insurance(), Projects=[project("PB", "sB", 10, 100),
+                                         project("PU", "sA", 5, 0, status="committed")])
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert "PU (committed) buys nothing measurable" in capsys.readouterr().out
+    rows = {r["project"]: r for r in sheet(out, "Value")}
+    assert rows["PU"]["change"] == "drop" and rows["PU"]["usd_m_per_point"] is None
+
+
+def test_leverage_follows_from_the_route_costs(tmp_path, capsys):
+    """PB adds only 4 (capex 100). Plan: 10 Mt/yr over CA (10 USD/t), transport cost 100 a
+    year. Closing country A: CB carries 4, strands 6: captive 6, divertible 10 - 6 = 4; the
+    most-served routing with A closed costs 4 x 20 = 80, and the plan paid 6 x 10 = 60 for
+    the captive tonnes, so premium = (80 - 100 + 60) / 4 = 10 USD/t (20 - 10 per tonne
+    diverted). Reference (PB not built): captive 10, divertible 0, premium blank. Country B
+    carries nothing. Terminal: 'A: captive 10.0 -> 6.0 Mt/yr in 2026; premium none -> 10'."""
+    tables = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
+    a = rows["country", "A"]
+    assert a["traffic"] == pytest.approx(10) and a["traffic_share"] == pytest.approx(1.0)
+    assert a["captive"] == pytest.approx(6) and a["divertible"] == pytest.approx(4)
+    assert a["premium"] == pytest.approx(10)
+    assert a["traffic_ref"] == pytest.approx(10) and a["captive_ref"] == pytest.approx(10)
+    assert a["divertible_ref"] == pytest.approx(0, abs=TOL) and a["premium_ref"] is None
+    assert rows["corridor", "CA"]["premium"] == pytest.approx(10)
+    b = rows["country", "B"]
+    assert b["traffic"] == pytest.approx(0, abs=TOL) and b["premium"] is None
+    assert "A: captive 10.0 -> 6.0 Mt/yr in 2026; premium none -> 10 USD/t" \
+        in capsys.readouterr().out
+    summary = {r["metric"]: r["value"] for r in sheet(out, "Summary")}
+    assert summary["max_captive_share"] == pytest.approx(0.6)  # A's 6 of 10
+
+
+def chain_of_three() -> dict:
+    """Corridor CW: three routes over segments w1, w2, w3 (20 USD/t, no capacity), opened by
+    L1 (+2 on w1), L2 (+3 on w2, requires L1) and L3 (+5 on w3, requires L2), capex 10 each.
+    Closing CA strands 10 - (what the built links add): 10, 8, 5, 0; closing CW strands
+    nothing (CA carries 10). Worst closure with k links: 100%, 80%, 50%, 0%: the links buy
+    20, 30 and 50 points. The plan builds all three (worst 0)."""
+    t = two_corridors()
+    t["Corridors"] = [{"corridor": "CA"}, {"corridor": "CW"}]
+    t["Segments"] = t["Segments"][:1] + [
+        {"segment": f"w{i}", "from": "H", "to": "M", "mode": "rail", "country": "B",
+         "capacity": 0, "cost_per_t": 20} for i in (1, 2, 3)]
+    t["Routes"] = t["Routes"][:1] + [{"route": f"r{i}", "flow": "K", "corridor": "CW",
+                                      "segments": f"w{i}"} for i in (1, 2, 3)]
+    t["Projects"] = [project("L1", "w1", 2, 10), project("L2", "w2", 3, 10, requires="L1"),
+                     project("L3", "w3", 5, 10, requires="L2")]
+    return t
+
+
+def test_each_link_of_a_chain_buys_its_share(tmp_path):
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, chain_of_three())), "-o", str(out)]) == 0
+    rows = sheet(out, "Chains")
+    assert [r["chain"] for r in rows] == ["L1 > L2 > L3"] * 4
+    assert [r["k"] for r in rows] == [0, 1, 2, 3]
+    assert [r["link"] for r in rows] == [None, "L1", "L2", "L3"]
+    assert [r["worst_disruption"] for r in rows] == pytest.approx([1.0, 0.8, 0.5, 0.0],
+                                                                  abs=TOL)
+    assert [r["link_buys"] for r in rows[1:]] == pytest.approx([0.2, 0.3, 0.5])
+    assert [r["links_capex"] for r in rows] == pytest.approx([0, 10, 20, 30])
+    # dropping L2 drops L3 with it: 10 - 2 = 8 stranded
+    value = {r["project"]: r for r in sheet(out, "Value")}
+    assert value["L2"]["worst_disruption"] == pytest.approx(0.8)
+    assert value["L2"]["with"] == "L3"
+
+
+def test_a_chain_not_in_the_plan_is_built_from_its_earliest_starts(tmp_path):
+    """Budget 0 on top of the chain: nothing is built, yet the Chains rows still say what
+    each link would buy, every one over budget but k = 0."""
+    tables = chain_of_three()
+    tables["Periods"] = [{"period": 2026, "budget": 0}]
+    inst = load(tmp_path, tables)
+    assert chains(inst) == [("L1", "L2", "L3")]
+    sol = solve(inst)
+    assert not any(sol.portfolio.values())
+    steps = project_value(inst, sol.portfolio, sol.objective).chains[0]
+    assert [s.dependence for s in steps] == pytest.approx([1.0, 0.8, 0.5, 0.0], abs=TOL)
+    assert [s.over_budget for s in steps] == [False, True, True, True]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_properties_on_random_instances(tmp_path, seed):
+    """Dropping a selected project that the rules allow to drop never leaves the plan better
+    on (unmet demand, the objective's measure) in that order, else the plan was not optimal;
+    captive + divertible = traffic with both non-negative; captive equals the closure's
+    stranded amount beyond normal unmet on the Disruptions sheet written and read back."""
+    inst = load(tmp_path, random_tables(seed))
+    try:
+        sol = solve(inst, objective=OBJECTIVES[seed % 4], explain=False)
+    except PlanInfeasible:
+        pytest.skip("this seed's rules conflict")
+    value = project_value(inst, sol.portfolio, sol.objective)
+    plan = value.plan.measures
+    for c in value.changes:
+        if c.change != "drop" or c.over_budget or \
+                inst.projects[c.project].status == "committed":
+            continue
+        ms = c.measures
+        assert ms.unmet_demand >= plan.unmet_demand - 1e-6
+        if ms.unmet_demand <= plan.unmet_demand + 1e-6:
+            assert c.dependence_change >= -1e-6, c.project
+    # the plan's re-scored measures are the solve's; each changed portfolio's are those of
+    # LPs that never saw the plan (no shortcut from the plan's solutions). The shares the
+    # objective does not minimize are left out: equal-cost routes make them a tie-break
+    solved = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    assert value.dependence == pytest.approx(
+        solved.dependence(sol.objective, inst.settings.dependence_unit), abs=1e-6)
+    for name in UNIQUE:
+        assert getattr(plan, name) == pytest.approx(getattr(solved, name), rel=1e-6,
+                                                    abs=1e-6), name
+    fresh = Rescorer(inst, sol.objective)
+    for c in value.changes:
+        again = fresh(c.portfolio).measures
+        assert c.dependence_change + value.dependence == pytest.approx(
+            fresh.dependence(again), abs=1e-6)
+        for name in UNIQUE:
+            assert getattr(c.measures, name) == pytest.approx(getattr(again, name), rel=1e-6,
+                                                              abs=1e-6), (c.project, name)
+    levers = leverage(inst, sol.portfolio, sol.objective)
+    for r in levers:
+        for hold in (r.plan, r.reference):
+            assert hold.captive >= -TOL and hold.divertible >= -1e-6
+            assert hold.captive + hold.divertible == pytest.approx(hold.traffic)
+    out = tmp_path / "results.xlsx"
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    write_results(sol, ms, out, leverage=levers)
+    beyond = {(r["unit"], r["closure"], str(r["period"])): r["stranded_beyond_unmet"]
+              for r in sheet(out, "Disruptions")}
+    for r in sheet(out, "Leverage"):
+        assert r["captive"] == pytest.approx(beyond[r["unit"], r["key"], str(r["period"])],
+                                             abs=1e-6)
+    # max_captive_share: the largest country's captive share, weighted over measured periods
+    captive = {}
+    for r in sheet(out, "Leverage"):
+        if r["unit"] == "country" and r["key"] not in inst.destination_countries:
+            t = str(r["period"])
+            captive[t] = max(captive.get(t, 0.0), r["captive"] / inst.total_demand[t])
+    assert ms.max_captive_share == pytest.approx(
+        sum(w * captive.get(t, 0.0) for t, w in inst.period_weights.items()), abs=1e-6)
+
+
+def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
+    """planner compare of the leverage case (A holds 6 of 10 captive: 0.6) and of the base
+    case (PB +10: nothing captive): max_captive_share is the last row of sheet Measures,
+    after the finance rows, whose places stay."""
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    leverage_case = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
+    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first)]) == 0
+    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second)]) == 0
+    out = tmp_path / "a-vs-b.xlsx"
+    assert main(["compare", str(first), str(second), "-o", str(out)]) == 0
+    rows = list(openpyxl.load_workbook(out)["Measures"].iter_rows(values_only=True))
+    names = [r[0] for r in rows[1:]]
+    assert names.index("external_share") < len(names) - 1
+    assert rows[-1][0] == "max_captive_share"
+    assert rows[-1][1:] == pytest.approx((0.6, 0.0), abs=TOL)
+    # scenarios, alternatives and frontier take it from the outcome's measures
+    inst = load(tmp_path, leverage_case)
+    sol = solve(inst)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    assert measures_of(Outcome("plan", sol.status, sol, ms))["max_captive_share"] == \
+        pytest.approx(0.6)
+
+
+def test_kazakhstan_figures_of_the_readme():
+    """README, The Kazakhstan instance: what the Trans-Afghan railway and the western chain
+    buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
+    destination (every route of it ends there): not a transit country, so max_captive_share
+    is Russia's."""
+    from planner.workbook import read_workbook
+    inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
+    assert inst.destination_countries == {"CN"}
+    sol = solve(inst)
+    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    drop = {c.project: c for c in value.changes}
+    assert value.dependence == pytest.approx(0.0606, abs=5e-5)
+    assert drop["P17"].dependence_change == pytest.approx(0.0199, abs=5e-5)
+    assert drop["P18"].moved == ("P18", "P19", "P20")
+    assert drop["P18"].dependence_change == pytest.approx(0.0072, abs=5e-5)
+    [chain] = value.chains
+    assert [s.dependence for s in chain] == pytest.approx([0.0678, 0.0678, 0.0678, 0.0606],
+                                                          abs=5e-5)
+    assert [c.project for c in value.buys_nothing()] == ["P03"]
+    rows = {(r.key, r.period): r for r in leverage(inst, sol.portfolio, sol.objective)
+            if r.unit == "country"}
+    russia = rows["RU", "2035"]
+    assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
+    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((112.3, 31.4),
+                                                                            abs=0.05)
