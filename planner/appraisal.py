@@ -17,11 +17,11 @@ committee sees what the insurance is worth. Without loss_per_t only transport sa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from planner.evaluate import Measures
+from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
+from planner.solve import solve
 
 
 # yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)
@@ -176,19 +176,7 @@ def reference_portfolio(inst: Instance) -> dict[str, str | None]:
 def appraise_solution(inst: Instance, portfolio, plan: Measures, plan_unmet) -> Appraisal:
     """Solve the reference plan's flows (least unmet demand, then least cost, with the
     committed projects only: an LP) and appraise the plan against it."""
-    from planner.evaluate import evaluate
-    from planner.solve import solve
-
     ref = reference_portfolio(inst)
     sol = solve(inst, objective="cost", fixed=ref, explain=False)
     ms = evaluate(inst, ref, sol.flows, sol.unmet, sol.draws)
     return appraise(inst, portfolio, plan, plan_unmet, ref, ms, sol.unmet)
-
-
-def no_rate_note(a: Appraisal) -> str:
-    """Why an EIRR is blank."""
-    return "no rate makes NPV 0: the net flows never change sign" if a.eirr is None else ""
-
-
-def finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
