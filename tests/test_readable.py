@@ -466,3 +466,14 @@ def test_no_number_is_wider_than_its_column(outputs):
                         width = ws.column_dimensions[cell.column_letter].width or 13
                         assert len(shown(cell.value, cell.number_format)) <= width, \
                             (name, ws.title, cell.coordinate, cell.number_format)
+
+
+def test_the_solver_log_prints_one_page_of_its_end(outputs):
+    """The Solver log keeps every line on the sheet but prints only its last page (the last
+    stage's status, gap and time): before, it added about six pages to the printed report."""
+    ws = book(outputs, "kazakhstan")["Solver log"]
+    assert ws.max_row > 30
+    area = ws.print_area
+    assert area and area.endswith(f"$A${ws.max_row}")
+    first = int(area.split(":")[0].split("$")[-1])
+    assert ws.max_row - first + 1 == 30

@@ -69,6 +69,9 @@ def total_unit(flow_unit: str) -> str:
     return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
 
 
+LOG_PRINT_LINES = 30  # one landscape A4 page of the Solver log (45 took two)
+
+
 def label_of(metric: str) -> str:
     if metric.startswith("unmet_demand_"):
         return f"Unmet demand in {metric[len('unmet_demand_'):]}"
@@ -362,6 +365,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
         put(log, i, 1, line)
     log.column_dimensions["A"].width = 120
     print_setup(log, landscape=True, title_rows=None)
+    # a printed report needs the log's end (the last stage's status, gap and time), not its
+    # thousands of lines: one page of them prints, the whole log stays on the sheet
+    lines = min(len(sol.log.splitlines()), 20000)
+    if lines > LOG_PRINT_LINES:
+        log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
     return save_atomic(book, target)
 
 
