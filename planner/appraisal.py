@@ -92,7 +92,6 @@ def _yearly(inst: Instance, per_period: dict[str, float], *, spread: bool,
         value = 0.0 if abs(value) < ROUND_OFF else value
         out += [value] * years
     tail = round(inst.settings.benefit_years_after)
-    last = inst.period_ids[-1]
     out += [out[-1] if after and out else 0.0] * tail
     return out
 

@@ -304,13 +304,13 @@ def cmd_solve(args) -> int:
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []
-    for_rule = bought_for_rule(inst, sol.portfolio, sol.objective, time_limit=args.time_limit)
     appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
     with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
         score = Rescorer(inst, sol.objective)
         value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
                               rescorer=score)
         levers = leverage(inst, sol.portfolio, sol.objective, rescorer=score)
+    for_rule = bought_for_rule(inst, value)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers)
 

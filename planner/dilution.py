@@ -5,18 +5,16 @@ cheapest plan buy a low-risk project that does nothing else: dropping it (and th
 require it) changes no measure but breaks the limit. The Summary sheet and the terminal name
 such a project, so that nobody reads it as infrastructure the trade needs.
 
-Only projects whose drop would break the limit are re-scored (two fixed-portfolio solves each),
-and that is decided by arithmetic on capex alone: where the limit has room for every drop, as
-in any plan without such a limit, nothing is solved.
+The drops come from the Value analysis (planner/value.py), which re-scores every one with the
+starts held; whether a drop would break the limit is capex arithmetic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from planner.evaluate import Measures, evaluate
+from planner.evaluate import Measures
 from planner.instance import Instance
-from planner.solution import NoPortfolio, PlanInfeasible
 from planner.tradeoffs import TRADE_OFF_MEASURES as MEASURES  # what a project is bought for
 
 RULE = "max_high_risk_capex_share"
@@ -55,32 +53,22 @@ def same_measures(a: Measures, b: Measures) -> bool:
                for n in MEASURES)
 
 
-def _score(inst: Instance, portfolio, objective: str, time_limit) -> Measures | None:
-    """Every measure of a fixed portfolio: only the flows are chosen."""
-    from planner.solve import solve
-    try:
-        sol = solve(inst, objective=objective, fixed=portfolio, time_limit=time_limit,
-                    threads=1, explain=False)
-    except (PlanInfeasible, NoPortfolio):
-        return None
-    return evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
-
-
-def bought_for_rule(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
-                    time_limit: float | None = None) -> list[BoughtForRule]:
-    """The plan's projects that are there for the high-risk capex share alone."""
+def bought_for_rule(inst: Instance, value) -> list[BoughtForRule]:
+    """The plan's projects that are there for the high-risk capex share alone: of the drops
+    of ``value`` (planner.value.project_value: the plan without a project and its dependants,
+    re-scored with the starts held) those that change no measure, not committed, whose drop
+    would break the limit (capex arithmetic)."""
     limits = [lim.value for lim in inst.limits if lim.limit == RULE]
     if not limits:
         return []
     rho = min(limits)
-    chosen = {p: t for p, t in portfolio.items() if t}
+    portfolio = value.plan.portfolio
+    chosen = [p for p, t in portfolio.items() if t]
     total = sum(inst.projects[p].capex for p in chosen)
     high = sum(inst.projects[p].capex for p in chosen if inst.projects[p].risk_class == "high")
-    # scored without the rule: the plan without the project breaks it by construction
-    free = replace(inst, limits=tuple(lim for lim in inst.limits if lim.limit != RULE))
-    base, out = None, []
-    for p in chosen:
-        dropped = dependents(inst, portfolio, p)
+    out = []
+    for change in value.buys_nothing():
+        dropped = set(change.moved)
         if any(inst.projects[q].status == "committed" for q in dropped):
             continue  # not the plan's choice
         capex = sum(inst.projects[q].capex for q in dropped)
@@ -88,11 +76,6 @@ def bought_for_rule(inst: Instance, portfolio: dict[str, str | None], objective:
                                if inst.projects[q].risk_class == "high")
         if high_left <= rho * (total - capex) + 1e-9 * max(1.0, total):
             continue  # the limit holds without it: not bought for the limit
-        base = base or _score(free, portfolio, objective, time_limit)
-        without = _score(free, {q: (None if q in dropped else t) for q, t in portfolio.items()},
-                         objective, time_limit)
-        if base is not None and without is not None and same_measures(base, without):
-            out.append(BoughtForRule(p, tuple(sorted(dropped, key=list(portfolio).index)),
-                                     capex, high_left / (total - capex) if total > capex
-                                     else 0.0, rho))
+        out.append(BoughtForRule(change.project, change.moved, capex,
+                                 high_left / (total - capex) if total > capex else 0.0, rho))
     return out

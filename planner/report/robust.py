@@ -19,7 +19,7 @@ def write_robust(plan: RobustPlan, target):
     unit_money = first.money_unit
     M, F = money(first.money_unit), flow(first.flow_unit)
     words = OBJECTIVE_WORDS.get(plan.objective, "dependence")
-    rows, unmet = [], []
+    rows = []
     for s in plan.scenarios:
         unit = s.instance.settings.dependence_unit
         mine = s.measures.dependence(plan.objective, unit)

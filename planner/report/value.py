@@ -6,7 +6,6 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
-from planner.dilution import RULE
 from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
@@ -101,14 +100,16 @@ def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> None:
 
 
 def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:
-    """One line per selected project whose drop changes no measure."""
+    """One line per selected project whose drop changes no measure, but those bought for a
+    rule alone (``for_rule``), which the terminal names with the rule already."""
     rule = {f.project for f in for_rule}
     out = []
     for c in value.buys_nothing():
-        what = f"bought for rule {RULE} alone" if c.project in rule else \
-            "buys nothing measurable"
+        if c.project in rule:
+            continue
         status = " (committed)" if inst.projects[c.project].status == "committed" else ""
-        out.append(f"{c.project}{status} {what}: dropping it changes no measure (sheet Value)")
+        out.append(f"{c.project}{status} buys nothing measurable: dropping it changes no "
+                   "measure (sheet Value)")
     return out
 
 
