@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from planner.cli import _parser, main
 from planner.xlsx import save_atomic
@@ -294,6 +295,12 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
     header = [c.value for c in ws[1]]
     steps = [r[header.index("step")] for r in ws.iter_rows(min_row=2, values_only=True)]
     assert steps[0] == "status quo" and any(s.startswith("+ ") for s in steps[1:])
+    # every point's label is its row's 'step' (a counted column once labelled the points
+    # with max_captive_share when a column was added before it)
+    column = get_column_letter(header.index("step") + 1)
+    refs = re.findall(r"<(?:c:)?f>'Frontier'!\$([A-Z]+)\$(\d+)</(?:c:)?f>", xml)
+    labels = [(col, int(row)) for col, row in refs if col not in ("C", "D")]
+    assert labels and all(col == column for col, _ in labels), labels
     chart = ws._charts[0]
     assert chart.anchor._from.row + 1 > ws.max_row - 1 or chart.anchor._from.col == 0
 

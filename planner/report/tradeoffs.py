@@ -109,7 +109,8 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     line.marker.symbol = "none"
     line.graphicalProperties.line.solidFill = "4472C4"
     chart.series.append(line)
-    step = get_column_letter(10 + len(FINANCE))  # the 'step' column
+    header = [c.value for c in ws[1]]  # the labels' column found by its id, not counted
+    step = get_column_letter(header.index("step") + 1)
     for i in range(2, 2 + count):
         point = Series(Reference(ws, min_col=4, min_row=i), Reference(ws, min_col=3, min_row=i),
                        title_from_data=False)
