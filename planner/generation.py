@@ -95,6 +95,9 @@ def generate_closures(generation: ClosureGeneration, opt, m, name: str, stage: S
     while not math.isnan(stage.value) and stage.status not in ("infeasible", "interrupted"):
         violated = generation.violated()
         if not violated:
+            if name == "dependence" and hasattr(generation, "settle"):  # planner/cuts.py
+                stage = replace(stage, value=generation.settle())
+                rounds[-1] = stage
             break
         generation.add(violated)
         left = time_limit - (time.perf_counter() - began)

@@ -123,6 +123,8 @@ def model_size(m, opt) -> dict[str, int]:
             "nonzeros": highs.getNumNz(), "binaries": len(m.PT)}
     if getattr(m, "closure_pairs", None) is not None:  # copied / left out by generation
         size.update(closure_pairs=len(m.closure_pairs), waiting_pairs=len(m.waiting_pairs))
+    if getattr(m, "estimated_pairs", None) is not None:  # cut instead (planner/cuts.py)
+        size.update(estimated_pairs=len(m.estimated_pairs), closure_cuts=len(m.closure_cuts))
     return size
 
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
+from planner.cuts import ClosureCuts
 from planner.explain import explain_infeasible
 from planner.generation import ClosureGeneration, Snapshot, generate_closures
 from planner.highs import run_stage
@@ -101,16 +102,22 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     # no start after the shortcut: building nothing may leave demand unmet, and HiGHS would
     # spend an LP on a start it then drops
     portfolio = None if shortcut else build_nothing(m)
-    generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else None
+    generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else \
+        ClosureCuts(m, inst) if getattr(m, "estimated_pairs", None) else None
     fallback = None
     for name in m.stages:
         if name == "unmet" and shortcut is not None:
             continue
         limit = clock.for_stage(spent if name == "unmet" else 0.0)
-        if limit <= 0:
-            stage = StageResult(name, "time_limit", math.nan, None, math.inf, 0.0)
+        tightened = 0.0
+        if limit > 0 and name == "dependence" and isinstance(generation, ClosureCuts):
+            tightened = generation.tighten(opt, name, time_limit=limit, **options)
+        if limit - tightened <= 0:
+            stage = StageResult(name, "time_limit", math.nan, None, math.inf, tightened)
         else:
-            stage = run_stage(opt, m, name, time_limit=limit, start=portfolio, **options)
+            stage = run_stage(opt, m, name, time_limit=limit - tightened, start=portfolio,
+                              **options)
+            stage = replace(stage, seconds=stage.seconds + tightened)
         # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
         if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,

@@ -121,6 +121,19 @@ class StrandedLP:
             block.hold_base(vec[block.index], floors.get(pair))
         self.base_capacity = vec
 
+    def supports(self, vec: np.ndarray, pairs=None) -> dict[tuple[str, str], tuple]:
+        """(period, closure name) -> (stranded, keys, slopes) at the capacity vector ``vec``
+        (self.keys' order; fractional capacities allowed): the LP's value and, from its
+        optimal dual, the slope of stranded in each capacity row's bound (keys: the rows'
+        (segment, period), slopes <= 0). Every dual solution is feasible whatever the
+        bounds, so stranded(c) >= stranded + sum slopes (c - vec) for all c: a supporting
+        hyperplane of the convex stranded amount (planner/cuts.py)."""
+        out = {}
+        for pair in (self.blocks if pairs is None else pairs):
+            block = self.blocks[pair]
+            out[pair] = block.support(vec[block.index])
+        return out
+
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
         """(period, closure name) -> USD m a year: the least transport cost of carrying the
         most the open routes can carry (the max flow held, route costs as the objective)."""
@@ -226,6 +239,19 @@ class _MaxFlow:
             else (np.zeros(0), np.zeros(0))
         self.base = (new.copy(), activity, value, floor,
                      dual if solution.dual_valid else None)
+
+    def support(self, new: np.ndarray) -> tuple[float, list, np.ndarray]:
+        """(stranded, capacity rows, their duals) at capacity bounds ``new`` (StrandedLP.supports)."""
+        if self.highs is None:
+            return self.fixed, [], np.zeros(0)
+        self._set_capacity(new)
+        value = self.fixed + self._run()
+        solution = self.highs.getSolution()
+        if not solution.dual_valid:
+            raise RuntimeError("the closure LP returned no dual solution")
+        dual = np.array(solution.row_dual)[self.rows] if len(self.rows) else np.zeros(0)
+        self.known[new.tobytes()] = value
+        return value, self.capacity_rows, dual
 
     def least_cost(self, new: np.ndarray) -> float:
         """USD m a year: the least transport cost of the most-served routing at these

@@ -27,7 +27,8 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     model.md as written, without the exact reductions (the benchmarks' reference).
     ``block`` and ``shared_x`` build into a given block with start decisions owned elsewhere
     (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with a few
-    closure copies; the others wait in m.waiting_pairs for planner/generation.py.
+    closure copies; the others wait in m.waiting_pairs for planner/generation.py, and an
+    expected_disruption model with none: cuts bound each stranded amount (planner/cuts.py).
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
@@ -48,13 +49,15 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     m.worst_floor = {}
     if closure_set:
         periods = closure_periods if closure_periods is not None else inst.measured_periods
-        constant, skip, first = {}, frozenset(), None
+        constant, skip, first, estimate = {}, frozenset(), None, None
         if not plain and objective in ("worst_disruption", "expected_disruption"):
             screening = closures.screen(inst, closure_set, periods, objective)
             constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
             if generate and objective == "worst_disruption":
                 first = closures.first_pairs(screening)
-                m.closure_lp = screening.lp  # generation scores portfolios with it
-        closures.define(m, inst, closure_set, periods, constant, skip, first)
+            if generate and objective == "expected_disruption":
+                estimate = screening
+            m.closure_lp = screening.lp  # generation and cuts score portfolios with it
+        closures.define(m, inst, closure_set, periods, constant, skip, first, estimate)
     objectives.define(m, inst, objective)
     return m

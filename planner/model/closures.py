@@ -84,11 +84,13 @@ def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str
 
 def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
            constant: dict[tuple[str, str], float] | None = None,
-           skip: frozenset[tuple[str, str]] = frozenset(), first=None) -> None:
+           skip: frozenset[tuple[str, str]] = frozenset(), first=None,
+           estimate: Screening | None = None) -> None:
     """Copies for every (period, closure) pair but those in ``constant`` (stranded the same
     whatever is built: no copy, the number instead) and those in ``skip`` (left out).
     ``first``: copy only these pairs now; the others wait in m.waiting_pairs until a portfolio
-    needs them (planner/generation.py)."""
+    needs them (planner/generation.py). ``estimate``: no copy at all; an estimate bounded by
+    the screening and by cuts stands for each pair's stranded amount (estimates)."""
     m.closure_list = {c.name: c for c in closure_set}
     m.open_routes = {c.name: frozenset(inst.routes) - frozenset(inst.routes_in_unit(c.unit, c.key))
                      for c in closure_set}
@@ -97,7 +99,24 @@ def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[s
     m.stranded = dict(constant or {})
     m.closure_pairs = []
     m.waiting_pairs = [] if first is None else [key for key in pairs if key not in first]
+    if estimate is not None:
+        estimates(m, pairs, estimate)
+        return
     add_pairs(m, inst, pairs if first is None else [key for key in pairs if key in first])
+
+
+def estimates(m, pairs, screening: Screening) -> None:
+    """stranded[t,d] = eta[t,d], least[t,d] <= eta[t,d] <= most[t,d] (Mt/yr; the screening's
+    LPs with everything and with nothing built), and a row family m.closure_cuts that
+    planner/cuts.py fills with eta[t,d] >= stranded^j + sum_s slope_s^j (c[s,t] - c_s^j), one
+    per supporting hyperplane j of the convex stranded amount (the outer approximation)."""
+    m.estimated_pairs = list(pairs)
+    m.eta = pyo.Var(m.estimated_pairs, domain=pyo.NonNegativeReals,
+                    bounds=lambda m, t, d: (screening.least[t, d],
+                                            max(screening.least[t, d], screening.most[t, d])))
+    for key in m.estimated_pairs:
+        m.stranded[key] = m.eta[key]
+    m.closure_cuts = pyo.Constraint(pyo.Any)
 
 
 def add_pairs(m, inst: Instance, pairs) -> None:

@@ -1,0 +1,141 @@
+"""Closure cuts: expected_disruption by outer approximation, without closure copies.
+
+expected_disruption sums every (period, closure) pair's stranded amount, so every pair counts
+and closure generation (planner/generation.py) cannot leave any out: at M the full model holds
+106 copies (33,000 rows). But the stranded amount of a pair is the value of a max-flow LP whose
+capacity bounds are the segment capacities c[s,t], and an LP's value is convex and piecewise
+linear in its bounds: any optimal dual gives a supporting hyperplane
+
+    stranded(c) >= stranded(c^j) + sum_s slope_s^j (c[s,t] - c_s^j)    (slope: the row duals)
+
+valid for every capacity vector, the model's fractional ones included. So the model holds an
+estimate eta[t,d] per pair in place of its copy (model.closures.estimates), and these cuts.
+After each solve the portfolio is scored by the closure LPs (built once, in stranded.py), and
+each pair whose estimate lies below what the portfolio strands gets the cut at that portfolio,
+which its estimate must then meet. A stage ends when no pair is under-estimated beyond the
+tolerance: the model with cuts is a relaxation of the full model and its portfolio is then
+scored exactly, so the result is the full model's optimum. Before the first branch and bound
+of the dependence stage, rounds on the LP relaxation add the cuts at fractional capacities
+that its bound needs (Kelley's cutting planes), so branch and bound starts from a bound close
+to that of the copies.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from planner.highs import run_stage
+from planner.instance import Instance
+from planner.model.projects import chosen_starts
+from planner.stranded import StrandedLP, built_capacity
+
+# a pair is under-estimated when what it strands exceeds its estimate by this share of the
+# amount (at least 1 Mt/yr): relative to the pair itself, not to the period's trade, since
+# expected_disruption adds up small closures too
+TOLERANCE = 1e-6
+# a cut is loosened by this share: duals are exact only to HiGHS's tolerances, and a cut a
+# hair too tight would cut off the optimum (an order below TOLERANCE, so that the portfolio
+# a cut was made at satisfies it)
+LOOSEN = TOLERANCE / 10
+# rounds on the LP relaxation, at most, and the least relative rise of its bound that pays
+# for another
+RELAXATION_ROUNDS = 30
+RELAXATION_RISE = 1e-4
+
+
+class ClosureCuts:
+    """The cut loop's scoring and rows, for generate_closures (planner/generation.py)."""
+
+    def __init__(self, m, inst: Instance):
+        self.m, self.inst = m, inst
+        self.lp = getattr(m, "closure_lp", None)
+        if self.lp is None:
+            periods = tuple(sorted({t for t, _ in m.estimated_pairs},
+                                   key=inst.period_index.get))
+            self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
+                                 pairs=m.estimated_pairs)
+        self.cuts = 0
+        self.scored: dict[tuple[str, str], float] = {}  # the last portfolio scored
+        weights, pi = inst.period_weights, inst.closure_weights(tuple(m.closure_list.values()))
+        self.weight = {(t, d): weights.get(t, 0.0) * pi[d] / inst.total_demand[t]
+                       for t, d in m.estimated_pairs}
+
+    def model_capacity(self) -> np.ndarray:
+        """The model's current capacities (fractional after an LP), in the closure LPs' order."""
+        m, inst = self.m, self.inst
+        vec = self.lp.vector(built_capacity(inst, {}))
+        for i, key in enumerate(self.lp.keys):
+            if key in m.built_capacity and m.c[key].value is not None:
+                # never below the existing capacity: an LP's round-off can put it a hair
+                # under, and a bound below 0 leaves the closure LP infeasible
+                vec[i] = max(vec[i], m.c[key].value)
+        return vec
+
+    def violated(self, vec: np.ndarray | None = None) -> dict[tuple[str, str], tuple]:
+        """Pairs whose estimate lies below what the capacities ``vec`` strand (default: the
+        model's portfolio, its starts rounded): (period, closure) -> (stranded, keys, slopes)."""
+        m, inst = self.m, self.inst
+        if vec is None:
+            vec = self.lp.vector(built_capacity(inst, chosen_starts(m)))
+        out, self.scored = {}, {}
+        for pair, support in self.lp.supports(vec, m.estimated_pairs).items():
+            self.scored[pair] = support[0]
+            if support[0] > (m.eta[pair].value or 0.0) + TOLERANCE * max(1.0, support[0]):
+                out[pair] = (*support, vec)
+        return out
+
+    def add(self, violated) -> None:
+        """eta[t,d] >= stranded + sum_s slope_s (c[s,t] - c_s) for each violated pair."""
+        m = self.m
+        position = {key: i for i, key in enumerate(self.lp.keys)}
+        for pair, (value, keys, slopes, vec) in violated.items():
+            constant = value - LOOSEN * max(1.0, value)
+            terms = []
+            for key, slope in zip(keys, slopes):
+                if abs(slope) <= 1e-10 or key not in m.built_capacity:
+                    continue  # a capacity no decision moves: its term is 0
+                constant -= slope * vec[position[key]]
+                terms.append(slope * m.c[key])
+            m.closure_cuts[pair, self.cuts] = m.eta[pair] >= constant + quicksum(terms)
+            self.cuts += 1
+
+    def dependence(self, violated) -> float:
+        """The current portfolio's expected_disruption, each pair scored by its closure LP."""
+        m = self.m
+        return pyo.value(m.dependence.expr) + sum(
+            self.weight[pair] * (value - (m.eta[pair].value or 0.0))
+            for pair, (value, *_) in violated.items())
+
+    def settle(self) -> float:
+        """The estimates set to what the portfolio last scored strands (each within the
+        tolerance above its estimate): the model then holds the portfolio's exact
+        expected_disruption, which is returned, reported and kept by the later stages."""
+        for pair, value in self.scored.items():
+            self.m.eta[pair].set_value(value, skip_validation=True)
+        return pyo.value(self.m.dependence.expr)
+
+    def tighten(self, opt, name: str, *, time_limit: float, **options) -> float:
+        """Rounds of the stage's LP relaxation, each adding the cuts at the fractional
+        capacities it found, until none is violated, its bound stops rising or the time is
+        up; seconds spent."""
+        began = time.perf_counter()
+        last = None
+        for _ in range(RELAXATION_ROUNDS):
+            left = time_limit - (time.perf_counter() - began)
+            if left <= 0:
+                break
+            lp = run_stage(opt, self.m, name, time_limit=left, relaxation=True, **options)
+            if lp.status != "optimal":
+                break
+            if last is not None and lp.value - last <= RELAXATION_RISE * max(abs(lp.value), 1e-9):
+                break
+            last = lp.value
+            violated = self.violated(self.model_capacity())
+            if not violated:
+                break
+            self.add(violated)
+        return time.perf_counter() - began

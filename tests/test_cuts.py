@@ -1,0 +1,108 @@
+"""Closure cuts (planner/cuts.py): expected_disruption without closure copies must end where the
+model with every copy ends, on every stage, with a cap, with a fixed portfolio, stopped."""
+
+import numpy as np
+import pytest
+
+from benchmarks.generator import Size, generate
+from planner.evaluate import evaluate
+from planner.solve import solve, solve_model
+from planner.stranded import StrandedLP
+from tests.builders import edit, load, two_corridors
+
+WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, markets=3)
+
+
+def test_a_support_is_the_max_flows_value_and_its_slope(tmp_path):
+    """two_corridors: closing CA leaves route rB over segment sB, so 10 Mt/yr of demand
+    strand max(0, 10 - c) at capacity c of sB. At c = 4: 6 stranded, slope -1 (each Mt/yr of
+    capacity strands one less); at c = 12: 0 stranded, slope 0. The cut at c = 4,
+    6 - (c - 4), is exact up to c = 10 and below the value beyond."""
+    inst = load(tmp_path, two_corridors())
+    closure = next(c for c in inst.closures("corridor") if c.key == "CA")
+    lp = StrandedLP(inst, (closure,), ("2026",))
+    key = ("sB", "2026")
+    at = {c: lp.vector({**{k: 0.0 for k in lp.keys}, ("sA", "2026"): 10.0, key: c})
+          for c in (4.0, 12.0)}
+    value, rows, slopes = lp.supports(at[4.0])["2026", closure.name]
+    assert value == pytest.approx(6.0)
+    assert dict(zip(rows, slopes)) == {key: pytest.approx(-1.0)}
+    value, rows, slopes = lp.supports(at[12.0])["2026", closure.name]
+    assert value == pytest.approx(0.0) and np.allclose(slopes, 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5, 6])
+def test_cuts_end_at_the_full_models_optimum(tmp_path, seed):
+    """Every estimate is decided by cuts (the model holds no copy): each stage's value equals
+    the full model's, and the portfolio scored apart from the model has that dependence."""
+    inst = load(tmp_path, generate(WIDE, seed=seed))
+    full = solve_model(inst, objective="expected_disruption", closure_generation=False)
+    cut = solve(inst, objective="expected_disruption")
+    assert full.status == cut.status == "optimal"
+    assert cut.size["closure_pairs"] == 0 and cut.size["closure_cuts"] > 0
+    assert cut.size["rows"] < full.size["rows"]
+    for a, b in zip(full.stages, cut.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    measures = evaluate(inst, cut.portfolio, cut.flows, cut.unmet)
+    assert measures.expected_disruption == pytest.approx(cut.stages[1].value, rel=1e-9)
+
+
+def test_cuts_hold_a_dependence_cap_from_the_first_stage(tmp_path):
+    """Under a cap on expected_disruption (planner frontier) the cap constrains unmet demand,
+    capex and cost: each stage with cuts ends where the full model's does, within the cap."""
+    inst = load(tmp_path, generate(WIDE, seed=2))
+    plan = solve(inst, objective="expected_disruption")
+    cap = plan.stages[1].value * 1.05
+    full = solve_model(inst, objective="expected_disruption", max_dependence=cap,
+                       closure_generation=False)
+    cut = solve(inst, objective="expected_disruption", max_dependence=cap)
+    assert [s.name for s in cut.stages] == ["unmet", "capex", "cost"]
+    for a, b in zip(full.stages, cut.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    measures = evaluate(inst, cut.portfolio, cut.flows, cut.unmet)
+    assert measures.expected_disruption <= cap * (1 + 1e-6)
+
+
+def test_cuts_score_a_fixed_portfolio_like_the_full_model(tmp_path):
+    inst = load(tmp_path, generate(WIDE, seed=1))
+    chosen = solve(inst, objective="cost").portfolio
+    full = solve_model(inst, objective="expected_disruption", fixed=chosen,
+                       closure_generation=False)
+    cut = solve(inst, objective="expected_disruption", fixed=chosen)
+    assert cut.stages[1].value == pytest.approx(full.stages[1].value, rel=1e-9)
+    assert cut.stages[1].value == pytest.approx(
+        evaluate(inst, chosen, cut.flows, cut.unmet).expected_disruption, rel=1e-9)
+
+
+def test_a_stopped_cut_stage_reports_its_portfolios_true_dependence(tmp_path):
+    """Stopped at the root (no node allowed), the dependence stage is not optimal; its value
+    is what its portfolio strands scored by the closure LPs, never the estimates' smaller sum,
+    and its bound stays below that."""
+    inst = load(tmp_path, generate(WIDE, seed=2))
+    sol = solve_model(inst, objective="expected_disruption",
+                      highs_options={"mip_max_nodes": 0})
+    dependence = sol.stages[1]
+    measures = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
+    assert measures.expected_disruption == pytest.approx(dependence.value, rel=1e-6)
+    assert dependence.bound <= measures.expected_disruption + 1e-9
+
+
+def test_a_small_closure_beside_a_large_trade_still_gets_its_cut(tmp_path):
+    """The tolerance is relative to the pair's own stranded amount: a 0.005 Mt/yr difference
+    beside 10,000 Mt/yr of trade (test_objectives.small_shares) still decides the portfolio."""
+    from tests.test_objectives import small_shares
+    inst = load(tmp_path, small_shares())
+    sol = solve(inst, objective="expected_disruption")
+    assert sol.portfolio == {"P": "2026", "Q": None}
+    assert sol.size["closure_cuts"] > 0
+
+
+def test_without_a_project_that_moves_a_closure_no_cut_is_needed(tmp_path):
+    """two_corridors with PB excluded: nothing can change what any closure strands, so the
+    screening makes every pair a number and the model needs no estimate at all."""
+    tables = two_corridors()
+    tables = edit(tables, Projects=[{**tables["Projects"][0], "status": "excluded"}])
+    inst = load(tmp_path, tables)
+    sol = solve(inst, objective="expected_disruption")
+    assert sol.size.get("estimated_pairs", 0) == 0
+    assert sol.stages[1].value == pytest.approx(0.5 * 10 / 10)  # CA strands all, CB nothing
