@@ -30,6 +30,7 @@ from pyomo.core.util import quicksum
 
 from planner.highs import run_stage
 from planner.instance import Instance
+from planner.model import closures
 from planner.model.projects import chosen_starts
 from planner.stranded import StrandedLP, built_capacity
 
@@ -45,6 +46,21 @@ LOOSEN = TOLERANCE / 10
 # for another
 RELAXATION_ROUNDS = 30
 RELAXATION_RISE = 1e-4
+# cuts at portfolios after which a pair violated again gets its copy
+COPY_AFTER = 1
+
+
+def supporting(m, position, value, keys, slopes, vec):
+    """stranded + sum_s slope_s (c[s,t] - c_s), loosened by LOOSEN: the right side of a cut
+    made at capacities ``vec`` (``position``: a capacity key's place in it)."""
+    constant = value - LOOSEN * max(1.0, value)
+    terms = []
+    for key, slope in zip(keys, slopes):
+        if abs(slope) <= 1e-10 or key not in m.built_capacity:
+            continue  # a capacity no decision moves: its term is 0
+        constant -= slope * vec[position[key]]
+        terms.append(slope * m.c[key])
+    return constant + quicksum(terms)
 
 
 class ClosureCuts:
@@ -59,6 +75,7 @@ class ClosureCuts:
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.estimated_pairs)
         self.cuts = 0
+        self.portfolio_cuts: dict[tuple[str, str], int] = {}  # pair -> cuts at portfolios
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio scored
         weights, pi = inst.period_weights, inst.closure_weights(tuple(m.closure_list.values()))
         self.weight = {(t, d): weights.get(t, 0.0) * pi[d] / inst.total_demand[t]
@@ -88,19 +105,26 @@ class ClosureCuts:
                 out[pair] = (*support, vec)
         return out
 
-    def add(self, violated) -> None:
-        """eta[t,d] >= stranded + sum_s slope_s (c[s,t] - c_s) for each violated pair."""
+    def add(self, violated, relaxed: bool = False) -> None:
+        """eta[t,d] >= stranded + sum_s slope_s (c[s,t] - c_s) for each violated pair; a pair
+        violated again by a portfolio after COPY_AFTER cuts at portfolios gets its copy
+        instead (eta[t,d] >= the copy's stranded amount: exact). ``relaxed``: the cuts are at
+        an LP's fractional capacities, which do not count."""
         m = self.m
-        position = {key: i for i, key in enumerate(self.lp.keys)}
-        for pair, (value, keys, slopes, vec) in violated.items():
-            constant = value - LOOSEN * max(1.0, value)
-            terms = []
-            for key, slope in zip(keys, slopes):
-                if abs(slope) <= 1e-10 or key not in m.built_capacity:
-                    continue  # a capacity no decision moves: its term is 0
-                constant -= slope * vec[position[key]]
-                terms.append(slope * m.c[key])
-            m.closure_cuts[pair, self.cuts] = m.eta[pair] >= constant + quicksum(terms)
+        position = self.lp.position
+        copies = [pair for pair in violated if not relaxed
+                  and self.portfolio_cuts.get(pair, 0) >= COPY_AFTER]
+        if copies:
+            closures.add_pairs(m, self.inst, copies)
+            for pair in copies:
+                m.closure_cuts[pair, "copy"] = m.eta[pair] >= m.stranded[pair]
+                m.stranded[pair] = m.eta[pair]
+        for pair, support in violated.items():
+            if pair in copies:
+                continue
+            if not relaxed:
+                self.portfolio_cuts[pair] = self.portfolio_cuts.get(pair, 0) + 1
+            m.closure_cuts[pair, self.cuts] = m.eta[pair] >= supporting(m, position, *support)
             self.cuts += 1
 
     def dependence(self, violated) -> float:
@@ -137,5 +161,5 @@ class ClosureCuts:
             violated = self.violated(self.model_capacity())
             if not violated:
                 break
-            self.add(violated)
+            self.add(violated, relaxed=True)
         return time.perf_counter() - began

@@ -123,6 +123,8 @@ def model_size(m, opt) -> dict[str, int]:
             "nonzeros": highs.getNumNz(), "binaries": len(m.PT)}
     if getattr(m, "closure_pairs", None) is not None:  # copied / left out by generation
         size.update(closure_pairs=len(m.closure_pairs), waiting_pairs=len(m.waiting_pairs))
+    if m.component("worst_cuts") is not None:  # cuts on waiting pairs (planner/generation.py)
+        size.update(closure_cuts=len(m.worst_cuts))
     if getattr(m, "estimated_pairs", None) is not None:  # cut instead (planner/cuts.py)
         size.update(estimated_pairs=len(m.estimated_pairs), closure_cuts=len(m.closure_cuts))
     return size
@@ -272,9 +274,13 @@ def stop_on_ctrl_c():
 
 def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: int | None,
               tee, start: dict | None = None, highs_options: dict | None = None,
-              relaxation: bool = False) -> StageResult:
+              relaxation: bool = False, feasible: bool = False) -> StageResult:
     """One HiGHS run of a stage: its objective active, the others not. ``relaxation`` solves
-    the LP relaxation (start decisions between 0 and 1) instead.
+    the LP relaxation (start decisions between 0 and 1) instead. ``feasible``: the caller
+    knows a solution (an earlier stage's), so "infeasible" is HiGHS's presolve misjudging a
+    row held to its tolerance, and the run is repeated without presolve (seen with closure
+    cuts on a small random instance: its doubleton and aggregator reductions called the cost
+    stage infeasible, which the same model without them solves).
 
     The gap reported is HiGHS's own final relative gap (|value - bound| / |value|): a stage
     that HiGHS ends at the gap asked for is "optimal" with that gap, not proven to gap 0."""
@@ -310,6 +316,12 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     iterations = getattr(info, "simplex_iteration_count", None)
     if not has_solution and status not in ("infeasible", "interrupted"):
         status = "no_solution"
+    if status == "infeasible" and feasible and (highs_options or {}).get("presolve") != "off":
+        left = time_limit - (time.perf_counter() - began)
+        again = run_stage(opt, m, name, time_limit=left, mip_gap=mip_gap, threads=threads,
+                          tee=tee, start=start, relaxation=relaxation,
+                          highs_options={**(highs_options or {}), "presolve": "off"})
+        return replace(again, seconds=again.seconds + seconds)
     if status == "optimal" and start is not None and has_solution \
             and _start_returned(m, name, results.objective_bound, value, mip_gap):
         # HiGHS 1.16 can hand back the MIP start in place of the optimum it proved ("MIP

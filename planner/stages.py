@@ -116,7 +116,7 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
             stage = StageResult(name, "time_limit", math.nan, None, math.inf, tightened)
         else:
             stage = run_stage(opt, m, name, time_limit=limit - tightened, start=portfolio,
-                              **options)
+                              feasible=bool(stages), **options)
             stage = replace(stage, seconds=stage.seconds + tightened)
         # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
         if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):

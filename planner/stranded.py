@@ -83,7 +83,7 @@ class StrandedLP:
         self.base_capacity = None  # hold_base's capacities, as a vector
         # built_capacity's keys in its order: a portfolio's capacities become one vector
         self.keys = list(built_capacity(inst, {}))
-        position = {key: i for i, key in enumerate(self.keys)}
+        position = self.position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
         for c in closure_set:
             closed = set(inst.routes_in_unit(c.unit, c.key))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from benchmarks.generator import Size, generate
+from planner import cuts
 from planner.evaluate import evaluate
 from planner.solve import solve, solve_model
 from planner.stranded import StrandedLP
@@ -31,12 +32,18 @@ def test_a_support_is_the_max_flows_value_and_its_slope(tmp_path):
     assert value == pytest.approx(0.0) and np.allclose(slopes, 0.0)
 
 
+def cuts_only(monkeypatch):
+    """No pair ever gets its copy: every estimate is decided by cuts alone."""
+    monkeypatch.setattr(cuts, "COPY_AFTER", 10**9)
+
+
 @pytest.mark.parametrize("seed", [0, 2, 5, 6])
-def test_cuts_end_at_the_full_models_optimum(tmp_path, seed):
-    """Every estimate is decided by cuts (the model holds no copy): each stage's value equals
+def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
+    """Every estimate decided by cuts (the model holds no copy): each stage's value equals
     the full model's, and the portfolio scored apart from the model has that dependence."""
     inst = load(tmp_path, generate(WIDE, seed=seed))
     full = solve_model(inst, objective="expected_disruption", closure_generation=False)
+    cuts_only(monkeypatch)
     cut = solve(inst, objective="expected_disruption")
     assert full.status == cut.status == "optimal"
     assert cut.size["closure_pairs"] == 0 and cut.size["closure_cuts"] > 0
@@ -47,7 +54,24 @@ def test_cuts_end_at_the_full_models_optimum(tmp_path, seed):
     assert measures.expected_disruption == pytest.approx(cut.stages[1].value, rel=1e-9)
 
 
-def test_cuts_hold_a_dependence_cap_from_the_first_stage(tmp_path):
+@pytest.mark.parametrize("seed", [0, 2, 3, 5, 6])
+def test_cuts_and_copies_end_at_the_full_models_optimum(tmp_path, seed):
+    """As solved: cuts first, a copy for each pair a portfolio violates again; fewer copies
+    than the full model, the same optimum."""
+    inst = load(tmp_path, generate(WIDE, seed=seed))
+    full = solve_model(inst, objective="expected_disruption", closure_generation=False)
+    cut = solve(inst, objective="expected_disruption")
+    assert full.status == cut.status == "optimal"
+    assert cut.size["closure_pairs"] < cut.size["estimated_pairs"]
+    assert cut.size["rows"] < full.size["rows"]
+    for a, b in zip(full.stages, cut.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    measures = evaluate(inst, cut.portfolio, cut.flows, cut.unmet)
+    assert measures.expected_disruption == pytest.approx(cut.stages[1].value, rel=1e-9)
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_cuts_hold_a_dependence_cap_from_the_first_stage(tmp_path, monkeypatch, alone):
     """Under a cap on expected_disruption (planner frontier) the cap constrains unmet demand,
     capex and cost: each stage with cuts ends where the full model's does, within the cap."""
     inst = load(tmp_path, generate(WIDE, seed=2))
@@ -55,6 +79,8 @@ def test_cuts_hold_a_dependence_cap_from_the_first_stage(tmp_path):
     cap = plan.stages[1].value * 1.05
     full = solve_model(inst, objective="expected_disruption", max_dependence=cap,
                        closure_generation=False)
+    if alone:
+        cuts_only(monkeypatch)
     cut = solve(inst, objective="expected_disruption", max_dependence=cap)
     assert [s.name for s in cut.stages] == ["unmet", "capex", "cost"]
     for a, b in zip(full.stages, cut.stages):
@@ -74,11 +100,12 @@ def test_cuts_score_a_fixed_portfolio_like_the_full_model(tmp_path):
         evaluate(inst, chosen, cut.flows, cut.unmet).expected_disruption, rel=1e-9)
 
 
-def test_a_stopped_cut_stage_reports_its_portfolios_true_dependence(tmp_path):
+def test_a_stopped_cut_stage_reports_its_portfolios_true_dependence(tmp_path, monkeypatch):
     """Stopped at the root (no node allowed), the dependence stage is not optimal; its value
     is what its portfolio strands scored by the closure LPs, never the estimates' smaller sum,
     and its bound stays below that."""
     inst = load(tmp_path, generate(WIDE, seed=2))
+    cuts_only(monkeypatch)
     sol = solve_model(inst, objective="expected_disruption",
                       highs_options={"mip_max_nodes": 0})
     dependence = sol.stages[1]

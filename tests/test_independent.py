@@ -147,7 +147,7 @@ def test_the_random_instances_have_what_they_claim(tmp_path):
         first = closures.first_pairs(closures.screen(
             inst, closures.undominated(inst, inst.closures()), inst.measured_periods,
             "worst_disruption"))
-        if sol.size["closure_pairs"] > len(first):
+        if sol.size["closure_pairs"] > len(first) or sol.size.get("closure_cuts"):
             features.add("generation rounds")
         for kind, unit in (("max_share", None), ("max_capex", "corridor")):
             if any(lim.limit == kind and unit in (None, lim.unit) for lim in inst.limits):
