@@ -47,6 +47,23 @@ def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed)
     assert grown.size["rows"] < full.size["rows"]
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
+    """No waiting pair ever copied: from the one least likely pair, cuts from the closure LPs'
+    duals alone bound w_t, and the optimum is still the full model's."""
+    from planner import generation
+    inst = load(tmp_path, generate(WIDE, seed=seed))
+    full = solve_model(inst, objective="worst_disruption", closure_generation=False)
+    least_likely_first(monkeypatch)
+    monkeypatch.setattr(generation, "COPY_AFTER", 10**9)
+    cut = solve(inst, objective="worst_disruption")
+    assert cut.size["closure_pairs"] == 1 and cut.size["closure_cuts"] > 0
+    for a, b in zip(full.stages, cut.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    measures = evaluate(inst, cut.portfolio, cut.flows, cut.unmet)
+    assert measures.worst_disruption == pytest.approx(cut.stages[1].value, abs=1e-9)
+
+
 def test_the_first_pairs_are_usually_enough_on_small_networks(tmp_path):
     inst = load(tmp_path, generate(WIDE, seed=0))
     sol = solve(inst, objective="worst_disruption")
