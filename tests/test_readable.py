@@ -305,6 +305,28 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
     assert chart.anchor._from.row + 1 > ws.max_row - 1 or chart.anchor._from.col == 0
 
 
+def test_frontier_points_that_coincide_get_one_label():
+    """Two targets that one portfolio reaches give two rows with the same capex and
+    dependence: one marker and one label naming both points, not two labels drawn over each
+    other (Kazakhstan: points 2 and 3, the Sarzha terminal)."""
+    from planner.report.tradeoffs import frontier_chart
+
+    ws = openpyxl.Workbook().active
+    ws.title = "Frontier"
+    ws.append(["point", "target", "dependence", "capex", "step"])
+    for row in (("point 1", None, 0.18, 1078.0, "status quo"),
+                ("point 2", 0.15, 0.121, 1278.0, "+ Sarzha terminal"),
+                ("point 3", 0.13, 0.121, 1278.00000001, "same portfolio"),
+                ("point 4", 0.10, 0.081, 2462.0, "+ Poti port")):
+        ws.append(row)
+    chart = frontier_chart(ws, 4, "worst single-closure disruption", "USD m")
+    points = chart.series[1:]  # the first is the line through every point
+    assert len(points) == 3
+    labels = [(s.tx.v, s.tx.strRef.f if s.tx.strRef else None) for s in points]
+    assert labels[0] == (None, "'Frontier'!$E$2") and labels[2] == (None, "'Frontier'!$E$5")
+    assert labels[1][0] == "point 2 = point 3: + Sarzha terminal"
+
+
 def test_comparison_charts_name_measure_and_unit_without_lone_legends(outputs):
     for name in ("scenarios", "alternatives", "compare"):
         xml = chart_xml(outputs[name])

@@ -92,7 +92,9 @@ def step_labels(points: list[FrontierPoint]) -> list[str]:
 
 def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     """Capex against dependence: straight segments between the points (no smoothing: only
-    the points are portfolios), each point labelled with its step (column 'step')."""
+    the points are portfolios), each point labelled with its step (column 'step'). Points
+    that coincide (the same capex and dependence: two targets the same portfolio reaches)
+    are drawn and labelled once, the label naming them all, so no label covers another."""
     chart = ScatterChart()
     chart.title = "Price of resilience: least capex for each dependence target"
     chart.style = 13
@@ -111,10 +113,14 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     chart.series.append(line)
     header = [c.value for c in ws[1]]  # the labels' column found by its id, not counted
     step = get_column_letter(header.index("step") + 1)
-    for i in range(2, 2 + count):
+    for rows in coinciding(ws, count, header):
+        i = rows[0]
         point = Series(Reference(ws, min_col=4, min_row=i), Reference(ws, min_col=3, min_row=i),
                        title_from_data=False)
-        point.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${step}${i}"))
+        if len(rows) == 1:
+            point.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${step}${i}"))
+        else:  # one label for the points drawn on one another
+            point.tx = SeriesLabel(v=merged_label(ws, rows, header))
         point.smooth = False
         point.marker.symbol = "circle"
         point.marker.size = 8
@@ -127,6 +133,32 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
         chart.series.append(point)
     chart.legend = None
     return chart
+
+
+def coinciding(ws, count: int, header: list) -> list[list[int]]:
+    """The Frontier rows (2 .. count + 1) grouped by their point on the chart: rows with the
+    same capex and dependence (as shown, to 0.1 USD m and 0.01 percentage point) together, in
+    row order; rows without a portfolio are left out."""
+    dep, capex = header.index("dependence") + 1, header.index("capex") + 1
+    groups: dict[tuple, list[int]] = {}
+    for i in range(2, 2 + count):
+        x, y = ws.cell(row=i, column=dep).value, ws.cell(row=i, column=capex).value
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+            groups.setdefault((round(x, 4), round(y, 1)), []).append(i)
+    return sorted(groups.values())
+
+
+def merged_label(ws, rows: list[int], header: list) -> str:
+    """'point 2 = point 3: + Sarzha terminal': the points' names, then their steps (each
+    once; 'same portfolio' says nothing the first step does not)."""
+    name, step = header.index("point") + 1, header.index("step") + 1
+    steps = []
+    for i in rows:
+        text = str(ws.cell(row=i, column=step).value or "")
+        if text and text not in steps and (text != "same portfolio" or i == rows[0]):
+            steps.append(text)
+    names = " = ".join(str(ws.cell(row=i, column=name).value) for i in rows)
+    return f"{names}: {' / '.join(steps)}"
 
 
 def _finance(o) -> tuple:
