@@ -276,6 +276,26 @@ def test_stranded_charts_sorted_named_split_and_without_empty_closures(outputs):
     assert "share of trade stranded (%)" in xml and 'orientation val="maxMin"' in xml
 
 
+def test_country_chart_shows_transit_countries_and_names_the_market_apart(outputs):
+    """China, the China trade's destination, strands 45% whatever is built: its row stays in
+    the table, named as the market, but the chart (whose scale it set) shows the transit
+    countries only, and a note says why."""
+    ws = book(outputs, "kazakhstan")["Charts"]
+    column = [c.value for c in ws["A"]]
+    top = column.index("transit country closed") + 1
+    rows = {ws.cell(row=r, column=1).value: r for r in range(top + 1, top + 5)}
+    assert rows["China (destination market)"] > rows["Russia"]
+    assert ws.cell(row=rows["China (destination market)"], column=5).value == \
+        pytest.approx(0.454, abs=5e-4)  # the number kept
+    assert any(str(v).startswith("Not charted: China (destination market)") for v in column)
+    xml = [x for x in chart_xml(outputs["kazakhstan"]) if "closing one transit country" in x]
+    assert len(xml) == 1
+    categories = re.search(r"<(?:c:)?cat>.*?<(?:c:)?f>'Charts'!\$A\$(\d+)(?::\$A\$(\d+))?</",
+                           xml[0], re.S)  # one cell where Russia is the only transit country
+    first, last = int(categories.group(1)), int(categories.group(2) or categories.group(1))
+    assert first == rows["Russia"] and last < rows["China (destination market)"]
+
+
 def test_share_chart_has_no_empty_series_and_names(outputs):
     wb = book(outputs, "kazakhstan")
     ws = wb["Charts"]
