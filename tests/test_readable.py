@@ -150,6 +150,32 @@ def test_columns_fit_their_text_up_to_fifty_characters_then_wrap(outputs):
         assert cell.alignment.wrap_text
 
 
+def test_starts_and_changes_name_the_projects_beside_their_ids(outputs):
+    """Starts ends with each project's name (after the portfolios' columns, whose places are
+    read); Changes ends with what each portfolio adds, drops and moves, by name."""
+    for name in ("scenarios", "alternatives", "compare"):
+        wb = book(outputs, name)
+        header = [c.value for c in wb["Starts"][1]]
+        assert header[-1] == "project_name", name
+        names = {r[0]: r[-1] for r in wb["Starts"].iter_rows(min_row=2, values_only=True)}
+        assert names["PB"] == "B line", name
+        header = [c.value for c in wb["Changes"][1]]
+        assert header[:4] == ["portfolio", f"adds vs {wb['Measures']['B1'].value}",
+                              f"drops vs {wb['Measures']['B1'].value}", "moves"], name
+        assert header[4] == "in_words", name
+    changes = {r[0]: r[4] for r in book(outputs, "scenarios")["Changes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert changes["CA closed, no money"] == "drops B line (PB)"
+    assert changes["a scenario with a long name that must not be cut"] == \
+        "adds B line, a longer and dearer name for the project that only half does it (PC); " \
+        "drops B line (PB)"
+    compare = {r[0]: r[4] for r in book(outputs, "compare")["Changes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert compare["cost"] == "drops B line (PB)"
+    portfolios = book(outputs, "frontier")["Portfolios"]
+    assert [c.value for c in portfolios[1]][-1] == "project_name"
+
+
 def test_headers_frozen_filters_on_long_tables(outputs):
     wb = book(outputs, "kazakhstan")
     for ws in wb.worksheets:

@@ -13,7 +13,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
 from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
-                                    portfolio_changes)
+                                    portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import SHARE, chart_page, flow, money, print_setup, save_atomic, write_table
 
@@ -56,9 +56,12 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
                 widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
                        for p in point.outcome.solution.portfolio})
-    write_table(book.create_sheet("Portfolios"), ["project"] + [p.outcome.name for p in points],
+    names = [p.outcome.name for p in points]
+    name_column = unique("project_name", ["project"] + names)  # after the points' columns
+    write_table(book.create_sheet("Portfolios"), ["project"] + names + [name_column],
                 [[p] + [point.outcome.solution.portfolio.get(p) if point.outcome.solution
-                        else None for point in points] for p in projects])
+                        else None for point in points] + [inst.projects[p].name or None]
+                 for p in projects], widths={name_column: 36})
     objective = next((p.outcome.solution.objective for p in points if p.outcome.solution), "")
     chart = frontier_chart(ws, len(rows), OBJECTIVE_WORDS.get(objective, "dependence"), unit)
     # below its table, where it is seen with it, on a print page of its own
