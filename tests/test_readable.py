@@ -126,6 +126,34 @@ def test_comparison_measures_are_formatted_row_by_row(outputs):
         '#,##0.0" USD m"'
 
 
+def test_value_chains_and_leverage_show_their_units_and_no_unit_twice(outputs):
+    """Value, Chains and Leverage showed 5.800, 60,138 and 0.00 with no unit; Appraisal's
+    and the robust Summary's values repeated the unit of the column beside them."""
+    wb = book(outputs, "kazakhstan")
+
+    def fmt(sheet, column):
+        ws = wb[sheet]
+        j = [c.value for c in ws[1]].index(column) + 1
+        return ws.cell(row=2, column=j).number_format
+    for sheet, column, unit in (("Value", "capex", "USD m"), ("Value", "unmet_demand", "Mt/yr"),
+                                ("Value", "transport_cost", "USD m"),
+                                ("Value", "usd_m_per_point", "USD m per point"),
+                                ("Value", "npv_change", "USD m"),
+                                ("Value", "capex_change", "USD m"),
+                                ("Chains", "unmet_demand", "Mt/yr"),
+                                ("Chains", "links_capex", "USD m"),
+                                ("Leverage", "traffic", "Mt/yr"),
+                                ("Leverage", "captive_ref", "Mt/yr"),
+                                ("Leverage", "premium", "USD/t")):
+        assert fmt(sheet, column).endswith(f'" {unit}"'), (sheet, column)
+    for value, unit in wb["Appraisal"].iter_rows(min_row=2, max_row=12, min_col=2, max_col=3):
+        if isinstance(value.value, float) and unit.value:
+            assert '"' not in value.number_format, value.number_format
+    summary = book(outputs, "robust")["Summary"]
+    seconds = next(r for r in summary.iter_rows(min_row=2) if r[0].value == "seconds")
+    assert seconds[2].value == "s" and '"' not in seconds[1].number_format
+
+
 def test_booleans_are_real_booleans_shown_as_true_false(outputs):
     for name, sheet in (("results", "Portfolio"), ("robust", "Portfolio")):
         ws = book(outputs, name)[sheet]

@@ -157,9 +157,9 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
     write_table(ws, ["item", "value", "unit", "note"], appraisal_rows(inst, a),
                 widths={"item": 26, "value": 16, "unit": 8, "note": 80})
     for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
-        if isinstance(value.value, float):
+        if isinstance(value.value, float):  # the unit is in the next column: the number alone
             value.number_format = SHARE if unit.value == "share" else (
-                "0.00" if not unit.value else money(unit.value))
+                "0.00" if not unit.value else MONEY)
     top = len(appraisal_rows(inst, a)) + 3
     header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net"]
     for j, name in enumerate(header, start=1):

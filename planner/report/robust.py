@@ -71,7 +71,7 @@ def write_robust(plan: RobustPlan, target):
                   f"{words} in the worst scenario"),
                  ("seconds", plan.seconds, "s", "solver time")])
     summary["B4"].number_format = SHARE
-    summary["B5"].number_format = "0.0\" s\""
+    summary["B5"].number_format = "0.0"  # the unit is in the next column
     _charts(book, plan, words, unit_money)
     return save_atomic(book, target)
 

@@ -9,15 +9,19 @@ from openpyxl.utils import get_column_letter
 from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
-from planner.xlsx import chart_page, put, write_table
+from planner.xlsx import chart_page, flow, money, put, with_unit, write_table
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
 
 
-def _formats(*more: str) -> dict[str, str]:
+def _formats(inst: Instance, *more: str) -> dict[str, str]:
+    """Shares with two decimals (the changes are often tenths of a point), money and flows
+    in their units."""
     out = {name: "0.00%" for name in SHARES + more}
-    out.update(unmet_demand="#,##0.000", transport_cost="#,##0", capex="#,##0.0")
+    st = inst.settings
+    out.update(unmet_demand=flow(st.flow_unit), transport_cost=money(st.money_unit),
+               capex=money(st.money_unit))
     return out
 
 
@@ -35,8 +39,11 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                  "dependence_change", "usd_m_per_point", "over_budget", "npv_change",
                  "with", "capex_change"], rows,
                 widths={"name": 36, "with": 20},
-                number_format={**_formats("dependence_change"), "usd_m_per_point": "#,##0.0",
-                               "npv_change": "#,##0", "capex_change": "#,##0.0"})
+                number_format={**_formats(inst, "dependence_change"),
+                               "usd_m_per_point": money(f"{inst.settings.money_unit} per "
+                                                        "point"),
+                               "npv_change": money(inst.settings.money_unit),
+                               "capex_change": money(inst.settings.money_unit)})
 
     rows = []
     for steps in value.chains:
@@ -52,8 +59,8 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                 ["chain", "k", "link", "name", "start_period", *MEASURES, "dependence",
                  "link_buys", "links_capex", "over_budget"], rows,
                 widths={"chain": 24, "name": 36},
-                number_format={**_formats("dependence", "link_buys"),
-                               "links_capex": "#,##0.0"})
+                number_format={**_formats(inst, "dependence", "link_buys"),
+                               "links_capex": money(inst.settings.money_unit)})
 
 
 def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
@@ -64,11 +71,12 @@ def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
                 [(r.unit, r.key, r.period, r.plan.traffic, r.traffic_share, r.plan.captive,
                   r.plan.divertible, r.plan.premium, r.reference.traffic, r.reference.captive,
                   r.reference.divertible, r.reference.premium) for r in rows],
-                number_format={"traffic_share": PERCENT, "traffic": "#,##0.00",
-                               "captive": "#,##0.00", "divertible": "#,##0.00",
-                               "premium": "#,##0.0", "traffic_ref": "#,##0.00",
-                               "captive_ref": "#,##0.00", "divertible_ref": "#,##0.00",
-                               "premium_ref": "#,##0.0"})
+                number_format={"traffic_share": PERCENT,
+                               **{name: flow(inst.settings.flow_unit) for name in (
+                                   "traffic", "captive", "divertible", "traffic_ref",
+                                   "captive_ref", "divertible_ref")},
+                               **{name: with_unit(inst.settings.cost_unit, 1)
+                                  for name in ("premium", "premium_ref")}})
     _captive_chart(ws, inst, rows)
 
 
