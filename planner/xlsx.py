@@ -8,6 +8,7 @@ import math
 import os
 import re
 import tempfile
+import weakref
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -60,6 +61,11 @@ def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str =
     return None
 
 
+# worksheet -> {column id: number format} of the table write_table put in row 1: what the
+# legend (planner/report/columns.py) says of each column's unit, data or none
+FORMATS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class OutputError(Exception):
     """The results could not be written; any earlier file at the target is left as it was."""
 
@@ -91,6 +97,8 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
     (longer text wraps); the header is frozen, long tables get filters, the sheet prints to
     the page width. Returns the last row written."""
     formats = number_format or {}
+    if top == 1:
+        FORMATS[ws] = dict(formats)
     for j, name in enumerate(header, start=1):
         cell = put(ws, top, j, name)
         style_header(cell)

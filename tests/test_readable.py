@@ -214,6 +214,40 @@ def test_headers_frozen_filters_on_long_tables(outputs):
     assert wb["Disruptions"].auto_filter.ref.startswith("A1:")
 
 
+def test_every_column_is_said_in_words_on_a_sheet_that_prints(outputs):
+    """Sheet Columns, last in every workbook: each table sheet's column ids (row 1, as it
+    was) with a label in words and a unit; a header's comment says the same on screen."""
+    for name in outputs:
+        wb = book(outputs, name)
+        assert wb.sheetnames[-1] == "Columns", name
+        legend = wb["Columns"]
+        assert [c.value for c in legend[1]] == ["sheet", "column", "label", "unit"]
+        listed = {}
+        for sheet, columns, label, unit in legend.iter_rows(min_row=2, values_only=True):
+            assert label, (name, sheet, columns)
+            for column in columns.split("; "):  # one row for a portfolio's columns
+                listed[sheet, column] = (label, unit)
+        for ws in wb.worksheets:
+            if ws.title == "Columns" or ws.freeze_panes != "A2":
+                continue
+            for cell in ws[1]:
+                if cell.value is None:
+                    break
+                assert (ws.title, cell.value) in listed, (name, ws.title, cell.value)
+                assert cell.comment and cell.comment.text.startswith(
+                    listed[ws.title, cell.value][0]), (name, ws.title, cell.value)
+    kz = {(r[0], r[1]): r[2:] for r in book(outputs, "kazakhstan")["Columns"].iter_rows(
+        min_row=2, values_only=True)}
+    assert kz["Portfolio", "capex"] == ("capital cost", "USD m")
+    assert kz["Disruptions", "stranded_share"][1] == "%"
+    assert kz["Unmet", "unmet"][1] == "Mt/yr"  # said even where no demand is unmet
+    assert kz["Summary", "value"][1] == "by row"
+    robust = {(r[0], r[1]): r[2:] for r in book(outputs, "robust")["Columns"].iter_rows(
+        min_row=2, values_only=True)}
+    assert robust["Robust", "difference"] == ("robust less own optimum, in percentage points",
+                                              "% (percentage points)")
+
+
 def test_summary_reads_planning_first_with_labels_and_unmet_in_both_units(outputs):
     ws = book(outputs, "kazakhstan")["Summary"]
     header = [c.value for c in ws[1]]
@@ -506,6 +540,9 @@ def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
         pages = [p for p in text.split("\f") if re.search(r"Summary, page \d+ of", p)]
         assert pages and "Solver status" in pages[0]
         assert all("metric" in p and "label" in p for p in pages), len(pages)
+        # the columns' words print (a header comment does not)
+        legend = [p for p in text.split("\f") if re.search(r"Columns, page \d+ of", p)]
+        assert legend and "first period its capacity can be used" in " ".join(legend)
 
 
 def pdf_text(path):

@@ -10,6 +10,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 
 from planner.batch import Outcome
+from planner.report.columns import write_legend
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money,
                           print_setup, put, save_atomic, style_header, write_table)
 
@@ -182,6 +183,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
                     [(p, projects.get(p, "")) for p in ids])
     _chart(book, columns, money_unit, flow_unit)
     book.properties.title = title
+    write_legend(book)
     return save_atomic(book, target)
 
 

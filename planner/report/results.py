@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
+from planner.report.columns import write_legend
 from planner.report.finance import write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
@@ -370,6 +371,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     lines = min(len(sol.log.splitlines()), 20000)
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
+    write_legend(book)
     return save_atomic(book, target)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
+from planner.report.columns import write_legend
 from planner.report.compare import OBJECTIVE_WORDS, portfolio_changes
 from planner.robust import RobustPlan
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
@@ -73,6 +74,7 @@ def write_robust(plan: RobustPlan, target):
     summary["B4"].number_format = SHARE
     summary["B5"].number_format = "0.0"  # the unit is in the next column
     _charts(book, plan, words, unit_money)
+    write_legend(book)
     return save_atomic(book, target)
 
 

@@ -12,6 +12,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
+from planner.report.columns import write_legend
 from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
                                     portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
@@ -67,6 +68,7 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     # below its table, where it is seen with it, on a print page of its own
     chart_page(ws, chart, last + 2, width_cm=25, height_cm=14)
     print_setup(ws, landscape=True)
+    write_legend(book)
     return save_atomic(book, target)
 
 
