@@ -118,14 +118,15 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
                     cell.number_format = formats[name]
             elif isinstance(cell.value, float):
                 cell.number_format = DECIMAL
+    filtered = top == 1 and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
-                names=header, widest=widest)
+                names=header, widest=widest, header_pad=3 if filtered else 1)
     if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
            for j, name in enumerate(header, start=1)):
         ws.row_dimensions[top].height = 30  # a header on two lines
     if top == 1:
         ws.freeze_panes = "A2"
-        if last - top > 15:
+        if filtered:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
         print_setup(ws)
     return last
@@ -136,6 +137,28 @@ def style_header(cell) -> None:
     cell.fill = HEADER_FILL
     cell.border = Border(bottom=Side(style="thin"))
     cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def align_headers(ws) -> None:
+    """A header over a column of numbers is right-aligned, as its numbers are: a header left
+    and its numbers right sit a column's width apart (every table of the sheet: a header is a
+    cell styled by style_header; its table ends at the first row blank in column A and in
+    its own column)."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.column == 1 or cell.fill is None or \
+                    cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
+                continue
+            below = []
+            for r in range(cell.row + 1, ws.max_row + 1):
+                value = ws.cell(row=r, column=cell.column).value
+                if value is None and ws.cell(row=r, column=1).value is None:
+                    break
+                if value is not None:
+                    below.append(value)
+            if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                             for v in below):
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
 
 
 def shown(value, fmt: str | None) -> str:
@@ -156,10 +179,62 @@ def shown(value, fmt: str | None) -> str:
     return str(value)
 
 
+def text_width(text: str) -> float:
+    """About how many digit widths (a column width's unit) ``text`` takes in a proportional
+    font: most letters are narrower than a digit, capitals and m, w wider."""
+    total = 0.0
+    for ch in text:
+        if ch in "iljtf.,;:!|'":
+            total += 0.45
+        elif ch == " ":
+            total += 0.5
+        elif ch in "mwMW":
+            total += 1.4
+        elif ch.isupper():
+            total += 1.15
+        elif ch.isdigit() or ch.islower():
+            total += 1.0 if ch.isdigit() else 0.9
+        else:
+            total += 0.7
+    return total
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """The lines ``text`` wraps onto in a column ``width`` characters wide, word by word
+    (a word longer than a line broken inside), for the row height: too few lines would cut
+    the text off, too many leave a gap under it."""
+    room = max(1.0, (width - 1) * 0.95)  # the cell's padding, and a margin
+    lines = 0
+    for paragraph in text.splitlines() or [""]:
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            size = text_width(word)
+            if used and used + text_width(" ") + size > room:
+                lines += 1
+                used = 0.0
+            elif used:
+                used += text_width(" ")
+            while size > room:  # a long word (an id) is broken where the line ends
+                lines += 1
+                size -= room
+            used += size
+    return lines
+
+
+def header_width(size: int) -> int:
+    """Characters of width a header of ``size`` characters needs. A column id has no space
+    to wrap at, so a spreadsheet breaks it inside a word: up to 18 characters it stays on one
+    line (a break there left a tail of a letter or two: 'unmet_in_peri / od'); a longer one
+    wraps onto two lines of about equal length."""
+    return size if size <= 18 else math.ceil(size / 2) + 2
+
+
 def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
-                columns=None, names=None, widest: int = WIDEST) -> None:
+                columns=None, names=None, widest: int = WIDEST, header_pad: int = 3) -> None:
     """Each column as wide as its widest text (header included), at most WIDEST characters;
-    cells with longer text wrap. ``widths`` (by header name) are at least honoured."""
+    cells with longer text wrap. ``widths`` (by header name) are at least honoured.
+    ``header_pad``: characters beside the header for a filter's button (3), else 1."""
     columns = list(columns or range(1, ws.max_column + 1))
     for k, j in enumerate(columns):
         letter = get_column_letter(j)
@@ -168,8 +243,8 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         for cell in cells:
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
-            if cell.row == min_row:  # the header wraps onto two lines before it widens
-                size = (max(10, math.ceil(size * 0.55)) if size > 14 else size) + 3
+            if cell.row == min_row:  # a long header wraps onto two lines before it widens
+                size = header_width(size) + header_pad
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
         width = min(widest, max(8, longest + 2))
@@ -181,8 +256,7 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         for cell in cells:
             if isinstance(cell.value, str) and len(cell.value) > width - 1:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-                lines = sum(max(1, math.ceil(len(line) / max(1, width - 2)))
-                            for line in cell.value.splitlines() or [""])
+                lines = wrapped_lines(cell.value, width)
                 height = ws.row_dimensions[cell.row].height or 15
                 ws.row_dimensions[cell.row].height = max(height, 15 * lines)
 
@@ -286,6 +360,8 @@ def save_atomic(book, target: str | Path) -> Path:
     """
     target = Path(target)
     check_target(target)
+    for ws in book.worksheets:
+        align_headers(ws)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",

@@ -295,6 +295,26 @@ def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
                 assert ws.page_setup.orientation == "landscape", (name, ws.title)
 
 
+def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
+    """A header over numbers is right-aligned (a header left and its numbers right sat a
+    column apart: Appraisal's transport_saved); an id of up to 18 characters is not broken
+    inside ('unmet_in_peri / od'); a text is given the lines it wraps onto, not more."""
+    wb = book(outputs, "kazakhstan")
+    portfolio = wb["Portfolio"]
+    header = {c.value: c for c in portfolio[1]}
+    assert header["capex"].alignment.horizontal == "right"
+    assert header["name"].alignment.horizontal in (None, "general", "left")
+    unmet = wb["Unmet"]
+    for cell in unmet[1]:
+        assert unmet.column_dimensions[cell.column_letter].width >= len(cell.value) + 1
+    labels = book(outputs, "compare")["Labels"]
+    for row in labels.iter_rows(min_row=2):  # one line each: no row taller than one line
+        assert (labels.row_dimensions[row[0].row].height or 15) == 15, row[1].value
+    from planner.xlsx import wrapped_lines
+    assert wrapped_lines("largest share of trade through one transit country", 50) == 1
+    assert wrapped_lines("x" * 120, 50) == 3
+
+
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
     """A page break above each chart's block and below the chart: no chart spans a break."""
     for name in outputs:
