@@ -15,7 +15,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.print_settings import PrintArea
 
 # Number formats by unit. Only the display is rounded: the stored value keeps every digit.
 SHARE = "0.0%"
@@ -279,13 +281,55 @@ def print_setup(ws, *, landscape: bool | None = None, title_rows: str | None = "
     ws.oddFooter.center.text = "&A, page &P of &N"
 
 
+def print_parts(ws, parts: list[tuple[str, str]], *, repeat: str | None = "A",
+                rows: tuple[int, int] | None = None, extra: tuple[str, ...] = ()) -> None:
+    """Print a table too wide for one page in parts of its columns, each part on a page (or
+    pages down) of its own, fitted to the page width, with the columns up to ``repeat`` (the
+    ids) at its left: each part prints about as large as a narrow table, where the whole
+    table fitted to one page width printed at half size. ``parts``: (first, last) column
+    ids, in order; ``rows``: the table's first and last row (default 1 to the last);
+    ``extra``: further ranges to print after them (a chart's block, "A40:K70")."""
+    header = [c.value for c in ws[1]]
+    first, last = rows or (1, ws.max_row)
+    letters = [(get_column_letter(header.index(a) + 1), get_column_letter(header.index(b) + 1))
+               for a, b in parts]
+    ws._print_area = _InOrder([f"{a}{first}:{b}{last}" for a, b in letters] + list(extra))
+    if repeat:
+        ws.print_title_cols = f"A:{repeat}"
+
+
+class _InOrder(PrintArea):
+    """A print area whose ranges print in the order given: openpyxl sorts them by column,
+    which put a chart's block (from column A) between a table's parts."""
+
+    def __init__(self, ranges=(), title=""):
+        super().__init__(ranges, title)
+        self.order = list(ranges)  # the parts, then the chart
+
+    def __str__(self):
+        return ",".join(f"{quote_sheetname(self.title)}!{absolute_coordinate(r)}"
+                        for r in self.order) if self.order else ""
+
+
+def columns_for(ws, width_cm: float) -> str:
+    """The letter of the column where ``width_cm`` from column A ends (a chart's right edge)."""
+    total, j = 0.0, 0
+    while total < width_cm and j < 200:
+        j += 1
+        total += CHAR_CM * (ws.column_dimensions[get_column_letter(j)].width or 13)
+    return get_column_letter(max(1, j))
+
+
 def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
-               height_cm: float = 12.0, block_top: int | None = None) -> int:
+               height_cm: float = 12.0, block_top: int | None = None,
+               own_range: bool = False) -> int:
     """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
     landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
-    the chart itself) and one after the chart. Returns the first row after it."""
+    the chart itself) and one after the chart. Returns the first row after it.
+    ``own_range``: the chart prints in a print range of its own (print_parts), fitted to its
+    width, not the sheet's."""
     # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
-    scale = max(1.0, sheet_cm(ws) / PAGE_CM)
+    scale = 1.0 if own_range else max(1.0, sheet_cm(ws) / PAGE_CM)
     chart.width, chart.height = width_cm * scale, height_cm * scale
     if scale > 1.05:
         scale_text(chart, scale)

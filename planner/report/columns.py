@@ -13,7 +13,7 @@ import re
 
 from openpyxl.comments import Comment
 
-from planner.xlsx import BOOLEAN, FORMATS, write_table
+from planner.xlsx import BOOLEAN, FORMATS, fit_columns, print_setup, write_table
 
 SHEET = "Columns"
 
@@ -259,4 +259,8 @@ def write_legend(book) -> None:
     """Sheet Columns, last: sheet, column, label, unit for every table sheet's columns."""
     ws = book.create_sheet(SHEET)
     write_table(ws, ["sheet", "column", "label", "unit"], legend_rows(book),
-                widths={"label": 50})
+                widths={"label": 44})
+    for letter, width in (("B", 26), ("C", 44), ("D", 14)):  # narrow enough for portrait: a
+        j = ord(letter) - 64  # glossary reads down the page
+        fit_columns(ws, columns=[j], names=[ws.cell(row=1, column=j).value], widest=width)
+    print_setup(ws)

@@ -119,7 +119,7 @@ def _charts(ws, inst: Instance, sources, drawn, due, top: int) -> None:
     else:
         bars.legend = None
     chart_page(ws, bars, top + len(periods) + 2, height_cm=11, block_top=top)
-    fit_columns(ws)
+    fit_columns(ws, widest=22)  # the sources' names above the spend chart wrap
 
 
 def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
@@ -155,7 +155,7 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
 def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
     ws = book.create_sheet("Appraisal")
     write_table(ws, ["item", "value", "unit", "note"], appraisal_rows(inst, a),
-                widths={"item": 26, "value": 16, "unit": 8, "note": 80})
+                widths={"item": 26, "value": 16, "unit": 8, "note": 50})
     for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
         if isinstance(value.value, float):  # the unit is in the next column: the number alone
             value.number_format = SHARE if unit.value == "share" else (

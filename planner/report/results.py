@@ -19,8 +19,8 @@ from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_setup,
-                          put, save_atomic, style_header, unit_format, with_unit, write_table)
+                          print_parts, print_setup, put, save_atomic, style_header, unit_format,
+                          with_unit, write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -271,7 +271,8 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
 
     st = inst.settings
     M, F = money(st.money_unit), flow(st.flow_unit)
-    write_table(book.create_sheet("Portfolio"),
+    portfolio = book.create_sheet("Portfolio")
+    write_table(portfolio,
                 ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
                  "segments", "capacity_added", "countries", "risk_class"],
                 [(p, sol.portfolio[p] is not None, sol.portfolio[p],
@@ -286,6 +287,8 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                         "usable_from": "first period its capacity can be used",
                         "capex": f"capital cost ({st.money_unit})",
                         "capacity_added": f"capacity added to each segment ({st.flow_unit})"})
+    # one page width printed it at half size: what and when, then where, on a page each
+    print_parts(portfolio, [("project", "status"), ("segments", "risk_class")])
 
     write_table(book.create_sheet("Capacity"),
                 ["segment", "period", "capacity", "used", "utilization", "country", "mode",

@@ -16,7 +16,8 @@ from planner.report.columns import write_legend
 from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
                                     portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
-from planner.xlsx import SHARE, chart_page, flow, money, print_setup, save_atomic, write_table
+from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
+                          print_parts, print_setup, save_atomic, write_table)
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -66,8 +67,14 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     objective = next((p.outcome.solution.objective for p in points if p.outcome.solution), "")
     chart = frontier_chart(ws, len(rows), OBJECTIVE_WORDS.get(objective, "dependence"), unit)
     # below its table, where it is seen with it, on a print page of its own
-    chart_page(ws, chart, last + 2, width_cm=25, height_cm=14)
+    end = chart_page(ws, chart, last + 2, width_cm=25, height_cm=14, own_range=True)
     print_setup(ws, landscape=True)
+    # 16 columns fitted to one page width printed at 40%: the table in two parts, each with
+    # the points' names, then the chart, each part fitted to its own width
+    print_parts(ws, [("point", "serves_less"), ("npv", "step")], rows=(1, last),
+                extra=(f"A{last + 2}:{columns_for(ws, chart.width)}{end}",))
+    if last <= PAGE_ROWS:  # a table on one page needs no header repeated: it would print
+        ws._print_rows = None  # above the chart, on the chart's page, alone
     write_legend(book)
     return save_atomic(book, target)
 

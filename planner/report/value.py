@@ -9,7 +9,8 @@ from openpyxl.utils import get_column_letter
 from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
-from planner.xlsx import chart_page, flow, money, put, with_unit, write_table
+from planner.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
+                          put, with_unit, write_table)
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
@@ -34,7 +35,8 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                      c.change, *(getattr(c.measures, n) for n in MEASURES),
                      c.dependence_change, c.usd_m_per_point, c.over_budget, c.npv_change,
                      "; ".join(c.moved[1:]), c.capex_change))
-    write_table(book.create_sheet("Value"),
+    ws = book.create_sheet("Value")
+    write_table(ws,
                 ["project", "name", "selected", "start_period", "capex", "change", *MEASURES,
                  "dependence_change", "usd_m_per_point", "over_budget", "npv_change",
                  "with", "capex_change"], rows,
@@ -44,6 +46,11 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                                                         "point"),
                                "npv_change": money(inst.settings.money_unit),
                                "capex_change": money(inst.settings.money_unit)})
+    narrow(ws, "name", 36)
+    # 18 columns on one page width printed at a third of their size: three parts, each with
+    # the project and its name: the change, the measures after it, what the project buys
+    print_parts(ws, [("project", "change"), (MEASURES[0], MEASURES[-1]),
+                     ("dependence_change", "capex_change")], repeat="B")
 
     rows = []
     for steps in value.chains:
@@ -55,12 +62,22 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                          *(getattr(s.measures, n) for n in MEASURES), s.dependence,
                          steps[i - 1].dependence - s.dependence if i else None,
                          sum(inst.projects[q].capex for q in s.chain[:s.k]), s.over_budget))
-    write_table(book.create_sheet("Chains"),
+    ws = book.create_sheet("Chains")
+    write_table(ws,
                 ["chain", "k", "link", "name", "start_period", *MEASURES, "dependence",
                  "link_buys", "links_capex", "over_budget"], rows,
                 widths={"chain": 24, "name": 36},
                 number_format={**_formats(inst, "dependence", "link_buys"),
                                "links_capex": money(inst.settings.money_unit)})
+    narrow(ws, "name", 36)
+    print_parts(ws, [("chain", MEASURES[2]), (MEASURES[3], "over_budget")],
+                repeat="B")  # the chain and k on each part
+
+
+def narrow(ws, column: str, width: int) -> None:
+    """``column`` at most ``width`` characters wide, its longer text wrapped."""
+    j = [c.value for c in ws[1]].index(column) + 1
+    fit_columns(ws, columns=[j], names=[column], widest=width)
 
 
 def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
@@ -77,16 +94,21 @@ def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
                                    "captive_ref", "divertible_ref")},
                                **{name: with_unit(inst.settings.cost_unit, 1)
                                   for name in ("premium", "premium_ref")}})
-    _captive_chart(ws, inst, rows)
+    chart = _captive_chart(ws, inst, rows)
+    # the plan's figures, then the reference plan's, each part with the unit, key and period;
+    # then the chart (its table, right of the sheet's, is the chart's data: not printed)
+    print_parts(ws, [("unit", "premium"), ("traffic_ref", "premium_ref")], repeat="C",
+                rows=(1, len(rows) + 1), extra=(chart,) if chart else ())
 
 
-def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> None:
+def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
     """Captive share of the last period's trade per transit country, reference against plan:
-    a small table right of the sheet's, and its bar chart."""
+    a small table right of the sheet's, and its bar chart below the sheet's table. Returns
+    the chart's print range."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     countries = [r for r in rows if r.unit == "country" and r.period == last]
     if not countries:
-        return
+        return None
     col = 14
     for j, label in enumerate([f"country ({last})", "captive share, reference",
                                "captive share, plan"]):
@@ -104,7 +126,9 @@ def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> None:
                              max_row=1 + len(countries)), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
     ws.column_dimensions[get_column_letter(col)].width = 20
-    chart_page(ws, chart, len(rows) + 4)  # below the sheet's table, on a page of its own
+    top = len(rows) + 4
+    end = chart_page(ws, chart, top, own_range=True)  # below the table, on a page of its own
+    return f"A{top}:{columns_for(ws, chart.width)}{end}"
 
 
 def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:
