@@ -351,6 +351,11 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     assert wrapped_lines("x" * 120, 50) == 3
 
 
+def test_an_empty_unmet_sheet_says_so_on_its_printed_page(outputs):
+    ws = book(outputs, "kazakhstan")["Unmet"]
+    assert ws.max_row == 1 and "No demand is unmet" in ws.oddHeader.center.text
+
+
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
     """A page break above each chart's block and below the chart: no chart spans a break."""
     for name in outputs:

@@ -341,7 +341,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 number_format={name: M for name in ("budget", "spent", "available", "unspent")})
 
     unmet = [(k, t, v, v * inst.period[t].years) for (k, t), v in sol.unmet.items() if v > 1e-9]
-    write_table(book.create_sheet("Unmet"), ["flow", "period", "unmet", "unmet_in_period"],
+    sheet = book.create_sheet("Unmet")
+    if not unmet:  # said on the printed page, not in a row a reader would take for data
+        sheet.oddHeader.center.text = "No demand is unmet: every flow is served in full in " \
+            "every period"
+    write_table(sheet, ["flow", "period", "unmet", "unmet_in_period"],
                 unmet, number_format={"unmet": F,
                                       "unmet_in_period": flow(total_unit(st.flow_unit))},
                 labels={"unmet_in_period": "the yearly rate x the period's years"})
