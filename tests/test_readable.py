@@ -356,6 +356,15 @@ def test_an_empty_unmet_sheet_says_so_on_its_printed_page(outputs):
     assert ws.max_row == 1 and "No demand is unmet" in ws.oddHeader.center.text
 
 
+def test_captive_chart_shows_transit_countries_and_names_the_market_apart(outputs):
+    ws = book(outputs, "kazakhstan")["Leverage"]
+    names = [c.value for c in ws["N"][1:] if c.value]
+    assert "China (destination market)" in names and "China" not in names
+    xml = [x for x in chart_xml(outputs["kazakhstan"]) if "Captive share of trade" in x][0]
+    last = max(int(r) for r in re.findall(r"'Leverage'!\$N\$\d+:\$N\$(\d+)", xml))
+    assert last < 2 + names.index("China (destination market)")
+
+
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
     """A page break above each chart's block and below the chart: no chart spans a break."""
     for name in outputs:

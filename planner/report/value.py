@@ -109,23 +109,33 @@ def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
     countries = [r for r in rows if r.unit == "country" and r.period == last]
     if not countries:
         return None
+    # a destination (China for the China trade) holds that trade captive whatever is built:
+    # not a transit country; its row follows the others, named so, out of the chart
+    markets = inst.destination_countries
+    transit = [r for r in countries if r.key not in markets] or countries
+    countries = transit + [r for r in countries if r not in transit]
     col = 14
     for j, label in enumerate([f"country ({last})", "captive share, reference",
                                "captive share, plan"]):
         put(ws, 1, col + j, label)
     for i, r in enumerate(countries, start=2):
-        put(ws, i, col, inst.countries[r.key].name or r.key)
+        market = " (destination market)" if r not in transit else ""
+        put(ws, i, col, (inst.countries[r.key].name or r.key) + market)
         put(ws, i, col + 1, r.reference.captive / inst.total_demand[last]).number_format = \
             PERCENT
         put(ws, i, col + 2, r.plan.captive / inst.total_demand[last]).number_format = PERCENT
+    if len(countries) > len(transit):
+        names = ", ".join(inst.countries[r.key].name or r.key for r in countries[len(transit):])
+        put(ws, len(countries) + 2, col, f"Not charted: {names} (destination market), "
+            "captive whatever is built.")
     chart = BarChart()
     chart.title = f"Captive share of trade per transit country, {last}"
     chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
     chart.y_axis.scaling.min = 0
     chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=1,
-                             max_row=1 + len(countries)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
-    ws.column_dimensions[get_column_letter(col)].width = 20
+                             max_row=1 + len(transit)), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(transit)))
+    ws.column_dimensions[get_column_letter(col)].width = 28
     top = len(rows) + 4
     end = chart_page(ws, chart, top, own_range=True)  # below the table, on a page of its own
     return f"A{top}:{columns_for(ws, chart.width)}{end}"
