@@ -113,8 +113,9 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
                        else record.get(name))
             if not isinstance(cell.value, bool):  # text a little off the number before it
-                cell.alignment = Alignment(vertical="top", indent=1 if j > 1 and
-                                           isinstance(cell.value, str) else 0)
+                text = j > 1 and isinstance(cell.value, str)
+                cell.alignment = Alignment(vertical="top", horizontal="left" if text else None,
+                                           indent=1 if text else 0)
             if name in formats:
                 if not isinstance(cell.value, bool):
                     cell.number_format = formats[name]
@@ -143,9 +144,9 @@ def style_header(cell) -> None:
 
 def align_headers(ws) -> None:
     """A header over a column of numbers is right-aligned, as its numbers are: a header left
-    and its numbers right sit a column's width apart (every table of the sheet: a header is a
-    cell styled by style_header; its table ends at the first row blank in column A and in
-    its own column)."""
+    and its numbers right sit a column's width apart; any other header but the first is
+    indented as its text is (every table of the sheet: a header is a cell styled by
+    style_header; its table ends at the first row blank in column A and in its own column)."""
     for row in ws.iter_rows():
         for cell in row:
             if cell.column == 1 or cell.fill is None or \
@@ -161,6 +162,9 @@ def align_headers(ws) -> None:
             if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                              for v in below):
                 cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
+            else:  # off a right-aligned header before it, as the column's text is
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left",
+                                           indent=1)
 
 
 def shown(value, fmt: str | None) -> str:
@@ -181,31 +185,26 @@ def shown(value, fmt: str | None) -> str:
     return str(value)
 
 
+# a character's width in digit widths (a column width's unit), from DejaVu Sans, which
+# LibreOffice prints with where Calibri is missing (Calibri's ratios are within a few %)
+NARROW = dict.fromkeys("ijl", 0.44) | dict.fromkeys(".,;:'!|", 0.5) | {
+    "f": 0.55, "t": 0.62, "r": 0.65, "I": 0.46, " ": 0.5, "-": 0.57, "(": 0.6, ")": 0.6,
+    "_": 0.79, "m": 1.53, "w": 1.29, "M": 1.36, "W": 1.55, "%": 1.46}
+NARROW |= dict.fromkeys("sczk", 0.86) | dict.fromkeys("vxy", 0.93)
+
+
 def text_width(text: str) -> float:
-    """About how many digit widths (a column width's unit) ``text`` takes in a proportional
-    font: most letters are narrower than a digit, capitals and m, w wider."""
-    total = 0.0
-    for ch in text:
-        if ch in "iljtf.,;:!|'":
-            total += 0.45
-        elif ch == " ":
-            total += 0.5
-        elif ch in "mwMW":
-            total += 1.4
-        elif ch.isupper():
-            total += 1.15
-        elif ch.isdigit() or ch.islower():
-            total += 1.0 if ch.isdigit() else 0.9
-        else:
-            total += 0.7
-    return total
+    """About how many digit widths ``text`` takes in a proportional font: most lowercase
+    letters about one, i, l, t, r and spaces half, capitals, m and w more."""
+    return sum(NARROW.get(ch, 1.1 if ch.isupper() else 0.98 if ch.islower() else 1.0)
+               for ch in text)
 
 
 def wrapped_lines(text: str, width: float) -> int:
     """The lines ``text`` wraps onto in a column ``width`` characters wide, word by word
     (a word longer than a line broken inside), for the row height: too few lines would cut
     the text off, too many leave a gap under it."""
-    room = max(1.0, (width - 1) * 0.95)  # the cell's padding, and a margin
+    room = max(1.0, (width - 1.0) * 0.97)  # less the cell's padding, and a margin
     lines = 0
     for paragraph in text.splitlines() or [""]:
         lines += 1
@@ -224,11 +223,19 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
+def text_size(cell) -> int:
+    """Column width a text cell takes on one line: its longest line's printed width, and
+    its indent."""
+    widest = max((text_width(line) for line in str(cell.value).splitlines()), default=0.0)
+    return math.ceil(widest + (cell.alignment.indent or 0))
+
+
 def header_width(size: int) -> int:
     """Characters of width a header of ``size`` characters needs. A column id has no space
     to wrap at, so a spreadsheet breaks it inside a word: up to 18 characters it stays on one
     line (a break there left a tail of a letter or two: 'unmet_in_peri / od'); a longer one
-    wraps onto two lines of about equal length."""
+    wraps onto two lines of about equal length (no room for a filter's button, which would
+    widen the first line: 'stranded_beyond_u / nmet')."""
     return size if size <= 18 else math.ceil(size / 2) + 2
 
 
@@ -246,7 +253,9 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
             if cell.row == min_row:  # a long header wraps onto two lines before it widens
-                size = header_width(size) + header_pad
+                size = header_width(size) + (header_pad if size <= 18 else 0)
+            elif isinstance(cell.value, str):  # as wide as it prints: capitals are wider
+                size = text_size(cell)
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
         width = min(widest, max(8, longest + 2))
@@ -256,9 +265,12 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
             width = max(width, ws.column_dimensions[letter].width or 0)
         ws.column_dimensions[letter].width = width
         for cell in cells:
-            if isinstance(cell.value, str) and len(cell.value) > width - 1:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                lines = wrapped_lines(cell.value, width)
+            if isinstance(cell.value, str) and (len(cell.value) if cell.row == min_row
+                                                else text_size(cell)) > width - 1:
+                cell.alignment = Alignment(wrap_text=True, vertical="top",
+                                           horizontal=cell.alignment.horizontal,
+                                           indent=cell.alignment.indent)
+                lines = wrapped_lines(cell.value, width - cell.alignment.indent)
                 height = ws.row_dimensions[cell.row].height or 15
                 ws.row_dimensions[cell.row].height = max(height, 15 * lines)
 
@@ -293,9 +305,15 @@ def print_parts(ws, parts: list[tuple[str, str]], *, repeat: str | None = "A",
     first, last = rows or (1, ws.max_row)
     letters = [(get_column_letter(header.index(a) + 1), get_column_letter(header.index(b) + 1))
                for a, b in parts]
-    ws._print_area = _InOrder([f"{a}{first}:{b}{last}" for a, b in letters] + list(extra))
+    print_ranges(ws, [f"{a}{first}:{b}{last}" for a, b in letters] + list(extra))
     if repeat:
         ws.print_title_cols = f"A:{repeat}"
+
+
+def print_ranges(ws, ranges: list[str]) -> None:
+    """Print these ranges of the sheet, each on its own page(s) fitted to the width, in the
+    order given."""
+    ws._print_area = _InOrder(ranges)
 
 
 class _InOrder(PrintArea):

@@ -288,7 +288,9 @@ def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
             assert ws.sheet_properties.pageSetUpPr.fitToPage, (name, ws.title)
             assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
             one_page = ws._charts and ws.max_row <= 32  # the header would print over a chart
-            if ws.title not in ("Charts", "Solver log") and ws.max_row > 1 and not one_page:
+            # Appraisal: two tables, each printed with its own header (sheet tested below)
+            if ws.title not in ("Charts", "Solver log", "Appraisal") and ws.max_row > 1 and \
+                    not one_page:
                 assert ws.print_title_rows == "$1:$1", (name, ws.title)
             wide = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width or 13
                        for j in range(1, ws.max_column + 1))
@@ -363,6 +365,16 @@ def test_captive_chart_shows_transit_countries_and_names_the_market_apart(output
     xml = [x for x in chart_xml(outputs["kazakhstan"]) if "Captive share of trade" in x][0]
     last = max(int(r) for r in re.findall(r"'Leverage'!\$N\$\d+:\$N\$(\d+)", xml))
     assert last < 2 + names.index("China (destination market)")
+
+
+def test_appraisal_prints_each_table_with_its_own_header(outputs):
+    """The items, then the year-by-year flows: row 1 repeated put 'item value unit note' over
+    the flows' last rows, on a page of their own."""
+    ws = book(outputs, "kazakhstan")["Appraisal"]
+    year = next(c.row for c in ws["A"] if c.value == "year")
+    assert not ws.print_title_rows
+    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$G$" \
+                            f"{ws.max_row}"
 
 
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
@@ -617,7 +629,7 @@ def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
     if text is not None:  # the Robust sheet in three parts, each with the scenario names
         pages = [p for p in text.split("\f") if re.search(r"Robust, page \d+ of", p)]
         assert len(pages) == 3 and all("scenario" in p for p in pages)
-        assert "dependence_own" in pages[0] and "npv_robust" in pages[1] and \
+        assert "dependence_robust" in pages[0] and "npv_robust" in pages[1] and \
             "max_captive" in pages[2] and "npv_robust" not in pages[0]
 
 

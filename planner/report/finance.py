@@ -4,12 +4,14 @@ and source, with two charts) and Appraisal (what the plan is worth against the r
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.utils import get_column_letter
 
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
 from planner.model.finance import debt_service_coefficients
-from planner.xlsx import SHARE, chart_page, fit_columns, money, put, style_header, write_table
+from planner.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
+                          write_table)
 
 MONEY = "#,##0.0"
 
@@ -172,3 +174,8 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
             if j > 1:
                 cell.number_format = money(inst.settings.money_unit)
     fit_columns(ws, min_row=top)
+    # the items, then the flows, each table on its own page with its own header: row 1
+    # repeated would have put the items' header over the flows
+    ws._print_rows = None
+    print_ranges(ws, [f"A1:D{top - 2}", f"A{top}:{get_column_letter(len(header))}"
+                                        f"{top + len(a.years)}"])

@@ -246,7 +246,7 @@ def write_summary(ws, rows, settings) -> None:
         elif isinstance(value.value, float):
             value.number_format = fmt or "#,##0.00####"
         value.alignment = Alignment(horizontal="right", vertical="top")
-        unit.alignment = Alignment(indent=1, vertical="top")
+        unit.alignment = Alignment(horizontal="left", indent=1, vertical="top")
     fit_columns(ws, widths={"value": 16, "note": 50, "label": 34}, widest=24,
                 columns=[2], names=["value"])  # in their formats; a checksum wraps
     for row in ws.iter_rows(min_row=2, max_col=1):
