@@ -696,6 +696,26 @@ def test_no_number_is_wider_than_its_column(outputs):
                             (name, ws.title, cell.coordinate, cell.number_format)
 
 
+def test_no_text_is_cut_by_the_cell_beside_it(outputs):
+    """A text wider than its column (as printed: capitals are wider than a digit, the column
+    width's unit) wraps, or the cell to its right is empty for it to run into (TRANS_AFGHAN
+    was cut in a column of its length)."""
+    from planner.xlsx import text_size
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            if ws.title == "Solver log":
+                continue
+            for row in ws.iter_rows(min_row=2):
+                for cell in row:
+                    if not isinstance(cell.value, str) or cell.alignment.wrap_text:
+                        continue
+                    width = ws.column_dimensions[cell.column_letter].width or 13
+                    beside = ws.cell(row=cell.row, column=cell.column + 1).value
+                    assert text_size(cell) <= width or beside in (None, ""), \
+                        (name, ws.title, cell.coordinate, cell.value, width)
+
+
 def test_the_solver_log_prints_one_page_of_its_end(outputs):
     """The Solver log keeps every line on the sheet but prints only its last page (the last
     stage's status, gap and time): before, it added about six pages to the printed report."""
