@@ -124,8 +124,8 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
     filtered = top == 1 and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
                 names=header, widest=widest, header_pad=3 if filtered else 1)
-    if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
-           for j, name in enumerate(header, start=1)):
+    if any(len(str(name)) + 2 > (ws.column_dimensions[get_column_letter(j)].width or 13)
+           for j, name in enumerate(header, start=1)):  # indented after the first
         ws.row_dimensions[top].height = 30  # a header on two lines
     if top == 1:
         ws.freeze_panes = "A2"

@@ -515,6 +515,9 @@ def test_frontier_points_that_coincide_get_one_label():
     labels = [(s.tx.v, s.tx.strRef.f if s.tx.strRef else None) for s in points]
     assert labels[0] == (None, "'Frontier'!$E$2") and labels[2] == (None, "'Frontier'!$E$5")
     assert labels[1][0] == "point 2 = point 3: + Sarzha terminal"
+    # off the line: the status quo right of it, the dearest left, point 2 (the line to its
+    # right falls gently: a label right of it sat on the line) below it
+    assert [s.dLbls.position for s in points] == ["r", "b", "l"]
 
 
 def test_comparison_charts_name_measure_and_unit_without_lone_legends(outputs):

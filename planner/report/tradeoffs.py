@@ -67,7 +67,7 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     objective = next((p.outcome.solution.objective for p in points if p.outcome.solution), "")
     chart = frontier_chart(ws, len(rows), OBJECTIVE_WORDS.get(objective, "dependence"), unit)
     # below its table, where it is seen with it, on a print page of its own
-    end = chart_page(ws, chart, last + 2, width_cm=25, height_cm=14, own_range=True)
+    end = chart_page(ws, chart, last + 2, width_cm=25, height_cm=16, own_range=True)
     print_setup(ws, landscape=True)
     # 16 columns fitted to one page width printed at 40%: the table in two parts, each with
     # the points' names, then the chart, each part fitted to its own width
@@ -125,7 +125,9 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     chart.series.append(line)
     header = [c.value for c in ws[1]]  # the labels' column found by its id, not counted
     step = get_column_letter(header.index("step") + 1)
-    for rows in coinciding(ws, count, header):
+    groups = coinciding(ws, count, header)
+    places = label_places(ws, groups, header)
+    for rows, place in zip(groups, places):
         i = rows[0]
         point = Series(Reference(ws, min_col=4, min_row=i), Reference(ws, min_col=3, min_row=i),
                        title_from_data=False)
@@ -141,7 +143,7 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
         point.dLbls = DataLabelList()
         point.dLbls.showSerName = True
         point.dLbls.showVal = point.dLbls.showCatName = point.dLbls.showLegendKey = False
-        point.dLbls.position = "r" if i < count else "l"
+        point.dLbls.position = place
         chart.series.append(point)
     chart.legend = None
     return chart
@@ -158,6 +160,29 @@ def coinciding(ws, count: int, header: list) -> list[list[int]]:
         if isinstance(x, (int, float)) and isinstance(y, (int, float)):
             groups.setdefault((round(x, 4), round(y, 1)), []).append(i)
     return sorted(groups.values())
+
+
+def label_places(ws, groups: list[list[int]], header: list) -> list[str]:
+    """Where each point's label goes, off the line: the status quo (the first, rightmost
+    point) right of it, the last (leftmost, dearest) left of it; a point between them below
+    it where the line to its right falls gently (the label would sit on that line), else
+    left of it."""
+    dep, capex = header.index("dependence") + 1, header.index("capex") + 1
+    at = [(ws.cell(row=g[0], column=dep).value, ws.cell(row=g[0], column=capex).value)
+          for g in groups]
+    width = max((x for x, _ in at), default=0) or 1.0
+    height = max((y for _, y in at), default=0) or 1.0
+    places = []
+    for k, (x, y) in enumerate(at):
+        if k == 0:
+            places.append("r")
+        elif k == len(at) - 1:
+            places.append("l")
+        else:  # the segment to the point before (right of this one), in the chart's scale
+            (x0, y0) = at[k - 1]
+            run, rise = abs(x0 - x) / width, abs(y - y0) / height
+            places.append("b" if rise < 0.5 * max(run, 1e-9) else "l")
+    return places
 
 
 def merged_label(ws, rows: list[int], header: list) -> str:
