@@ -550,6 +550,10 @@ def test_help_lists_every_command_once_with_options_explained(capsys):
             if action.option_strings and action.nargs != 0:
                 assert "default" in action.help, (name, action.dest)
         assert "exit status" in command.format_help(), name
+    for name in ("frontier", "alternatives", "robust"):  # they refuse cost: not offered
+        objective = next(a for a in sub.choices[name]._actions if a.dest == "objective")
+        assert "not cost" in objective.help and "expected_disruption, cost" not in \
+            objective.help, name
 
 
 def test_terminal_speaks_one_style(tmp_path, capsys):
