@@ -495,6 +495,12 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
     assert chart.anchor._from.row + 1 > ws.max_row - 1 or chart.anchor._from.col == 0
 
 
+def test_frontier_notes_give_the_plans_unmet_demand_in_its_unit(outputs):
+    notes = {r[0]: r[1] for r in book(outputs, "frontier")["Notes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr\)", notes["unmet_demand"])
+
+
 def test_frontier_points_that_coincide_get_one_label():
     """Two targets that one portfolio reaches give two rows with the same capex and
     dependence: one marker and one label naming both points, not two labels drawn over each

@@ -208,13 +208,15 @@ def _finance(o) -> tuple:
 def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
     """What the Frontier sheet's derived columns mean, and the plan they are read against."""
     plan = points[0].plan_unmet if points else 0.0
+    inst = next((p.outcome.solution.instance for p in points if p.outcome.solution), None)
+    unit = inst.settings.flow_unit if inst else "Mt/yr"
     return [
         ("usd_m_per_point", "capex difference to the point before, over the percentage points "
          "of dependence it removes. Blank where the dependence does not fall, and where the "
          "two points' unmet demand differs: the capex difference would then also price "
          "trade dropped or served, not resilience alone."),
         ("unmet_demand", "demand the point's portfolio does not serve, summed over periods "
-         f"(the plan, solved without a target: {plan:,.3f})"),
+         f"(the plan, solved without a target: {plan:,.1f} {unit})"),
         ("serves_less", "TRUE: the point leaves more demand unmet than the plan, so its "
          "dependence is reached partly by dropping trade (under max_share, trade not carried "
          "lowers every share); read its capex with that in mind."),
