@@ -24,13 +24,16 @@ from planner.cli import main  # noqa: E402
 
 INSTANCE = ROOT / "instances" / "kazakhstan.xlsx"
 OUT = ROOT / "docs" / "pictures"
-# workbook -> (sheet whose pages to keep, picture names in page order)
+# workbook -> picture name -> the chart's title, which finds its page (pages move when a
+# table before the chart prints on more or fewer pages)
 PAGES = {
-    "results": ("Charts", ["results-share-by-corridor", "results-stranded-by-corridor",
-                           "results-stranded-by-country"]),
-    "frontier": ("Frontier", [None, "frontier"]),  # page 1 is the table
-    "scenarios": ("Charts", ["scenarios-dependence", "scenarios-capex", "scenarios-unmet"]),
-    "robust": ("Charts", ["robust-dependence", "robust-capex"]),
+    "results": {"results-share-by-corridor": "Share of trade by corridor",
+                "results-stranded-by-corridor": "Share of trade stranded by closing one corridor",
+                "results-stranded-by-country": "Share of trade stranded by closing one transit"},
+    "frontier": {"frontier": "Price of resilience"},
+    "scenarios": {"scenarios-dependence": "Dependence (", "scenarios-capex": "Total capex by",
+                  "scenarios-unmet": "Unmet demand over the horizon by"},
+    "robust": {"robust-dependence": "Dependence per scenario", "robust-capex": "Capex per"},
 }
 COMMANDS = {
     "results": ["solve"],
@@ -40,12 +43,15 @@ COMMANDS = {
 }
 
 
-def pages_of(pdf: Path, sheet: str) -> list[int]:
-    """Page numbers (1-based) whose footer names ``sheet``."""
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    return [i for i, page in enumerate(text.split("\f"), start=1)
-            if re.search(rf"\b{re.escape(sheet)}, page \d+ of", page)]
+def page_of(pdf: Path, title: str) -> int:
+    """The page number (1-based) of the first page that prints ``title`` (a chart's)."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = [re.sub(r"\s+", " ", page) for page in text.split("\f")]
+    found = [i for i, page in enumerate(flat, start=1) if title in page]
+    if not found:
+        sys.exit(f"no page of {pdf.name} prints '{title}'")
+    return found[0]
 
 
 def trim(png: Path) -> None:
@@ -79,11 +85,10 @@ def main_pictures() -> None:
         subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'profile'}",
                         "--headless", "--convert-to", "pdf", "--outdir", str(work),
                         *map(str, books)], check=True, capture_output=True)
-        for name, (sheet, names) in PAGES.items():
+        for name, pictures in PAGES.items():
             pdf = work / f"{name}.pdf"
-            for page, picture in zip(pages_of(pdf, sheet), names):
-                if picture is None:
-                    continue
+            for picture, title in pictures.items():
+                page = page_of(pdf, title)
                 stem = work / picture
                 subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", "-f",
                                 str(page), "-l", str(page), str(pdf), str(stem)], check=True)

@@ -134,11 +134,14 @@ def _workbook(parser) -> None:
                              "one); never written")
 
 
-def _model_options(parser) -> None:
+def _model_options(parser, dependence: bool = False) -> None:
+    """``dependence``: the command compares dependence, so refuses the cost objective."""
+    allowed = [o for o in schema.OBJECTIVES if not (dependence and o == "cost")]
     parser.add_argument("--objective", choices=schema.OBJECTIVES, metavar="OBJECTIVE",
-                        help="what to minimise after unmet demand: " +
-                             ", ".join(schema.OBJECTIVES) + " (see below; default: the "
-                             "Settings sheet's objective, else worst_disruption)")
+                        help="what to minimise after unmet demand: " + ", ".join(allowed) +
+                             ("; not cost: this command compares dependence" if dependence
+                              else "") + " (see below; default: the Settings sheet's "
+                             "objective, else worst_disruption)")
     parser.add_argument("--time-limit", type=float, metavar="S",
                         help="seconds of wall clock per solver stage (default: Settings "
                              "time_limit_s, else 300)")
@@ -152,7 +155,7 @@ def _batch_options(parser, parallel: bool = True) -> None:
     parser.add_argument("-o", "--output", type=Path, metavar="OUT",
                         help="comparison workbook to write (default: results/<input "
                              f"name>-{parser.prog.split()[-1]}.xlsx)")
-    _model_options(parser)
+    _model_options(parser, dependence=parser.prog.split()[-1] != "scenarios")
     if parallel:
         parser.add_argument("--jobs", type=int, metavar="N",
                             help="worker processes, each solving with one HiGHS thread "

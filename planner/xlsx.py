@@ -8,13 +8,16 @@ import math
 import os
 import re
 import tempfile
+import weakref
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.print_settings import PrintArea
 
 # Number formats by unit. Only the display is rounded: the stored value keeps every digit.
 SHARE = "0.0%"
@@ -60,6 +63,11 @@ def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str =
     return None
 
 
+# worksheet -> {column id: number format} of the table write_table put in row 1: what the
+# legend (planner/report/columns.py) says of each column's unit, data or none
+FORMATS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class OutputError(Exception):
     """The results could not be written; any earlier file at the target is left as it was."""
 
@@ -91,6 +99,8 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
     (longer text wraps); the header is frozen, long tables get filters, the sheet prints to
     the page width. Returns the last row written."""
     formats = number_format or {}
+    if top == 1:
+        FORMATS[ws] = dict(formats)
     for j, name in enumerate(header, start=1):
         cell = put(ws, top, j, name)
         style_header(cell)
@@ -103,21 +113,23 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
                        else record.get(name))
             if not isinstance(cell.value, bool):  # text a little off the number before it
-                cell.alignment = Alignment(vertical="top", indent=1 if j > 1 and
-                                           isinstance(cell.value, str) else 0)
+                text = j > 1 and isinstance(cell.value, str)
+                cell.alignment = Alignment(vertical="top", horizontal="left" if text else None,
+                                           indent=1 if text else 0)
             if name in formats:
                 if not isinstance(cell.value, bool):
                     cell.number_format = formats[name]
             elif isinstance(cell.value, float):
                 cell.number_format = DECIMAL
+    filtered = top == 1 and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
-                names=header, widest=widest)
-    if any(len(str(name)) + 3 > (ws.column_dimensions[get_column_letter(j)].width or 13)
-           for j, name in enumerate(header, start=1)):
+                names=header, widest=widest, header_pad=3 if filtered else 1)
+    if any(len(str(name)) + 2 > (ws.column_dimensions[get_column_letter(j)].width or 13)
+           for j, name in enumerate(header, start=1)):  # indented after the first
         ws.row_dimensions[top].height = 30  # a header on two lines
     if top == 1:
         ws.freeze_panes = "A2"
-        if last - top > 15:
+        if filtered:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
         print_setup(ws)
     return last
@@ -128,6 +140,31 @@ def style_header(cell) -> None:
     cell.fill = HEADER_FILL
     cell.border = Border(bottom=Side(style="thin"))
     cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def align_headers(ws) -> None:
+    """A header over a column of numbers is right-aligned, as its numbers are: a header left
+    and its numbers right sit a column's width apart; any other header but the first is
+    indented as its text is (every table of the sheet: a header is a cell styled by
+    style_header; its table ends at the first row blank in column A and in its own column)."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.column == 1 or cell.fill is None or \
+                    cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
+                continue
+            below = []
+            for r in range(cell.row + 1, ws.max_row + 1):
+                value = ws.cell(row=r, column=cell.column).value
+                if value is None and ws.cell(row=r, column=1).value is None:
+                    break
+                if value is not None:
+                    below.append(value)
+            if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                             for v in below):
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
+            else:  # off a right-aligned header before it, as the column's text is
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left",
+                                           indent=1)
 
 
 def shown(value, fmt: str | None) -> str:
@@ -148,10 +185,65 @@ def shown(value, fmt: str | None) -> str:
     return str(value)
 
 
+# a character's width in digit widths (a column width's unit), from DejaVu Sans, which
+# LibreOffice prints with where Calibri is missing (Calibri's ratios are within a few %)
+NARROW = dict.fromkeys("ijl", 0.44) | dict.fromkeys(".,;:'!|", 0.5) | {
+    "f": 0.55, "t": 0.62, "r": 0.65, "I": 0.46, " ": 0.5, "-": 0.57, "(": 0.6, ")": 0.6,
+    "_": 0.79, "m": 1.53, "w": 1.29, "M": 1.36, "W": 1.55, "%": 1.46}
+NARROW |= dict.fromkeys("sczk", 0.86) | dict.fromkeys("vxy", 0.93)
+
+
+def text_width(text: str) -> float:
+    """About how many digit widths ``text`` takes in a proportional font: most lowercase
+    letters about one, i, l, t, r and spaces half, capitals, m and w more."""
+    return sum(NARROW.get(ch, 1.1 if ch.isupper() else 0.98 if ch.islower() else 1.0)
+               for ch in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """The lines ``text`` wraps onto in a column ``width`` characters wide, word by word
+    (a word longer than a line broken inside), for the row height: too few lines would cut
+    the text off, too many leave a gap under it."""
+    room = max(1.0, (width - 1.0) * 0.97)  # less the cell's padding, and a margin
+    lines = 0
+    for paragraph in text.splitlines() or [""]:
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            size = text_width(word)
+            if used and used + text_width(" ") + size > room:
+                lines += 1
+                used = 0.0
+            elif used:
+                used += text_width(" ")
+            while size > room:  # a long word (an id) is broken where the line ends
+                lines += 1
+                size -= room
+            used += size
+    return lines
+
+
+def text_size(cell) -> int:
+    """Column width a text cell takes on one line: its longest line's printed width, and
+    its indent."""
+    widest = max((text_width(line) for line in str(cell.value).splitlines()), default=0.0)
+    return math.ceil(widest + (cell.alignment.indent or 0))
+
+
+def header_width(size: int) -> int:
+    """Characters of width a header of ``size`` characters needs. A column id has no space
+    to wrap at, so a spreadsheet breaks it inside a word: up to 18 characters it stays on one
+    line (a break there left a tail of a letter or two: 'unmet_in_peri / od'); a longer one
+    wraps onto two lines of about equal length (no room for a filter's button, which would
+    widen the first line: 'stranded_beyond_u / nmet')."""
+    return size if size <= 18 else math.ceil(size / 2) + 2
+
+
 def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
-                columns=None, names=None, widest: int = WIDEST) -> None:
+                columns=None, names=None, widest: int = WIDEST, header_pad: int = 3) -> None:
     """Each column as wide as its widest text (header included), at most WIDEST characters;
-    cells with longer text wrap. ``widths`` (by header name) are at least honoured."""
+    cells with longer text wrap. ``widths`` (by header name) are at least honoured.
+    ``header_pad``: characters beside the header for a filter's button (3), else 1."""
     columns = list(columns or range(1, ws.max_column + 1))
     for k, j in enumerate(columns):
         letter = get_column_letter(j)
@@ -160,8 +252,10 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         for cell in cells:
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
-            if cell.row == min_row:  # the header wraps onto two lines before it widens
-                size = (max(10, math.ceil(size * 0.55)) if size > 14 else size) + 3
+            if cell.row == min_row:  # a long header wraps onto two lines before it widens
+                size = header_width(size) + (header_pad if size <= 18 else 0)
+            elif isinstance(cell.value, str):  # as wide as it prints: capitals are wider
+                size = text_size(cell)
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
         width = min(widest, max(8, longest + 2))
@@ -171,10 +265,12 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
             width = max(width, ws.column_dimensions[letter].width or 0)
         ws.column_dimensions[letter].width = width
         for cell in cells:
-            if isinstance(cell.value, str) and len(cell.value) > width - 1:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                lines = sum(max(1, math.ceil(len(line) / max(1, width - 2)))
-                            for line in cell.value.splitlines() or [""])
+            if isinstance(cell.value, str) and (len(cell.value) if cell.row == min_row
+                                                else text_size(cell)) > width - 1:
+                cell.alignment = Alignment(wrap_text=True, vertical="top",
+                                           horizontal=cell.alignment.horizontal,
+                                           indent=cell.alignment.indent)
+                lines = wrapped_lines(cell.value, width - cell.alignment.indent)
                 height = ws.row_dimensions[cell.row].height or 15
                 ws.row_dimensions[cell.row].height = max(height, 15 * lines)
 
@@ -197,13 +293,61 @@ def print_setup(ws, *, landscape: bool | None = None, title_rows: str | None = "
     ws.oddFooter.center.text = "&A, page &P of &N"
 
 
+def print_parts(ws, parts: list[tuple[str, str]], *, repeat: str | None = "A",
+                rows: tuple[int, int] | None = None, extra: tuple[str, ...] = ()) -> None:
+    """Print a table too wide for one page in parts of its columns, each part on a page (or
+    pages down) of its own, fitted to the page width, with the columns up to ``repeat`` (the
+    ids) at its left: each part prints about as large as a narrow table, where the whole
+    table fitted to one page width printed at half size. ``parts``: (first, last) column
+    ids, in order; ``rows``: the table's first and last row (default 1 to the last);
+    ``extra``: further ranges to print after them (a chart's block, "A40:K70")."""
+    header = [c.value for c in ws[1]]
+    first, last = rows or (1, ws.max_row)
+    letters = [(get_column_letter(header.index(a) + 1), get_column_letter(header.index(b) + 1))
+               for a, b in parts]
+    print_ranges(ws, [f"{a}{first}:{b}{last}" for a, b in letters] + list(extra))
+    if repeat:
+        ws.print_title_cols = f"A:{repeat}"
+
+
+def print_ranges(ws, ranges: list[str]) -> None:
+    """Print these ranges of the sheet, each on its own page(s) fitted to the width, in the
+    order given."""
+    ws._print_area = _InOrder(ranges)
+
+
+class _InOrder(PrintArea):
+    """A print area whose ranges print in the order given: openpyxl sorts them by column,
+    which put a chart's block (from column A) between a table's parts."""
+
+    def __init__(self, ranges=(), title=""):
+        super().__init__(ranges, title)
+        self.order = list(ranges)  # the parts, then the chart
+
+    def __str__(self):
+        return ",".join(f"{quote_sheetname(self.title)}!{absolute_coordinate(r)}"
+                        for r in self.order) if self.order else ""
+
+
+def columns_for(ws, width_cm: float) -> str:
+    """The letter of the column where ``width_cm`` from column A ends (a chart's right edge)."""
+    total, j = 0.0, 0
+    while total < width_cm and j < 200:
+        j += 1
+        total += CHAR_CM * (ws.column_dimensions[get_column_letter(j)].width or 13)
+    return get_column_letter(max(1, j))
+
+
 def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
-               height_cm: float = 12.0, block_top: int | None = None) -> int:
+               height_cm: float = 12.0, block_top: int | None = None,
+               own_range: bool = False) -> int:
     """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
     landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
-    the chart itself) and one after the chart. Returns the first row after it."""
+    the chart itself) and one after the chart. Returns the first row after it.
+    ``own_range``: the chart prints in a print range of its own (print_parts), fitted to its
+    width, not the sheet's."""
     # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
-    scale = max(1.0, sheet_cm(ws) / PAGE_CM)
+    scale = 1.0 if own_range else max(1.0, sheet_cm(ws) / PAGE_CM)
     chart.width, chart.height = width_cm * scale, height_cm * scale
     if scale > 1.05:
         scale_text(chart, scale)
@@ -278,6 +422,8 @@ def save_atomic(book, target: str | Path) -> Path:
     """
     target = Path(target)
     check_target(target)
+    for ws in book.worksheets:
+        align_headers(ws)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",

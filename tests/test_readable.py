@@ -126,6 +126,34 @@ def test_comparison_measures_are_formatted_row_by_row(outputs):
         '#,##0.0" USD m"'
 
 
+def test_value_chains_and_leverage_show_their_units_and_no_unit_twice(outputs):
+    """Value, Chains and Leverage showed 5.800, 60,138 and 0.00 with no unit; Appraisal's
+    and the robust Summary's values repeated the unit of the column beside them."""
+    wb = book(outputs, "kazakhstan")
+
+    def fmt(sheet, column):
+        ws = wb[sheet]
+        j = [c.value for c in ws[1]].index(column) + 1
+        return ws.cell(row=2, column=j).number_format
+    for sheet, column, unit in (("Value", "capex", "USD m"), ("Value", "unmet_demand", "Mt/yr"),
+                                ("Value", "transport_cost", "USD m"),
+                                ("Value", "usd_m_per_point", "USD m per point"),
+                                ("Value", "npv_change", "USD m"),
+                                ("Value", "capex_change", "USD m"),
+                                ("Chains", "unmet_demand", "Mt/yr"),
+                                ("Chains", "links_capex", "USD m"),
+                                ("Leverage", "traffic", "Mt/yr"),
+                                ("Leverage", "captive_ref", "Mt/yr"),
+                                ("Leverage", "premium", "USD/t")):
+        assert fmt(sheet, column).endswith(f'" {unit}"'), (sheet, column)
+    for value, unit in wb["Appraisal"].iter_rows(min_row=2, max_row=12, min_col=2, max_col=3):
+        if isinstance(value.value, float) and unit.value:
+            assert '"' not in value.number_format, value.number_format
+    summary = book(outputs, "robust")["Summary"]
+    seconds = next(r for r in summary.iter_rows(min_row=2) if r[0].value == "seconds")
+    assert seconds[2].value == "s" and '"' not in seconds[1].number_format
+
+
 def test_booleans_are_real_booleans_shown_as_true_false(outputs):
     for name, sheet in (("results", "Portfolio"), ("robust", "Portfolio")):
         ws = book(outputs, name)[sheet]
@@ -150,6 +178,32 @@ def test_columns_fit_their_text_up_to_fifty_characters_then_wrap(outputs):
         assert cell.alignment.wrap_text
 
 
+def test_starts_and_changes_name_the_projects_beside_their_ids(outputs):
+    """Starts ends with each project's name (after the portfolios' columns, whose places are
+    read); Changes ends with what each portfolio adds, drops and moves, by name."""
+    for name in ("scenarios", "alternatives", "compare"):
+        wb = book(outputs, name)
+        header = [c.value for c in wb["Starts"][1]]
+        assert header[-1] == "project_name", name
+        names = {r[0]: r[-1] for r in wb["Starts"].iter_rows(min_row=2, values_only=True)}
+        assert names["PB"] == "B line", name
+        header = [c.value for c in wb["Changes"][1]]
+        assert header[:4] == ["portfolio", f"adds vs {wb['Measures']['B1'].value}",
+                              f"drops vs {wb['Measures']['B1'].value}", "moves"], name
+        assert header[4] == "in_words", name
+    changes = {r[0]: r[4] for r in book(outputs, "scenarios")["Changes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert changes["CA closed, no money"] == "drops B line (PB)"
+    assert changes["a scenario with a long name that must not be cut"] == \
+        "adds B line, a longer and dearer name for the project that only half does it (PC); " \
+        "drops B line (PB)"
+    compare = {r[0]: r[4] for r in book(outputs, "compare")["Changes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert compare["cost"] == "drops B line (PB)"
+    portfolios = book(outputs, "frontier")["Portfolios"]
+    assert [c.value for c in portfolios[1]][-1] == "project_name"
+
+
 def test_headers_frozen_filters_on_long_tables(outputs):
     wb = book(outputs, "kazakhstan")
     for ws in wb.worksheets:
@@ -158,6 +212,40 @@ def test_headers_frozen_filters_on_long_tables(outputs):
         assert ws.freeze_panes == "A2", ws.title
     assert wb["Capacity"].auto_filter.ref.startswith("A1:")
     assert wb["Disruptions"].auto_filter.ref.startswith("A1:")
+
+
+def test_every_column_is_said_in_words_on_a_sheet_that_prints(outputs):
+    """Sheet Columns, last in every workbook: each table sheet's column ids (row 1, as it
+    was) with a label in words and a unit; a header's comment says the same on screen."""
+    for name in outputs:
+        wb = book(outputs, name)
+        assert wb.sheetnames[-1] == "Columns", name
+        legend = wb["Columns"]
+        assert [c.value for c in legend[1]] == ["sheet", "column", "label", "unit"]
+        listed = {}
+        for sheet, columns, label, unit in legend.iter_rows(min_row=2, values_only=True):
+            assert label, (name, sheet, columns)
+            for column in columns.split("; "):  # one row for a portfolio's columns
+                listed[sheet, column] = (label, unit)
+        for ws in wb.worksheets:
+            if ws.title == "Columns" or ws.freeze_panes != "A2":
+                continue
+            for cell in ws[1]:
+                if cell.value is None:
+                    break
+                assert (ws.title, cell.value) in listed, (name, ws.title, cell.value)
+                assert cell.comment and cell.comment.text.startswith(
+                    listed[ws.title, cell.value][0]), (name, ws.title, cell.value)
+    kz = {(r[0], r[1]): r[2:] for r in book(outputs, "kazakhstan")["Columns"].iter_rows(
+        min_row=2, values_only=True)}
+    assert kz["Portfolio", "capex"] == ("capital cost", "USD m")
+    assert kz["Disruptions", "stranded_share"][1] == "%"
+    assert kz["Unmet", "unmet"][1] == "Mt/yr"  # said even where no demand is unmet
+    assert kz["Summary", "value"][1] == "by row"
+    robust = {(r[0], r[1]): r[2:] for r in book(outputs, "robust")["Columns"].iter_rows(
+        min_row=2, values_only=True)}
+    assert robust["Robust", "difference"] == ("robust less own optimum, in percentage points",
+                                              "% (percentage points)")
 
 
 def test_summary_reads_planning_first_with_labels_and_unmet_in_both_units(outputs):
@@ -199,12 +287,94 @@ def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
                 (name, ws.title)
             assert ws.sheet_properties.pageSetUpPr.fitToPage, (name, ws.title)
             assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
-            if ws.title not in ("Charts", "Solver log") and ws.max_row > 1:
+            one_page = ws._charts and ws.max_row <= 32  # the header would print over a chart
+            # Appraisal: two tables, each printed with its own header (sheet tested below)
+            if ws.title not in ("Charts", "Solver log", "Appraisal") and ws.max_row > 1 and \
+                    not one_page:
                 assert ws.print_title_rows == "$1:$1", (name, ws.title)
             wide = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width or 13
                        for j in range(1, ws.max_column + 1))
             if wide > 95:
                 assert ws.page_setup.orientation == "landscape", (name, ws.title)
+
+
+PAGE_WIDTH = 160  # characters of column width that print at about 2/3 size or more
+
+
+def test_wide_tables_print_in_parts_each_large_enough_to_read(outputs):
+    """A table much wider than a page prints in parts of its columns, each on its own page
+    fitted to the width, the id columns repeated at the left of each (the Robust sheet's 18
+    columns fitted to one width printed at a third of their size). Together the parts print
+    every column once."""
+    parts = {("robust", "Robust"): "$A:$A", ("kazakhstan", "Portfolio"): "$A:$A",
+             ("kazakhstan", "Value"): "$A:$B", ("kazakhstan", "Chains"): "$A:$B",
+             ("kazakhstan", "Leverage"): "$A:$C", ("frontier", "Frontier"): "$A:$A"}
+    for (name, sheet), repeat in parts.items():
+        ws = book(outputs, name)[sheet]
+        assert ws.print_title_cols == repeat, sheet
+        header = [c.value for c in ws[1]]
+        ids = len(header) if None not in header else header.index(None)
+        printed = []
+        for area in str(ws.print_area).split(","):
+            first, last = re.findall(r"\$([A-Z]+)\$(\d+)", area)
+            a, b = (openpyxl.utils.column_index_from_string(c) for c in (first[0], last[0]))
+            if first[1] != "1":  # a chart's block, below the table
+                continue
+            printed += list(range(a, b + 1))
+            repeated = range(1, openpyxl.utils.column_index_from_string(repeat[-1]) + 1)
+            width = sum(ws.column_dimensions[get_column_letter(j)].width or 13
+                        for j in sorted(set(repeated) | set(range(a, b + 1))))
+            assert width <= PAGE_WIDTH, (sheet, area, width)
+        assert printed == list(range(1, ids + 1)), sheet
+    with zipfile.ZipFile(outputs["frontier"]) as archive:  # parts first, then the chart:
+        names = archive.read("xl/workbook.xml").decode()  # openpyxl would sort by column
+    area = re.search(r'Print_Area" localSheetId="0">([^<]+)<', names).group(1)
+    assert [int(r) for r in re.findall(r"\$[A-Z]+\$(\d+):", area)][-1] > 1
+    assert [int(r) for r in re.findall(r"\$[A-Z]+\$(\d+):", area)][:2] == [1, 1]
+
+
+def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
+    """A header over numbers is right-aligned (a header left and its numbers right sat a
+    column apart: Appraisal's transport_saved); an id of up to 18 characters is not broken
+    inside ('unmet_in_peri / od'); a text is given the lines it wraps onto, not more."""
+    wb = book(outputs, "kazakhstan")
+    portfolio = wb["Portfolio"]
+    header = {c.value: c for c in portfolio[1]}
+    assert header["capex"].alignment.horizontal == "right"
+    assert header["name"].alignment.horizontal in (None, "general", "left")
+    unmet = wb["Unmet"]
+    for cell in unmet[1]:
+        assert unmet.column_dimensions[cell.column_letter].width >= len(cell.value) + 1
+    labels = book(outputs, "compare")["Labels"]
+    for row in labels.iter_rows(min_row=2):  # one line each: no row taller than one line
+        assert (labels.row_dimensions[row[0].row].height or 15) == 15, row[1].value
+    from planner.xlsx import wrapped_lines
+    assert wrapped_lines("largest share of trade through one transit country", 50) == 1
+    assert wrapped_lines("x" * 120, 50) == 3
+
+
+def test_an_empty_unmet_sheet_says_so_on_its_printed_page(outputs):
+    ws = book(outputs, "kazakhstan")["Unmet"]
+    assert ws.max_row == 1 and "No demand is unmet" in ws.oddHeader.center.text
+
+
+def test_captive_chart_shows_transit_countries_and_names_the_market_apart(outputs):
+    ws = book(outputs, "kazakhstan")["Leverage"]
+    names = [c.value for c in ws["N"][1:] if c.value]
+    assert "China (destination market)" in names and "China" not in names
+    xml = [x for x in chart_xml(outputs["kazakhstan"]) if "Captive share of trade" in x][0]
+    last = max(int(r) for r in re.findall(r"'Leverage'!\$N\$\d+:\$N\$(\d+)", xml))
+    assert last < 2 + names.index("China (destination market)")
+
+
+def test_appraisal_prints_each_table_with_its_own_header(outputs):
+    """The items, then the year-by-year flows: row 1 repeated put 'item value unit note' over
+    the flows' last rows, on a page of their own."""
+    ws = book(outputs, "kazakhstan")["Appraisal"]
+    year = next(c.row for c in ws["A"] if c.value == "year")
+    assert not ws.print_title_rows
+    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$G$" \
+                            f"{ws.max_row}"
 
 
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
@@ -276,6 +446,26 @@ def test_stranded_charts_sorted_named_split_and_without_empty_closures(outputs):
     assert "share of trade stranded (%)" in xml and 'orientation val="maxMin"' in xml
 
 
+def test_country_chart_shows_transit_countries_and_names_the_market_apart(outputs):
+    """China, the China trade's destination, strands 45% whatever is built: its row stays in
+    the table, named as the market, but the chart (whose scale it set) shows the transit
+    countries only, and a note says why."""
+    ws = book(outputs, "kazakhstan")["Charts"]
+    column = [c.value for c in ws["A"]]
+    top = column.index("transit country closed") + 1
+    rows = {ws.cell(row=r, column=1).value: r for r in range(top + 1, top + 5)}
+    assert rows["China (destination market)"] > rows["Russia"]
+    assert ws.cell(row=rows["China (destination market)"], column=5).value == \
+        pytest.approx(0.454, abs=5e-4)  # the number kept
+    assert any(str(v).startswith("Not charted: China (destination market)") for v in column)
+    xml = [x for x in chart_xml(outputs["kazakhstan"]) if "closing one transit country" in x]
+    assert len(xml) == 1
+    categories = re.search(r"<(?:c:)?cat>.*?<(?:c:)?f>'Charts'!\$A\$(\d+)(?::\$A\$(\d+))?</",
+                           xml[0], re.S)  # one cell where Russia is the only transit country
+    first, last = int(categories.group(1)), int(categories.group(2) or categories.group(1))
+    assert first == rows["Russia"] and last < rows["China (destination market)"]
+
+
 def test_share_chart_has_no_empty_series_and_names(outputs):
     wb = book(outputs, "kazakhstan")
     ws = wb["Charts"]
@@ -303,6 +493,37 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
     assert labels and all(col == column for col, _ in labels), labels
     chart = ws._charts[0]
     assert chart.anchor._from.row + 1 > ws.max_row - 1 or chart.anchor._from.col == 0
+
+
+def test_frontier_notes_give_the_plans_unmet_demand_in_its_unit(outputs):
+    notes = {r[0]: r[1] for r in book(outputs, "frontier")["Notes"].iter_rows(
+        min_row=2, values_only=True)}
+    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr\)", notes["unmet_demand"])
+
+
+def test_frontier_points_that_coincide_get_one_label():
+    """Two targets that one portfolio reaches give two rows with the same capex and
+    dependence: one marker and one label naming both points, not two labels drawn over each
+    other (Kazakhstan: points 2 and 3, the Sarzha terminal)."""
+    from planner.report.tradeoffs import frontier_chart
+
+    ws = openpyxl.Workbook().active
+    ws.title = "Frontier"
+    ws.append(["point", "target", "dependence", "capex", "step"])
+    for row in (("point 1", None, 0.18, 1078.0, "status quo"),
+                ("point 2", 0.15, 0.121, 1278.0, "+ Sarzha terminal"),
+                ("point 3", 0.13, 0.121, 1278.00000001, "same portfolio"),
+                ("point 4", 0.10, 0.081, 2462.0, "+ Poti port")):
+        ws.append(row)
+    chart = frontier_chart(ws, 4, "worst single-closure disruption", "USD m")
+    points = chart.series[1:]  # the first is the line through every point
+    assert len(points) == 3
+    labels = [(s.tx.v, s.tx.strRef.f if s.tx.strRef else None) for s in points]
+    assert labels[0] == (None, "'Frontier'!$E$2") and labels[2] == (None, "'Frontier'!$E$5")
+    assert labels[1][0] == "point 2 = point 3: + Sarzha terminal"
+    # off the line: the status quo right of it, the dearest left, point 2 (the line to its
+    # right falls gently: a label right of it sat on the line) below it
+    assert [s.dLbls.position for s in points] == ["r", "b", "l"]
 
 
 def test_comparison_charts_name_measure_and_unit_without_lone_legends(outputs):
@@ -335,6 +556,10 @@ def test_help_lists_every_command_once_with_options_explained(capsys):
             if action.option_strings and action.nargs != 0:
                 assert "default" in action.help, (name, action.dest)
         assert "exit status" in command.format_help(), name
+    for name in ("frontier", "alternatives", "robust"):  # they refuse cost: not offered
+        objective = next(a for a in sub.choices[name]._actions if a.dest == "objective")
+        assert "not cost" in objective.help and "expected_disruption, cost" not in \
+            objective.help, name
 
 
 def test_terminal_speaks_one_style(tmp_path, capsys):
@@ -410,6 +635,15 @@ def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
         pages = [p for p in text.split("\f") if re.search(r"Summary, page \d+ of", p)]
         assert pages and "Solver status" in pages[0]
         assert all("metric" in p and "label" in p for p in pages), len(pages)
+        # the columns' words print (a header comment does not)
+        legend = [p for p in text.split("\f") if re.search(r"Columns, page \d+ of", p)]
+        assert legend and "first period its capacity can be used" in " ".join(legend)
+    text = pdf_text(pdf / "robust.pdf")
+    if text is not None:  # the Robust sheet in three parts, each with the scenario names
+        pages = [p for p in text.split("\f") if re.search(r"Robust, page \d+ of", p)]
+        assert len(pages) == 3 and all("scenario" in p for p in pages)
+        assert "dependence_robust" in pages[0] and "npv_robust" in pages[1] and \
+            "max_captive" in pages[2] and "npv_robust" not in pages[0]
 
 
 def pdf_text(path):
@@ -473,6 +707,26 @@ def test_no_number_is_wider_than_its_column(outputs):
                         width = ws.column_dimensions[cell.column_letter].width or 13
                         assert len(shown(cell.value, cell.number_format)) <= width, \
                             (name, ws.title, cell.coordinate, cell.number_format)
+
+
+def test_no_text_is_cut_by_the_cell_beside_it(outputs):
+    """A text wider than its column (as printed: capitals are wider than a digit, the column
+    width's unit) wraps, or the cell to its right is empty for it to run into (TRANS_AFGHAN
+    was cut in a column of its length)."""
+    from planner.xlsx import text_size
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            if ws.title == "Solver log":
+                continue
+            for row in ws.iter_rows(min_row=2):
+                for cell in row:
+                    if not isinstance(cell.value, str) or cell.alignment.wrap_text:
+                        continue
+                    width = ws.column_dimensions[cell.column_letter].width or 13
+                    beside = ws.cell(row=cell.row, column=cell.column + 1).value
+                    assert text_size(cell) <= width or beside in (None, ""), \
+                        (name, ws.title, cell.coordinate, cell.value, width)
 
 
 def test_the_solver_log_prints_one_page_of_its_end(outputs):

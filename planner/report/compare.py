@@ -10,6 +10,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 
 from planner.batch import Outcome
+from planner.report.columns import write_legend
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money,
                           print_setup, put, save_atomic, style_header, write_table)
 
@@ -90,6 +91,29 @@ def portfolio_changes(base: dict[str, str | None], other: dict[str, str | None])
     return adds, drops, moves
 
 
+def unique(name: str, taken: list[str]) -> str:
+    """``name``, or ``name (2)`` ... where a portfolio already has that name."""
+    out, k = name, 2
+    while out in taken:
+        out, k = f"{name} ({k})", k + 1
+    return out
+
+
+def changes_in_words(base: dict[str, str | None], other: dict[str, str | None],
+                     names: dict[str, str]) -> str | None:
+    """What ``other`` adds, drops and moves against ``base``, by project name with the id:
+    'adds Aktau port container hub (P07); moves Poti port (P14) 2026 -> 2032'."""
+    def named(p):
+        return f"{names[p]} ({p})" if names.get(p) else p
+    adds, drops, _ = portfolio_changes(base, other)
+    moves = [f"{named(p)} {base[p]} -> {t}" for p, t in sorted(other.items())
+             if t and base.get(p) and base[p] != t]
+    parts = [f"{verb} {', '.join(items)}" for verb, items in
+             (("adds", [named(p) for p in adds]), ("drops", [named(p) for p in drops]),
+              ("moves", moves)) if items]
+    return "; ".join(parts) or "the same portfolio"
+
+
 def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str | None]]],
                      target: str | Path, *, title: str = "Comparison",
                      definitions: list[tuple] = (), notes: list[tuple] = (),
@@ -123,17 +147,24 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
 
     projects = projects or {}
     ids = sorted({p for _, _, portfolio in columns for p in portfolio})
-    write_table(book.create_sheet("Starts"), ["project"] + names,
-                [[p] + [portfolio.get(p) for _, _, portfolio in columns] for p in ids])
+    # the project's name after the portfolios' columns, whose places readers know
+    name_column = unique("project_name", ["project"] + names)
+    write_table(book.create_sheet("Starts"), ["project"] + names + [name_column],
+                [[p] + [portfolio.get(p) for _, _, portfolio in columns] +
+                 [projects.get(p) or None] for p in ids],
+                widths={name_column: 36})
 
     base = columns[0][2]
     rows = []
     for name, _, portfolio in columns[1:]:
         adds, drops, moves = portfolio_changes(base, portfolio)
-        rows.append((name, "; ".join(adds), "; ".join(drops), "; ".join(moves)))
+        rows.append((name, "; ".join(adds), "; ".join(drops), "; ".join(moves),
+                     changes_in_words(base, portfolio, projects)))
     write_table(book.create_sheet("Changes"),
-                ["portfolio", f"adds vs {names[0]}", f"drops vs {names[0]}", "moves"], rows,
-                widths={f"adds vs {names[0]}": 40, f"drops vs {names[0]}": 40, "moves": 40})
+                ["portfolio", f"adds vs {names[0]}", f"drops vs {names[0]}", "moves",
+                 "in_words"], rows,
+                widths={f"adds vs {names[0]}": 16, f"drops vs {names[0]}": 16, "moves": 16,
+                        "in_words": 50}, widest=50)
 
     if definitions:
         write_table(book.create_sheet("Definitions"), ["scenario", "change", "target", "value"],
@@ -152,6 +183,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
                     [(p, projects.get(p, "")) for p in ids])
     _chart(book, columns, money_unit, flow_unit)
     book.properties.title = title
+    write_legend(book)
     return save_atomic(book, target)
 
 

@@ -4,12 +4,14 @@ and source, with two charts) and Appraisal (what the plan is worth against the r
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.utils import get_column_letter
 
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
 from planner.model.finance import debt_service_coefficients
-from planner.xlsx import SHARE, chart_page, fit_columns, money, put, style_header, write_table
+from planner.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
+                          write_table)
 
 MONEY = "#,##0.0"
 
@@ -119,7 +121,7 @@ def _charts(ws, inst: Instance, sources, drawn, due, top: int) -> None:
     else:
         bars.legend = None
     chart_page(ws, bars, top + len(periods) + 2, height_cm=11, block_top=top)
-    fit_columns(ws)
+    fit_columns(ws, widest=22)  # the sources' names above the spend chart wrap
 
 
 def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
@@ -155,11 +157,11 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
 def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
     ws = book.create_sheet("Appraisal")
     write_table(ws, ["item", "value", "unit", "note"], appraisal_rows(inst, a),
-                widths={"item": 26, "value": 16, "unit": 8, "note": 80})
+                widths={"item": 26, "value": 16, "unit": 8, "note": 50})
     for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
-        if isinstance(value.value, float):
+        if isinstance(value.value, float):  # the unit is in the next column: the number alone
             value.number_format = SHARE if unit.value == "share" else (
-                "0.00" if not unit.value else money(unit.value))
+                "0.00" if not unit.value else MONEY)
     top = len(appraisal_rows(inst, a)) + 3
     header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net"]
     for j, name in enumerate(header, start=1):
@@ -172,3 +174,8 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
             if j > 1:
                 cell.number_format = money(inst.settings.money_unit)
     fit_columns(ws, min_row=top)
+    # the items, then the flows, each table on its own page with its own header: row 1
+    # repeated would have put the items' header over the flows
+    ws._print_rows = None
+    print_ranges(ws, [f"A1:D{top - 2}", f"A{top}:{get_column_letter(len(header))}"
+                                        f"{top + len(a.years)}"])

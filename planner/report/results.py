@@ -13,13 +13,14 @@ from openpyxl.utils import get_column_letter
 from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
+from planner.report.columns import write_legend
 from planner.report.finance import write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_setup,
-                          put, save_atomic, style_header, unit_format, with_unit, write_table)
+                          print_parts, print_setup, put, save_atomic, style_header, unit_format,
+                          with_unit, write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -245,7 +246,7 @@ def write_summary(ws, rows, settings) -> None:
         elif isinstance(value.value, float):
             value.number_format = fmt or "#,##0.00####"
         value.alignment = Alignment(horizontal="right", vertical="top")
-        unit.alignment = Alignment(indent=1, vertical="top")
+        unit.alignment = Alignment(horizontal="left", indent=1, vertical="top")
     fit_columns(ws, widths={"value": 16, "note": 50, "label": 34}, widest=24,
                 columns=[2], names=["value"])  # in their formats; a checksum wraps
     for row in ws.iter_rows(min_row=2, max_col=1):
@@ -270,7 +271,8 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
 
     st = inst.settings
     M, F = money(st.money_unit), flow(st.flow_unit)
-    write_table(book.create_sheet("Portfolio"),
+    portfolio = book.create_sheet("Portfolio")
+    write_table(portfolio,
                 ["project", "selected", "start_period", "usable_from", "capex", "name", "status",
                  "segments", "capacity_added", "countries", "risk_class"],
                 [(p, sol.portfolio[p] is not None, sol.portfolio[p],
@@ -285,6 +287,8 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                         "usable_from": "first period its capacity can be used",
                         "capex": f"capital cost ({st.money_unit})",
                         "capacity_added": f"capacity added to each segment ({st.flow_unit})"})
+    # one page width printed it at half size: what and when, then where, on a page each
+    print_parts(portfolio, [("project", "status"), ("segments", "risk_class")])
 
     write_table(book.create_sheet("Capacity"),
                 ["segment", "period", "capacity", "used", "utilization", "country", "mode",
@@ -337,7 +341,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 number_format={name: M for name in ("budget", "spent", "available", "unspent")})
 
     unmet = [(k, t, v, v * inst.period[t].years) for (k, t), v in sol.unmet.items() if v > 1e-9]
-    write_table(book.create_sheet("Unmet"), ["flow", "period", "unmet", "unmet_in_period"],
+    sheet = book.create_sheet("Unmet")
+    if not unmet:  # said on the printed page, not in a row a reader would take for data
+        sheet.oddHeader.center.text = "No demand is unmet: every flow is served in full in " \
+            "every period"
+    write_table(sheet, ["flow", "period", "unmet", "unmet_in_period"],
                 unmet, number_format={"unmet": F,
                                       "unmet_in_period": flow(total_unit(st.flow_unit))},
                 labels={"unmet_in_period": "the yearly rate x the period's years"})
@@ -370,6 +378,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     lines = min(len(sol.log.splitlines()), 20000)
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
+    write_legend(book)
     return save_atomic(book, target)
 
 
@@ -410,16 +419,25 @@ def _charts(book, inst: Instance, ms: Measures) -> None:
         put(ws, row + 1, 1, "no closure strands any trade: every corridor and country closure "
             "leaves routes enough for all demand (sheet Disruptions)")
     if ws.max_row > 1:
-        longest = max(len(str(c.value or "")) for c in ws["A"])
+        longest = max(len(str(c.value or "")) for c in ws["A"]
+                      if not str(c.value or "").startswith("Not charted"))
         ws.column_dimensions["A"].width = min(75, max(24, longest + 2))  # names unwrapped
         for j in range(2, ws.max_column + 1):
             ws.column_dimensions[get_column_letter(j)].width = 10
     print_setup(ws, landscape=True, title_rows=None)
 
 
+MARKET = " (destination market)"
+
+
 def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: str,
                     row: int) -> int:
-    """The table and bar chart of one unit's closures; returns the next free row."""
+    """The table and bar chart of one unit's closures; returns the next free row.
+
+    A destination country (China for the China trade: every route of a flow ends there)
+    strands that trade whatever is built: no portfolio can insure against it. Its row stays
+    in the table, named '(destination market)', below the transit countries and a note, but
+    not in the chart, whose scale is then the transit countries' own."""
     def share(k, t):
         return ms.stranded.get((unit, k, t), 0.0) / inst.total_demand[t]
     keys = {k for (u, k, _) in ms.stranded if u == unit}
@@ -428,16 +446,26 @@ def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: 
                       key=lambda k: (-severity[k], display_name(inst, unit, k)))
     if not closures or not periods:
         return row
+    markets = [k for k in closures if unit == "country" and k in inst.destination_countries]
+    charted = [k for k in closures if k not in markets] or markets  # markets alone: chart them
+    apart = [k for k in closures if k not in charted]
     top = row
     put(ws, top, 1, f"{what} closed")
     for j, t in enumerate(periods, start=2):
         put(ws, top, j, t)
     for j in range(1, len(periods) + 2):
         style_header(ws.cell(row=top, column=j))
-    for i, k in enumerate(closures, start=top + 1):
-        put(ws, i, 1, display_name(inst, unit, k))
+    for i, k in enumerate(charted + apart, start=top + 1):
+        put(ws, i, 1, display_name(inst, unit, k) + (MARKET if k in markets else ""))
         for j, t in enumerate(periods, start=2):
             put(ws, i, j, share(k, t)).number_format = PERCENT
+    end = top + len(closures)
+    if apart:
+        names = ", ".join(display_name(inst, unit, k) for k in apart)
+        note = put(ws, end + 1, 1, f"Not charted: {names}{MARKET}: the trade that ends there "
+                                   "is stranded whatever is built.")
+        note.font = Font(name="Calibri", size=10, italic=True, color="555555")
+        end += 1
     chart = BarChart()
     chart.type = "bar"
     chart.title = f"Share of trade stranded by closing one {what}"
@@ -448,11 +476,11 @@ def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: 
     chart.x_axis.scaling.orientation = "maxMin"  # the first row (most severe) on top
     chart.y_axis.crosses = "max"  # keeps the value axis at the bottom
     chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
-                             max_row=top + len(closures)), titles_from_data=True)
+                             max_row=top + len(charted)), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
-                                   max_row=top + len(closures)))
+                                   max_row=top + len(charted)))
     chart.legend.position = "r"
-    height = min(14.0, max(8.0, 1.0 + 0.9 * len(closures)))
-    start = top + len(closures) + 2
+    height = min(14.0, max(8.0, 1.0 + 0.9 * len(charted)))
+    start = end + 2
     together = (start - top) + int(height / ROW_CM) <= PAGE_ROWS  # table and chart on one page
     return chart_page(ws, chart, start, height_cm=height, block_top=top if together else None)

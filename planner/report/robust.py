@@ -5,10 +5,11 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
+from planner.report.columns import write_legend
 from planner.report.compare import OBJECTIVE_WORDS, portfolio_changes
 from planner.robust import RobustPlan
-from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
-                          save_atomic, style_header, write_table)
+from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_parts,
+                          print_setup, put, save_atomic, style_header, write_table)
 
 
 def write_robust(plan: RobustPlan, target):
@@ -56,6 +57,12 @@ def write_robust(plan: RobustPlan, target):
                 labels={"difference": "robust less own optimum, percentage points",
                         "unmet_demand_robust": "per-period rates added up"})
     print_setup(ws, landscape=True)
+    # 18 columns fitted to one page width printed at a third of their size: three pages
+    # instead, each with the scenario names: dependence and capex against the own optimum;
+    # what the robust portfolio adds and drops, and its worth; its cost to the country, the
+    # optimum's NPV, unmet demand and captive share
+    print_parts(ws, [("scenario", "own_status"), ("robust_adds_vs_own", "eirr_robust"),
+                     ("pv_cost_to_country_robust", "max_captive_share_robust")])
     base = plan.scenarios[0].instance
     write_table(book.create_sheet("Portfolio"),
                 ["project", "selected", "start_period", "usable_from", "capex", "name"],
@@ -71,8 +78,9 @@ def write_robust(plan: RobustPlan, target):
                   f"{words} in the worst scenario"),
                  ("seconds", plan.seconds, "s", "solver time")])
     summary["B4"].number_format = SHARE
-    summary["B5"].number_format = "0.0\" s\""
+    summary["B5"].number_format = "0.0"  # the unit is in the next column
     _charts(book, plan, words, unit_money)
+    write_legend(book)
     return save_atomic(book, target)
 
 

@@ -12,10 +12,12 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
+from planner.report.columns import write_legend
 from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
-                                    portfolio_changes)
+                                    portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
-from planner.xlsx import SHARE, chart_page, flow, money, print_setup, save_atomic, write_table
+from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
+                          print_parts, print_setup, save_atomic, write_table)
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -56,14 +58,24 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
                 widths={"note": 110})
     projects = sorted({p for point in points if point.outcome.solution
                        for p in point.outcome.solution.portfolio})
-    write_table(book.create_sheet("Portfolios"), ["project"] + [p.outcome.name for p in points],
+    names = [p.outcome.name for p in points]
+    name_column = unique("project_name", ["project"] + names)  # after the points' columns
+    write_table(book.create_sheet("Portfolios"), ["project"] + names + [name_column],
                 [[p] + [point.outcome.solution.portfolio.get(p) if point.outcome.solution
-                        else None for point in points] for p in projects])
+                        else None for point in points] + [inst.projects[p].name or None]
+                 for p in projects], widths={name_column: 36})
     objective = next((p.outcome.solution.objective for p in points if p.outcome.solution), "")
     chart = frontier_chart(ws, len(rows), OBJECTIVE_WORDS.get(objective, "dependence"), unit)
     # below its table, where it is seen with it, on a print page of its own
-    chart_page(ws, chart, last + 2, width_cm=25, height_cm=14)
+    end = chart_page(ws, chart, last + 2, width_cm=25, height_cm=16, own_range=True)
     print_setup(ws, landscape=True)
+    # 16 columns fitted to one page width printed at 40%: the table in two parts, each with
+    # the points' names, then the chart, each part fitted to its own width
+    print_parts(ws, [("point", "serves_less"), ("npv", "step")], rows=(1, last),
+                extra=(f"A{last + 2}:{columns_for(ws, chart.width)}{end}",))
+    if last <= PAGE_ROWS:  # a table on one page needs no header repeated: it would print
+        ws._print_rows = None  # above the chart, on the chart's page, alone
+    write_legend(book)
     return save_atomic(book, target)
 
 
@@ -92,7 +104,9 @@ def step_labels(points: list[FrontierPoint]) -> list[str]:
 
 def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     """Capex against dependence: straight segments between the points (no smoothing: only
-    the points are portfolios), each point labelled with its step (column 'step')."""
+    the points are portfolios), each point labelled with its step (column 'step'). Points
+    that coincide (the same capex and dependence: two targets the same portfolio reaches)
+    are drawn and labelled once, the label naming them all, so no label covers another."""
     chart = ScatterChart()
     chart.title = "Price of resilience: least capex for each dependence target"
     chart.style = 13
@@ -111,10 +125,16 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
     chart.series.append(line)
     header = [c.value for c in ws[1]]  # the labels' column found by its id, not counted
     step = get_column_letter(header.index("step") + 1)
-    for i in range(2, 2 + count):
+    groups = coinciding(ws, count, header)
+    places = label_places(ws, groups, header)
+    for rows, place in zip(groups, places):
+        i = rows[0]
         point = Series(Reference(ws, min_col=4, min_row=i), Reference(ws, min_col=3, min_row=i),
                        title_from_data=False)
-        point.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${step}${i}"))
+        if len(rows) == 1:
+            point.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${step}${i}"))
+        else:  # one label for the points drawn on one another
+            point.tx = SeriesLabel(v=merged_label(ws, rows, header))
         point.smooth = False
         point.marker.symbol = "circle"
         point.marker.size = 8
@@ -123,10 +143,59 @@ def frontier_chart(ws, count: int, words: str, unit: str) -> ScatterChart:
         point.dLbls = DataLabelList()
         point.dLbls.showSerName = True
         point.dLbls.showVal = point.dLbls.showCatName = point.dLbls.showLegendKey = False
-        point.dLbls.position = "r" if i < count else "l"
+        point.dLbls.position = place
         chart.series.append(point)
     chart.legend = None
     return chart
+
+
+def coinciding(ws, count: int, header: list) -> list[list[int]]:
+    """The Frontier rows (2 .. count + 1) grouped by their point on the chart: rows with the
+    same capex and dependence (as shown, to 0.1 USD m and 0.01 percentage point) together, in
+    row order; rows without a portfolio are left out."""
+    dep, capex = header.index("dependence") + 1, header.index("capex") + 1
+    groups: dict[tuple, list[int]] = {}
+    for i in range(2, 2 + count):
+        x, y = ws.cell(row=i, column=dep).value, ws.cell(row=i, column=capex).value
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+            groups.setdefault((round(x, 4), round(y, 1)), []).append(i)
+    return sorted(groups.values())
+
+
+def label_places(ws, groups: list[list[int]], header: list) -> list[str]:
+    """Where each point's label goes, off the line: the status quo (the first, rightmost
+    point) right of it, the last (leftmost, dearest) left of it; a point between them below
+    it where the line to its right falls gently (the label would sit on that line), else
+    left of it."""
+    dep, capex = header.index("dependence") + 1, header.index("capex") + 1
+    at = [(ws.cell(row=g[0], column=dep).value, ws.cell(row=g[0], column=capex).value)
+          for g in groups]
+    width = max((x for x, _ in at), default=0) or 1.0
+    height = max((y for _, y in at), default=0) or 1.0
+    places = []
+    for k, (x, y) in enumerate(at):
+        if k == 0:
+            places.append("r")
+        elif k == len(at) - 1:
+            places.append("l")
+        else:  # the segment to the point before (right of this one), in the chart's scale
+            (x0, y0) = at[k - 1]
+            run, rise = abs(x0 - x) / width, abs(y - y0) / height
+            places.append("b" if rise < 0.5 * max(run, 1e-9) else "l")
+    return places
+
+
+def merged_label(ws, rows: list[int], header: list) -> str:
+    """'point 2 = point 3: + Sarzha terminal': the points' names, then their steps (each
+    once; 'same portfolio' says nothing the first step does not)."""
+    name, step = header.index("point") + 1, header.index("step") + 1
+    steps = []
+    for i in rows:
+        text = str(ws.cell(row=i, column=step).value or "")
+        if text and text not in steps and (text != "same portfolio" or i == rows[0]):
+            steps.append(text)
+    names = " = ".join(str(ws.cell(row=i, column=name).value) for i in rows)
+    return f"{names}: {' / '.join(steps)}"
 
 
 def _finance(o) -> tuple:
@@ -139,13 +208,15 @@ def _finance(o) -> tuple:
 def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
     """What the Frontier sheet's derived columns mean, and the plan they are read against."""
     plan = points[0].plan_unmet if points else 0.0
+    inst = next((p.outcome.solution.instance for p in points if p.outcome.solution), None)
+    unit = inst.settings.flow_unit if inst else "Mt/yr"
     return [
         ("usd_m_per_point", "capex difference to the point before, over the percentage points "
          "of dependence it removes. Blank where the dependence does not fall, and where the "
          "two points' unmet demand differs: the capex difference would then also price "
          "trade dropped or served, not resilience alone."),
         ("unmet_demand", "demand the point's portfolio does not serve, summed over periods "
-         f"(the plan, solved without a target: {plan:,.3f})"),
+         f"(the plan, solved without a target: {plan:,.1f} {unit})"),
         ("serves_less", "TRUE: the point leaves more demand unmet than the plan, so its "
          "dependence is reached partly by dropping trade (under max_share, trade not carried "
          "lowers every share); read its capex with that in mind."),

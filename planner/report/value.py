@@ -9,15 +9,20 @@ from openpyxl.utils import get_column_letter
 from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
-from planner.xlsx import chart_page, put, write_table
+from planner.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
+                          put, with_unit, write_table)
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
 
 
-def _formats(*more: str) -> dict[str, str]:
+def _formats(inst: Instance, *more: str) -> dict[str, str]:
+    """Shares with two decimals (the changes are often tenths of a point), money and flows
+    in their units."""
     out = {name: "0.00%" for name in SHARES + more}
-    out.update(unmet_demand="#,##0.000", transport_cost="#,##0", capex="#,##0.0")
+    st = inst.settings
+    out.update(unmet_demand=flow(st.flow_unit), transport_cost=money(st.money_unit),
+               capex=money(st.money_unit))
     return out
 
 
@@ -30,13 +35,22 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                      c.change, *(getattr(c.measures, n) for n in MEASURES),
                      c.dependence_change, c.usd_m_per_point, c.over_budget, c.npv_change,
                      "; ".join(c.moved[1:]), c.capex_change))
-    write_table(book.create_sheet("Value"),
+    ws = book.create_sheet("Value")
+    write_table(ws,
                 ["project", "name", "selected", "start_period", "capex", "change", *MEASURES,
                  "dependence_change", "usd_m_per_point", "over_budget", "npv_change",
                  "with", "capex_change"], rows,
                 widths={"name": 36, "with": 20},
-                number_format={**_formats("dependence_change"), "usd_m_per_point": "#,##0.0",
-                               "npv_change": "#,##0", "capex_change": "#,##0.0"})
+                number_format={**_formats(inst, "dependence_change"),
+                               "usd_m_per_point": money(f"{inst.settings.money_unit} per "
+                                                        "point"),
+                               "npv_change": money(inst.settings.money_unit),
+                               "capex_change": money(inst.settings.money_unit)})
+    narrow(ws, "name", 36)
+    # 18 columns on one page width printed at a third of their size: three parts, each with
+    # the project and its name: the change, the measures after it, what the project buys
+    print_parts(ws, [("project", "change"), (MEASURES[0], MEASURES[-1]),
+                     ("dependence_change", "capex_change")], repeat="B")
 
     rows = []
     for steps in value.chains:
@@ -48,12 +62,22 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
                          *(getattr(s.measures, n) for n in MEASURES), s.dependence,
                          steps[i - 1].dependence - s.dependence if i else None,
                          sum(inst.projects[q].capex for q in s.chain[:s.k]), s.over_budget))
-    write_table(book.create_sheet("Chains"),
+    ws = book.create_sheet("Chains")
+    write_table(ws,
                 ["chain", "k", "link", "name", "start_period", *MEASURES, "dependence",
                  "link_buys", "links_capex", "over_budget"], rows,
                 widths={"chain": 24, "name": 36},
-                number_format={**_formats("dependence", "link_buys"),
-                               "links_capex": "#,##0.0"})
+                number_format={**_formats(inst, "dependence", "link_buys"),
+                               "links_capex": money(inst.settings.money_unit)})
+    narrow(ws, "name", 36)
+    print_parts(ws, [("chain", MEASURES[2]), (MEASURES[3], "over_budget")],
+                repeat="B")  # the chain and k on each part
+
+
+def narrow(ws, column: str, width: int) -> None:
+    """``column`` at most ``width`` characters wide, its longer text wrapped."""
+    j = [c.value for c in ws[1]].index(column) + 1
+    fit_columns(ws, columns=[j], names=[column], widest=width)
 
 
 def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
@@ -64,39 +88,57 @@ def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
                 [(r.unit, r.key, r.period, r.plan.traffic, r.traffic_share, r.plan.captive,
                   r.plan.divertible, r.plan.premium, r.reference.traffic, r.reference.captive,
                   r.reference.divertible, r.reference.premium) for r in rows],
-                number_format={"traffic_share": PERCENT, "traffic": "#,##0.00",
-                               "captive": "#,##0.00", "divertible": "#,##0.00",
-                               "premium": "#,##0.0", "traffic_ref": "#,##0.00",
-                               "captive_ref": "#,##0.00", "divertible_ref": "#,##0.00",
-                               "premium_ref": "#,##0.0"})
-    _captive_chart(ws, inst, rows)
+                number_format={"traffic_share": PERCENT,
+                               **{name: flow(inst.settings.flow_unit) for name in (
+                                   "traffic", "captive", "divertible", "traffic_ref",
+                                   "captive_ref", "divertible_ref")},
+                               **{name: with_unit(inst.settings.cost_unit, 1)
+                                  for name in ("premium", "premium_ref")}})
+    chart = _captive_chart(ws, inst, rows)
+    # the plan's figures, then the reference plan's, each part with the unit, key and period;
+    # then the chart (its table, right of the sheet's, is the chart's data: not printed)
+    print_parts(ws, [("unit", "premium"), ("traffic_ref", "premium_ref")], repeat="C",
+                rows=(1, len(rows) + 1), extra=(chart,) if chart else ())
 
 
-def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> None:
+def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
     """Captive share of the last period's trade per transit country, reference against plan:
-    a small table right of the sheet's, and its bar chart."""
+    a small table right of the sheet's, and its bar chart below the sheet's table. Returns
+    the chart's print range."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     countries = [r for r in rows if r.unit == "country" and r.period == last]
     if not countries:
-        return
+        return None
+    # a destination (China for the China trade) holds that trade captive whatever is built:
+    # not a transit country; its row follows the others, named so, out of the chart
+    markets = inst.destination_countries
+    transit = [r for r in countries if r.key not in markets] or countries
+    countries = transit + [r for r in countries if r not in transit]
     col = 14
     for j, label in enumerate([f"country ({last})", "captive share, reference",
                                "captive share, plan"]):
         put(ws, 1, col + j, label)
     for i, r in enumerate(countries, start=2):
-        put(ws, i, col, inst.countries[r.key].name or r.key)
+        market = " (destination market)" if r not in transit else ""
+        put(ws, i, col, (inst.countries[r.key].name or r.key) + market)
         put(ws, i, col + 1, r.reference.captive / inst.total_demand[last]).number_format = \
             PERCENT
         put(ws, i, col + 2, r.plan.captive / inst.total_demand[last]).number_format = PERCENT
+    if len(countries) > len(transit):
+        names = ", ".join(inst.countries[r.key].name or r.key for r in countries[len(transit):])
+        put(ws, len(countries) + 2, col, f"Not charted: {names} (destination market), "
+            "captive whatever is built.")
     chart = BarChart()
     chart.title = f"Captive share of trade per transit country, {last}"
     chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
     chart.y_axis.scaling.min = 0
     chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=1,
-                             max_row=1 + len(countries)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
-    ws.column_dimensions[get_column_letter(col)].width = 20
-    chart_page(ws, chart, len(rows) + 4)  # below the sheet's table, on a page of its own
+                             max_row=1 + len(transit)), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(transit)))
+    ws.column_dimensions[get_column_letter(col)].width = 28
+    top = len(rows) + 4
+    end = chart_page(ws, chart, top, own_range=True)  # below the table, on a page of its own
+    return f"A{top}:{columns_for(ws, chart.width)}{end}"
 
 
 def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:
