@@ -274,7 +274,7 @@ def _npv(inst: Instance, score: Rescorer, plan: Scored):
     """portfolio -> NPV against the reference plan (committed projects only), both scored
     by the same LPs (planner/appraisal.py)."""
     ref_portfolio = reference_portfolio(inst)
-    ref = score(ref_portfolio)
+    ref = score(ref_portfolio, near=False)
 
     def npv(s: Scored) -> float:
         return appraise(inst, s.portfolio, s.measures, s.unmet, ref_portfolio, ref.measures,
