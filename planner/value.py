@@ -21,6 +21,7 @@ from planner.appraisal import appraise, reference_portfolio
 from planner.dilution import RULE, dependents, same_measures
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
+from planner.leverage import Leverage, leverage
 from planner.rescore import Rescorer, Scored
 
 # the measures of a changed portfolio, in the sheets' order
@@ -194,6 +195,15 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
         if left < -1e-6 * max(1.0, p.budget):
             return False
     return True
+
+
+def analysis(inst: Instance, sol) -> tuple[ProjectValue, list[Leverage]]:
+    """What `planner solve` adds after the solve: sheets Value and Chains (project_value)
+    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution."""
+    score = Rescorer(inst, sol.objective)
+    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                          rescorer=score)
+    return value, leverage(inst, sol.portfolio, sol.objective, rescorer=score)
 
 
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
