@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from planner.evaluate import Measures, evaluate
+from planner.evaluate import FlowFigures, Measures, evaluate, flow_figures
 from planner.highs import quiet_highs
 from planner.instance import Instance
 from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
@@ -233,6 +233,8 @@ class Rescorer:
         self.closure_lp = StrandedLP(inst, self.closure_set, periods)
         self._by_name = {c.name: c for c in self.closure_set}
         self._flows: dict[tuple, tuple] = {}
+        self._figures: dict[int, FlowFigures] = {}  # id(flows) -> flow_figures
+        self._alive: list = []  # those flows, so that no id is reused
         self.based = False
 
     def hold_base(self, portfolio: dict[str, str | None]) -> None:
@@ -253,11 +255,17 @@ class Rescorer:
         if key not in self._flows:
             self._flows[key] = self.flow_lp.flows(capacity, near)
         flows, unmet = self._flows[key]
+        # portfolios with the same flows (most of them: the base's, where it stays optimal)
+        # share what evaluate makes of the flows alone: the same numbers, made once
+        figures = self._figures.get(id(flows))
+        if figures is None:
+            figures = self._figures[id(flows)] = flow_figures(self.inst, flows, unmet)
+            self._alive.append(flows)
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
                     for (t, d), v in self.closure_lp(portfolio, capacity).items()}
         return Scored(portfolio, flows, unmet,
                       evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
-                               capacity=capacity))
+                               capacity=capacity, figures=figures))
 
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
         """(unit, key, period) -> USD m a year: the least transport cost of the most-served

@@ -85,11 +85,12 @@ class StrandedLP:
         self.keys = list(built_capacity(inst, {}))
         position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
+        full_bound: dict[tuple[str, str], float] = {}  # inst.load_bound over every route
         for c in closure_set:
             closed = set(inst.routes_in_unit(c.unit, c.key))
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
-                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed)
+                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
 
@@ -105,10 +106,18 @@ class StrandedLP:
         vec = self.vector(capacity or built_capacity(self.inst, portfolio))
         if self.base_capacity is None:
             return {pair: block.stranded(vec[block.index]) for pair, block in self.blocks.items()}
-        moved = np.abs(vec - self.base_capacity) > MOVED
-        return {pair: block.stranded(vec[block.index]) if moved[block.index].any()
-                else block.base[2] if block.base is not None else block.fixed
-                for pair, block in self.blocks.items()}
+        # only the blocks with a bound that moved from the base's can differ from it: found
+        # from the moved positions (a project's segments and periods), each with the
+        # positions that moved in it
+        out = dict(self.base_values)
+        touched: dict[tuple[str, str], list[int]] = {}
+        for i in np.flatnonzero(np.abs(vec - self.base_capacity) > MOVED):
+            for pair, j in self.users[i]:
+                touched.setdefault(pair, []).append(j)
+        for pair, moved in touched.items():
+            block = self.blocks[pair]
+            out[pair] = block.stranded(vec[block.index], np.array(moved))
+        return out
 
     def hold_base(self, portfolio: dict[str, str | None], floor=None) -> None:
         """Score ``portfolio`` and keep each LP's solution, so that a later portfolio whose
@@ -120,6 +129,13 @@ class StrandedLP:
         for pair, block in self.blocks.items():
             block.hold_base(vec[block.index], floors.get(pair))
         self.base_capacity = vec
+        self.base_values = {pair: block.base[2] if block.base is not None else block.fixed
+                            for pair, block in self.blocks.items()}
+        # capacity position -> the (pair, its row in the block) of every block it bounds
+        self.users = [[] for _ in self.keys]
+        for pair, block in self.blocks.items():
+            for j, i in enumerate(block.index):
+                self.users[i].append((pair, j))
 
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
         """(period, closure name) -> USD m a year: the least transport cost of carrying the
@@ -131,7 +147,10 @@ class StrandedLP:
 class _MaxFlow:
     """The LP of one (period, closure) pair; see StrandedLP."""
 
-    def __init__(self, inst: Instance, t: str, closed: set[str]):
+    def __init__(self, inst: Instance, t: str, closed: set[str],
+                 full_bound: dict[tuple[str, str], float] | None = None):
+        """``full_bound``: (segment, period) -> inst.load_bound over every route, shared by
+        the blocks of one StrandedLP and filled as they need it."""
         self.fixed = 0.0  # demand with no open route: stranded whatever is built
         upper, cost, entries = [], [], ([], [], [])  # entries: (row, column, value)
         row_lower, row_upper, h = [], [], {}
@@ -155,9 +174,21 @@ class _MaxFlow:
         for r in h:
             for s, n in inst.route_segments[r].items():
                 load.setdefault(s, {})[r] = n
+        # a segment no closed route passes has the load bound of every route (the routes
+        # left out of h carry no demand in t and add 0 to it): computed once per segment
+        touched = {s for r in closed for s in inst.route_segments[r]}
+        full_bound = {} if full_bound is None else full_bound
         self.capacity_rows = []  # (segment, period)
         for s in inst.segments:
-            if s not in load or inst.load_bound(s, t, h) <= inst.segments[s].capacity + 1e-9:
+            if s not in load:
+                continue
+            if s in touched:
+                most = inst.load_bound(s, t, h)
+            else:
+                most = full_bound.get((s, t))
+                if most is None:
+                    most = full_bound[s, t] = inst.load_bound(s, t)
+            if most <= inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind: capacities only grow
             row = len(row_lower)
             row_lower.append(-highspy.kHighsInf), row_upper.append(inst.segments[s].capacity)
@@ -195,18 +226,23 @@ class _MaxFlow:
         self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
                               dtype=np.int32)
 
-    def stranded(self, new: np.ndarray) -> float:
+    def stranded(self, new: np.ndarray, moved: np.ndarray | None = None) -> float:
         """The max-flow LP at capacity bounds ``new`` (one per capacity row); bounds seen
         before are not solved again (the LP is determined by them), nor bounds that leave
-        the base solution optimal (hold_base)."""
+        the base solution optimal (hold_base). ``moved``: the rows whose bound differs from
+        the base's by more than MOVED, where the caller knows them (the others count as
+        unchanged in every test below, so the tests need only these)."""
         if self.highs is None:
             return self.fixed
         bounds = new.tobytes()
         if self.base is not None and bounds not in self.known:
             base, activity, value, floor, dual = self.base
-            if np.all(new >= base - MOVED) and floor is not None and value <= floor + MOVED:
+            rows = slice(None) if moved is None else moved
+            now, base, activity = new[rows], base[rows], activity[rows]
+            dual = None if dual is None else dual[rows]
+            if floor is not None and value <= floor + MOVED and np.all(now >= base - MOVED):
                 return value  # no more capacity can strand less than the floor
-            if unchanged_optimum(new, base, activity, dual):
+            if unchanged_optimum(now, base, activity, dual):
                 return value
         if bounds not in self.known:
             self._set_capacity(new)
