@@ -250,7 +250,8 @@ class Rescorer:
     def __call__(self, portfolio: dict[str, str | None], near: bool = True) -> Scored:
         """``near``: the portfolio is a project or a chain away from hold_base's (FlowLP.flows);
         False for the reference plan."""
-        capacity = built_capacity(self.inst, portfolio)
+        vector = self.closure_lp.capacity(portfolio)  # built_capacity, faster
+        capacity = dict(zip(self.closure_lp.keys, vector.tolist()))
         key = tuple(capacity[s] for s in self.flow_lp.capacity_rows)
         if key not in self._flows:
             self._flows[key] = self.flow_lp.flows(capacity, near)
@@ -262,7 +263,7 @@ class Rescorer:
             figures = self._figures[id(flows)] = flow_figures(self.inst, flows, unmet)
             self._alive.append(flows)
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
-                    for (t, d), v in self.closure_lp(portfolio, capacity).items()}
+                    for (t, d), v in self.closure_lp(portfolio, vector=vector).items()}
         return Scored(portfolio, flows, unmet,
                       evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
                                capacity=capacity, figures=figures))
