@@ -137,12 +137,13 @@ class StrandedLP:
         # positions that moved in it
         out = dict(self.base_values)
         touched: dict[tuple[str, str], list[tuple[int, float]]] = {}
-        for i in np.flatnonzero(np.abs(vec - self.base_capacity) > MOVED).tolist():
+        moved = np.flatnonzero(np.abs(vec - self.base_capacity) > MOVED)
+        for i, bound in zip(moved.tolist(), vec[moved].tolist()):
             for pair, j in self.users[i]:
-                touched.setdefault(pair, []).append((j, vec[i]))
-        for pair, moved in touched.items():
+                touched.setdefault(pair, []).append((j, bound))
+        for pair, rows in touched.items():
             block = self.blocks[pair]
-            out[pair] = block.stranded(vec[block.index], moved)
+            out[pair] = block.stranded(vec[block.index], rows)
         return out
 
     def hold_base(self, portfolio: dict[str, str | None], floor=None) -> None:
