@@ -18,6 +18,7 @@ from pathlib import Path
 from planner.evaluate import evaluate
 from planner.report.results import write_results
 from planner.solve import solve
+from planner.value import analysis
 from planner.workbook import read_tables, validate_tables
 
 
@@ -38,9 +39,12 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     t0 = time.perf_counter()
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     times["evaluate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()  # sheets Value, Chains and Leverage: LPs only, after the MIP
+    value, levers = analysis(inst, sol)
+    times["analysis"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        write_results(sol, ms, Path(tmp) / "r.xlsx")
+        write_results(sol, ms, Path(tmp) / "r.xlsx", value=value, leverage=levers)
         times["write"] = time.perf_counter() - t0
     result = {
         "instance": workbook.stem, "objective": objective, "status": sol.status,

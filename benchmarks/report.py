@@ -21,7 +21,7 @@ from planner.xlsx import save_atomic, write_table
 
 COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "status", "gap",
            "total_s", "pyomo_share", "solve_s", "highs_direct_s", "cbc_s", "vs_highs",
-           "vs_cbc", "nodes", "peak_mb"]
+           "vs_cbc", "nodes", "peak_mb", "analysis_s"]
 
 
 def _baseline(case: dict, name: str) -> tuple[float, bool] | None:
@@ -63,7 +63,8 @@ def row(case: dict) -> list:
             case["status"], round(case["gap"], 4), round(total, 2), round(layer / total, 3),
             round(seconds["solve"], 2), _shown(direct), _shown(cbc),
             _ratio(direct, seconds["solve"], done), _ratio(cbc, seconds["solve"], done),
-            sum(s["nodes"] or 0 for s in case["stages"]), round(case["peak_memory_mb"])]
+            sum(s["nodes"] or 0 for s in case["stages"]), round(case["peak_memory_mb"]),
+            round(seconds["analysis"], 2) if "analysis" in seconds else None]
 
 
 def markdown(rows: list[list]) -> str:
@@ -95,8 +96,9 @@ def main(argv=None) -> None:
     print(markdown(rows))
     print("\npyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
           "baseline solve time / ours (above 1: we are faster), where we finished (>=: the "
-          "baseline stopped at the limit); (limit): a stage stopped at the time limit; times "
-          "are medians over the repeats")
+          "baseline stopped at the limit); (limit): a stage stopped at the time limit; "
+          "analysis_s: sheets Value, Chains and Leverage after the solve (LPs; in total_s "
+          "where shown); times are medians over the repeats")
 
     book = Workbook()
     write_table(book.active, COLUMNS, rows)

@@ -286,11 +286,9 @@ def cmd_solve(args) -> int:
     from planner.appraisal import appraise_solution
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
-    from planner.leverage import leverage
     from planner.report.results import status_text, write_results
     from planner.report.value import leverage_lines, value_lines
-    from planner.rescore import Rescorer
-    from planner.value import project_value
+    from planner.value import analysis
     from planner.solution import PlanInfeasible
     from planner.solve import solve
 
@@ -309,10 +307,7 @@ def cmd_solve(args) -> int:
             if ms.unmet_demand > 1e-6 else []
     appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
     with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
-        score = Rescorer(inst, sol.objective)
-        value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
-                              rescorer=score)
-        levers = leverage(inst, sol.portfolio, sol.objective, rescorer=score)
+        value, levers = analysis(inst, sol)
     for_rule = bought_for_rule(inst, value)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers)

@@ -51,23 +51,21 @@ class Measures:
         return self.worst_disruption
 
 
-def evaluate(inst: Instance, portfolio: dict[str, str | None],
-             flows: dict[tuple[str, str], float],
-             unmet: dict[tuple[str, str], float],
-             draws: dict[tuple[str, str, str], float] | None = None,
-             stranded: dict[tuple[str, str, str], float] | None = None,
-             capacity: dict[tuple[str, str], float] | None = None) -> Measures:
-    """Every measure of a portfolio with its flows; ``draws`` (project, source, period) ->
-    USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
-    them the budget pays all. ``stranded``: (unit, key, period) -> Mt/yr of every corridor
-    and country closure, where the caller already has them (stranded_demand's LPs, kept
-    between portfolios: planner/rescore.py), and ``capacity`` the portfolio's
-    built_capacity."""
+@dataclass
+class FlowFigures:
+    """What evaluate() makes from the flows and unmet demand alone (flow_figures): portfolios
+    with the same flows share them."""
+
+    transport: dict[str, float]  # t -> USD m a year
+    share: dict[tuple[str, str, str], float]  # (unit, key, t)
+    unmet_in: dict[str, float]  # t -> Mt/yr
+    largest_share: dict[str, dict[str, float]]  # max_corridor_share, max_country_share -> t
+    used: dict[tuple[str, str], float]  # (segment, t)
+
+
+def flow_figures(inst: Instance, flows: dict[tuple[str, str], float],
+                 unmet: dict[tuple[str, str], float]) -> FlowFigures:
     periods = inst.period_ids
-    draws = draws if draws is not None else budget_draws(inst, portfolio)
-    spend = {t: 0.0 for t in periods}
-    for (p, s, t), amount in draws.items():
-        spend[t] += amount
     transport = {t: 0.0 for t in periods}
     carried: dict[tuple[str, str, str], float] = {}  # (unit, key, t) -> Mt/yr through it
     for (r, t), f in flows.items():
@@ -75,33 +73,64 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
             transport[t] += inst.route_cost[r] * f
             for unit, key in inst.route_units[r]:
                 carried[unit, key, t] = carried.get((unit, key, t), 0.0) + f
+    share = {(unit, key, t): carried.get((unit, key, t), 0.0) / inst.total_demand[t]
+             for unit in ("corridor", "country") for key in inst.units(unit)
+             for t in periods if inst.total_demand[t] > 0}
+    unmet_in = {t: sum(v for (k, s), v in unmet.items() if s == t) for t in periods}
+    measured = inst.measured_periods
+    largest_share = {
+        "max_corridor_share": {t: _largest(share, "corridor", t) for t in measured},
+        "max_country_share": {t: _largest(share, "country", t) for t in measured},
+    }
+    used = {(s, t): 0.0 for s in inst.segments for t in periods}
+    for (r, t), f in flows.items():  # only the routes that carry something add load
+        if f:
+            for s, n in inst.route_segments[r].items():
+                used[s, t] += n * f
+    return FlowFigures(transport, share, unmet_in, largest_share, used)
+
+
+def _largest(values: dict, unit: str, t: str) -> float:
+    return max((v for (u, _, s), v in values.items() if u == unit and s == t), default=0.0)
+
+
+def evaluate(inst: Instance, portfolio: dict[str, str | None],
+             flows: dict[tuple[str, str], float],
+             unmet: dict[tuple[str, str], float],
+             draws: dict[tuple[str, str, str], float] | None = None,
+             stranded: dict[tuple[str, str, str], float] | None = None,
+             capacity: dict[tuple[str, str], float] | None = None,
+             figures: FlowFigures | None = None) -> Measures:
+    """Every measure of a portfolio with its flows; ``draws`` (project, source, period) ->
+    USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
+    them the budget pays all. ``stranded``: (unit, key, period) -> Mt/yr of every corridor
+    and country closure, where the caller already has them (stranded_demand's LPs, kept
+    between portfolios: planner/rescore.py), ``capacity`` the portfolio's built_capacity
+    and ``figures`` flow_figures(inst, flows, unmet) (shared, not copied: Measures are
+    read, never changed)."""
+    periods = inst.period_ids
+    draws = draws if draws is not None else budget_draws(inst, portfolio)
+    spend = {t: 0.0 for t in periods}
+    for (p, s, t), amount in draws.items():
+        spend[t] += amount
+    figures = figures or flow_figures(inst, flows, unmet)
+    transport, share, unmet_in = figures.transport, figures.share, figures.unmet_in
     cost_to_country = pv_cost_to_country(inst, draws)
     discounted = cost_to_country + sum(inst.discount[t] * inst.period[t].years * transport[t]
                                        for t in periods)
     capex_total = sum(spend.values())
     external = sum(v for (p, s, t), v in draws.items() if s != BUDGET)
 
-    share = {(unit, key, t): carried.get((unit, key, t), 0.0) / inst.total_demand[t]
-             for unit in ("corridor", "country") for key in inst.units(unit)
-             for t in periods if inst.total_demand[t] > 0}
     if stranded is None:
         stranded = stranded_demand(inst, portfolio)
-    unmet_in = {t: sum(v for (k, s), v in unmet.items() if s == t) for t in periods}
 
     measured = inst.measured_periods
     weight = inst.period_weights
-
-    def largest(values: dict, unit: str, t: str) -> float:
-        return max((v for (u, _, s), v in values.items() if u == unit and s == t), default=0.0)
-
-    per_period = {
-        "max_corridor_share": {t: largest(share, "corridor", t) for t in measured},
-        "max_country_share": {t: largest(share, "country", t) for t in measured},
-    }
+    per_period = {name: dict(values) for name, values in figures.largest_share.items()}
     unit = inst.settings.dependence_unit
     pi = inst.closure_weights(inst.closures(unit)) if inst.closures(unit) else {}
     per_period["worst_disruption"] = {
-        t: largest(stranded, unit, t) / inst.total_demand[t] for t in measured}
+        t: _largest(stranded, unit, t) / inst.total_demand[t] for t in measured}
     per_period["expected_disruption"] = {
         t: sum(pi[f"{unit} {key}"] * v for (u, key, s), v in stranded.items()
                if u == unit and s == t) / inst.total_demand[t] for t in measured}
@@ -116,11 +145,6 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
             for name, values in per_period.items()}
 
     cap = capacity or built_capacity(inst, portfolio)
-    used = {(s, t): 0.0 for s in inst.segments for t in periods}
-    for (r, t), f in flows.items():  # only the routes that carry something add load
-        if f:
-            for s, n in inst.route_segments[r].items():
-                used[s, t] += n * f
     return Measures(
         unmet_demand=sum(unmet.values()),
         total_capex=capex_total,
@@ -131,7 +155,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         max_corridor_share=mean["max_corridor_share"],
         max_country_share=mean["max_country_share"],
         transport_per_period=transport, spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
-        external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=used,
+        external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=figures.used,
         per_period=per_period, unmet_per_period=unmet_in,
         max_captive_share=mean["max_captive_share"],
     )

@@ -85,7 +85,7 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
     the reference plan."""
     score = rescorer or Rescorer(inst, objective)
     plan = score(portfolio)
-    reference = score(reference_portfolio(inst))
+    reference = score(reference_portfolio(inst), near=False)
     mine = holds(inst, plan, score.least_cost(portfolio))
     ref = holds(inst, reference, score.least_cost(reference.portfolio))
     order = {("country", k): i for i, k in enumerate(inst.units("country"))}

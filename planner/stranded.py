@@ -83,15 +83,40 @@ class StrandedLP:
         self.base_capacity = None  # hold_base's capacities, as a vector
         # built_capacity's keys in its order: a portfolio's capacities become one vector
         self.keys = list(built_capacity(inst, {}))
+        self._segment_capacity, self._adds = None, {}  # capacity()'s
         position = self.position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
+        full_bound: dict[tuple[str, str], float] = {}  # inst.load_bound over every route
         for c in closure_set:
             closed = set(inst.routes_in_unit(c.unit, c.key))
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
-                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed)
+                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
+
+    def capacity(self, portfolio: dict[str, str | None]) -> np.ndarray:
+        """built_capacity(inst, portfolio) as a vector in self.keys' order: the same sums in
+        the same order, without a dict of every segment and period."""
+        if self._segment_capacity is None:
+            inst = self.inst
+            self._segment_capacity = np.array(
+                [inst.segments[s].capacity for s, _ in self.keys], dtype=float)
+            self._position = {key: i for i, key in enumerate(self.keys)}
+        vec = self._segment_capacity.copy()
+        for p, start in portfolio.items():
+            if not start:
+                continue
+            found = self._adds.get((p, start))
+            if found is None:
+                inst = self.inst
+                usable = inst.usable_from(p, start)
+                periods = inst.period_ids[inst.period_index[usable]:] if usable else ()
+                found = self._adds[p, start] = (inst.projects[p].capacity_added, np.array(
+                    [self._position[s, t] for s in dict.fromkeys(inst.projects[p].segments)
+                     for t in periods], dtype=np.int64))
+            vec[found[1]] += found[0]  # one position at most once per project
+        return vec
 
     def vector(self, capacity: dict[tuple[str, str], float]) -> np.ndarray:
         """A built_capacity dict as a vector in self.keys' order."""
@@ -99,16 +124,27 @@ class StrandedLP:
             return np.array([capacity[key] for key in self.keys], dtype=float)
         return np.fromiter(capacity.values(), dtype=float, count=len(self.keys))
 
-    def __call__(self, portfolio: dict[str, str | None], capacity=None
+    def __call__(self, portfolio: dict[str, str | None], capacity=None, vector=None
                  ) -> dict[tuple[str, str], float]:
-        """``capacity``: the portfolio's built_capacity, where the caller has it."""
-        vec = self.vector(capacity or built_capacity(self.inst, portfolio))
+        """``capacity``: the portfolio's built_capacity, or ``vector`` its capacity(), where
+        the caller has it."""
+        vec = vector if vector is not None else self.vector(capacity) \
+            if capacity is not None else self.capacity(portfolio)
         if self.base_capacity is None:
             return {pair: block.stranded(vec[block.index]) for pair, block in self.blocks.items()}
-        moved = np.abs(vec - self.base_capacity) > MOVED
-        return {pair: block.stranded(vec[block.index]) if moved[block.index].any()
-                else block.base[2] if block.base is not None else block.fixed
-                for pair, block in self.blocks.items()}
+        # only the blocks with a bound that moved from the base's can differ from it: found
+        # from the moved positions (a project's segments and periods), each with the
+        # positions that moved in it
+        out = dict(self.base_values)
+        touched: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        moved = np.flatnonzero(np.abs(vec - self.base_capacity) > MOVED)
+        for i, bound in zip(moved.tolist(), vec[moved].tolist()):
+            for pair, j in self.users[i]:
+                touched.setdefault(pair, []).append((j, bound))
+        for pair, rows in touched.items():
+            block = self.blocks[pair]
+            out[pair] = block.stranded(vec[block.index], rows)
+        return out
 
     def hold_base(self, portfolio: dict[str, str | None], floor=None) -> None:
         """Score ``portfolio`` and keep each LP's solution, so that a later portfolio whose
@@ -116,10 +152,17 @@ class StrandedLP:
         closure already strands no more than it would with ``floor``'s (every project built
         as early as it may: capacities only grow), is not solved again."""
         floors = self(floor) if floor is not None else {}
-        vec = self.vector(built_capacity(self.inst, portfolio))
+        vec = self.capacity(portfolio)
         for pair, block in self.blocks.items():
             block.hold_base(vec[block.index], floors.get(pair))
         self.base_capacity = vec
+        self.base_values = {pair: block.base[2] if block.base is not None else block.fixed
+                            for pair, block in self.blocks.items()}
+        # capacity position -> the (pair, its row in the block) of every block it bounds
+        self.users = [[] for _ in self.keys]
+        for pair, block in self.blocks.items():
+            for j, i in enumerate(block.index):
+                self.users[i].append((pair, j))
 
     def supports(self, vec: np.ndarray, pairs=None) -> dict[tuple[str, str], tuple]:
         """(period, closure name) -> (stranded, keys, slopes) at the capacity vector ``vec``
@@ -137,14 +180,17 @@ class StrandedLP:
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
         """(period, closure name) -> USD m a year: the least transport cost of carrying the
         most the open routes can carry (the max flow held, route costs as the objective)."""
-        vec = self.vector(built_capacity(self.inst, portfolio))
+        vec = self.capacity(portfolio)
         return {pair: block.least_cost(vec[block.index]) for pair, block in self.blocks.items()}
 
 
 class _MaxFlow:
     """The LP of one (period, closure) pair; see StrandedLP."""
 
-    def __init__(self, inst: Instance, t: str, closed: set[str]):
+    def __init__(self, inst: Instance, t: str, closed: set[str],
+                 full_bound: dict[tuple[str, str], float] | None = None):
+        """``full_bound``: (segment, period) -> inst.load_bound over every route, shared by
+        the blocks of one StrandedLP and filled as they need it."""
         self.fixed = 0.0  # demand with no open route: stranded whatever is built
         upper, cost, entries = [], [], ([], [], [])  # entries: (row, column, value)
         row_lower, row_upper, h = [], [], {}
@@ -168,9 +214,21 @@ class _MaxFlow:
         for r in h:
             for s, n in inst.route_segments[r].items():
                 load.setdefault(s, {})[r] = n
+        # a segment no closed route passes has the load bound of every route (the routes
+        # left out of h carry no demand in t and add 0 to it): computed once per segment
+        touched = {s for r in closed for s in inst.route_segments[r]}
+        full_bound = {} if full_bound is None else full_bound
         self.capacity_rows = []  # (segment, period)
         for s in inst.segments:
-            if s not in load or inst.load_bound(s, t, h) <= inst.segments[s].capacity + 1e-9:
+            if s not in load:
+                continue
+            if s in touched:
+                most = inst.load_bound(s, t, h)
+            else:
+                most = full_bound.get((s, t))
+                if most is None:
+                    most = full_bound[s, t] = inst.load_bound(s, t)
+            if most <= inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind: capacities only grow
             row = len(row_lower)
             row_lower.append(-highspy.kHighsInf), row_upper.append(inst.segments[s].capacity)
@@ -208,23 +266,50 @@ class _MaxFlow:
         self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
                               dtype=np.int32)
 
-    def stranded(self, new: np.ndarray) -> float:
+    def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None
+                 ) -> float:
         """The max-flow LP at capacity bounds ``new`` (one per capacity row); bounds seen
         before are not solved again (the LP is determined by them), nor bounds that leave
-        the base solution optimal (hold_base)."""
+        the base solution optimal (hold_base). ``moved``: (row, new bound) of the rows whose
+        bound differs from the base's by more than MOVED, where the caller knows them: the
+        others count as unchanged in both tests, which then look at these alone."""
         if self.highs is None:
             return self.fixed
         bounds = new.tobytes()
         if self.base is not None and bounds not in self.known:
-            base, activity, value, floor, dual = self.base
-            if np.all(new >= base - MOVED) and floor is not None and value <= floor + MOVED:
-                return value  # no more capacity can strand less than the floor
-            if unchanged_optimum(new, base, activity, dual):
+            value = self.base[2]
+            if self._base_holds(new if moved is None else moved):
                 return value
         if bounds not in self.known:
             self._set_capacity(new)
             self.known[bounds] = self.fixed + self._run()
         return self.known[bounds]
+
+    def _base_holds(self, new) -> bool:
+        """The base's value holds at bounds ``new`` (a vector, or (row, bound) pairs of the
+        rows that moved): no capacity fell and the base strands no more than the floor (no
+        more capacity can strand less), or unchanged_optimum. The pairs are tested as Python
+        numbers, the same comparisons as unchanged_optimum's on the moved rows (a portfolio
+        a project away from the base moves a few of a block's 300 rows: numpy's calls on
+        them cost more than the tests)."""
+        base, activity, value, floor, dual = self.base
+        if isinstance(new, np.ndarray):
+            if floor is not None and value <= floor + MOVED and np.all(new >= base - MOVED):
+                return True
+            return unchanged_optimum(new, base, activity, dual)
+        base, activity, dual = self._base_lists
+        if floor is not None and value <= floor + MOVED and \
+                all(b >= base[j] - MOVED for j, b in new):
+            return True
+        for j, b in new:
+            if b < base[j] - MOVED:  # fell: the base's activity must still fit
+                if not activity[j] <= b + MOVED:
+                    return False
+            elif b > base[j] + MOVED:  # rose: where it was slack, or its dual is 0
+                if not (abs(dual[j]) <= 1e-9 if dual is not None
+                        else activity[j] < base[j] - MOVED):
+                    return False
+        return True
 
     def hold_base(self, new: np.ndarray, floor: float | None) -> None:
         """Solve at capacity bounds ``new`` and keep the solution (StrandedLP.hold_base)."""
@@ -239,6 +324,8 @@ class _MaxFlow:
             else (np.zeros(0), np.zeros(0))
         self.base = (new.copy(), activity, value, floor,
                      dual if solution.dual_valid else None)
+        self._base_lists = (new.tolist(), activity.tolist(),
+                            dual.tolist() if solution.dual_valid else None)
 
     def support(self, new: np.ndarray) -> tuple[float, list, np.ndarray]:
         """(stranded, capacity rows, their duals) at capacity bounds ``new`` (StrandedLP.supports)."""

@@ -21,6 +21,7 @@ from planner.appraisal import appraise, reference_portfolio
 from planner.dilution import RULE, dependents, same_measures
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
+from planner.leverage import Leverage, leverage
 from planner.rescore import Rescorer, Scored
 
 # the measures of a changed portfolio, in the sheets' order
@@ -196,6 +197,15 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
     return True
 
 
+def analysis(inst: Instance, sol) -> tuple[ProjectValue, list[Leverage]]:
+    """What `planner solve` adds after the solve: sheets Value and Chains (project_value)
+    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution."""
+    score = Rescorer(inst, sol.objective)
+    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                          rescorer=score)
+    return value, leverage(inst, sol.portfolio, sol.objective, rescorer=score)
+
+
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
                   rescorer: Rescorer | None = None) -> ProjectValue:
@@ -274,7 +284,7 @@ def _npv(inst: Instance, score: Rescorer, plan: Scored):
     """portfolio -> NPV against the reference plan (committed projects only), both scored
     by the same LPs (planner/appraisal.py)."""
     ref_portfolio = reference_portfolio(inst)
-    ref = score(ref_portfolio)
+    ref = score(ref_portfolio, near=False)
 
     def npv(s: Scored) -> float:
         return appraise(inst, s.portfolio, s.measures, s.unmet, ref_portfolio, ref.measures,

@@ -20,6 +20,7 @@ from planner.report.results import write_results
 from planner.solution import PlanInfeasible
 from planner.solve import solve
 from planner.rescore import Rescorer
+from planner.stranded import built_capacity
 from planner.value import chains, project_value
 from tests.builders import edit, load, project, two_corridors, write
 from tests.test_independent import OBJECTIVES, random_tables
@@ -189,6 +190,12 @@ def test_properties_on_random_instances(tmp_path, seed):
         for name in UNIQUE:
             assert getattr(c.measures, name) == pytest.approx(getattr(again, name), rel=1e-6,
                                                               abs=1e-6), (c.project, name)
+        # every closure's stranded amount, not only the largest: the shortcuts from the
+        # plan's solutions are exact; and the capacities are built_capacity's
+        assert c.measures.stranded.keys() == again.stranded.keys()
+        for key, v in again.stranded.items():
+            assert c.measures.stranded[key] == pytest.approx(v, abs=1e-6), (c.project, key)
+        assert c.measures.capacity == built_capacity(inst, c.portfolio)
     levers = leverage(inst, sol.portfolio, sol.objective)
     for r in levers:
         for hold in (r.plan, r.reference):
