@@ -267,3 +267,31 @@ def test_kazakhstan_figures_of_the_readme():
     assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
     assert (russia.reference.premium, russia.plan.premium) == pytest.approx((112.3, 31.4),
                                                                             abs=0.05)
+
+
+def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
+    """value.FinanceCheck (the finance and budget rows alone, one LP) says a portfolio can be
+    paid exactly when a whole solve with its starts held finds draws for it: the plan plus each
+    candidate at its earliest start, on a generated network with sources, spend profiles and a
+    debt-service limit, some of them payable and some not."""
+    from benchmarks.generator import generate
+    from planner.solution import NoPortfolio
+    from planner.value import FinanceCheck
+
+    inst = load(tmp_path, generate("S", seed=1, finance=True))
+    plan = solve(inst, objective="cost").portfolio
+    check = FinanceCheck(inst)
+    verdicts = []
+    for p in inst.projects:
+        if plan.get(p) or not inst.start_periods(p) or inst.projects[p].requires:
+            continue
+        portfolio = {**plan, p: inst.start_periods(p)[0]}
+        try:
+            solve(inst, objective="cost", fixed=portfolio, explain=False)
+            paid = True
+        except (PlanInfeasible, NoPortfolio):
+            paid = False
+        assert check.fundable(portfolio) == paid, p
+        verdicts.append(paid)
+    assert check.fundable(plan)
+    assert True in verdicts and False in verdicts  # both kinds were checked
