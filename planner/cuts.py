@@ -38,6 +38,10 @@ from planner.stranded import StrandedLP, built_capacity
 # amount (at least 1 Mt/yr): relative to the pair itself, not to the period's trade, since
 # expected_disruption adds up small closures too
 TOLERANCE = 1e-6
+# and by at least this many Mt/yr (10 t/yr): HiGHS holds a cut row only to its tolerances,
+# which on a scaled row let an estimate sit some 1e-6 Mt/yr under its cut, and a pair held
+# to less would be cut at the same portfolio round after round (seen on a random instance)
+TOLERANCE_MT = 1e-5
 # a cut is loosened by this share: duals are exact only to HiGHS's tolerances, and a cut a
 # hair too tight would cut off the optimum (an order below TOLERANCE, so that the portfolio
 # a cut was made at satisfies it)
@@ -74,8 +78,10 @@ class ClosureCuts:
                                    key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.estimated_pairs)
-        self.cuts = 0
-        self.portfolio_cuts: dict[tuple[str, str], int] = {}  # pair -> cuts at portfolios
+        # kept on the model: run_stages starts again with a new ClosureCuts after the unmet
+        # shortcut fails, and the cuts already made stay in the model
+        self.portfolio_cuts: dict[tuple[str, str], int] = m.__dict__.setdefault(
+            "_portfolio_cuts", {})  # pair -> cuts at portfolios
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio scored
         weights, pi = inst.period_weights, inst.closure_weights(tuple(m.closure_list.values()))
         self.weight = {(t, d): weights.get(t, 0.0) * pi[d] / inst.total_demand[t]
@@ -101,7 +107,8 @@ class ClosureCuts:
         out, self.scored = {}, {}
         for pair, support in self.lp.supports(vec, m.estimated_pairs).items():
             self.scored[pair] = support[0]
-            if support[0] > (m.eta[pair].value or 0.0) + TOLERANCE * max(1.0, support[0]):
+            if support[0] > (m.eta[pair].value or 0.0) + max(TOLERANCE_MT,
+                                                             TOLERANCE * support[0]):
                 out[pair] = (*support, vec)
         return out
 
@@ -124,8 +131,8 @@ class ClosureCuts:
                 continue
             if not relaxed:
                 self.portfolio_cuts[pair] = self.portfolio_cuts.get(pair, 0) + 1
-            m.closure_cuts[pair, self.cuts] = m.eta[pair] >= supporting(m, position, *support)
-            self.cuts += 1
+            m.closure_cuts[pair, len(m.closure_cuts)] = \
+                m.eta[pair] >= supporting(m, position, *support)
 
     def dependence(self, violated) -> float:
         """The current portfolio's expected_disruption, each pair scored by its closure LP."""

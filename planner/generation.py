@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
-from planner.cuts import supporting
+from planner.cuts import TOLERANCE_MT, supporting
 from planner.highs import relative_gap, run_stage
 from planner.instance import Instance
 from planner.model import closures, objectives
@@ -43,7 +43,9 @@ class ClosureGeneration:
             periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.waiting_pairs)
-        self.cut_count: dict[tuple[str, str], int] = {}  # pair -> cuts made
+        # kept on the model, as its cuts are (a new ClosureGeneration after the unmet shortcut)
+        self.cut_count: dict[tuple[str, str], int] = m.__dict__.setdefault(
+            "_worst_cut_count", {})  # pair -> cuts made
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio, waiting pairs
         if m.component("worst_cuts") is None:
             m.worst_cuts = pyo.Constraint(pyo.Any)
@@ -59,7 +61,7 @@ class ClosureGeneration:
         self.scored = {key: v for key, v in stranded.items() if key in waiting}
         return {(t, d): v for (t, d), v in stranded.items() if (t, d) in waiting
                 and v > (m.w[t].value or 0.0) * inst.total_demand[t]
-                + TOLERANCE * max(1.0, inst.total_demand[t])}
+                + max(TOLERANCE_MT, TOLERANCE * inst.total_demand[t])}
 
     def add(self, pairs) -> None:
         """Bound w_t by the violated pairs: a pair violated for the first time by a cut at the
