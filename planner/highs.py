@@ -305,7 +305,10 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
                "solve_relaxation": relaxation,
                "mip_lp_solver": lp_solver_for(opt, name),
                "mip_heuristic_run_rens": name in RENS_STAGES,
-               "user_objective_scale": objective_scale(m, name)}
+               "user_objective_scale": objective_scale(m, name),
+               # HiGHS keeps options between runs: a run without presolve (below) must not
+               # leave the later stages without it
+               "presolve": "choose"}
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})
