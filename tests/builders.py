@@ -44,6 +44,15 @@ def through_home(tables: dict) -> dict:
     return out
 
 
+def assert_same_stages(full, other) -> None:
+    """Every stage of ``other`` (a decomposed solve) ends at the value of ``full``'s (the model
+    with every closure copy), 1e-6 relative."""
+    import pytest
+    assert [s.name for s in other.stages] == [s.name for s in full.stages]
+    for a, b in zip(full.stages, other.stages):
+        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+
+
 def edit(tables: dict, **changes) -> dict:
     """A deep copy with whole sheets replaced: edit(t, Projects=[...])."""
     out = copy.deepcopy(tables)

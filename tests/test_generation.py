@@ -7,7 +7,7 @@ from benchmarks.generator import Size, generate
 from planner.evaluate import evaluate
 from planner.model import closures
 from planner.solve import solve, solve_model
-from tests.builders import load
+from tests.builders import assert_same_stages, load
 
 # more corridors than S: many closures, few of which bind
 WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, markets=3)
@@ -35,8 +35,7 @@ def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed)
     least_likely_first(monkeypatch)
     grown = solve(inst, objective="worst_disruption")
     assert full.status == grown.status == "optimal"
-    for a, b in zip(full.stages, grown.stages):
-        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    assert_same_stages(full, grown)
     # the portfolio's worst closure over every closure, scored apart from the model
     measures = evaluate(inst, grown.portfolio, grown.flows, grown.unmet)
     assert measures.worst_disruption == pytest.approx(grown.stages[1].value, abs=1e-7)
@@ -58,8 +57,7 @@ def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
     monkeypatch.setattr(generation, "COPY_AFTER", 10**9)
     cut = solve(inst, objective="worst_disruption")
     assert cut.size["closure_pairs"] == 1 and cut.size["closure_cuts"] > 0
-    for a, b in zip(full.stages, cut.stages):
-        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    assert_same_stages(full, cut)
     measures = evaluate(inst, cut.portfolio, cut.flows, cut.unmet)
     assert measures.worst_disruption == pytest.approx(cut.stages[1].value, abs=1e-9)
 
@@ -144,8 +142,7 @@ def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path
     least_likely_first(monkeypatch)
     grown = solve(inst, objective="worst_disruption", max_dependence=cap)
     assert [s.name for s in grown.stages] == ["unmet", "capex", "cost"]
-    for a, b in zip(full.stages, grown.stages):
-        assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+    assert_same_stages(full, grown)
     measures = evaluate(inst, grown.portfolio, grown.flows, grown.unmet)
     assert measures.worst_disruption <= cap + 1e-7
 

@@ -400,18 +400,13 @@ def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):
 
 
 def test_files_are_the_users_not_private(tmp_path):
-    old = os.umask(0o022)
-    try:
-        target = save_atomic(openpyxl.Workbook(), tmp_path / "a.xlsx")
-    finally:
-        os.umask(old)
-    assert target.stat().st_mode & 0o777 == 0o644
-    old = os.umask(0o077)
-    try:
-        target = save_atomic(openpyxl.Workbook(), tmp_path / "b.xlsx")
-    finally:
-        os.umask(old)
-    assert target.stat().st_mode & 0o777 == 0o600
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
+        old = os.umask(umask)
+        try:
+            target = save_atomic(openpyxl.Workbook(), tmp_path / f"{umask:o}.xlsx")
+        finally:
+            os.umask(old)
+        assert target.stat().st_mode & 0o777 == mode
 
 
 def test_outputs_are_readable_by_colleagues(outputs):
