@@ -306,9 +306,10 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
                "mip_lp_solver": lp_solver_for(opt, name),
                "mip_heuristic_run_rens": name in RENS_STAGES,
                "user_objective_scale": objective_scale(m, name),
-               # HiGHS keeps options between runs: a run without presolve (below) must not
-               # leave the later stages without it
-               "presolve": "choose"}
+               # HiGHS keeps options between runs: a run without presolve (below), or one
+               # stopped at its first solution (planner/floor.py), must not leave the later
+               # stages so
+               "presolve": "choose", "mip_max_improving_sols": highspy.kHighsIInf}
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})

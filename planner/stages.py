@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
+from planner import floor
 from planner.cuts import ClosureCuts
 from planner.explain import explain_infeasible
 from planner.generation import ClosureGeneration, Snapshot, generate_closures
@@ -109,17 +110,23 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         if name == "unmet" and shortcut is not None:
             continue
         limit = clock.for_stage(spent if name == "unmet" else 0.0)
-        tightened = 0.0
+        tightened, at_floor = 0.0, None
         if limit > 0 and name == "dependence" and isinstance(generation, ClosureCuts):
             tightened = generation.tighten(opt, name, time_limit=limit, **options)
-        if limit - tightened <= 0:
+        if limit > 0 and name == "dependence" and floor.applies(m):
+            at_floor, tightened = floor.reach_floor(m, opt, generation,
+                                                    time_limit=limit * floor.SHARE, **options)
+        if at_floor is not None:
+            stage = at_floor
+        elif limit - tightened <= 0:
             stage = StageResult(name, "time_limit", math.nan, None, math.inf, tightened)
         else:
             stage = run_stage(opt, m, name, time_limit=limit - tightened, start=portfolio,
                               feasible=bool(stages), **options)
             stage = replace(stage, seconds=stage.seconds + tightened)
         # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
-        if generation is not None and (name != "unmet" or hasattr(m, "dependence_cap")):
+        if generation is not None and at_floor is None and \
+                (name != "unmet" or hasattr(m, "dependence_cap")):
             stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,
                                       time_limit=limit, **options)
         if name == "unmet":
