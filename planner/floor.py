@@ -71,6 +71,9 @@ def reach_floor(m, opt, generation, *, time_limit: float, mip_gap: float, thread
                 raise KeyboardInterrupt
             if math.isnan(run.value) or run.status == "infeasible":
                 return None, time.perf_counter() - began
+            # a waiting pair is held to the bound, not to where the guide left w_t
+            for t in m.w:
+                m.w[t].set_value(m.w[t].ub, skip_validation=True)
             violated = generation.violated() if generation is not None else {}
             if not violated:
                 break
