@@ -332,6 +332,28 @@ def test_changes_keep_the_sheets_measures_of_their_whole_measures():
     assert books[0] == books[1]
 
 
+def test_capacities_scored_again_get_the_same_flows():
+    """A set of capacities scored before is not solved again: its flows come back from what
+    the Rescorer kept of them (the flows and unmet demand not 0), the same dicts in the same
+    order, and so the same measures; with and without the plan's solutions held."""
+    inst, sol = kazakhstan()
+    value = project_value(inst, sol.portfolio, sol.objective)
+    held = Rescorer(inst, sol.objective)
+    held.hold_base(sol.portfolio)
+    plan = held(sol.portfolio)
+    solved = {tuple(c.portfolio.items()): held(c.portfolio) for c in value.changes}
+    moved = [key for key, s in solved.items() if s.flows is not plan.flows]
+    assert moved  # changes whose flows are not the plan's: kept, and made again
+    plain = Rescorer(inst, sol.objective)  # no base: every portfolio solved
+    pairs = [(solved[key], held(dict(key))) for key in moved] + \
+        [(plain(p), plain(p)) for p in [sol.portfolio] + [dict(key) for key in moved]]
+    for first, again in pairs:
+        assert again.flows is not first.flows
+        assert list(again.flows.items()) == list(first.flows.items())
+        assert list(again.unmet.items()) == list(first.unmet.items())
+        assert again.measures == first.measures
+
+
 def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
     """value.FinanceCheck (the finance and budget rows alone, one LP) says a portfolio can be
     paid exactly when a whole solve with its starts held finds draws for it: the plan plus each
