@@ -354,6 +354,27 @@ def test_capacities_scored_again_get_the_same_flows():
         assert again.measures == first.measures
 
 
+def test_closure_bounds_solved_before_are_not_solved_again(tmp_path, monkeypatch):
+    """A closure LP keeps the stranded amount of each set of capacity bounds it solved, keyed
+    by a 16-byte digest of the bounds (stranded.bounds_key): the same bounds are not solved
+    again, other bounds are."""
+    from planner.stranded import StrandedLP, _MaxFlow, bounds_key
+
+    inst = load(tmp_path, chain_of_three())
+    lp = StrandedLP(inst, inst.closures("corridor"), inst.period_ids)
+    block = lp.blocks["2026", "corridor CA"]
+    runs = []
+    solve_block = _MaxFlow._run
+    monkeypatch.setattr(_MaxFlow, "_run", lambda self: runs.append(1) or solve_block(self))
+    nothing = lp.capacity({})[block.index]
+    assert block.stranded(nothing) == pytest.approx(10)  # CW has no capacity yet
+    assert block.stranded(nothing.copy()) == pytest.approx(10) and len(runs) == 1
+    links = lp.capacity({"L1": "2026", "L2": "2026"})[block.index]
+    assert block.stranded(links) == pytest.approx(5) and len(runs) == 2
+    assert set(block.known) == {bounds_key(nothing), bounds_key(links)}
+    assert all(len(key) == 16 for key in block.known)
+
+
 def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
     """value.FinanceCheck (the finance and budget rows alone, one LP) says a portfolio can be
     paid exactly when a whole solve with its starts held finds draws for it: the plan plus each
