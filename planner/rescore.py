@@ -49,6 +49,10 @@ class FlowLP:
 
     def __init__(self, inst: Instance, objective: str):
         self.inst = inst
+        # every route and flow in every period at 0, in the order of the dicts flows()
+        # returns: each solution's dicts are copies of these (the keys shared, not made anew)
+        self.no_flows = {(r, t): 0.0 for r in inst.routes for t in inst.period_ids}
+        self.no_unmet = {(k, t): 0.0 for k in inst.flows for t in inst.period_ids}
         cols_lower, cols_upper, entries = [], [], ([], [], [])
         self.f, self.u, self.z = {}, {}, {}
         periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
@@ -152,8 +156,9 @@ class FlowLP:
         return np.array([capacity[key] for key in self.capacity_rows], dtype=float)
 
     def flows(self, capacity: dict[tuple[str, str], float], near: bool = True):
-        """(flows, unmet) of the stages at these capacities; every keep row holds its
-        stage's value plus max(KEEP_ROOM, STAGE_TOLERANCE x value), as the solve's do.
+        """(flows, unmet) of the stages at these capacities, dicts in no_flows' and
+        no_unmet's order; every keep row holds its stage's value plus max(KEEP_ROOM,
+        STAGE_TOLERANCE x value), as the solve's do.
 
         After hold_base, each stage starts from a basis of the base's solve, not from
         whatever the last portfolio left: ``near`` (a portfolio a project or a chain away
@@ -179,9 +184,7 @@ class FlowLP:
         """``keep_bases``: keep each stage's final basis (hold_base); ``start``: "stages"
         starts each stage from the kept basis of that stage, "last" the first stage run
         from the kept last basis (flows)."""
-        inst = self.inst
-        flows = {(r, t): 0.0 for r in inst.routes for t in inst.period_ids}
-        unmet = {(k, t): 0.0 for k in inst.flows for t in inst.period_ids}
+        flows, unmet = dict(self.no_flows), dict(self.no_unmet)
         if self.highs is None:
             return flows, unmet
         h = self.highs
@@ -222,7 +225,9 @@ class FlowLP:
 
 class Rescorer:
     """Score portfolios of one instance by the flow LP and the closure LPs, each built once;
-    a set of capacities scored before is not solved again."""
+    a set of capacities scored before is not solved again (_flows). Only the scores are made
+    here: what a caller keeps of them is the caller's (planner/value.py keeps six measures
+    of each changed portfolio)."""
 
     def __init__(self, inst: Instance, objective: str):
         self.inst = inst
@@ -232,9 +237,10 @@ class Rescorer:
         self.closure_set = inst.closures("corridor") + inst.closures("country")
         self.closure_lp = StrandedLP(inst, self.closure_set, periods)
         self._by_name = {c.name: c for c in self.closure_set}
-        self._flows: dict[tuple, tuple] = {}
-        self._figures: dict[int, FlowFigures] = {}  # id(flows) -> flow_figures
-        self._alive: list = []  # those flows, so that no id is reused
+        # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and
+        # unmet demand there, as arrays in FlowLP.no_flows' and no_unmet's order: _flows
+        self._solved: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._base_figures: FlowFigures | None = None  # flow_figures of the base's flows
         self.based = False
 
     def hold_base(self, portfolio: dict[str, str | None]) -> None:
@@ -245,6 +251,7 @@ class Rescorer:
         floor = {p: (self.inst.start_periods(p) or (None,))[0] for p in self.inst.projects}
         self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
         self.closure_lp.hold_base(portfolio, floor)
+        self._base_figures = None
         self.based = True
 
     def __call__(self, portfolio: dict[str, str | None], near: bool = True) -> Scored:
@@ -252,21 +259,43 @@ class Rescorer:
         False for the reference plan."""
         vector = self.closure_lp.capacity(portfolio)  # built_capacity, faster
         capacity = dict(zip(self.closure_lp.keys, vector.tolist()))
-        key = tuple(capacity[s] for s in self.flow_lp.capacity_rows)
-        if key not in self._flows:
-            self._flows[key] = self.flow_lp.flows(capacity, near)
-        flows, unmet = self._flows[key]
-        # portfolios with the same flows (most of them: the base's, where it stays optimal)
-        # share what evaluate makes of the flows alone: the same numbers, made once
-        figures = self._figures.get(id(flows))
-        if figures is None:
-            figures = self._figures[id(flows)] = flow_figures(self.inst, flows, unmet)
-            self._alive.append(flows)
+        flows, unmet = self._flows(capacity, near)
+        # most portfolios keep the base's flows (FlowLP.flows hands back the base's dicts
+        # where they stay optimal): what evaluate makes of the flows alone is made for those
+        # once, the same numbers
+        if self._is_base(flows):
+            if self._base_figures is None:
+                self._base_figures = flow_figures(self.inst, flows, unmet)
+            figures = self._base_figures
+        else:
+            figures = flow_figures(self.inst, flows, unmet)
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
                     for (t, d), v in self.closure_lp(portfolio, vector=vector).items()}
         return Scored(portfolio, flows, unmet,
                       evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
                                capacity=capacity, figures=figures))
+
+    def _flows(self, capacity: dict[tuple[str, str], float], near: bool):
+        """(flows, unmet) of the flow LP at these capacities (FlowLP.flows). Capacities
+        solved before are not solved again: of each solution only its values are kept, one
+        array each in the dicts' order (FlowLP.no_flows, no_unmet), and the same dicts are
+        made from them again (at L 48 KB a solution, where the dicts were 870 KB: 570 MB
+        over the 650 solutions of an analysis). The base's solution is not kept: FlowLP
+        hands it back wherever it stays optimal."""
+        key = tuple(capacity[s] for s in self.flow_lp.capacity_rows)
+        kept = self._solved.get(key)
+        if kept is not None:
+            return (dict(zip(self.flow_lp.no_flows, kept[0].tolist())),
+                    dict(zip(self.flow_lp.no_unmet, kept[1].tolist())))
+        flows, unmet = self.flow_lp.flows(capacity, near)
+        if not self._is_base(flows):
+            self._solved[key] = (np.fromiter(flows.values(), float, len(flows)),
+                                 np.fromiter(unmet.values(), float, len(unmet)))
+        return flows, unmet
+
+    def _is_base(self, flows: dict[tuple[str, str], float]) -> bool:
+        """``flows`` are the dicts of hold_base's solution, not a copy."""
+        return self.flow_lp.base is not None and flows is self.flow_lp.base[2][0]
 
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
         """(unit, key, period) -> USD m a year: the least transport cost of the most-served

@@ -10,6 +10,8 @@ shape normal operation, do not apply, and stranded is what those routes cannot p
 
 from __future__ import annotations
 
+import hashlib
+
 import highspy
 import numpy as np
 
@@ -241,7 +243,7 @@ class _MaxFlow:
         self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
                                       dtype=np.int32)
         self.max_flow_cost = np.array(cost)
-        self.known: dict[bytes, float] = {}  # capacity bounds -> stranded, already solved
+        self.known: dict[bytes, float] = {}  # bounds_key(capacity bounds) -> stranded, solved
         self.cost_row = None  # sum_k v[k] <= stranded: added on the first least_cost
         self.base = None  # (bounds, row activities, stranded, floor, duals): hold_base
         self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
@@ -275,7 +277,7 @@ class _MaxFlow:
         others count as unchanged in both tests, which then look at these alone."""
         if self.highs is None:
             return self.fixed
-        bounds = new.tobytes()
+        bounds = bounds_key(new)
         if self.base is not None and bounds not in self.known:
             value = self.base[2]
             if self._base_holds(new if moved is None else moved):
@@ -317,7 +319,7 @@ class _MaxFlow:
             return
         self._set_capacity(new)
         value = self.fixed + self._run()
-        self.known[new.tobytes()] = value
+        self.known[bounds_key(new)] = value
         solution = self.highs.getSolution()
         activity, dual = (np.array(solution.row_value)[self.rows],
                           np.array(solution.row_dual)[self.rows]) if len(self.rows) \
@@ -337,7 +339,7 @@ class _MaxFlow:
         if not solution.dual_valid:
             raise RuntimeError("the closure LP returned no dual solution")
         dual = np.array(solution.row_dual)[self.rows] if len(self.rows) else np.zeros(0)
-        self.known[new.tobytes()] = value
+        self.known[bounds_key(new)] = value
         return value, self.capacity_rows, dual
 
     def least_cost(self, new: np.ndarray) -> float:
@@ -376,6 +378,14 @@ class _MaxFlow:
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"the closure LP ended {self.highs.modelStatusToString(status)}")
         return self.highs.getInfo().objective_function_value
+
+
+def bounds_key(bounds: np.ndarray) -> bytes:
+    """A closure LP's capacity bounds as a key of _MaxFlow.known: a 16-byte BLAKE2 digest of
+    their bytes, not the bytes themselves (at L a block's bounds average 4.7 KB, and a Value
+    analysis there kept 63,000 of them: 300 MB). Two different bounds share a digest with a
+    probability of 2^-128 a pair."""
+    return hashlib.blake2b(bounds.tobytes(), digest_size=16).digest()
 
 
 def _column_routes(h: dict[str, int], columns: int) -> list[str | None]:

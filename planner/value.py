@@ -10,12 +10,13 @@ ignored; ``over_budget`` says whether the changed portfolio breaks a budget or a
 Every changed portfolio is scored by planner/rescore.py: its flows re-optimized by the flow
 stages (LPs) and its closures by the closure LPs, built once; evaluate() makes every measure,
 as for any solved portfolio. The plan itself is re-scored the same way, so that a change is
-read against the same scoring.
+read against the same scoring. Each change and chain step keeps the measures the sheets show
+(ChangeMeasures), not the whole Measures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from planner.appraisal import appraise, reference_portfolio
 from planner.dilution import RULE, dependents, same_measures
@@ -29,6 +30,26 @@ MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
             "max_country_share", "unmet_demand", "transport_cost")
 
 
+@dataclass(frozen=True)
+class ChangeMeasures:
+    """What a Change or a ChainStep keeps of its portfolio's Measures: the measures sheets
+    Value and Chains show (MEASURES), which are also those dilution.same_measures compares
+    (tradeoffs.TRADE_OFF_MEASURES). A whole Measures also holds every segment's capacity and
+    load and every closure's stranded amount in every period, nearly 1 MB at L, where the
+    2,500 changes and chain steps kept 2.2 GB of them."""
+
+    worst_disruption: float
+    expected_disruption: float
+    max_corridor_share: float
+    max_country_share: float
+    unmet_demand: float
+    transport_cost: float
+
+    @classmethod
+    def of(cls, ms: Measures) -> ChangeMeasures:
+        return cls(**{f.name: getattr(ms, f.name) for f in fields(cls)})
+
+
 @dataclass
 class Change:
     """One project dropped from the plan or added to it."""
@@ -37,7 +58,7 @@ class Change:
     change: str  # drop or add
     portfolio: dict[str, str | None]
     moved: tuple[str, ...]  # every project dropped or added with it, itself first
-    measures: Measures
+    measures: ChangeMeasures
     capex_change: float  # USD m, changed minus plan (undiscounted)
     dependence_change: float  # the objective's measure, changed minus plan
     over_budget: bool
@@ -59,7 +80,7 @@ class ChainStep:
     chain: tuple[str, ...]  # the links in order, the prerequisites first
     k: int  # links built
     portfolio: dict[str, str | None]
-    measures: Measures
+    measures: ChangeMeasures
     dependence: float
     over_budget: bool
 
@@ -287,8 +308,8 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
         scored = score(changed)
         ms = scored.measures
         changes.append(Change(
-            p, kind, changed, moved, ms, ms.total_capex - plan.measures.total_capex,
-            score.dependence(ms) - base,
+            p, kind, changed, moved, ChangeMeasures.of(ms),
+            ms.total_capex - plan.measures.total_capex, score.dependence(ms) - base,
             _breaks_limits(inst, changed) if kind == "drop" else
             breaks_rules(inst, changed, plan_draws),
             None if npv is None else npv(scored) - npv(plan)))
@@ -316,8 +337,8 @@ def chain_steps(inst: Instance, portfolio, chain: tuple[str, ...], score: Rescor
                 return []
             built[link] = start
         ms = score(dict(built)).measures
-        out.append(ChainStep(chain, k, dict(built), ms, score.dependence(ms),
-                             breaks_rules(inst, built, plan_draws)))
+        out.append(ChainStep(chain, k, dict(built), ChangeMeasures.of(ms),
+                             score.dependence(ms), breaks_rules(inst, built, plan_draws)))
     return out
 
 

@@ -6,6 +6,7 @@ capacity 10, 10 USD/t); corridor CB (country B, 20 USD/t) has no capacity until 
 built. One period of one year, budget 100, objective worst_disruption by corridor.
 """
 
+from dataclasses import fields, replace
 from pathlib import Path
 
 import openpyxl
@@ -17,11 +18,13 @@ from planner.report.compare import measures_of
 from planner.evaluate import evaluate
 from planner.leverage import leverage
 from planner.report.results import write_results
+from planner.report.value import write_value
 from planner.solution import PlanInfeasible
 from planner.solve import solve
 from planner.rescore import Rescorer
 from planner.stranded import built_capacity
-from planner.value import chains, project_value
+from planner.tradeoffs import TRADE_OFF_MEASURES
+from planner.value import MEASURES, ChangeMeasures, ProjectValue, chains, project_value
 from tests.builders import edit, load, project, two_corridors, write
 from tests.test_independent import OBJECTIVES, random_tables
 
@@ -183,6 +186,8 @@ def test_properties_on_random_instances(tmp_path, seed):
         assert getattr(plan, name) == pytest.approx(getattr(solved, name), rel=1e-6,
                                                     abs=1e-6), name
     fresh = Rescorer(inst, sol.objective)
+    held = Rescorer(inst, sol.objective)  # the plan's solutions held, as project_value's
+    held.hold_base(sol.portfolio)
     for c in value.changes:
         again = fresh(c.portfolio).measures
         assert c.dependence_change + value.dependence == pytest.approx(
@@ -192,10 +197,11 @@ def test_properties_on_random_instances(tmp_path, seed):
                                                               abs=1e-6), (c.project, name)
         # every closure's stranded amount, not only the largest: the shortcuts from the
         # plan's solutions are exact; and the capacities are built_capacity's
-        assert c.measures.stranded.keys() == again.stranded.keys()
+        shortcut = held(c.portfolio).measures
+        assert shortcut.stranded.keys() == again.stranded.keys()
         for key, v in again.stranded.items():
-            assert c.measures.stranded[key] == pytest.approx(v, abs=1e-6), (c.project, key)
-        assert c.measures.capacity == built_capacity(inst, c.portfolio)
+            assert shortcut.stranded[key] == pytest.approx(v, abs=1e-6), (c.project, key)
+        assert shortcut.capacity == built_capacity(inst, c.portfolio)
     levers = leverage(inst, sol.portfolio, sol.objective)
     for r in levers:
         for hold in (r.plan, r.reference):
@@ -267,6 +273,106 @@ def test_kazakhstan_figures_of_the_readme():
     assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
     assert (russia.reference.premium, russia.plan.premium) == pytest.approx((112.3, 31.4),
                                                                             abs=0.05)
+
+
+class Recording(Rescorer):
+    """A Rescorer that keeps what it scores: portfolio -> Scored, with the whole Measures."""
+
+    def __init__(self, inst, objective):
+        super().__init__(inst, objective)
+        self.scored = {}
+
+    def __call__(self, portfolio, near=True):
+        out = super().__call__(portfolio, near)
+        self.scored[tuple(portfolio.items())] = out
+        return out
+
+
+def kazakhstan():
+    from planner.workbook import read_workbook
+    inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
+    return inst, solve(inst)
+
+
+def test_changes_keep_the_sheets_measures_of_their_whole_measures():
+    """Each change and chain step keeps ChangeMeasures (the six measures the sheets show), not
+    its portfolio's whole Measures (2.2 GB of them at L): its figures are those of the whole
+    Measures it was scored with, and of a whole evaluate() of the changed portfolio on its
+    flows (closure LPs of its own); sheets Value and Chains are the same, cell for cell, as
+    written from the whole Measures."""
+    assert [f.name for f in fields(ChangeMeasures)] == list(MEASURES)
+    assert set(MEASURES) == set(TRADE_OFF_MEASURES)  # those dilution.same_measures compares
+    inst, sol = kazakhstan()
+    score = Recording(inst, sol.objective)
+    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                          rescorer=score)
+    steps = [s for chain in value.chains for s in chain]
+    assert value.changes and steps
+    for c in value.changes + steps:
+        scored = score.scored[tuple(c.portfolio.items())]
+        assert c.measures == ChangeMeasures.of(scored.measures)
+        whole = evaluate(inst, c.portfolio, scored.flows, scored.unmet)
+        for name in MEASURES:
+            assert getattr(c.measures, name) == pytest.approx(getattr(whole, name), rel=1e-7,
+                                                              abs=1e-7), name
+    whole = ProjectValue(
+        value.plan, value.dependence,
+        [replace(c, measures=score.scored[tuple(c.portfolio.items())].measures)
+         for c in value.changes],
+        [[replace(s, measures=score.scored[tuple(s.portfolio.items())].measures)
+          for s in chain] for chain in value.chains])
+    assert [c.project for c in whole.buys_nothing()] == \
+        [c.project for c in value.buys_nothing()]
+    books = []
+    for v in (value, whole):
+        book = openpyxl.Workbook()
+        write_value(book, inst, v)
+        books.append({name: [[cell.value for cell in row] for row in book[name].iter_rows()]
+                      for name in ("Value", "Chains")})
+    assert books[0] == books[1]
+
+
+def test_capacities_scored_again_get_the_same_flows():
+    """A set of capacities scored before is not solved again: its flows come back from what
+    the Rescorer kept of them (the flows and unmet demand not 0), the same dicts in the same
+    order, and so the same measures; with and without the plan's solutions held."""
+    inst, sol = kazakhstan()
+    value = project_value(inst, sol.portfolio, sol.objective)
+    held = Rescorer(inst, sol.objective)
+    held.hold_base(sol.portfolio)
+    plan = held(sol.portfolio)
+    solved = {tuple(c.portfolio.items()): held(c.portfolio) for c in value.changes}
+    moved = [key for key, s in solved.items() if s.flows is not plan.flows]
+    assert moved  # changes whose flows are not the plan's: kept, and made again
+    plain = Rescorer(inst, sol.objective)  # no base: every portfolio solved
+    pairs = [(solved[key], held(dict(key))) for key in moved] + \
+        [(plain(p), plain(p)) for p in [sol.portfolio] + [dict(key) for key in moved]]
+    for first, again in pairs:
+        assert again.flows is not first.flows
+        assert list(again.flows.items()) == list(first.flows.items())
+        assert list(again.unmet.items()) == list(first.unmet.items())
+        assert again.measures == first.measures
+
+
+def test_closure_bounds_solved_before_are_not_solved_again(tmp_path, monkeypatch):
+    """A closure LP keeps the stranded amount of each set of capacity bounds it solved, keyed
+    by a 16-byte digest of the bounds (stranded.bounds_key): the same bounds are not solved
+    again, other bounds are."""
+    from planner.stranded import StrandedLP, _MaxFlow, bounds_key
+
+    inst = load(tmp_path, chain_of_three())
+    lp = StrandedLP(inst, inst.closures("corridor"), inst.period_ids)
+    block = lp.blocks["2026", "corridor CA"]
+    runs = []
+    solve_block = _MaxFlow._run
+    monkeypatch.setattr(_MaxFlow, "_run", lambda self: runs.append(1) or solve_block(self))
+    nothing = lp.capacity({})[block.index]
+    assert block.stranded(nothing) == pytest.approx(10)  # CW has no capacity yet
+    assert block.stranded(nothing.copy()) == pytest.approx(10) and len(runs) == 1
+    links = lp.capacity({"L1": "2026", "L2": "2026"})[block.index]
+    assert block.stranded(links) == pytest.approx(5) and len(runs) == 2
+    assert set(block.known) == {bounds_key(nothing), bounds_key(links)}
+    assert all(len(key) == 16 for key in block.known)
 
 
 def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
