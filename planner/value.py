@@ -25,15 +25,10 @@ from planner.instance import BUDGET, Instance
 from planner.leverage import Leverage, leverage
 from planner.rescore import Rescorer, Scored
 
-# the measures of a changed portfolio, in the sheets' order
-MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
-            "max_country_share", "unmet_demand", "transport_cost")
-
-
 @dataclass(frozen=True)
 class ChangeMeasures:
     """What a Change or a ChainStep keeps of its portfolio's Measures: the measures sheets
-    Value and Chains show (MEASURES), which are also those dilution.same_measures compares
+    Value and Chains show, in their order (MEASURES), which are also those dilution.same_measures compares
     (tradeoffs.TRADE_OFF_MEASURES). A whole Measures also holds every segment's capacity and
     load and every closure's stranded amount in every period, nearly 1 MB at L, where the
     2,500 changes and chain steps kept 2.2 GB of them."""
@@ -47,7 +42,11 @@ class ChangeMeasures:
 
     @classmethod
     def of(cls, ms: Measures) -> ChangeMeasures:
-        return cls(**{f.name: getattr(ms, f.name) for f in fields(cls)})
+        return cls(**{name: getattr(ms, name) for name in MEASURES})
+
+
+# the measures of a changed portfolio, in the sheets' order
+MEASURES = tuple(f.name for f in fields(ChangeMeasures))
 
 
 @dataclass
