@@ -14,6 +14,8 @@ from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from planner import financing, schema
 from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period, Project,
                               RiskLimit,
@@ -197,13 +199,29 @@ def _layout_problems(ws, spec: schema.Sheet) -> list[Problem]:
     return out
 
 
-def _header_row(rows: list[tuple], spec: schema.Sheet) -> int | None:
+def sheet_rows(ws) -> dict[int, dict[int, object]]:
+    """Excel row -> {0-based column: value} of the cells of ``ws`` that hold a value, rows in
+    order. Only the cells present are visited: a sheet's used range reaches its farthest
+    cell, and one value in XFD1048576 spans 17 billion cells, which walking row by row (as
+    iter_rows does) took minutes and gigabytes to do."""
+    rows: dict[int, dict[int, object]] = {}
+    for (r, c), cell in ws._cells.items():  # openpyxl keeps only the cells the file has
+        if cell.value is not None:
+            rows.setdefault(r, {})[c - 1] = cell.value
+    return {r: dict(sorted(rows[r].items())) for r in sorted(rows)}
+
+
+def _header_row(rows: dict[int, dict[int, object]], spec: schema.Sheet) -> int | None:
     """1-based row that holds every required header, looking at the first 20 rows."""
     needed = {c.name for c in spec.columns if c.required}
-    for i, row in enumerate(rows[:20], start=1):
-        if needed <= {normalize_header(v) for v in row}:
+    for i in range(1, 21):
+        if needed <= {normalize_header(v) for v in rows.get(i, {}).values()}:
             return i
     return None
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
@@ -211,7 +229,9 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
     """Rows of one sheet as dicts of typed values plus '_row' (the Excel row number).
 
     ``formulas`` is the same workbook read for its formulas (or None when it has none): a
-    formula whose result was never saved is reported instead of being read as blank.
+    formula whose result was never saved is reported instead of being read as blank. A
+    value in a column without a header is a note: a row of notes only is no record (one
+    warning per sheet names the first such cell).
     """
     names = {name.strip().lower(): name for name in book.sheetnames}
     if spec.name.lower() not in names:
@@ -223,10 +243,9 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
     ws = book[names[spec.name.lower()]]
     layout = _layout_problems(ws, spec)
     problems.extend(layout)
-    rows = list(ws.iter_rows(values_only=True))
-    header = rows[0] if rows else ()
+    rows = sheet_rows(ws)
     positions: dict[str, int] = {}
-    for i, text in enumerate(header):
+    for i, text in rows.get(1, {}).items():
         key = normalize_header(text)
         if key and key not in positions:
             positions[key] = i
@@ -242,17 +261,29 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
                                 f"a column headed '{name}' in row 1: add it"))
     if missing or layout:
         return None
-    formula_rows = list(formulas[ws.title].iter_rows(values_only=True)) if formulas else None
+    headed = {i for i, text in rows.get(1, {}).items() if normalize_header(text)}
+    formula_rows = sheet_rows(formulas[ws.title]) if formulas else {}
     records = []
-    for excel_row, values in enumerate(rows[1:], start=2):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+    noted = False
+    for excel_row, values in rows.items():
+        if excel_row == 1 or all(_blank(v) for v in values.values()):
             continue  # blank rows anywhere are ignored
+        if all(_blank(v) for i, v in values.items() if i in headed):
+            if not noted:  # notes beside the table, not a record
+                i = next(i for i, v in values.items() if not _blank(v))
+                problems.append(Problem(
+                    spec.name, excel_row, None,
+                    f"{get_column_letter(i + 1)}{excel_row}: {values[i]}",
+                    "values only under a header: a value in a column without one is "
+                    "ignored as a note (this row holds nothing else)", warning=True))
+                noted = True
+            continue
         record: dict = {"_row": excel_row}
         for column in spec.columns:
             i = positions.get(column.name)
-            raw = values[i] if i is not None and i < len(values) else None
-            if raw is None and formula_rows and i is not None:
-                formula = _cell_at(formula_rows, excel_row, i)
+            raw = values.get(i) if i is not None else None
+            if raw is None and i is not None:
+                formula = formula_rows.get(excel_row, {}).get(i)
                 if isinstance(formula, str) and formula.startswith("="):
                     problems.append(Problem(
                         spec.name, excel_row, column.name, formula,
@@ -280,12 +311,6 @@ def _read_cell(spec: schema.Sheet, column: schema.Column, raw: object,
         return parse_cell(column, raw), None
     except _CellError as err:
         return None, Problem(spec.name, excel_row, column.name, raw, f"{err}")
-
-
-def _cell_at(rows: list[tuple], excel_row: int, index: int):
-    if excel_row - 1 < len(rows) and index < len(rows[excel_row - 1]):
-        return rows[excel_row - 1][index]
-    return None
 
 
 def _has_formulas(path: Path) -> bool:
