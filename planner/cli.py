@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("output", type=Path, metavar="OUT",
                           help="the .xlsx file to write, with an Instructions sheet, "
                                "drop-down lists and an example of each sheet")
+    template.add_argument("--force", action="store_true",
+                          help="replace OUT if it exists (default: an existing file is "
+                               "refused, exit 2: it may be a filled workbook)")
 
     scenarios = command("scenarios", "solve the base and every scenario of sheet Scenarios, "
                         "side by side")
@@ -275,7 +278,7 @@ def cmd_validate(args) -> int:
 
 def cmd_template(args) -> int:
     from planner.template import write_template
-    write_template(args.output)
+    write_template(args.output, replace=args.force)
     print(f"wrote {args.output}")
     return EXIT_OK
 
@@ -545,9 +548,11 @@ def cmd_robust(args) -> int:
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_project_names, read_results, read_units
+    from planner.xlsx import check_target
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
+    check_target(output)
     columns = [read_results(args.first), read_results(args.second)]
     if columns[0][0] == columns[1][0]:  # two files of one name: say which folder
         columns = [(f"{path.resolve().parent.name}/{name}", m, p)

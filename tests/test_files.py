@@ -31,6 +31,15 @@ def run(*args, limit_bytes: int | None = None, timeout: float = 60, cwd=None):
     return done.returncode, done.stdout, done.stderr
 
 
+def cli(capsys, *args):
+    """The planner command in this process (as fast as a check can be): (exit status,
+    stdout, stderr)."""
+    from planner.cli import main
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 # -- 1. a sheet's used range reaching XFD1048576 ----------------------------------------------
 
 def test_one_value_in_the_last_cell_is_read_in_bounded_memory(tmp_path):
@@ -48,3 +57,154 @@ def test_one_value_in_the_last_cell_is_read_in_bounded_memory(tmp_path):
     assert "ready to solve" in out
     assert "Traceback" not in err and "MemoryError" not in err
     assert "sheet Segments, row 1048576" in err and "XFD1048576" in err
+
+
+# -- what every writing command may replace ---------------------------------------------------
+
+def results_book(path: Path, portfolio: list[list] | None = None,
+                 header=("project", "start_period", "name"), summary=None) -> Path:
+    """A results workbook as 'planner solve' lays it out, as far as 'compare' reads it:
+    Summary (metric, value, unit from row 2) and Portfolio (a header row, one row a project)."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Summary"
+    ws.append(["metric", "value", "unit"])
+    for row in summary if summary is not None else [
+            ["status", "optimal", ""], ["worst_disruption", 0.25, "share"],
+            ["total_capex", 100.0, "USD m"], ["unmet_demand", 0.0, "Mt/yr"]]:
+        ws.append(row)
+    ws = book.create_sheet("Portfolio")
+    if header is not None:
+        ws.append(list(header))
+    for row in portfolio if portfolio is not None else [["PB", "2026", "Port B"]]:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def command_writing(name: str, tmp_path: Path, output: Path) -> list:
+    """The arguments of command ``name`` writing ``output``, on a tiny valid input."""
+    if name == "template":
+        return ["template", output, "--force"]
+    if name == "compare":
+        return ["compare", results_book(tmp_path / "a.xlsx"),
+                results_book(tmp_path / "b.xlsx"), "-o", output]
+    return [name, write(tmp_path, two_corridors()), "-o", output]
+
+
+WRITERS = ["solve", "scenarios", "robust", "frontier", "alternatives", "compare", "template"]
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_a_fifo_as_output_is_refused_and_left_alone(tmp_path, capsys, command):
+    """-o naming a FIFO (or any other file that is not a regular file): exit 2 before any
+    solve, a message naming it, and the FIFO still a FIFO (it was replaced by a workbook).
+    The solve's in a process of its own, for its exit status."""
+    import stat
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    args = command_writing(command, tmp_path, fifo)
+    code, out, err = run(*args, timeout=30) if command == "solve" else cli(capsys, *args)
+    assert code == 2, (out, err)
+    assert f"cannot write {fifo}" in err and "not a regular file" in err
+    assert "Traceback" not in err and "wrote" not in out
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_node_as_output_is_refused_and_left_alone(tmp_path):
+    """As root (CI is), -o /dev/null would replace the system's device with a workbook.
+    First a device node of our own (a copy of /dev/null's numbers, in tmp): if the writer
+    replaced that one, /dev/null itself is not tried."""
+    import stat
+    node = tmp_path / "null"
+    os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    code, out, err = run(*command_writing("solve", tmp_path, node), timeout=30)
+    assert code == 2, (out, err)
+    assert stat.S_ISCHR(node.lstat().st_mode)
+    assert "not a regular file" in err and "character device" in err
+    before = os.lstat("/dev/null")
+    for command in ("solve", "template"):
+        code, out, err = run(*command_writing(command, tmp_path, Path("/dev/null")),
+                             timeout=30)
+        assert code == 2, (out, err)
+        assert "cannot write /dev/null" in err and "Traceback" not in err
+    after = os.lstat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert after.st_ino == before.st_ino
+
+
+# -- 10. the output checked before any solve --------------------------------------------------
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_an_output_under_a_file_is_refused_before_solving(tmp_path, capsys, command):
+    """-o x/file.txt/out.xlsx, where file.txt is a file: no folder can be made there. Exit 2
+    at once (nothing solved: the command prints nothing), naming the file in the way and
+    not suggesting to free disk space."""
+    (tmp_path / "file.txt").write_text("notes")
+    output = tmp_path / "file.txt" / "out.xlsx"
+    args = command_writing(command, tmp_path, output)
+    code, out, err = run(*args, timeout=30) if command == "solve" else cli(capsys, *args)
+    assert code == 2, (out, err)
+    assert f"{tmp_path / 'file.txt'} is a file, not a folder" in err
+    assert "disk space" not in err and "Traceback" not in err
+    assert out == ""
+    assert (tmp_path / "file.txt").read_text() == "notes"
+
+
+@pytest.mark.parametrize("command", ["solve", "compare", "template"])
+def test_an_output_that_is_a_folder_is_refused_before_solving(tmp_path, capsys, command):
+    """-o out.xlsx where out.xlsx is a folder: exit 2 at once, saying so; the folder and
+    what it holds are left as they were."""
+    folder = tmp_path / "out.xlsx"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("kept")
+    code, out, err = cli(capsys, *command_writing(command, tmp_path, folder))
+    assert code == 2, (out, err)
+    assert f"cannot write {folder}: it is a folder" in err
+    assert "disk space" not in err and out == ""
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+
+
+def test_a_folder_without_write_permission_is_refused_before_solving(tmp_path, monkeypatch,
+                                                                    capsys):
+    """A folder the user may not write in (as root a chmod'ed folder is writable, so the
+    trial file's creation is refused here as the system would): exit 2 before the solve,
+    with a hint about the folder, not about disk space."""
+    import errno
+    import tempfile
+
+    from planner import solve as solve_module
+    from planner.cli import main
+
+    source = write(tmp_path, two_corridors())
+    (tmp_path / "locked").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    def never(*args, **kwargs):
+        raise AssertionError("solved before the output was checked")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(solve_module, "solve", never)
+    assert main(["solve", str(source), "-o", str(tmp_path / "locked" / "r.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write in {tmp_path / 'locked'}: Permission denied" in err
+    assert "you may not write in this folder" in err and "disk space" not in err
+
+
+# -- 11. template never overwrites without --force --------------------------------------------
+
+def test_template_refuses_an_existing_file_unless_forced(tmp_path):
+    """A filled workbook is not overwritten by an empty one without a word: exit 2 and the
+    file unchanged; with --force it is replaced by the template."""
+    filled = write(tmp_path, two_corridors(), "plan.xlsx")
+    before = filled.read_bytes()
+    code, out, err = run("template", filled)
+    assert code == 2, (out, err)
+    assert f"{filled} exists" in err and "--force" in err
+    assert filled.read_bytes() == before
+    code, out, err = run("template", filled, "--force")
+    assert code == 0, err
+    assert "Instructions" in openpyxl.load_workbook(filled).sheetnames
