@@ -547,13 +547,14 @@ def cmd_robust(args) -> int:
 
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
-    from planner.results_reader import read_project_names, read_results, read_units
+    from planner.results_reader import read_results
     from planner.xlsx import check_target
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
     check_target(output)
-    columns = [read_results(args.first), read_results(args.second)]
+    first, second = read_results(args.first, "A"), read_results(args.second, "B")
+    columns = [(r.name, r.measures, r.portfolio) for r in (first, second)]
     if columns[0][0] == columns[1][0]:  # two files of one name: say which folder
         columns = [(f"{path.resolve().parent.name}/{name}", m, p)
                    for path, (name, m, p) in zip((args.first, args.second), columns)]
@@ -568,10 +569,9 @@ def cmd_compare(args) -> int:
               f"{mb.get('input_file')}, checksum {str(mb['input_sha256'])[:12]}): their "
               "measures describe different data, not only different portfolios",
               file=sys.stderr)
-    names = {**read_project_names(args.second), **read_project_names(args.first)}
-    units = read_units(args.first)
-    money_unit = units.get("total_capex") or "USD m"
-    flow_unit = units.get("unmet_demand") or "Mt/yr"
+    names = {**second.names, **first.names}
+    money_unit = first.units.get("total_capex") or "USD m"
+    flow_unit = first.units.get("unmet_demand") or "Mt/yr"
     write_comparison(columns, output, title="Comparison", projects=names,
                      money_unit=money_unit, flow_unit=flow_unit)
     for line in side_by_side(columns, money_unit, flow_unit):

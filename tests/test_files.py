@@ -208,3 +208,58 @@ def test_template_refuses_an_existing_file_unless_forced(tmp_path):
     code, out, err = run("template", filled, "--force")
     assert code == 0, err
     assert "Instructions" in openpyxl.load_workbook(filled).sheetnames
+
+
+# -- 7. compare on a malformed results workbook -----------------------------------------------
+
+MALFORMED = {
+    "no project column": (dict(header=("id", "start_period", "name")),
+                          "sheet Portfolio, row 1, column project"),
+    "no start_period column": (dict(header=("project", "name")),
+                               "sheet Portfolio, row 1, column start_period"),
+    "an empty Portfolio": (dict(header=None, portfolio=[]),
+                           "sheet Portfolio, row 1, column project"),
+    "an empty Summary": (dict(summary=[]), "sheet Summary, row 2, column metric"),
+}
+
+
+@pytest.mark.parametrize("which", ["A", "B"])
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_compare_names_the_file_sheet_and_column_of_a_malformed_results_workbook(
+        tmp_path, capsys, which, case):
+    """A results workbook that is not as 'planner solve' writes it: exit 2 (not an internal
+    error), naming which file (A or B), the sheet and the column; nothing written."""
+    changes, place = MALFORMED[case]
+    a = results_book(tmp_path / "a.xlsx", **(changes if which == "A" else {}))
+    b = results_book(tmp_path / "b.xlsx", **(changes if which == "B" else {}))
+    out = tmp_path / "cmp.xlsx"
+    code, _, err = cli(capsys, "compare", a, b, "-o", out)
+    assert code == 2, err
+    bad = a if which == "A" else b
+    assert f"error: {bad} ({which}), {place}" in err, err
+    assert "internal error" not in err and not out.exists()
+
+
+def test_compare_of_a_malformed_results_workbook_exits_2(tmp_path):
+    """The same through the command's own process: its exit status is 2."""
+    a = results_book(tmp_path / "a.xlsx")
+    b = results_book(tmp_path / "b.xlsx", header=("id", "start_period"))
+    code, out, err = run("compare", a, b, "-o", tmp_path / "cmp.xlsx")
+    assert code == 2, err
+    assert f"{b} (B), sheet Portfolio, row 1, column project" in err
+    assert "Traceback" not in err and not (tmp_path / "cmp.xlsx").exists()
+
+
+def test_compare_reads_a_well_formed_pair(tmp_path, capsys):
+    """The reader the checks guard still reads what 'planner solve' lays out: B adds PX,
+    so the terminal says so, and the comparison is written."""
+    a = results_book(tmp_path / "a.xlsx")
+    b = results_book(tmp_path / "b.xlsx", portfolio=[["PB", "2026", "Port B"],
+                                                     ["PX", "2028", "Rail X"]])
+    out = tmp_path / "cmp.xlsx"
+    code, stdout, err = cli(capsys, "compare", a, b, "-o", out)
+    assert code == 0, err
+    assert "b against a: adds PX; drops nothing" in stdout
+    starts = openpyxl.load_workbook(out)["Starts"]
+    assert [[c.value for c in row] for row in starts.iter_rows(max_col=3)] == [
+        ["project", "a", "b"], ["PB", "2026", "2026"], ["PX", None, "2028"]]
