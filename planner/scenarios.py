@@ -87,18 +87,17 @@ def _all(target: str) -> bool:
 
 
 def _close_target(inst: Instance, target: str) -> tuple[str, str]:
-    if ":" in target:
+    """(unit, id) of what ``target`` closes: an id of sheet Corridors, Countries or Segments
+    (ids are free text, so one may hold a ':'), else unit:ID naming the sheet."""
+    tables = {"corridor": inst.corridors, "country": inst.countries, "segment": inst.segments}
+    unit, key = next(((u, target) for u, table in tables.items() if target in table),
+                     (None, None))
+    if unit is None and ":" in target:
         unit, key = (part.strip() for part in target.split(":", 1))
-        tables = {"corridor": inst.corridors, "country": inst.countries,
-                  "segment": inst.segments}
         if unit not in tables or key not in tables[unit]:
             raise _Bad("corridor:ID, country:ID or segment:ID of an existing id")
-    else:
-        unit, key = next(((u, target) for u, table in (
-            ("corridor", inst.corridors), ("country", inst.countries),
-            ("segment", inst.segments)) if target in table), (None, None))
-        if unit is None:
-            raise _Bad("a corridor, country or segment id")
+    if unit is None:
+        raise _Bad("a corridor, country or segment id")
     if unit == "country" and key == inst.settings.home_country:
         raise _Bad("a country other than the home country")
     return unit, key

@@ -263,3 +263,20 @@ def test_compare_reads_a_well_formed_pair(tmp_path, capsys):
     starts = openpyxl.load_workbook(out)["Starts"]
     assert [[c.value for c in row] for row in starts.iter_rows(max_col=3)] == [
         ["project", "a", "b"], ["PB", "2026", "2026"], ["PX", None, "2028"]]
+
+
+# -- 12. smaller ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["C:B", "corridor:C:B"])
+def test_a_close_target_whose_id_holds_a_colon_is_accepted(tmp_path, target):
+    """Ids are free text, so a corridor may be called 'C:B'. Closing it (by its id, or as
+    corridor:C:B) removes its route rB and only that one."""
+    from planner.workbook import read_workbook
+    from planner.scenarios import scenario_instances
+
+    tables = two_corridors()
+    tables["Corridors"][1]["corridor"] = "C:B"
+    tables["Routes"][1]["corridor"] = "C:B"
+    tables["Scenarios"] = [{"scenario": "shut", "change": "close", "target": target}]
+    inst = read_workbook(write(tmp_path, tables))
+    assert set(scenario_instances(inst)["shut"].routes) == {"rA"}
