@@ -23,7 +23,8 @@ from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period,
 from planner.problems import InputError, Problem
 
 # An .xlsx that would expand past this is refused before it is parsed (zip bombs).
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_UNCOMPRESSED_MB = 200
+MAX_UNCOMPRESSED_BYTES = MAX_UNCOMPRESSED_MB * 1_000_000
 MAX_NUMBER = 1e15
 SCENARIOS = "Scenarios"  # the one sheet only some commands read
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -130,7 +131,11 @@ def _check_file(path: Path) -> None:
         raise _refuse(path, str(path), "no such file: check the path")
     if path.is_dir():
         raise _refuse(path, str(path), "a workbook file, not a folder")
-    head = path.open("rb").read(8)
+    if not path.is_file():  # a pipe would wait for a writer, /dev/zero never end
+        raise _refuse(path, str(path), "a workbook file: this is not a regular file (a "
+                      "device, pipe or socket); it was refused unread")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
     if head.startswith(_OLE2):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00" in path.read_bytes():
             raise _refuse(path, "password-protected workbook",
@@ -138,8 +143,7 @@ def _check_file(path: Path) -> None:
                           "Workbook > Encrypt with Password, empty) and save again")
         raise _refuse(path, "Excel 97-2003 .xls", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
     if not head.startswith(b"PK"):
-        text = path.read_bytes()[:4096]
-        if b"," in text or b";" in text or b"\t" in text:
+        if b"," in head or b";" in head or b"\t" in head:
             raise _refuse(path, "a CSV or text file", "a workbook with one sheet per table "
                           "(run 'planner template' for an empty one) and paste the table in")
         raise _refuse(path, "not a spreadsheet", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
@@ -147,27 +151,46 @@ def _check_file(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             size = sum(i.file_size for i in archive.infolist())
+            if size > MAX_UNCOMPRESSED_BYTES:
+                raise _refuse(path, f"{size / 1e6:,.0f} MB unpacked",
+                              f"a workbook under {MAX_UNCOMPRESSED_MB} MB unpacked: this one "
+                              "was refused unread")
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-            # a DOCTYPE can only stand in a part's prolog: its first bytes
-            declares = [n for n in names if n.endswith((".xml", ".rels"))
-                        and b"<!DOCTYPE" in archive.open(n).read(4096)]
+            declares = next((n for n in sorted(names) if _declares(archive, n)), None)
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _refuse(path, "damaged or truncated file", "a complete .xlsx file: copy it "
                       "again, or open it in your spreadsheet program and save it") from None
     if declares:
-        raise _refuse(path, f"XML entity declarations in {declares[0]}",
-                      "a workbook without DOCTYPE or entity declarations (they are used to "
-                      "attack readers); it was refused unread")
+        raise _refuse(path, f"a DOCTYPE declaration in {declares}", _NO_DOCTYPE)
     if b"opendocument" in mimetype:
         raise _refuse(path, "OpenDocument spreadsheet (.ods)", f"an .xlsx workbook: "
                       f"{_SAVE_AS_XLSX}")
     if "xl/workbook.xml" not in names:
         raise _refuse(path, "a zip archive that is no Excel workbook",
                       f"an .xlsx workbook: {_SAVE_AS_XLSX}")
-    if size > MAX_UNCOMPRESSED_BYTES:
-        raise _refuse(path, f"{size / 1e6:,.0f} MB unpacked",
-                      f"a workbook under {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB unpacked: "
-                      "this one was refused unread")
+
+
+_NO_DOCTYPE = ("a workbook without DOCTYPE or entity declarations (they are used to attack "
+               "readers); it was refused unread")
+# '<!DOCTYPE' as the encodings the XML parser reads spell it (UTF-8 and ASCII alike)
+_DOCTYPES = tuple("<!DOCTYPE".encode(e) for e in ("utf-8", "utf-16-le", "utf-16-be"))
+_BINARY = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".bin")
+
+
+def _declares(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether part ``name`` holds a DOCTYPE anywhere (a comment may push it past any
+    prefix), read in chunks; images and embedded binaries are not XML."""
+    if name.lower().endswith(_BINARY) or name.endswith("/"):
+        return False
+    overlap = max(len(d) for d in _DOCTYPES) - 1
+    tail = b""
+    with archive.open(name) as part:
+        while chunk := part.read(1 << 20):
+            window = tail + chunk
+            if any(d in window for d in _DOCTYPES):
+                return True
+            tail = window[-overlap:]
+    return False
 
 
 def _load(path: Path, *, formulas: bool):
@@ -178,9 +201,8 @@ def _load(path: Path, *, formulas: bool):
     try:
         return openpyxl.load_workbook(path, data_only=not formulas, keep_vba=False,
                                       keep_links=False)
-    except DefusedXmlException:  # declarations past the prolog checks: still refused
-        raise _refuse(path, "XML entity declarations", "a workbook without XML entities "
-                      "(they are used to attack readers); it was refused unread") from None
+    except DefusedXmlException:  # declarations _check_file did not see: still refused
+        raise _refuse(path, "XML entity declarations", _NO_DOCTYPE) from None
     except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
         raise _refuse(path, f"{type(exc).__name__}: {exc}", "a readable .xlsx workbook: "
                       "open it in your spreadsheet program and save it again") from None

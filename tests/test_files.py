@@ -280,3 +280,89 @@ def test_a_close_target_whose_id_holds_a_colon_is_accepted(tmp_path, target):
     tables["Scenarios"] = [{"scenario": "shut", "change": "close", "target": target}]
     inst = read_workbook(write(tmp_path, tables))
     assert set(scenario_instances(inst)["shut"].routes) == {"rA"}
+
+
+def with_prolog(source: Path, target: Path, part: str, prolog: str,
+                encoding: str = "utf-8", use: tuple[bytes, bytes] | None = None) -> Path:
+    """A copy of workbook ``source`` whose ``part`` starts with ``prolog`` (after its XML
+    declaration), re-encoded in ``encoding``; ``use``: a (text, replacement) edit of its
+    body, to use an entity the prolog declares."""
+    import re
+    import zipfile
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as out:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == part:
+                if use:
+                    body = body.replace(*use, 1)
+                text = re.sub(r"^<\?xml[^>]*\?>", "", body.decode("utf-8"))
+                body = (f'<?xml version="1.0" encoding="{encoding}"?>' + prolog +
+                        text).encode(encoding)
+            out.writestr(info, body)
+    return target
+
+
+LONG_COMMENT = "<!--" + "a comment longer than the first 4 KB of the part " * 120 + "-->"
+BAD_PROLOGS = {
+    "DOCTYPE after a long comment": (LONG_COMMENT + "<!DOCTYPE workbook>", "utf-8", None),
+    "entities after a long comment": (
+        LONG_COMMENT + '<!DOCTYPE worksheet [<!ENTITY a "setting"><!ENTITY b "&a;">]>',
+        "utf-8", (b"<t>setting</t>", b"<t>&b;</t>")),
+    "DOCTYPE in UTF-16": ("<!DOCTYPE workbook>", "utf-16", None),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PROLOGS, ids=list(BAD_PROLOGS))
+def test_a_doctype_anywhere_is_refused_with_its_own_message(tmp_path, capsys, case):
+    """The README promises that a DOCTYPE is refused; only the first 4 KB of a part were
+    looked at, so one after a long comment was read (and entities there were refused only
+    by the XML parser, with a generic message). Any DOCTYPE in any part, in any encoding the
+    parser reads: refused unread, naming the part, exit 2."""
+    prolog, encoding, use = BAD_PROLOGS[case]
+    good = write(tmp_path, two_corridors(), "good.xlsx")
+    part = "xl/workbook.xml" if use is None else "xl/worksheets/sheet1.xml"
+    bad = with_prolog(good, tmp_path / "bad.xlsx", part, prolog, encoding, use)
+    code, out, err = cli(capsys, "validate", bad)
+    assert code == 2, (out, err)
+    assert f"error: bad.xlsx: found 'a DOCTYPE declaration in {part}'" in err, err
+    assert "without DOCTYPE or entity declarations" in err
+
+
+def test_a_long_comment_alone_is_read(tmp_path, capsys):
+    """The same long comment without a DOCTYPE is a workbook like any other."""
+    good = write(tmp_path, two_corridors(), "good.xlsx")
+    fine = with_prolog(good, tmp_path / "fine.xlsx", "xl/workbook.xml", LONG_COMMENT)
+    code, out, err = cli(capsys, "validate", fine)
+    assert code == 0, err
+
+
+def test_the_size_limit_is_stated_as_the_docs_state_it(capsys):
+    """The corpus's zip bomb (300 MB of XML packed small) is refused with the limit the
+    docs give: 200 MB (the message said 210, from 200 MiB shown in MB)."""
+    from tests.corpus.make_corpus import HERE
+    code, _, err = cli(capsys, "validate", HERE / "zip_bomb.xlsx")
+    assert code == 2
+    assert "a workbook under 200 MB unpacked" in err
+    assert "archives that would unpack past 200 MB" in (ROOT / "docs" / "workbook.md").read_text()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/dev/null"])
+def test_an_input_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    """A FIFO as input hung (opening it waits for a writer) and /dev/zero grew until
+    MemoryError: anything but a regular file is refused unread, exit 2, at once (by the
+    one check every command's reading passes: validate for each kind, solve and compare
+    for the FIFO)."""
+    if kind == "fifo":
+        source = tmp_path / "plan.xlsx"
+        os.mkfifo(source)
+    else:
+        source = Path(kind)
+    commands = [["validate", source]]
+    if kind == "fifo":
+        commands += [["solve", source, "-o", tmp_path / "r.xlsx"],
+                     ["compare", source, source, "-o", tmp_path / "c.xlsx"]]
+    for command in commands:
+        code, out, err = run(*command, limit_bytes=1 << 30, timeout=15)
+        assert code == 2, (command, out, err)
+        assert "not a regular file" in err and "Traceback" not in err
+    assert not (tmp_path / "r.xlsx").exists() and not (tmp_path / "c.xlsx").exists()
