@@ -29,7 +29,7 @@ from typing import NamedTuple
 from planner import schema
 from planner.instance import Instance, RiskLimit
 from planner.problems import Problem
-from planner.workbook import check_row, setting_value
+from planner.workbook import check_row, setting_value, transport_cost
 
 SHEET = "Scenarios"
 _FACTOR = re.compile(r"^\s*[x*×]\s*([0-9.eE+-]+)\s*$")
@@ -266,9 +266,29 @@ def parse_scenarios(inst: Instance, records: list[dict],
         if any(not p.warning for p in found):
             continue
         parsed = replace(parsed, row=r["_row"])
-        states[name] = apply(state, (parsed,))
+        after = apply(state, (parsed,))
+        wrong = _transport_cost(after) if parsed.change == "demand" else None
+        if wrong:
+            problems.append(Problem(SHEET, r["_row"], "value", r.get("value"),
+                                    f"for demand: {wrong}"))
+            continue
+        states[name] = after
         out.setdefault(name, []).append(parsed)
     return {name: tuple(changes) for name, changes in out.items()}
+
+
+def _transport_cost(inst: Instance) -> str | None:
+    """What is wrong with the largest transport cost of a flow in a period (the rule of sheet
+    Flows, planner.workbook.transport_cost), or None."""
+    for k, f in inst.flows.items():
+        if not inst.routes_of_flow.get(k):
+            continue
+        route = max(inst.routes_of_flow[k], key=lambda r: inst.route_cost[r])
+        for t, d in f.demand.items():
+            wrong = transport_cost(d, route, inst.route_cost[route], inst.period[t].years)
+            if wrong:
+                return f"the demand of {k} in {t}: {wrong}"
+    return None
 
 
 def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:

@@ -112,6 +112,15 @@ def parse_cell(column: schema.Column, value: object):
         number = int(number)
     if column.minimum is not None and number < column.minimum:
         raise _CellError(f"a number of at least {column.minimum:g}")
+    unit = f" {column.unit}" if column.unit else ""
+    if column.maximum is not None and number > column.maximum:
+        raise _CellError(f"a number of at most {column.maximum:g}{unit}: the solver cannot "
+                         "hold larger values together with the smallest a workbook may hold "
+                         "(docs/workbook.md, Accepted ranges)")
+    if column.least is not None and 0 < abs(number) < column.least:
+        raise _CellError(f"0 or a number of at least {column.least:g}{unit}: the solver "
+                         "cannot tell a smaller amount from 0 (docs/workbook.md, Accepted "
+                         "ranges)")
     return number
 
 
@@ -650,6 +659,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                     first["demand"][t] = r["demand"]
     _check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
     _missing_flow_periods(flows, flow_period_row, periods, problems)
+    _check_transport_cost(tables, flows, flow_period_row, periods, segments, problems)
 
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:
@@ -748,6 +758,43 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     if any(not p.warning for p in problems):
         return None, problems
     return replace(instance, scenarios=parsed, warnings=tuple(problems)), problems
+
+
+def transport_cost(demand: float, route: str, cost: float, years: float) -> str | None:
+    """What is wrong with a flow's transport cost in a period (its demand x its dearest
+    route's cost x the period's years), or None: beyond MAX_TRANSPORT_COST USD m the flow
+    LP's cost stage ended 'Unknown', its values 1e12 beside amounts of 1e-3."""
+    total = demand * cost * years
+    if total <= schema.MAX_TRANSPORT_COST:
+        return None
+    return (f"a transport cost of at most {schema.MAX_TRANSPORT_COST:.0e} USD m in a period, "
+            f"which the solver can hold together with the smallest amounts: {demand:.0e} "
+            f"Mt/yr x {cost:.0e} USD/t (route {route}) x {years:g} years = {total:.0e} USD m; "
+            "lower the demand or the route's segment costs (docs/workbook.md, Accepted "
+            "ranges)")
+
+
+def _check_transport_cost(tables: dict, flows: dict, flow_period_row: dict, periods: dict,
+                          segments: dict, problems: list[Problem]) -> None:
+    """Each flow's demand in a period, carried on its dearest route for the period's years,
+    costs at most schema.MAX_TRANSPORT_COST (each number may be within its own range and
+    their product not)."""
+    dearest: dict[str, tuple[float, str]] = {}
+    for r in tables["Routes"]:
+        chain = r.get("segments") or ()
+        if not r.get("flow") or any(s not in segments for s in chain):
+            continue
+        cost = sum(segments[s].get("cost_per_t") or 0.0 for s in chain)
+        if cost > dearest.get(r["flow"], (-1.0, ""))[0]:
+            dearest[r["flow"]] = (cost, r["route"])
+    for (k, t), row in flow_period_row.items():
+        demand, years = flows.get(k, {}).get("demand", {}).get(t), periods.get(t, {})
+        if demand is None or k not in dearest or years.get("years") is None:
+            continue
+        cost, route = dearest[k]
+        wrong = transport_cost(demand, route, cost, years["years"])
+        if wrong:
+            problems.append(Problem("Flows", row, "demand", demand, wrong))
 
 
 def _unread(problems: list[Problem], scenarios: bool) -> list[Problem]:
