@@ -14,7 +14,7 @@ from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from planner import financing, schema
 from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period, Project,
@@ -26,6 +26,9 @@ from planner.problems import InputError, Problem
 MAX_UNCOMPRESSED_MB = 200
 MAX_UNCOMPRESSED_BYTES = MAX_UNCOMPRESSED_MB * 1_000_000
 MAX_NUMBER = 1e15
+# openpyxl makes an object of every cell of a merged range: B2:XFD1048576 in a 30 KB file
+# would be 17 billion of them
+MAX_MERGED_CELLS = 1_000_000
 SCENARIOS = "Scenarios"  # the one sheet only some commands read
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -165,12 +168,19 @@ def _check_file(path: Path) -> None:
                               f"a workbook under {MAX_UNCOMPRESSED_MB} MB unpacked: this one "
                               "was refused unread")
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-            declares = next((n for n in sorted(names) if _declares(archive, n)), None)
+            scans = {n: _scan(archive, n) for n in sorted(names)}
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _refuse(path, "damaged or truncated file", "a complete .xlsx file: copy it "
                       "again, or open it in your spreadsheet program and save it") from None
+    declares = next((n for n, (doctype, _) in scans.items() if doctype), None)
     if declares:
         raise _refuse(path, f"a DOCTYPE declaration in {declares}", _NO_DOCTYPE)
+    merged = sum(cells for _, cells in scans.values())
+    if merged > MAX_MERGED_CELLS:
+        raise _refuse(path, f"merged cells covering {merged:,} cells",
+                      f"merged cells covering at most {MAX_MERGED_CELLS:,} cells (the reader "
+                      "expands every cell of a merged range): unmerge them; it was refused "
+                      "unread")
     if b"opendocument" in mimetype:
         raise _refuse(path, "OpenDocument spreadsheet (.ods)", f"an .xlsx workbook: "
                       f"{_SAVE_AS_XLSX}")
@@ -186,20 +196,30 @@ _DOCTYPES = tuple("<!DOCTYPE".encode(e) for e in ("utf-8", "utf-16-le", "utf-16-
 _BINARY = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".bin")
 
 
-def _declares(archive: zipfile.ZipFile, name: str) -> bool:
+# a merged range, <mergeCell ref="B2:D4"/> (any prefix, any attribute order)
+_MERGE = re.compile(rb'mergeCell\b[^>]*?\bref="([A-Za-z]{1,3})(\d{1,7}):([A-Za-z]{1,3})(\d{1,7})"')
+
+
+def _scan(archive: zipfile.ZipFile, name: str) -> tuple[bool, int]:
     """Whether part ``name`` holds a DOCTYPE anywhere (a comment may push it past any
-    prefix), read in chunks; images and embedded binaries are not XML."""
+    prefix), and how many cells its merged ranges cover; read in chunks. Images and
+    embedded binaries are not XML."""
     if name.lower().endswith(_BINARY) or name.endswith("/"):
-        return False
-    overlap = max(len(d) for d in _DOCTYPES) - 1
-    tail = b""
+        return False, 0
+    overlap = 200  # longer than '<!DOCTYPE' in UTF-16 and a mergeCell tag
+    tail, cells = b"", 0
     with archive.open(name) as part:
         while chunk := part.read(1 << 20):
             window = tail + chunk
             if any(d in window for d in _DOCTYPES):
-                return True
+                return True, cells
+            for m in _MERGE.finditer(window):
+                if m.end() > len(tail):  # not counted with the window before
+                    cols = abs(column_index_from_string(m[3].decode().upper())
+                               - column_index_from_string(m[1].decode().upper())) + 1
+                    cells += cols * (abs(int(m[4]) - int(m[2])) + 1)
             tail = window[-overlap:]
-    return False
+    return False, cells
 
 
 def _load(path: Path, *, formulas: bool):

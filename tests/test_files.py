@@ -448,3 +448,23 @@ def test_a_scenario_that_scales_demand_past_what_the_solver_holds_is_refused(tmp
     assert "error: sheet Scenarios, row 2, column value: found 1000: for demand: the " \
            "demand of K in 2026" in err, err
     assert "row 3" not in err
+
+
+def test_a_merged_range_to_the_last_cell_is_refused_unread(tmp_path):
+    """The same kind of bomb as a value in XFD1048576: a merged range B2:XFD1048576 (on
+    sheet RiskLimits, added to its XML) makes the reader create an object per cell. It is
+    refused before reading, in bounded memory, saying how many cells it covers; a small
+    merge is still read and named as before (tests/corpus/merged_cells.xlsx)."""
+    import zipfile
+    good = write(tmp_path, two_corridors(), "good.xlsx")
+    bad = tmp_path / "merged.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet9.xml":
+                body = body.replace(b"</sheetData>", b'</sheetData><mergeCells count="1">'
+                                    b'<mergeCell ref="B2:XFD1048576"/></mergeCells>')
+            out.writestr(info, body)
+    code, out, err = run("validate", bad, limit_bytes=1 << 30, timeout=30)
+    assert code == 2, (out, err)
+    assert "merged cells covering 17,178,804,225 cells" in err, err
