@@ -42,8 +42,7 @@ INFO = {
     "max_country_share": ("share", "largest share of trade through one transit country"),
     "mip_gap": ("gap", "solver: largest relative gap of any stage"),
     "npv": ("money", "net present value against the reference plan"),
-    "npv_unmet_served": ("money", "of the NPV's benefits, unmet demand served at loss_per_t "
-                                  "(not transport savings)"),
+    "npv_unmet_served": ("money", "NPV's benefits from unmet demand served"),
     "bcr": ("ratio", "benefit-cost ratio"),
     "eirr": ("share", "economic internal rate of return"),
     "pv_cost_to_country": ("money", "present cost of the capex to the country"),

@@ -44,7 +44,7 @@ LABELS = {
     "npv": "Net present value against the reference plan",
     "bcr": "Benefit-cost ratio",
     "eirr": "Economic internal rate of return",
-    "npv_unmet_served": "Part of the NPV's benefits that is unmet demand served",
+    "npv_unmet_served": "NPV's benefits from unmet demand served",
     "transport_cost": "Transport cost over the horizon",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
