@@ -8,9 +8,10 @@ cut into slices of one year from its start, the last slice the fraction left (a 
 years: [e_t, e_t + 1) and [e_t + 1, e_t + 1.5)). A slice of w years carries w x a period's
 yearly amounts (transport cost, unmet demand, expected loss, opex; after the horizon, the last
 period's) and w / years_t of the period's capex spend (spread evenly over the period), and is
-discounted from its start y by (1 + discount_rate)^-y (Instance.discount_year), as the cost
-stage discounts a period from e_t and a loan payment from its year. With whole-year periods
-each slice is one calendar year of the plan.
+discounted from its start y by (1 + discount_rate)^-y (Instance.discount_year), on the clock
+of the loan payments (year e_t + k). With whole-year periods each slice is one year of the
+plan. The cost stage, which ranks portfolios, discounts a period's years and capex as a whole
+from e_t; for one-year periods the two agree.
 
 Benefits, each year: transport cost saved (reference minus plan, USD m); unmet demand served
 (reference minus plan, Mt/yr) x loss_per_t; and the expected loss avoided: sum over closures

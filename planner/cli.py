@@ -365,7 +365,7 @@ def _print_finance(inst, ms, appraisal) -> None:
     counted = "with the expected loss avoided" if a.with_loss else \
         "transport savings only: no loss_per_t on sheet Settings"
     line = (f"appraisal against {a.reference}: NPV {usd(a.npv, unit)}, BCR "
-            f"{a.bcr:.2f}, EIRR {rate(a.eirr)} ({counted})")
+            f"{'n/a' if a.bcr is None else f'{a.bcr:.2f}'}, EIRR {rate(a.eirr)} ({counted})")
     if a.with_loss:
         line += (f"; without it NPV {usd(a.npv_without_resilience, unit)}, EIRR "
                  f"{rate(a.eirr_without_resilience)}")
