@@ -131,7 +131,7 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
     return [
         ("reference_plan", a.reference, "", "what the plan is compared with"),
         ("pv_capex", a.pv["capex"], unit, "capex of the plan's projects less the reference's, "
-         + rate + " (a slice of a year from its start)"),
+         + rate + ", each slice of the flows below from its year"),
         ("pv_opex", a.pv["opex"], unit, "their opex once usable, plan less reference"),
         ("pv_transport_saving", a.pv["transport_saved"], unit,
          "transport cost of the reference less the plan's"),
