@@ -13,7 +13,7 @@ of the loan payments (year e_t + k). With whole-year periods each slice is one y
 plan. The cost stage, which ranks portfolios, discounts a period's years and capex as a whole
 from e_t; for one-year periods the two agree.
 
-Benefits, each year: transport cost saved (reference minus plan, USD m); unmet demand served
+Benefits, a year: transport cost saved (reference minus plan, USD m); unmet demand served
 (reference minus plan, Mt/yr) x loss_per_t; and the expected loss avoided: sum over closures
 with closure_days of days / 365 x (stranded beyond normal unmet, reference minus plan) x
 loss_per_t. Costs: the capex and opex of the plan's portfolio less the reference's, each the
@@ -24,16 +24,17 @@ also given without the expected loss avoided, so that a committee sees what the 
 worth. Without loss_per_t only transport savings count.
 
 The plan and the reference are scored the same way (planner/rescore.py: the flow stages of
-the solve's objective with the starts held), once per analysis (planner/analysis.py), so that
-the Summary's NPV, sheet Value's npv_change and Leverage read one reference plan.
+the solve's objective with the starts held; the plan's flows are the solve's up to its
+tolerance), the reference once per analysis (planner/analysis.py), so that the Summary's NPV,
+sheet Value's npv_change and Leverage read one reference plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.instance import Instance
 from planner.evaluate import Measures
+from planner.instance import Instance
 from planner.rescore import Scored, reference_portfolio  # noqa: F401 (read from here too)
 
 
