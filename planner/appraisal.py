@@ -40,6 +40,9 @@ from planner.rescore import Scored, reference_portfolio  # noqa: F401 (read from
 
 # yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)
 ROUND_OFF = 1e-5
+# differences of tonnes below this (Mt/yr), unmet or stranded, are round-off too: at a
+# loss_per_t of USD 1,370 a tonne, 3e-7 Mt/yr of round-off was USD 0.0004 m "served"
+TONNES_ROUND_OFF = 1e-6
 
 
 @dataclass
@@ -196,11 +199,15 @@ def appraise(inst: Instance, plan: Scored, reference: Scored) -> Appraisal:
 
     saved = {t: transport(reference.measures, t) - transport(plan.measures, t)
              for t in inst.period_ids}
-    served = {t: (unmet_in(reference.unmet, t) - unmet_in(plan.unmet, t)) * (loss or 0.0)
+    def tonnes(v: float) -> float:
+        return 0.0 if abs(v) < TONNES_ROUND_OFF else v
+
+    served = {t: tonnes(unmet_in(reference.unmet, t) - unmet_in(plan.unmet, t)) * (loss or 0.0)
               for t in inst.period_ids}
     ref_beyond = expected_stranded_beyond(inst, reference.measures, reference.unmet)
     plan_beyond = expected_stranded_beyond(inst, plan.measures, plan.unmet)
-    avoided = {t: (ref_beyond[t] - plan_beyond[t]) * (loss or 0.0) for t in inst.period_ids}
+    avoided = {t: tonnes(ref_beyond[t] - plan_beyond[t]) * (loss or 0.0)
+               for t in inst.period_ids}
     cut = slices(inst)
     a = Appraisal(
         years=[y for _, y, _ in cut], lengths=[w for _, _, w in cut],
