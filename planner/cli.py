@@ -283,12 +283,11 @@ def cmd_template(args) -> int:
 def cmd_solve(args) -> int:
     from planner.dilution import bought_for_rule
     from planner.evaluate import evaluate
-    from planner.appraisal import appraise_solution
+    from planner.analysis import analyse
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
     from planner.report.value import leverage_lines, value_lines
-    from planner.value import analysis
     from planner.solution import PlanInfeasible
     from planner.solve import solve
 
@@ -305,9 +304,9 @@ def cmd_solve(args) -> int:
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []
-    appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
-    with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
-        value, levers = analysis(inst, sol)
+    with stop_on_ctrl_c():  # the appraisal, what each project buys, what each country holds
+        done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    appraisal, value, levers = done.appraisal, done.value, done.leverage
     for_rule = bought_for_rule(inst, value)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers)
@@ -366,11 +365,17 @@ def _print_finance(inst, ms, appraisal) -> None:
     counted = "with the expected loss avoided" if a.with_loss else \
         "transport savings only: no loss_per_t on sheet Settings"
     line = (f"appraisal against {a.reference}: NPV {usd(a.npv, unit)}, BCR "
-            f"{a.bcr:.2f}, EIRR {rate(a.eirr)} ({counted})")
+            f"{'n/a' if a.bcr is None else f'{a.bcr:.2f}'}, EIRR {rate(a.eirr)} ({counted})")
     if a.with_loss:
         line += (f"; without it NPV {usd(a.npv_without_resilience, unit)}, EIRR "
                  f"{rate(a.eirr_without_resilience)}")
     print(line)
+    if a.with_loss and a.unmet_served_share is not None:
+        print(f"  benefits (present value) {usd(a.pv_benefits, unit)}: unmet demand served at "
+              f"loss_per_t {usd(a.pv['unmet_served'], unit)} ({pct(a.unmet_served_share)}, "
+              f"trade the reference plan cannot carry, not a saving), transport savings "
+              f"{usd(a.pv['transport_saved'], unit)}, expected loss avoided "
+              f"{usd(a.pv['loss_avoided'], unit)}")
 
 
 def cmd_scenarios(args) -> int:
@@ -577,7 +582,8 @@ def cmd_compare(args) -> int:
 
 def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
     """The measures of two results, each in its unit, and what changed in the portfolio."""
-    from planner.report.compare import (EXTRA, FINANCE, INFO, MEASURES, portfolio_changes)
+    from planner.report.compare import (APPRAISAL, EXTRA, FINANCE, INFO, MEASURES,
+                                        portfolio_changes)
 
     (a, ma, pa), (b, mb, pb) = columns
 
@@ -592,7 +598,7 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
                 "gap": f"{value:.3%}", "ratio": f"{value:.2f}"}.get(kind, f"{value:,.4g}")
 
     rows = []
-    for key in ("status", "objective") + MEASURES + FINANCE + EXTRA:
+    for key in ("status", "objective") + MEASURES + FINANCE + EXTRA + APPRAISAL:
         if key in ma or key in mb:
             rows.append([INFO.get(key, ("", key))[1] or key, show(key, ma.get(key)),
                          show(key, mb.get(key))])

@@ -119,7 +119,8 @@ SHEETS: tuple[Sheet, ...] = (
         Column("budget", "number", unit="USD m", minimum=0,
                description="Capex that may start in this period.", example=1500),
         Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
-               description="Length of the period; transport cost is counted once per year.",
+               description="Length of the period, more than 0 (1.5 = a year and a half); "
+                           "transport cost is counted once per year, a part year pro rata.",
                example=2),
         Column("weight", "number", required=False, default=1.0, minimum=0,
                description="Weight of the period in the dependence objective; 0 = not measured.",

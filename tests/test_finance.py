@@ -153,7 +153,8 @@ def test_the_appraisal_by_hand(tmp_path):
     loss avoided 0    0   50   50   50   50
     NPV = sum (benefits - costs) 1.1^-y; BCR = PV benefits / PV costs; EIRR solves NPV = 0;
     without resilience the 50s are left out."""
-    from planner.appraisal import appraise_solution, present_value
+    from planner.analysis import analyse
+    from planner.appraisal import present_value
 
     tables = base(lead_time=1, spend_profile="0.5;0.5", opex=1)
     tables["Periods"] = periods((2026, 60, {"years": 2}), (2028, 60, {"years": 2}))
@@ -165,7 +166,7 @@ def test_the_appraisal_by_hand(tmp_path):
                            {"setting": "benefit_years_after", "value": 2}]
     sol, ms = solve_tables(tmp_path, tables, objective="cost")
     assert sol.portfolio == {"PB": "2026"}
-    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    a = analyse(sol.instance, sol.portfolio, sol.objective, full=False).appraisal
     costs = [25, 25, 26, 26, 1, 1]
     benefits = [0, 0, 150, 150, 150, 150]
     plain = [0, 0, 100, 100, 100, 100]
@@ -182,10 +183,10 @@ def test_the_appraisal_by_hand(tmp_path):
 
 def test_an_appraisal_with_no_new_project_has_no_rate(tmp_path):
     """The plan is the reference: nothing to appraise, NPV 0, no BCR, no EIRR."""
-    from planner.appraisal import appraise_solution
+    from planner.analysis import analyse
 
     sol, ms = solve_tables(tmp_path, base(status="excluded"))
-    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    a = analyse(sol.instance, sol.portfolio, sol.objective, full=False).appraisal
     assert a.npv == pytest.approx(0) and a.bcr is None and a.eirr is None
 
 

@@ -368,12 +368,12 @@ def test_captive_chart_shows_transit_countries_and_names_the_market_apart(output
 
 
 def test_appraisal_prints_each_table_with_its_own_header(outputs):
-    """The items, then the year-by-year flows: row 1 repeated put 'item value unit note' over
-    the flows' last rows, on a page of their own."""
+    """The items, then the flows slice by slice (year ... net, years: A to H): row 1 repeated
+    put 'item value unit note' over the flows' last rows, on a page of their own."""
     ws = book(outputs, "kazakhstan")["Appraisal"]
     year = next(c.row for c in ws["A"] if c.value == "year")
     assert not ws.print_title_rows
-    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$G$" \
+    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$H$" \
                             f"{ws.max_row}"
 
 

@@ -24,6 +24,9 @@ LEVERAGE = ("max_captive_share",)
 # after FINANCE, for the same reason
 EXTRA = ("unmet_demand_total",)
 
+# after LEVERAGE: the part of the NPV's benefits that is unmet demand served (sheet Appraisal)
+APPRAISAL = ("npv_unmet_served",)
+
 # measure -> (kind of number, what a planner calls it)
 INFO = {
     "status": ("text", "solver status"),
@@ -39,6 +42,7 @@ INFO = {
     "max_country_share": ("share", "largest share of trade through one transit country"),
     "mip_gap": ("gap", "solver: largest relative gap of any stage"),
     "npv": ("money", "net present value against the reference plan"),
+    "npv_unmet_served": ("money", "NPV's benefits from unmet demand served"),
     "bcr": ("ratio", "benefit-cost ratio"),
     "eirr": ("share", "economic internal rate of return"),
     "pv_cost_to_country": ("money", "present cost of the capex to the country"),
@@ -78,7 +82,7 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     out["max_captive_share"] = ms.max_captive_share
     if outcome.appraisal is not None:
         a = outcome.appraisal
-        out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr)
+        out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr, npv_unmet_served=a.pv["unmet_served"])
     return out
 
 
@@ -128,7 +132,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
     keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(EXTRA) + \
-        list(LEVERAGE)
+        list(LEVERAGE) + list(APPRAISAL)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})

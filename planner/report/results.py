@@ -14,7 +14,7 @@ from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.report.columns import write_legend
-from planner.report.finance import write_appraisal, write_financing
+from planner.report.finance import unmet_served_words, write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
@@ -44,6 +44,7 @@ LABELS = {
     "npv": "Net present value against the reference plan",
     "bcr": "Benefit-cost ratio",
     "eirr": "Economic internal rate of return",
+    "npv_unmet_served": "NPV's benefits from unmet demand served",
     "transport_cost": "Transport cost over the horizon",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
@@ -107,11 +108,16 @@ def finance_summary(inst: Instance, a: Appraisal | None) -> list[tuple]:
                "(loss_per_t)" if a.with_loss else
                "transport savings alone (no loss_per_t on sheet Settings)")
     unit = inst.settings.money_unit
-    return [("npv", a.npv, unit, f"against {a.reference}: {counted}; sheet Appraisal"),
+    return [("npv", a.npv, unit, f"against {a.reference}: {counted}"
+             + unmet_served_words(a) + "; sheet Appraisal"),
             ("bcr", a.bcr, "", "PV benefits / PV costs" + ("" if a.bcr is not None
                                                            else ": no new capex or opex")),
             ("eirr", a.eirr, "share", "the rate where NPV = 0" + (
-                "" if a.eirr is not None else ": none, the net flows never change sign"))]
+                "" if a.eirr is not None else ": none, the net flows never change sign")),
+            ("npv_unmet_served", a.pv["unmet_served"], unit,
+             "present value of the unmet demand the plan serves beyond the reference, at "
+             "loss_per_t: of the NPV's benefits, the part that is not transport savings nor "
+             "expected loss avoided" + ("" if a.with_loss else " (0: no loss_per_t)"))]
 
 
 def status_text(sol: Solution) -> str:
@@ -203,7 +209,7 @@ PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disru
             "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
             "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
-            "pv_cost_to_country", "external_share", "npv", "bcr", "eirr",
+            "pv_cost_to_country", "external_share", "npv", "npv_unmet_served", "bcr", "eirr",
             "max_captive_share", "transport_cost",
             "discounted_cost", "bought_for_rule", "input_file", "input_sha256",
             "planner_version")
