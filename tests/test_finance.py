@@ -288,3 +288,16 @@ def test_an_envelope_too_small_for_a_committed_project_is_explained(tmp_path):
     ex = err.value.explanation
     assert any("what ADB can commit in 2026, 70 USD m" in line for line in ex.conflict)
     assert "raise ADB's 2026 envelope by 30 USD m" in ex.remedies
+
+
+@pytest.mark.parametrize("kind", ["bond", None])
+def test_a_bad_source_row_is_one_problem_not_two(tmp_path, kind):
+    """A Sources row whose kind is wrong (or blank) is reported there once; the SourceBudgets
+    row and the project's sources that name the same id are right, and say nothing."""
+    from planner.workbook import validate_workbook
+    from tests.builders import write
+
+    tables = with_sources(base(sources="budget; ADB"), [loan(kind=kind)], [("ADB", 2026, 100)])
+    problems = [(p.sheet, p.row, p.column) for p in validate_workbook(write(tmp_path, tables))
+                if not p.warning]
+    assert problems == [("Sources", 2, "kind")]
