@@ -137,7 +137,9 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Periods", "Planning periods in time order, each with its capital budget.", (
         Column("period", "id", description="Period name, e.g. the year it starts.", example=2026),
         Column("budget", "number", unit="USD m", minimum=0,
-               description="Capex that may start in this period.", example=1500),
+               description="Most the budget may pay in this period: the capex spent in it "
+                           "(spend_profile spreads a project's capex over periods), less what "
+                           "the lenders of sheet Sources pay.", example=1500),
         Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
                description="Length of the period; transport cost is counted once per year.",
                example=2),
@@ -281,8 +283,9 @@ SHEETS: tuple[Sheet, ...] = (
         Column("grace_years", "integer", required=False, default=0, minimum=0, unit="years",
                description="Years of interest only before repayment starts.", example=5),
         Column("max_share", "number", required=False, default=1.0,
-               description="Most of any one project's capex the source may pay, above 0 and at "
-                           "most 1.", example=0.8),
+               description="Most the source may pay of each period's spend of each project "
+                           "(so of its capex too), above 0 and at most 1: a lender's share of "
+                           "each expenditure.", example=0.8),
         Column("countries", "refs", ref="Countries", required=False,
                description="Countries it may lend in, separated by ;; blank = anywhere. It may "
                            "pay for a project only when every country of the project's "
