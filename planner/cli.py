@@ -181,7 +181,13 @@ def mt(value, unit: str = "Mt/yr") -> str:
 
 
 def horizon_unit(flow_unit: str) -> str:
-    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+    from planner.xlsx import total_unit
+    return total_unit(flow_unit)
+
+
+def rates(flow_unit: str) -> str:
+    from planner.xlsx import rates_unit
+    return rates_unit(flow_unit)
 
 
 def unmet_words(sol) -> str:
@@ -319,7 +325,7 @@ def cmd_solve(args) -> int:
     for stage in sol.stages:
         name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
         shown = (pct(stage.value) + " of trade" if stage.name == "dependence" else
-                 mt(stage.value, inst.settings.flow_unit + ", periods added up")
+                 mt(stage.value, rates(inst.settings.flow_unit))
                  if stage.name == "unmet" else usd(stage.value, unit + " (discounted)")
                  if stage.name == "cost" else f"{stage.value:,.6g}")
         print(f"stage {name}: {shown} ({stage.status}, {stage.seconds:.1f} s)")
@@ -452,7 +458,7 @@ def cmd_frontier(args) -> int:
         marginal = f", {usd(p.marginal, unit)} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
         flow = inst.settings.flow_unit
-        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, flow)})"
+        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, rates(flow))})"
                 if p.serves_less else "")
         unmet = unmet_words(o.solution) or "none"
         print(f"  {o.name}: dependence {pct(dependence)} for capex "
@@ -545,6 +551,7 @@ def cmd_robust(args) -> int:
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_project_names, read_results, read_units
+    from planner.xlsx import flow_unit_of
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
@@ -566,7 +573,7 @@ def cmd_compare(args) -> int:
     names = {**read_project_names(args.second), **read_project_names(args.first)}
     units = read_units(args.first)
     money_unit = units.get("total_capex") or "USD m"
-    flow_unit = units.get("unmet_demand") or "Mt/yr"
+    flow_unit = flow_unit_of(units.get("unmet_demand") or "Mt/yr")
     write_comparison(columns, output, title="Comparison", projects=names,
                      money_unit=money_unit, flow_unit=flow_unit)
     for line in side_by_side(columns, money_unit, flow_unit):
@@ -589,6 +596,7 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
             return str(value)
         return {"share": pct(value), "money": usd(value, money_unit),
                 "flow": mt(value, flow_unit), "total": mt(value, horizon_unit(flow_unit)),
+                "rates": mt(value, rates(flow_unit)),
                 "gap": f"{value:.3%}", "ratio": f"{value:.2f}"}.get(kind, f"{value:,.4g}")
 
     rows = []

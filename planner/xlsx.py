@@ -45,6 +45,28 @@ def flow(unit: str = "Mt/yr") -> str:
     return with_unit(unit, 1)
 
 
+# Flow figures in one of three units, never confused: a rate of one period (Mt/yr: the
+# period is named, or the figure is a mean over periods), a total over the horizon (Mt: each
+# period's rate x its years, added up), or the periods' rates added up, which is what the
+# unmet-demand stage minimises and no rate of any one year (RATES_ADDED).
+RATES_ADDED = ", periods added up"
+
+
+def total_unit(flow_unit: str) -> str:
+    """The unit of a flow rate x years, summed: Mt/yr -> Mt."""
+    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+
+
+def rates_unit(flow_unit: str) -> str:
+    """The unit of the periods' rates added up: 'Mt/yr, periods added up'."""
+    return flow_unit + RATES_ADDED
+
+
+def flow_unit_of(unit: str) -> str:
+    """The flow unit a rates unit (or a flow unit) names: 'Mt/yr, periods added up' -> 'Mt/yr'."""
+    return unit[:-len(RATES_ADDED)] if unit.endswith(RATES_ADDED) else unit
+
+
 def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str = "Mt/yr",
                 cost_unit: str = "USD/t") -> str | None:
     """The format for a value labelled with ``unit`` (the Summary's unit column)."""
@@ -52,7 +74,7 @@ def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str =
         return SHARE
     if unit == money_unit:
         return money(unit)
-    if unit == flow_unit or (flow_unit.endswith("/yr") and unit == flow_unit[:-3]):
+    if unit in (flow_unit, rates_unit(flow_unit), total_unit(flow_unit)):
         return flow(unit)
     if unit == cost_unit:
         return with_unit(unit, 2)

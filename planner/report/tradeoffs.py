@@ -17,7 +17,7 @@ from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures
                                     portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
-                          print_parts, print_setup, save_atomic, write_table)
+                          print_parts, print_setup, rates_unit, save_atomic, write_table)
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -45,7 +45,7 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
         widths={"serves_less": 12}, widest=30,  # narrow: the chart below prints large
         number_format={"target": "0.0%", "dependence": "0.0%", "capex": M,
                        "usd_m_per_point": money(f"{unit} per point"),
-                       "unmet_demand": flow(flow_unit), "eirr": SHARE,
+                       "unmet_demand": flow(rates_unit(flow_unit)), "eirr": SHARE,
                        "external_share": SHARE, "npv": M, "pv_cost_to_country": M,
                        "bcr": "0.00", "max_captive_share": SHARE},
         labels={"target": "the dependence the point may not exceed",
@@ -216,7 +216,7 @@ def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
          "two points' unmet demand differs: the capex difference would then also price "
          "trade dropped or served, not resilience alone."),
         ("unmet_demand", "demand the point's portfolio does not serve, summed over periods "
-         f"(the plan, solved without a target: {plan:,.1f} {unit})"),
+         f"(the plan, solved without a target: {plan:,.1f} {rates_unit(unit)})"),
         ("serves_less", "TRUE: the point leaves more demand unmet than the plan, so its "
          "dependence is reached partly by dropping trade (under max_share, trade not carried "
          "lowers every share); read its capex with that in mind."),
