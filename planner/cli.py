@@ -383,6 +383,7 @@ def cmd_scenarios(args) -> int:
     from planner.batch import Task, run_all
     from planner.report.compare import measures_of, write_comparison
     from planner.scenarios import scenario_instances
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "scenarios")
     if not inst.scenarios:
@@ -399,7 +400,8 @@ def cmd_scenarios(args) -> int:
                    for name, changes in inst.scenarios.items() for c in changes]
     notes = [(o.name, o.message) for o in outcomes if o.message]
     write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes,
-                     **_names_and_units(inst))
+                     demand=smallest_demand(*(o.solution.instance for o in outcomes
+                                              if o.solution)), **_names_and_units(inst))
     for line in outcome_table(outcomes, inst):
         print(line)
     print(f"wrote {output}")
@@ -470,6 +472,7 @@ def cmd_frontier(args) -> int:
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
     from planner.tradeoffs import alternatives, dependence_of, parse_within
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "alternatives")
     within = parse_within(args.within)
@@ -482,7 +485,7 @@ def cmd_alternatives(args) -> int:
     optimum = dependence_of(found[0])
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
                      title="Alternatives", settings=_alternatives_settings(result, within),
-                     **_names_and_units(inst))
+                     demand=smallest_demand(inst), **_names_and_units(inst))
     for line in outcome_table(found, inst):
         print(line)
     print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "

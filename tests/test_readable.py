@@ -91,7 +91,7 @@ def test_numbers_are_shown_in_their_units_and_stored_unrounded(outputs):
     for money in ("total_capex", "npv", "pv_cost_to_country", "transport_cost"):
         assert formats[money] == "#,##0.0" and units[money] == "USD m", money
     assert formats["unmet_demand"] == "#,##0.0" and \
-        units["unmet_demand"] == "Mt/yr, periods added up"
+        units["unmet_demand"] == "Mt/yr summed"
     assert formats["unmet_demand_total"] == "#,##0.0" and units["unmet_demand_total"] == "Mt"
     assert formats["rows"] == "#,##0" and formats["bcr"] == "0.00"
     assert values["dependence"] != round(values["dependence"], 3)  # shown rounded only
@@ -115,7 +115,7 @@ def test_comparison_measures_are_formatted_row_by_row(outputs):
         rows = {r[0].value: r[1] for r in ws.iter_rows(min_row=2, max_col=2)}
         assert rows["dependence"].number_format == "0.0%", name
         assert rows["total_capex"].number_format == '#,##0.0" USD m"', name
-        assert rows["unmet_demand"].number_format == '#,##0.0" Mt/yr, periods added up"', \
+        assert rows["unmet_demand"].number_format == '#,##0.0" Mt/yr summed"', \
             name
         assert rows["unmet_demand_total"].number_format == '#,##0.0" Mt"', name
     frontier = book(outputs, "frontier")["Frontier"]
@@ -138,12 +138,12 @@ def test_value_chains_and_leverage_show_their_units_and_no_unit_twice(outputs):
         j = [c.value for c in ws[1]].index(column) + 1
         return ws.cell(row=2, column=j).number_format
     for sheet, column, unit in (("Value", "capex", "USD m"),
-                                ("Value", "unmet_demand", "Mt/yr, periods added up"),
+                                ("Value", "unmet_demand", "Mt/yr summed"),
                                 ("Value", "transport_cost", "USD m"),
                                 ("Value", "usd_m_per_point", "USD m per point"),
                                 ("Value", "npv_change", "USD m"),
                                 ("Value", "capex_change", "USD m"),
-                                ("Chains", "unmet_demand", "Mt/yr, periods added up"),
+                                ("Chains", "unmet_demand", "Mt/yr summed"),
                                 ("Chains", "links_capex", "USD m"),
                                 ("Leverage", "traffic", "Mt/yr"),
                                 ("Leverage", "captive_ref", "Mt/yr"),
@@ -283,7 +283,7 @@ def test_unmet_demand_total_is_rate_times_years(tmp_path):
 def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
     """Periods 2026 (2 years) and 2028 (3 years), no budget, CA's capacity 4 of the 10 Mt/yr
     each period: 6 Mt/yr unmet in each period; the periods' rates added up are 12 (no yearly
-    rate: Mt/yr, periods added up), over the horizon 6 x 2 + 6 x 3 = 30 Mt. Scenario 'CA
+    rate: Mt/yr summed), over the horizon 6 x 2 + 6 x 3 = 30 Mt. Scenario 'CA
     closed, no money' leaves all 10 unmet: 20 added up, 50 Mt. Every Summary figure in Mt/yr
     is the rate of the period it names; the comparisons and the terminal never show the sum
     of rates as Mt/yr."""
@@ -296,10 +296,10 @@ def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
     source = write(tmp_path, tables)
     out, cmp, both = tmp_path / "r.xlsx", tmp_path / "s.xlsx", tmp_path / "c.xlsx"
     assert main(["solve", str(source), "-o", str(out)]) == 0
-    assert "stage unmet: 12.0 Mt/yr, periods added up" in capsys.readouterr().out
+    assert "stage unmet: 12.0 Mt/yr summed" in capsys.readouterr().out
     summary = {r[0]: (r[1], r[2]) for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
         min_row=2, values_only=True)}
-    assert summary["unmet_demand"] == (pytest.approx(12), "Mt/yr, periods added up")
+    assert summary["unmet_demand"] == (pytest.approx(12), "Mt/yr summed")
     assert summary["unmet_demand_total"] == (pytest.approx(30), "Mt")
     yearly = {m: v for m, (v, unit) in summary.items() if unit == "Mt/yr"}
     assert yearly == {"unmet_demand_2026": pytest.approx(6), "unmet_demand_2028": pytest.approx(6)}
@@ -311,10 +311,10 @@ def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
     closed = names.index("CA closed, no money")
     assert rows["unmet_demand"][closed].value == pytest.approx(20)
     assert rows["unmet_demand_total"][closed].value == pytest.approx(50)
-    assert rows["unmet_demand"][1].number_format == '#,##0.0" Mt/yr, periods added up"'
+    assert rows["unmet_demand"][1].number_format == '#,##0.0" Mt/yr summed"'
     assert rows["unmet_demand_total"][1].number_format == '#,##0.0" Mt"'
     labels = {r[0]: r[2] for r in book["Labels"].iter_rows(min_row=2, values_only=True)}
-    assert labels["unmet_demand"] == "Mt/yr, periods added up"
+    assert labels["unmet_demand"] == "Mt/yr summed"
     assert labels["unmet_demand_total"] == "Mt"
     for sheet in book.worksheets:  # no cell anywhere shows a sum of rates as Mt/yr
         for row in sheet.iter_rows():
@@ -326,7 +326,7 @@ def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
     assert main(["compare", str(out), str(out), "-o", str(both)]) == 0
     printed = capsys.readouterr().out
     line = next(x for x in printed.splitlines() if "per-period rates added up" in x)
-    assert "12.0 Mt/yr, periods added up" in line
+    assert "12.0 Mt/yr summed" in line
 
 
 # -- print setup ---------------------------------------------------------------------------
@@ -545,7 +545,7 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
 def test_frontier_notes_give_the_plans_unmet_demand_in_its_unit(outputs):
     notes = {r[0]: r[1] for r in book(outputs, "frontier")["Notes"].iter_rows(
         min_row=2, values_only=True)}
-    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr, periods added up\)",
+    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr summed\)",
                      notes["unmet_demand"])
 
 

@@ -12,7 +12,7 @@ from openpyxl.comments import Comment
 from planner.batch import Outcome
 from planner.report.columns import write_legend
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
-                          rates_unit, save_atomic, style_header, total_unit, write_table)
+                          rates_unit, save_results, style_header, total_unit, write_table)
 
 MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
@@ -29,8 +29,7 @@ INFO = {
     "status": ("text", "solver status"),
     "objective": ("text", "what was minimised after unmet demand"),
     "dependence": ("share", "dependence: the objective's measure"),
-    "unmet_demand": ("rates", "unmet demand, per-period rates added up (not a yearly rate: "
-                              "over the horizon it is unmet_demand_total)"),
+    "unmet_demand": ("rates", "unmet demand, per-period rates added up"),
     "unmet_demand_total": ("total", "unmet demand over the horizon"),
     "total_capex": ("money", "capital cost of the portfolio"),
     "transport_cost": ("money", "transport cost over the horizon"),
@@ -119,11 +118,14 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
                      target: str | Path, *, title: str = "Comparison",
                      definitions: list[tuple] = (), notes: list[tuple] = (),
                      settings: list[tuple] = (), projects: dict[str, str] | None = None,
-                     money_unit: str = "USD m", flow_unit: str = "Mt/yr") -> Path:
+                     money_unit: str = "USD m", flow_unit: str = "Mt/yr",
+                     demand: float | None = None) -> Path:
     """``columns``: (name, measures, portfolio) per portfolio; the first is the reference.
     ``settings``: (setting, value, note) rows of sheet Settings: how the portfolios were
     found (alternatives: the tolerance on dependence). ``projects``: id -> display name
-    (sheet Projects)."""
+    (sheet Projects). ``demand``: the smallest period demand of the portfolios' instances, for
+    the shares' tolerance (planner.xlsx.round_figures; None: figures read from results
+    workbooks, rounded when those were written)."""
     book = Workbook()
     ws = book.active
     ws.title = "Measures"
@@ -185,7 +187,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     _chart(book, columns, money_unit, flow_unit)
     book.properties.title = title
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, demand)
 
 
 def _labels(book, keys, money_unit: str, flow_unit: str) -> None:

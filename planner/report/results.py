@@ -19,8 +19,9 @@ from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_parts, print_setup, put, rates_unit, save_atomic, style_header,
-                          total_unit, unit_format, with_unit, write_table)
+                          print_parts, print_setup, put, rates_unit, save_results,
+                          smallest_demand, style_header, total_unit, unit_format, with_unit,
+                          write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -374,7 +375,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(inst))
 
 
 def _charts(book, inst: Instance, ms: Measures) -> None:

@@ -9,7 +9,8 @@ from planner.report.columns import write_legend
 from planner.report.compare import OBJECTIVE_WORDS, portfolio_changes
 from planner.robust import RobustPlan
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_parts,
-                          print_setup, put, rates_unit, save_atomic, style_header, write_table)
+                          print_setup, put, rates_unit, save_results, smallest_demand,
+                          style_header, write_table)
 
 
 def write_robust(plan: RobustPlan, target):
@@ -81,7 +82,7 @@ def write_robust(plan: RobustPlan, target):
     summary["B5"].number_format = "0.0"  # the unit is in the next column
     _charts(book, plan, words, unit_money)
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(*(s.instance for s in plan.scenarios)))
 
 
 def _charts(book, plan: RobustPlan, words: str, unit: str) -> None:

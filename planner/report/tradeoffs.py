@@ -17,7 +17,8 @@ from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures
                                     portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
-                          print_parts, print_setup, rates_unit, save_atomic, write_table)
+                          print_parts, print_setup, rates_unit, save_results,
+                          smallest_demand, write_table)
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -76,7 +77,8 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     if last <= PAGE_ROWS:  # a table on one page needs no header repeated: it would print
         ws._print_rows = None  # above the chart, on the chart's page, alone
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(
+        *(p.outcome.solution.instance for p in points if p.outcome.solution)))
 
 
 def step_labels(points: list[FrontierPoint]) -> list[str]:
