@@ -37,7 +37,7 @@ from planner.problems import Problem
 from planner.workbook import check_row, setting_value
 
 SHEET = "Scenarios"
-_FACTOR = re.compile(r"^\s*[x*×]\s*([0-9.eE+-]+)\s*$")
+_FACTOR = re.compile(r"^\s*[xX*×]\s*([0-9.eE+-]+)\s*$")
 _PERCENT = re.compile(r"^\s*([+-])\s*([0-9.]+)\s*%\s*$")
 STATUS_WORDS = {"commit": "committed", "committed": "committed", "exclude": "excluded",
                 "excluded": "excluded", "candidate": "candidate"}

@@ -37,6 +37,7 @@ CASES = [
     ("capex", "PB", "x1.5", lambda t: t["Projects"][0].update(capex=150)),
     ("capex", "PB", 150, lambda t: t["Projects"][0].update(capex=150)),
     ("capex", "B", "x0.5", lambda t: t["Projects"][0].update(capex=50)),
+    ("capex", "all", "X0.5", lambda t: t["Projects"][0].update(capex=50)),
     ("close", "CB", None, lambda t: t["Routes"].pop(1)),
     ("close", "country:A", None, lambda t: t["Routes"].pop(0)),
     ("close", "sA", None, lambda t: t["Routes"].pop(0)),
