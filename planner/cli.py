@@ -429,10 +429,12 @@ def outcome_table(outcomes, inst) -> list[str]:
         per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t)
                for t in sol.instance.period_ids}
         total = sum(v * sol.instance.period[t].years for t, v in per.items())
+        worst = max(per, key=per.get, default=None)  # a rate is of a period: say which
         rows.append([o.name, o.status,
                      pct(ms.dependence(sol.objective, sol.instance.settings.dependence_unit)),
-                     usd(ms.total_capex, unit), mt(max(per.values(), default=0.0), flow),
-                     mt(total, horizon_unit(flow))])
+                     usd(ms.total_capex, unit),
+                     f"{mt(per[worst], flow)} in {worst}" if worst and per[worst] > 1e-6
+                     else mt(0.0, flow), mt(total, horizon_unit(flow))])
     words = OBJECTIVE_WORDS.get(objective, "dependence")
     return [f"  dependence: {words}, share of trade; unmet demand: the largest in a period "
             "and over the horizon"] + table(

@@ -786,3 +786,20 @@ def test_the_solver_log_prints_one_page_of_its_end(outputs):
     assert area and area.endswith(f"$A${ws.max_row}")
     first = int(area.split(":")[0].split("$")[-1])
     assert ws.max_row - first + 1 == 30
+
+
+def test_the_scenarios_table_names_the_period_of_its_largest_unmet_rate(tmp_path, capsys):
+    """small() with CA's capacity 4 and periods 2026 (2 years, 10 Mt/yr) and 2028 (3 years,
+    12 Mt/yr), no budget: 6 Mt/yr unmet in 2026 and 8 in 2028, 6 x 2 + 8 x 3 = 36 Mt over the
+    horizon. The terminal's table gives the largest rate with its period: 8.0 Mt/yr in 2028."""
+    from tests.builders import demand
+
+    tables = edit(small(), Periods=[{"period": 2026, "budget": 0, "years": 2},
+                                    {"period": 2028, "budget": 0, "years": 3}],
+                  Flows=demand("K", "H", "M", **{"2026": 10, "2028": 12}))
+    tables["Segments"][0]["capacity"] = 4
+    source = write(tmp_path, tables)
+    assert main(["scenarios", str(source), "-o", str(tmp_path / "s.xlsx"), "--jobs", "1"]) == 0
+    base = next(x for x in capsys.readouterr().out.splitlines()
+                if x.strip().startswith("base "))
+    assert "8.0 Mt/yr in 2028" in base and "36.0 Mt" in base
