@@ -443,7 +443,8 @@ def _umask() -> int:
 # 9.9999999 for 10). So a flow is known to 2e-7. A figure that adds such terms up (a transport
 # cost: flows x USD/t x years) carries more in proportion to its size: its tolerance is
 # 2e-7 x max(1, |figure|). A share of trade is a flow over the period's demand D, so its
-# tolerance is 2e-7 / D: 2e-7 / (the smallest period demand) for every share of a workbook.
+# tolerance is 2e-7 / D: 2e-7 / max(1, the smallest period demand) for every number of a
+# workbook shown in % (never more than 2e-7: an EIRR or a gap is shown in % too).
 FEASIBILITY = 2e-7  # HIGHS_FEASIBILITY + KEEP_ROOM
 ROUND_DIGITS = 6  # a round value has at most this many significant digits, or is whole
 
@@ -467,10 +468,10 @@ def figure(value: float, tolerance: float) -> float:
 
 def round_figures(book, demand: float | None) -> None:
     """Every number of every sheet written as figure(value, its tolerance): a share (a cell
-    shown in %) within FEASIBILITY / ``demand`` (the smallest positive period demand; None:
-    shares are left as they are), any other number within FEASIBILITY x max(1, |value|).
+    shown in %) within FEASIBILITY / max(1, ``demand``) (the smallest positive period demand;
+    None: shares are left as they are), any other number within FEASIBILITY x max(1, |value|).
     Whole numbers (ints) are exact already."""
-    share_tolerance = FEASIBILITY / demand if demand else 0.0
+    share_tolerance = FEASIBILITY / max(1.0, demand) if demand else 0.0
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:

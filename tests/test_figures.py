@@ -79,3 +79,10 @@ def test_no_written_figure_is_round_off_of_a_whole_number(tmp_path, tables):
         assert main([command, str(source), "-o", str(out)] +
                     (["--jobs", "1"] if command == "scenarios" else [])) == 0
         assert near_whole(out) == [], command
+
+
+def test_a_figure_in_percent_never_moves_by_more_than_the_flow_tolerance(tmp_path):
+    """A period demand of 0.001 Mt/yr would make a share's tolerance 2e-4, enough to move an
+    EIRR of 0.052345 (also shown in %) to 0.0523: the share tolerance is at most 2e-7."""
+    assert written(tmp_path, [(0.052345, "0.0%"), (0.99999991, "0.0%")], 0.001) == \
+        [0.052345, 1]
