@@ -249,7 +249,7 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
 
 
 def test_kazakhstan_figures_of_the_readme():
-    """README, The Kazakhstan instance: what the Trans-Afghan railway and the western chain
+    """docs/kazakhstan.md: what the Trans-Afghan railway and the western chain
     buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
     destination (every route of it ends there): not a transit country, so max_captive_share
     is Russia's."""
