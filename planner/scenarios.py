@@ -1,23 +1,13 @@
 """Scenarios: named changes to the base case (sheet Scenarios), applied to the Instance.
 
 Each change is exactly an edit a planner could make by hand in the workbook, so that solving a
-scenario equals solving the hand-edited workbook:
+scenario equals solving the hand-edited workbook. The changes, each with its target and value,
+are listed once, in planner.schema.SCENARIO_CHANGE_RULES (the template's Instructions and
+docs/workbook.md say the same).
 
 A factor is always written as one: x1.2 (or *1.2), +20% or -10%; a bare number (or an
 unsigned percentage such as 5%) always sets a value. A change that cannot take one of the two
 refuses it at its row, saying what to write.
-
-| change    | target                                   | value                               |
-|-----------|------------------------------------------|-------------------------------------|
-| budget    | a period, or all (blank)                 | a number sets it; x0.67, +10%, -33% scale it |
-| demand    | a flow, or all                           | a number sets the flow's demand in each of its periods (one flow only); x1.2, +20% scale it |
-| capex     | a project, a country (its projects), or all | a number sets a project's capex (one project only); x1.4, +40% scale it |
-| close     | a corridor, country or segment (or corridor:X, country:X, segment:X) | (none): the routes through it are removed, as if deleted from sheet Routes |
-| limit     | limit:unit[:key], e.g. max_share:country:RU | the limit's new value (no factor); added when no such row exists |
-| status    | a project                                | commit, exclude or candidate        |
-| objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
-| source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
-| rate      | a source of sheet Sources                | its new yearly rate, 0.05 or 5% (no factor) |
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
 their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
