@@ -181,7 +181,13 @@ def mt(value, unit: str = "Mt/yr") -> str:
 
 
 def horizon_unit(flow_unit: str) -> str:
-    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+    from planner.xlsx import total_unit
+    return total_unit(flow_unit)
+
+
+def rates(flow_unit: str) -> str:
+    from planner.xlsx import rates_unit
+    return rates_unit(flow_unit)
 
 
 def unmet_words(sol) -> str:
@@ -318,7 +324,7 @@ def cmd_solve(args) -> int:
     for stage in sol.stages:
         name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
         shown = (pct(stage.value) + " of trade" if stage.name == "dependence" else
-                 mt(stage.value, inst.settings.flow_unit + ", periods added up")
+                 mt(stage.value, rates(inst.settings.flow_unit))
                  if stage.name == "unmet" else usd(stage.value, unit + " (discounted)")
                  if stage.name == "cost" else f"{stage.value:,.6g}")
         print(f"stage {name}: {shown} ({stage.status}, {stage.seconds:.1f} s)")
@@ -382,6 +388,7 @@ def cmd_scenarios(args) -> int:
     from planner.batch import Task, run_all
     from planner.report.compare import measures_of, write_comparison
     from planner.scenarios import scenario_instances
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "scenarios")
     if not inst.scenarios:
@@ -398,7 +405,8 @@ def cmd_scenarios(args) -> int:
                    for name, changes in inst.scenarios.items() for c in changes]
     notes = [(o.name, o.message) for o in outcomes if o.message]
     write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes,
-                     **_names_and_units(inst))
+                     demand=smallest_demand(*(o.solution.instance for o in outcomes
+                                              if o.solution)), **_names_and_units(inst))
     for line in outcome_table(outcomes, inst):
         print(line)
     print(f"wrote {output}")
@@ -426,10 +434,12 @@ def outcome_table(outcomes, inst) -> list[str]:
         per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t)
                for t in sol.instance.period_ids}
         total = sum(v * sol.instance.period[t].years for t, v in per.items())
+        worst = max(per, key=per.get, default=None)  # a rate is of a period: say which
         rows.append([o.name, o.status,
                      pct(ms.dependence(sol.objective, sol.instance.settings.dependence_unit)),
-                     usd(ms.total_capex, unit), mt(max(per.values(), default=0.0), flow),
-                     mt(total, horizon_unit(flow))])
+                     usd(ms.total_capex, unit),
+                     f"{mt(per[worst], flow)} in {worst}" if worst and per[worst] > 1e-6
+                     else mt(0.0, flow), mt(total, horizon_unit(flow))])
     words = OBJECTIVE_WORDS.get(objective, "dependence")
     return [f"  dependence: {words}, share of trade; unmet demand: the largest in a period "
             "and over the horizon"] + table(
@@ -457,7 +467,7 @@ def cmd_frontier(args) -> int:
         marginal = f", {usd(p.marginal, unit)} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
         flow = inst.settings.flow_unit
-        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, flow)})"
+        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, rates(flow))})"
                 if p.serves_less else "")
         unmet = unmet_words(o.solution) or "none"
         print(f"  {o.name}: dependence {pct(dependence)} for capex "
@@ -469,6 +479,7 @@ def cmd_frontier(args) -> int:
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
     from planner.tradeoffs import alternatives, dependence_of, parse_within
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "alternatives")
     within = parse_within(args.within)
@@ -481,7 +492,7 @@ def cmd_alternatives(args) -> int:
     optimum = dependence_of(found[0])
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
                      title="Alternatives", settings=_alternatives_settings(result, within),
-                     **_names_and_units(inst))
+                     demand=smallest_demand(inst), **_names_and_units(inst))
     for line in outcome_table(found, inst):
         print(line)
     print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "
@@ -550,6 +561,7 @@ def cmd_robust(args) -> int:
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_project_names, read_results, read_units
+    from planner.xlsx import flow_unit_of
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
@@ -571,7 +583,7 @@ def cmd_compare(args) -> int:
     names = {**read_project_names(args.second), **read_project_names(args.first)}
     units = read_units(args.first)
     money_unit = units.get("total_capex") or "USD m"
-    flow_unit = units.get("unmet_demand") or "Mt/yr"
+    flow_unit = flow_unit_of(units.get("unmet_demand") or "Mt/yr")
     write_comparison(columns, output, title="Comparison", projects=names,
                      money_unit=money_unit, flow_unit=flow_unit)
     for line in side_by_side(columns, money_unit, flow_unit):
@@ -595,6 +607,7 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
             return str(value)
         return {"share": pct(value), "money": usd(value, money_unit),
                 "flow": mt(value, flow_unit), "total": mt(value, horizon_unit(flow_unit)),
+                "rates": mt(value, rates(flow_unit)),
                 "gap": f"{value:.3%}", "ratio": f"{value:.2f}"}.get(kind, f"{value:,.4g}")
 
     rows = []

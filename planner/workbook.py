@@ -666,7 +666,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     sources, source_budgets = financing.read_sources(tables, countries, periods, problems)
     project_countries = {p: frozenset(segments[s]["country"] for s in (r.get("segments") or ())
                                       if s in segments) for p, r in projects.items()}
-    financing.check_project_sources(projects, sources, project_countries, problems)
+    financing.check_project_sources(projects, sources, project_countries, problems,
+                                    financing.named_sources(tables))
     financing.check_closure_days(tables, problems)
     financing.check_committed_profiles(projects, profiles, list(periods), problems)
 

@@ -19,8 +19,9 @@ from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_parts, print_setup, put, save_atomic, style_header, unit_format,
-                          with_unit, write_table)
+                          print_parts, print_setup, put, rates_unit, save_results,
+                          smallest_demand, style_header, total_unit, unit_format, with_unit,
+                          write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -64,11 +65,6 @@ LABELS = {
 }
 SOLVER = ("mip_gap", "solve_seconds", "build_seconds", "handover_seconds", "rows", "columns",
           "nonzeros", "binaries", "closure_copies")
-
-
-def total_unit(flow_unit: str) -> str:
-    """The unit of a flow summed over years: Mt/yr -> Mt."""
-    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
 
 
 LOG_PRINT_LINES = 30  # one landscape A4 page of the Solver log (45 took two)
@@ -144,7 +140,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("dependence_unit", s.dependence_unit, "", ""),
         ("dependence", ms.dependence(sol.objective, s.dependence_unit), "share",
          "the objective's measure (worst_disruption for cost)"),
-        ("unmet_demand", ms.unmet_demand, s.flow_unit,
+        ("unmet_demand", ms.unmet_demand, rates_unit(s.flow_unit),
          "the periods' rates added up (what stage 1 minimises); per period: "
          "unmet_demand_<period>, over the horizon: unmet_demand_total" +
          (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet" if unmet_periods else "")),
@@ -385,7 +381,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(inst))
 
 
 def _charts(book, inst: Instance, ms: Measures) -> None:
