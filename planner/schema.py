@@ -62,6 +62,7 @@ FLOW_MOST = 1e6  # Mt/yr: demand, capacity, capacity added
 MONEY_MOST = 1e9  # USD m
 UNIT_COST_MOST = 1e4  # USD/t
 MAX_TRANSPORT_COST = 1e10  # USD m: a flow's demand x its dearest route's cost x the years
+YEARS_MOST = 100  # a period, a loan's tenor or grace, the appraisal's years after the horizon
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
             "transport savings alone.", minimum=0.0),
     Setting("benefit_years_after", "number", 0.0,
             "Years after the horizon over which the last period's yearly benefits and opex "
-            "continue in the appraisal.", minimum=0.0),
+            "continue in the appraisal.", minimum=0.0, maximum=YEARS_MOST),
     Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
     Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
     Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),
@@ -156,7 +157,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
                description="Length of the period, more than 0 (1.5 = a year and a half); "
                            "transport cost is counted once per year, a part year pro rata.",
-               example=2, maximum=100, least=LEAST),
+               example=2, maximum=YEARS_MOST, least=LEAST),
         Column("weight", "number", required=False, default=1.0, minimum=0,
                description="Weight of the period in the dependence objective; 0 = not measured.",
                example=1, maximum=1e3, least=LEAST),
@@ -296,9 +297,11 @@ SHEETS: tuple[Sheet, ...] = (
                description="Yearly interest rate of a loan, 0-1 (0.03 = 3%).", example=0.03),
         Column("tenor_years", "integer", required=False, default=0, minimum=0, unit="years",
                description="Years over which a loan is repaid after its grace years (a level "
-                           "annuity); must be positive for a loan.", example=20),
+                           "annuity); must be positive for a loan.", example=20,
+               maximum=YEARS_MOST),
         Column("grace_years", "integer", required=False, default=0, minimum=0, unit="years",
-               description="Years of interest only before repayment starts.", example=5),
+               description="Years of interest only before repayment starts.", example=5,
+               maximum=YEARS_MOST),
         Column("max_share", "number", required=False, default=1.0,
                description="Most the source may pay of each period's spend of each project "
                            "(so of its capex too), above 0 and at most 1: a lender's share of "

@@ -407,3 +407,23 @@ def test_a_merged_range_to_the_last_cell_is_refused_unread(tmp_path):
     code, out, err = run("validate", bad, limit_bytes=1 << 30, timeout=30)
     assert code == 2, (out, err)
     assert "merged cells covering 17,178,804,225 cells" in err, err
+
+
+@pytest.mark.parametrize("where, value", [("tenor_years", 10**9), ("grace_years", 10**9),
+                                          ("benefit_years_after", 1e14)])
+def test_years_that_would_be_counted_one_by_one_are_bounded(tmp_path, where, value):
+    """A loan's payments and the appraisal's years after the horizon are listed a year at a
+    time: a tenor of 1e9 years or 1e14 years after the horizon passed validate and then ran
+    out of memory or never ended. At most 100 years each, named by validate."""
+    t = two_corridors()
+    if where == "benefit_years_after":
+        t["Settings"].append({"setting": where, "value": value})
+        place = "sheet Settings, row 3, column value"
+    else:
+        t["Sources"] = [{"source": "ADB", "kind": "loan", "rate": 0.03, "tenor_years": 20,
+                         "grace_years": 5, where: value}]
+        t["SourceBudgets"] = [{"source": "ADB", "period": 2026, "amount": 50}]
+        place = f"sheet Sources, row 2, column {where}"
+    code, out, err = run("validate", write(tmp_path, t), limit_bytes=1 << 30, timeout=20)
+    assert code == 2, (out, err)
+    assert f"error: {place}" in err and "at most 100" in err, err
