@@ -8,9 +8,9 @@ template workbook (planner/template.py) and docs/workbook.md. Column kinds:
 - ``ref``      an id of the sheet named in ``ref``
 - ``refs``     ids of the sheet named in ``ref``, separated by ``;``
 - ``number``   a real number, at least ``minimum``, at most ``maximum`` and 0 or at least
-                 ``least`` in size, each when one is given (the accepted ranges below)
+               ``least`` in size, each when one is given (the accepted ranges below)
 - ``share``    a fraction from 0 to 1 (a cell formatted 40% holds 0.4)
-- ``integer``  a whole number, at least ``minimum``
+- ``integer``  a whole number, at least ``minimum``, at most ``maximum``
 - ``choice``   one of the words in ``choices`` (case-insensitive)
 - ``any``      as typed; read by what it belongs to (a setting's value)
 """
