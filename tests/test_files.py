@@ -25,6 +25,8 @@ def run(*args, limit_bytes: int | None = None, timeout: float = 60, cwd=None):
         if limit_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if limit_bytes:  # a BLAS thread pool reserves address space per core: one thread
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "planner", *map(str, args)], env=env,
                           cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           preexec_fn=limit)
