@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("output", type=Path, metavar="OUT",
                           help="the .xlsx file to write, with an Instructions sheet, "
                                "drop-down lists and an example of each sheet")
+    template.add_argument("--force", action="store_true",
+                          help="replace OUT if it exists (default: an existing file is "
+                               "refused, exit 2: it may be a filled workbook)")
 
     scenarios = command("scenarios", "solve the base and every scenario of sheet Scenarios, "
                         "side by side")
@@ -281,7 +284,7 @@ def cmd_validate(args) -> int:
 
 def cmd_template(args) -> int:
     from planner.template import write_template
-    write_template(args.output)
+    write_template(args.output, replace=args.force)
     print(f"wrote {args.output}")
     return EXIT_OK
 
@@ -560,12 +563,14 @@ def cmd_robust(args) -> int:
 
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
-    from planner.results_reader import read_project_names, read_results, read_units
-    from planner.xlsx import flow_unit_of
+    from planner.results_reader import read_results
+    from planner.xlsx import check_target, flow_unit_of
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
-    columns = [read_results(args.first), read_results(args.second)]
+    check_target(output)
+    first, second = read_results(args.first, "A"), read_results(args.second, "B")
+    columns = [(r.name, r.measures, r.portfolio) for r in (first, second)]
     if columns[0][0] == columns[1][0]:  # two files of one name: say which folder
         columns = [(f"{path.resolve().parent.name}/{name}", m, p)
                    for path, (name, m, p) in zip((args.first, args.second), columns)]
@@ -580,10 +585,9 @@ def cmd_compare(args) -> int:
               f"{mb.get('input_file')}, checksum {str(mb['input_sha256'])[:12]}): their "
               "measures describe different data, not only different portfolios",
               file=sys.stderr)
-    names = {**read_project_names(args.second), **read_project_names(args.first)}
-    units = read_units(args.first)
-    money_unit = units.get("total_capex") or "USD m"
-    flow_unit = flow_unit_of(units.get("unmet_demand") or "Mt/yr")
+    names = {**second.names, **first.names}
+    money_unit = first.units.get("total_capex") or "USD m"
+    flow_unit = flow_unit_of(first.units.get("unmet_demand") or "Mt/yr")
     write_comparison(columns, output, title="Comparison", projects=names,
                      money_unit=money_unit, flow_unit=flow_unit)
     for line in side_by_side(columns, money_unit, flow_unit):

@@ -21,6 +21,10 @@ def _kind(c: schema.Column) -> str:
     text = KINDS[c.kind].format(ref=c.ref, choices=", ".join(c.choices))
     if c.minimum is not None and c.kind in ("number", "integer"):
         text += f", >= {c.minimum:g}"
+    if c.maximum is not None:
+        text += f", <= {c.maximum:g}"
+    if c.least is not None:
+        text += f", 0 or >= {c.least:g}"
     return text
 
 

@@ -13,11 +13,10 @@ class Problem:
     found: object
     expected: str  # what is expected, phrased as the fix
     warning: bool = False
-    file: str | None = None  # the file, where the whole file is refused
-
+    file: str | None = None  # the file: where the whole file is refused, or one of several
 
     def where(self) -> str:
-        parts = []
+        parts = [self.file] if self.file and self.sheet else []
         if self.sheet:
             parts.append(f"sheet {self.sheet}")
         if self.row:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from planner import schema
 from planner.instance import Instance, RiskLimit
 from planner.problems import Problem
-from planner.workbook import check_row, setting_value
+from planner.workbook import check_row, setting_value, transport_cost
 
 SHEET = "Scenarios"
 _FACTOR = re.compile(r"^\s*[xX*×]\s*([0-9.eE+-]+)\s*$")
@@ -104,18 +104,17 @@ def _all(target: str) -> bool:
 
 
 def _close_target(inst: Instance, target: str) -> tuple[str, str]:
-    if ":" in target:
+    """(unit, id) of what ``target`` closes: an id of sheet Corridors, Countries or Segments
+    (ids are free text, so one may hold a ':'), else unit:ID naming the sheet."""
+    tables = {"corridor": inst.corridors, "country": inst.countries, "segment": inst.segments}
+    unit, key = next(((u, target) for u, table in tables.items() if target in table),
+                     (None, None))
+    if unit is None and ":" in target:
         unit, key = (part.strip() for part in target.split(":", 1))
-        tables = {"corridor": inst.corridors, "country": inst.countries,
-                  "segment": inst.segments}
         if unit not in tables or key not in tables[unit]:
             raise _Bad("corridor:ID, country:ID or segment:ID of an existing id")
-    else:
-        unit, key = next(((u, target) for u, table in (
-            ("corridor", inst.corridors), ("country", inst.countries),
-            ("segment", inst.segments)) if target in table), (None, None))
-        if unit is None:
-            raise _Bad("a corridor, country or segment id")
+    if unit is None:
+        raise _Bad("a corridor, country or segment id")
     if unit == "country" and key == inst.settings.home_country:
         raise _Bad("a country other than the home country")
     return unit, key
@@ -298,9 +297,29 @@ def parse_scenarios(inst: Instance, records: list[dict],
         if any(not p.warning for p in found):
             continue
         parsed = replace(parsed, row=r["_row"])
-        states[name] = apply(state, (parsed,))
+        after = apply(state, (parsed,))
+        wrong = _transport_cost(after) if parsed.change == "demand" else None
+        if wrong:
+            problems.append(Problem(SHEET, r["_row"], "value", r.get("value"),
+                                    f"for demand: {wrong}"))
+            continue
+        states[name] = after
         out.setdefault(name, []).append(parsed)
     return {name: tuple(changes) for name, changes in out.items()}
+
+
+def _transport_cost(inst: Instance) -> str | None:
+    """What is wrong with the largest transport cost of a flow in a period (the rule of sheet
+    Flows, planner.workbook.transport_cost), or None."""
+    for k, f in inst.flows.items():
+        if not inst.routes_of_flow.get(k):
+            continue
+        route = max(inst.routes_of_flow[k], key=lambda r: inst.route_cost[r])
+        for t, d in f.demand.items():
+            wrong = transport_cost(d, route, inst.route_cost[route], inst.period[t].years)
+            if wrong:
+                return f"the demand of {k} in {t}: {wrong}"
+    return None
 
 
 def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:

@@ -7,9 +7,10 @@ template workbook (planner/template.py) and docs/workbook.md. Column kinds:
 - ``text``     free text
 - ``ref``      an id of the sheet named in ``ref``
 - ``refs``     ids of the sheet named in ``ref``, separated by ``;``
-- ``number``   a real number, at least ``minimum`` when one is given
+- ``number``   a real number, at least ``minimum``, at most ``maximum`` and 0 or at least
+               ``least`` in size, each when one is given (the accepted ranges below)
 - ``share``    a fraction from 0 to 1 (a cell formatted 40% holds 0.4)
-- ``integer``  a whole number, at least ``minimum``
+- ``integer``  a whole number, at least ``minimum``, at most ``maximum``
 - ``choice``   one of the words in ``choices`` (case-insensitive)
 - ``any``      as typed; read by what it belongs to (a setting's value)
 """
@@ -53,6 +54,17 @@ YES_NO = ("no", "yes")
 SOURCE_KINDS = ("grant", "loan")
 BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
 
+# Accepted magnitudes (docs/workbook.md, "Accepted ranges"). HiGHS works to about 1e-7
+# absolute and 1e-9 relative, and the planner reads flows below 1e-7 as round-off: amounts of
+# one model must stay within these to be solved right (tests/test_files.py solves a
+# workbook at every edge at once). Beyond them a plan was solved wrongly or not at all.
+LEAST = 1e-3  # the smallest amount other than 0: a flow, a sum of money, a unit cost
+FLOW_MOST = 1e6  # Mt/yr: demand, capacity, capacity added
+MONEY_MOST = 1e9  # USD m
+UNIT_COST_MOST = 1e4  # USD/t
+MAX_TRANSPORT_COST = 1e10  # USD m: a flow's demand x its dearest route's cost x the years
+YEARS_MOST = 100  # a period, a loan's tenor or grace, the appraisal's years after the horizon
+
 
 @dataclass(frozen=True)
 class Column:
@@ -66,6 +78,8 @@ class Column:
     ref: str = ""
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None  # the largest value accepted (a number)
+    least: float | None = None  # the smallest accepted other than 0 (a number)
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,7 @@ SETTINGS: tuple[Setting, ...] = (
             "transport savings alone.", minimum=0.0),
     Setting("benefit_years_after", "number", 0.0,
             "Years after the horizon over which the last period's yearly benefits and opex "
-            "continue in the appraisal.", minimum=0.0),
+            "continue in the appraisal.", minimum=0.0, maximum=YEARS_MOST),
     Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
     Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
     Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),
@@ -139,17 +153,19 @@ SHEETS: tuple[Sheet, ...] = (
         Column("budget", "number", unit="USD m", minimum=0,
                description="Most the budget may pay in this period: the capex spent in it "
                            "(spend_profile spreads a project's capex over periods), less what "
-                           "the lenders of sheet Sources pay.", example=1500),
+                           "the lenders of sheet Sources pay.", example=1500,
+               maximum=MONEY_MOST, least=LEAST),
         Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
                description="Length of the period, more than 0 (1.5 = a year and a half); "
                            "transport cost is counted once per year, a part year pro rata.",
-               example=2),
+               example=2, maximum=YEARS_MOST, least=LEAST),
         Column("weight", "number", required=False, default=1.0, minimum=0,
                description="Weight of the period in the dependence objective; 0 = not measured.",
-               example=1),
+               example=1, maximum=1e3, least=LEAST),
         Column("debt_service_limit", "number", required=False, minimum=0, unit="USD m",
                description="Most loan payments (interest and principal, all loans of sheet "
-                           "Sources) due in the period; blank = no limit.", example=400),
+                           "Sources) due in the period; blank = no limit.", example=400,
+               maximum=MONEY_MOST, least=LEAST),
     ), examples=((2026, 1500, 2, 1, None), (2028, 2000, 2, 1, 400))),
     Sheet("Countries", "Every country a segment lies in, the home country included.", (
         Column("country", "id", description="Country id.", example="KZ"),
@@ -183,11 +199,12 @@ SHEETS: tuple[Sheet, ...] = (
         Column("country", "ref", ref="Countries", description="Country the segment lies in.",
                example="RU"),
         Column("capacity", "number", minimum=0, unit="Mt/yr",
-               description="Existing capacity.", example=20),
+               description="Existing capacity.", example=20, maximum=FLOW_MOST, least=LEAST),
         Column("cost_per_t", "number", minimum=0, unit="USD/t",
-               description="Transport cost per tonne over the segment.", example=35),
+               description="Transport cost per tonne over the segment.", example=35,
+               maximum=UNIT_COST_MOST, least=LEAST),
         Column("length_km", "number", required=False, minimum=0, unit="km",
-               description="Length, for information.", example=2200),
+               description="Length, for information.", example=2200, maximum=1e6),
     ), examples=(("KZ-RU-rail", "Astana", "Moscow", "rail", "RU", 20, 35, 2200),)),
     Sheet("Routes", "Ordered chains of segments that serve one flow.", (
         Column("route", "id", description="Route id.", example="R-north"),
@@ -209,7 +226,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("period", "ref", ref="Periods", description="Period of this demand.",
                example=2026),
         Column("demand", "number", minimum=0, unit="Mt/yr", description="Volume to move.",
-               example=15),
+               example=15, maximum=FLOW_MOST, least=LEAST),
     ), examples=(("KZ-EU", "Astana", "Moscow", 2026, 15),)),
     Sheet("Projects", "Candidate, committed and excluded projects.", (
         Column("project", "id", description="Project id.", example="P01"),
@@ -219,10 +236,11 @@ SHEETS: tuple[Sheet, ...] = (
                description="Segments the project adds capacity to, separated by ;.",
                example="KZ-RU-rail"),
         Column("capacity_added", "number", minimum=0, unit="Mt/yr",
-               description="Capacity added to each listed segment.", example=10),
+               description="Capacity added to each listed segment.", example=10,
+               maximum=FLOW_MOST, least=LEAST),
         Column("capex", "number", minimum=0, unit="USD m",
                description="Capital cost, spent as spend_profile says (blank: in full in the "
-                           "start period).", example=800),
+                           "start period).", example=800, maximum=MONEY_MOST, least=LEAST),
         Column("lead_time", "integer", required=False, default=0, minimum=0, unit="periods",
                description="Periods from start until usable (0 = usable in its start period).",
                example=1),
@@ -252,7 +270,7 @@ SHEETS: tuple[Sheet, ...] = (
                            "rules admit it, and the budget.", example="budget; ADB"),
         Column("opex", "number", required=False, default=0.0, minimum=0, unit="USD m/yr",
                description="Operating cost a year once usable (appraisal only; blank = 0).",
-               example=12),
+               example=12, maximum=MONEY_MOST, least=LEAST),
     ), examples=(("P01", "Second track", "KZ-RU-rail", 10, 800, 1, 2026, "candidate", "", "",
                   "low", "0.4;0.6", "budget; ADB", 12),)),
     Sheet("RiskLimits", "Policy limits; each row is one linear limit.", (
@@ -267,7 +285,7 @@ SHEETS: tuple[Sheet, ...] = (
                            "(the home country excepted).", example="RU"),
         Column("value", "number", minimum=0,
                description="The limit: a fraction for shares, USD m for max_capex.",
-               example=0.6),
+               example=0.6, maximum=MONEY_MOST, least=LEAST),
     ), required=False, examples=(("max_share", "country", "RU", 0.6),)),
     Sheet("Sources", "Lenders and funds that may pay for projects beside the Periods' budget "
           "(optional: without it the budget pays everything).", (
@@ -280,9 +298,11 @@ SHEETS: tuple[Sheet, ...] = (
                description="Yearly interest rate of a loan, 0-1 (0.03 = 3%).", example=0.03),
         Column("tenor_years", "integer", required=False, default=0, minimum=0, unit="years",
                description="Years over which a loan is repaid after its grace years (a level "
-                           "annuity); must be positive for a loan.", example=20),
+                           "annuity); must be positive for a loan.", example=20,
+               maximum=YEARS_MOST),
         Column("grace_years", "integer", required=False, default=0, minimum=0, unit="years",
-               description="Years of interest only before repayment starts.", example=5),
+               description="Years of interest only before repayment starts.", example=5,
+               maximum=YEARS_MOST),
         Column("max_share", "number", required=False, default=1.0,
                description="Most the source may pay of each period's spend of each project "
                            "(so of its capex too), above 0 and at most 1: a lender's share of "
@@ -307,7 +327,8 @@ SHEETS: tuple[Sheet, ...] = (
         Column("source", "ref", ref="Sources", description="Source id.", example="ADB"),
         Column("period", "ref", ref="Periods", description="Period.", example=2026),
         Column("amount", "number", minimum=0, unit="USD m",
-               description="USD m the source can commit in that period.", example=500),
+               description="USD m the source can commit in that period.", example=500,
+               maximum=MONEY_MOST, least=LEAST),
     ), required=False, examples=(("ADB", 2026, 500),)),
     Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
           "'planner robust'; rows with the same scenario name add up. The base case ignores "

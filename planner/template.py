@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from planner import schema
-from planner.xlsx import print_setup, put, save_atomic, style_header, write_table
+from planner.xlsx import (OutputError, check_target, print_setup, put, save_atomic,
+                          style_header, write_table)
 
 EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
 EXAMPLE_FONT = Font(name="Calibri", size=11, italic=True, color="7F6000")
@@ -111,7 +112,15 @@ def _examples(info, top: int) -> None:
         row += 2
 
 
-def write_template(target: str | Path) -> Path:
+def write_template(target: str | Path, *, replace: bool = False) -> Path:
+    """The empty workbook at ``target``; an existing file there is refused unless
+    ``replace``: it may be a workbook a planner has filled in."""
+    target = Path(target)
+    if not replace and (target.exists() or target.is_symlink()):
+        raise OutputError(f"cannot write {target}: {target} exists (it may be a filled "
+                          "workbook); choose another name, or add --force to replace it. "
+                          "Nothing was changed.")
+    check_target(target)
     return save_atomic(template_workbook(), target)
 
 

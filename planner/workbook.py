@@ -14,6 +14,8 @@ from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from openpyxl.utils import column_index_from_string, get_column_letter
+
 from planner import financing, schema
 from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period, Project,
                               RiskLimit,
@@ -21,8 +23,12 @@ from planner.instance import (BUDGET, Corridor, Country, Flow, Instance, Period,
 from planner.problems import InputError, Problem
 
 # An .xlsx that would expand past this is refused before it is parsed (zip bombs).
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_UNCOMPRESSED_MB = 200
+MAX_UNCOMPRESSED_BYTES = MAX_UNCOMPRESSED_MB * 1_000_000
 MAX_NUMBER = 1e15
+# openpyxl makes an object of every cell of a merged range: B2:XFD1048576 in a 30 KB file
+# would be 17 billion of them
+MAX_MERGED_CELLS = 1_000_000
 SCENARIOS = "Scenarios"  # the one sheet only some commands read
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -109,6 +115,15 @@ def parse_cell(column: schema.Column, value: object):
         number = int(number)
     if column.minimum is not None and number < column.minimum:
         raise _CellError(f"a number of at least {column.minimum:g}")
+    unit = f" {column.unit}" if column.unit else ""
+    if column.maximum is not None and number > column.maximum:
+        raise _CellError(f"a number of at most {column.maximum:g}{unit}: the solver cannot "
+                         "hold larger values together with the smallest a workbook may hold "
+                         "(docs/workbook.md, Accepted ranges)")
+    if column.least is not None and 0 < abs(number) < column.least:
+        raise _CellError(f"0 or a number of at least {column.least:g}{unit}: the solver "
+                         "cannot tell a smaller amount from 0 (docs/workbook.md, Accepted "
+                         "ranges)")
     return number
 
 
@@ -128,7 +143,11 @@ def _check_file(path: Path) -> None:
         raise _refuse(path, str(path), "no such file: check the path")
     if path.is_dir():
         raise _refuse(path, str(path), "a workbook file, not a folder")
-    head = path.open("rb").read(8)
+    if not path.is_file():  # a pipe would wait for a writer, /dev/zero never end
+        raise _refuse(path, str(path), "a workbook file: this is not a regular file (a "
+                      "device, pipe or socket); it was refused unread")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
     if head.startswith(_OLE2):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00" in path.read_bytes():
             raise _refuse(path, "password-protected workbook",
@@ -136,8 +155,7 @@ def _check_file(path: Path) -> None:
                           "Workbook > Encrypt with Password, empty) and save again")
         raise _refuse(path, "Excel 97-2003 .xls", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
     if not head.startswith(b"PK"):
-        text = path.read_bytes()[:4096]
-        if b"," in text or b";" in text or b"\t" in text:
+        if b"," in head or b";" in head or b"\t" in head:
             raise _refuse(path, "a CSV or text file", "a workbook with one sheet per table "
                           "(run 'planner template' for an empty one) and paste the table in")
         raise _refuse(path, "not a spreadsheet", f"an .xlsx workbook: {_SAVE_AS_XLSX}")
@@ -145,27 +163,63 @@ def _check_file(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             size = sum(i.file_size for i in archive.infolist())
+            if size > MAX_UNCOMPRESSED_BYTES:
+                raise _refuse(path, f"{size / 1e6:,.0f} MB unpacked",
+                              f"a workbook under {MAX_UNCOMPRESSED_MB} MB unpacked: this one "
+                              "was refused unread")
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-            # a DOCTYPE can only stand in a part's prolog: its first bytes
-            declares = [n for n in names if n.endswith((".xml", ".rels"))
-                        and b"<!DOCTYPE" in archive.open(n).read(4096)]
+            scans = {n: _scan(archive, n) for n in sorted(names)}
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _refuse(path, "damaged or truncated file", "a complete .xlsx file: copy it "
                       "again, or open it in your spreadsheet program and save it") from None
+    declares = next((n for n, (doctype, _) in scans.items() if doctype), None)
     if declares:
-        raise _refuse(path, f"XML entity declarations in {declares[0]}",
-                      "a workbook without DOCTYPE or entity declarations (they are used to "
-                      "attack readers); it was refused unread")
+        raise _refuse(path, f"a DOCTYPE declaration in {declares}", _NO_DOCTYPE)
+    merged = sum(cells for _, cells in scans.values())
+    if merged > MAX_MERGED_CELLS:
+        raise _refuse(path, f"merged cells covering {merged:,} cells",
+                      f"merged cells covering at most {MAX_MERGED_CELLS:,} cells (the reader "
+                      "expands every cell of a merged range): unmerge them; it was refused "
+                      "unread")
     if b"opendocument" in mimetype:
         raise _refuse(path, "OpenDocument spreadsheet (.ods)", f"an .xlsx workbook: "
                       f"{_SAVE_AS_XLSX}")
     if "xl/workbook.xml" not in names:
         raise _refuse(path, "a zip archive that is no Excel workbook",
                       f"an .xlsx workbook: {_SAVE_AS_XLSX}")
-    if size > MAX_UNCOMPRESSED_BYTES:
-        raise _refuse(path, f"{size / 1e6:,.0f} MB unpacked",
-                      f"a workbook under {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} MB unpacked: "
-                      "this one was refused unread")
+
+
+_NO_DOCTYPE = ("a workbook without DOCTYPE or entity declarations (they are used to attack "
+               "readers); it was refused unread")
+# '<!DOCTYPE' as the encodings the XML parser reads spell it (UTF-8 and ASCII alike)
+_DOCTYPES = tuple("<!DOCTYPE".encode(e) for e in ("utf-8", "utf-16-le", "utf-16-be"))
+_BINARY = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".bin")
+
+
+# a merged range, <mergeCell ref="B2:D4"/> (any prefix, any attribute order)
+_MERGE = re.compile(rb'mergeCell\b[^>]*?\bref="([A-Za-z]{1,3})(\d{1,7}):([A-Za-z]{1,3})(\d{1,7})"')
+
+
+def _scan(archive: zipfile.ZipFile, name: str) -> tuple[bool, int]:
+    """Whether part ``name`` holds a DOCTYPE anywhere (a comment may push it past any
+    prefix), and how many cells its merged ranges cover; read in chunks. Images and
+    embedded binaries are not XML."""
+    if name.lower().endswith(_BINARY) or name.endswith("/"):
+        return False, 0
+    overlap = 200  # longer than '<!DOCTYPE' in UTF-16 and a mergeCell tag
+    tail, cells = b"", 0
+    with archive.open(name) as part:
+        while chunk := part.read(1 << 20):
+            window = tail + chunk
+            if any(d in window for d in _DOCTYPES):
+                return True, cells
+            for m in _MERGE.finditer(window):
+                if m.end() > len(tail):  # not counted with the window before
+                    cols = abs(column_index_from_string(m[3].decode().upper())
+                               - column_index_from_string(m[1].decode().upper())) + 1
+                    cells += cols * (abs(int(m[4]) - int(m[2])) + 1)
+            tail = window[-overlap:]
+    return False, cells
 
 
 def _load(path: Path, *, formulas: bool):
@@ -176,9 +230,8 @@ def _load(path: Path, *, formulas: bool):
     try:
         return openpyxl.load_workbook(path, data_only=not formulas, keep_vba=False,
                                       keep_links=False)
-    except DefusedXmlException:  # declarations past the prolog checks: still refused
-        raise _refuse(path, "XML entity declarations", "a workbook without XML entities "
-                      "(they are used to attack readers); it was refused unread") from None
+    except DefusedXmlException:  # declarations _check_file did not see: still refused
+        raise _refuse(path, "XML entity declarations", _NO_DOCTYPE) from None
     except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
         raise _refuse(path, f"{type(exc).__name__}: {exc}", "a readable .xlsx workbook: "
                       "open it in your spreadsheet program and save it again") from None
@@ -197,13 +250,29 @@ def _layout_problems(ws, spec: schema.Sheet) -> list[Problem]:
     return out
 
 
-def _header_row(rows: list[tuple], spec: schema.Sheet) -> int | None:
+def sheet_rows(ws) -> dict[int, dict[int, object]]:
+    """Excel row -> {0-based column: value} of the cells of ``ws`` that hold a value, rows in
+    order. Only the cells present are visited: a sheet's used range reaches its farthest
+    cell, and one value in XFD1048576 spans 17 billion cells, which walking row by row (as
+    iter_rows does) took minutes and gigabytes to do."""
+    rows: dict[int, dict[int, object]] = {}
+    for (r, c), cell in ws._cells.items():  # openpyxl keeps only the cells the file has
+        if cell.value is not None:
+            rows.setdefault(r, {})[c - 1] = cell.value
+    return {r: dict(sorted(rows[r].items())) for r in sorted(rows)}
+
+
+def _header_row(rows: dict[int, dict[int, object]], spec: schema.Sheet) -> int | None:
     """1-based row that holds every required header, looking at the first 20 rows."""
     needed = {c.name for c in spec.columns if c.required}
-    for i, row in enumerate(rows[:20], start=1):
-        if needed <= {normalize_header(v) for v in row}:
+    for i in range(1, 21):
+        if needed <= {normalize_header(v) for v in rows.get(i, {}).values()}:
             return i
     return None
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
@@ -211,7 +280,9 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
     """Rows of one sheet as dicts of typed values plus '_row' (the Excel row number).
 
     ``formulas`` is the same workbook read for its formulas (or None when it has none): a
-    formula whose result was never saved is reported instead of being read as blank.
+    formula whose result was never saved is reported instead of being read as blank. A
+    value in a column without a header is a note: a row of notes only is no record (one
+    warning per sheet names the first such cell).
     """
     names = {name.strip().lower(): name for name in book.sheetnames}
     if spec.name.lower() not in names:
@@ -223,10 +294,9 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
     ws = book[names[spec.name.lower()]]
     layout = _layout_problems(ws, spec)
     problems.extend(layout)
-    rows = list(ws.iter_rows(values_only=True))
-    header = rows[0] if rows else ()
+    rows = sheet_rows(ws)
     positions: dict[str, int] = {}
-    for i, text in enumerate(header):
+    for i, text in rows.get(1, {}).items():
         key = normalize_header(text)
         if key and key not in positions:
             positions[key] = i
@@ -242,17 +312,29 @@ def _read_sheet(book, spec: schema.Sheet, problems: list[Problem],
                                 f"a column headed '{name}' in row 1: add it"))
     if missing or layout:
         return None
-    formula_rows = list(formulas[ws.title].iter_rows(values_only=True)) if formulas else None
+    headed = {i for i, text in rows.get(1, {}).items() if normalize_header(text)}
+    formula_rows = sheet_rows(formulas[ws.title]) if formulas else {}
     records = []
-    for excel_row, values in enumerate(rows[1:], start=2):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+    noted = False
+    for excel_row, values in rows.items():
+        if excel_row == 1 or all(_blank(v) for v in values.values()):
             continue  # blank rows anywhere are ignored
+        if all(_blank(v) for i, v in values.items() if i in headed):
+            if not noted:  # notes beside the table, not a record
+                i = next(i for i, v in values.items() if not _blank(v))
+                problems.append(Problem(
+                    spec.name, excel_row, None,
+                    f"{get_column_letter(i + 1)}{excel_row}: {values[i]}",
+                    "values only under a header: a value in a column without one is "
+                    "ignored as a note (this row holds nothing else)", warning=True))
+                noted = True
+            continue
         record: dict = {"_row": excel_row}
         for column in spec.columns:
             i = positions.get(column.name)
-            raw = values[i] if i is not None and i < len(values) else None
-            if raw is None and formula_rows and i is not None:
-                formula = _cell_at(formula_rows, excel_row, i)
+            raw = values.get(i) if i is not None else None
+            if raw is None and i is not None:
+                formula = formula_rows.get(excel_row, {}).get(i)
                 if isinstance(formula, str) and formula.startswith("="):
                     problems.append(Problem(
                         spec.name, excel_row, column.name, formula,
@@ -280,12 +362,6 @@ def _read_cell(spec: schema.Sheet, column: schema.Column, raw: object,
         return parse_cell(column, raw), None
     except _CellError as err:
         return None, Problem(spec.name, excel_row, column.name, raw, f"{err}")
-
-
-def _cell_at(rows: list[tuple], excel_row: int, index: int):
-    if excel_row - 1 < len(rows) and index < len(rows[excel_row - 1]):
-        return rows[excel_row - 1][index]
-    return None
 
 
 def _has_formulas(path: Path) -> bool:
@@ -616,6 +692,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                     first["demand"][t] = r["demand"]
     _check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
     _missing_flow_periods(flows, flow_period_row, periods, problems)
+    _check_transport_cost(tables, flows, flow_period_row, periods, segments, problems)
 
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:
@@ -715,6 +792,43 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     if any(not p.warning for p in problems):
         return None, problems
     return replace(instance, scenarios=parsed, warnings=tuple(problems)), problems
+
+
+def transport_cost(demand: float, route: str, cost: float, years: float) -> str | None:
+    """What is wrong with a flow's transport cost in a period (its demand x its dearest
+    route's cost x the period's years), or None: beyond MAX_TRANSPORT_COST USD m the flow
+    LP's cost stage ended 'Unknown', its values 1e12 beside amounts of 1e-3."""
+    total = demand * cost * years
+    if total <= schema.MAX_TRANSPORT_COST:
+        return None
+    return (f"a transport cost of at most {schema.MAX_TRANSPORT_COST:.0e} USD m in a period, "
+            f"which the solver can hold together with the smallest amounts: {demand:.0e} "
+            f"Mt/yr x {cost:.0e} USD/t (route {route}) x {years:g} years = {total:.0e} USD m; "
+            "lower the demand or the route's segment costs (docs/workbook.md, Accepted "
+            "ranges)")
+
+
+def _check_transport_cost(tables: dict, flows: dict, flow_period_row: dict, periods: dict,
+                          segments: dict, problems: list[Problem]) -> None:
+    """Each flow's demand in a period, carried on its dearest route for the period's years,
+    costs at most schema.MAX_TRANSPORT_COST (each number may be within its own range and
+    their product not)."""
+    dearest: dict[str, tuple[float, str]] = {}
+    for r in tables["Routes"]:
+        chain = r.get("segments") or ()
+        if not r.get("flow") or any(s not in segments for s in chain):
+            continue
+        cost = sum(segments[s].get("cost_per_t") or 0.0 for s in chain)
+        if cost > dearest.get(r["flow"], (-1.0, ""))[0]:
+            dearest[r["flow"]] = (cost, r["route"])
+    for (k, t), row in flow_period_row.items():
+        demand, years = flows.get(k, {}).get("demand", {}).get(t), periods.get(t, {})
+        if demand is None or k not in dearest or years.get("years") is None:
+            continue
+        cost, route = dearest[k]
+        wrong = transport_cost(demand, route, cost, years["years"])
+        if wrong:
+            problems.append(Problem("Flows", row, "demand", demand, wrong))
 
 
 def _unread(problems: list[Problem], scenarios: bool) -> list[Problem]:

@@ -4,9 +4,11 @@ with its header repeated and each chart whole on a page of its own."""
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 import tempfile
 import weakref
 from pathlib import Path
@@ -416,18 +418,78 @@ def add_break(ws, after_row: int) -> None:
         ws.row_breaks.append(Break(id=after_row))
 
 
+# what a target that is no regular file is, in words
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+
+
 def check_target(target: Path) -> None:
-    """Refuse a target that a person has protected or has open: replacing it would either
-    fail (Windows) or leave the open copy showing stale results (Linux, macOS)."""
+    """Refuse, before anything is solved, a target that must not or cannot be replaced by a
+    results file: only a regular file or a new path is ever replaced (a device such as
+    /dev/null, a pipe or a folder never is); a file a person protected or has open (replacing
+    it would fail on Windows, or leave the open copy showing stale results); a folder that
+    cannot be made or written in."""
+    target = Path(target)
+    try:
+        mode = target.stat().st_mode  # through a link: what the results would replace
+    except FileNotFoundError:
+        mode = None
+    except NotADirectoryError:  # a part of the path is a file: said by _check_folder
+        mode = None
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err.strerror or err}; choose another name "
+                          "with -o. Nothing was changed.") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {target}: it is a folder; name a file (in it: "
+                          f"-o {target / 'results.xlsx'}). Nothing was changed.")
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = next((words for test, words in _KINDS if test(mode)), "a special file")
+        raise OutputError(f"cannot write {target}: it is {kind}, not a regular file; only a "
+                          "regular file is ever replaced: choose a file name with -o. "
+                          "Nothing was changed.")
     locks = (target.with_name(f"~${target.name}"), target.with_name(f".~lock.{target.name}#"))
     for lock in locks:
         if lock.exists():
             raise OutputError(f"cannot write {target}: it is open in a spreadsheet program "
                               f"({lock.name} exists); close it or choose another name with -o. "
                               "Nothing was changed.")
-    if target.exists() and not target.stat().st_mode & 0o222:
+    if mode is not None and not mode & 0o222:
         raise OutputError(f"cannot write {target}: the file is read-only; make it writable or "
                           "choose another name with -o. Nothing was changed.")
+    _check_folder(target)
+
+
+def _check_folder(target: Path) -> None:
+    """The folder of ``target`` can be made and written in: a trial file is created and
+    removed in it, or in the nearest folder above that exists (the rest is made on
+    writing). Root may write in a folder whatever its permission bits, so only a trial
+    answers."""
+    folder = target.parent
+    existing = folder
+    while not existing.exists():  # False, too, where a part of the path is a file
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {target}: {existing} is a file, not a folder; "
+                          "choose another folder with -o. Nothing was changed.")
+    try:
+        fd, trial = tempfile.mkstemp(prefix=".planner-trial-", dir=existing)
+        os.close(fd)
+        os.unlink(trial)
+    except OSError as err:
+        raise OutputError(f"cannot write in {existing}: {err.strerror or err}; "
+                          f"{_hint(err, folder=True)}. Nothing was changed.") from None
+
+
+def _hint(err: OSError, *, folder: bool = False) -> str:
+    """What to do about a failed write, by its cause."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some disk space or choose another folder with -o"
+    if err.errno == errno.EROFS:
+        return "the disk is read-only: choose another folder with -o"
+    if isinstance(err, PermissionError):
+        return ("you may not write in this folder: choose another folder with -o" if folder
+                else "close it in your spreadsheet program or choose another name with -o")
+    return "choose another name or folder with -o"
 
 
 def _umask() -> int:
@@ -515,23 +577,23 @@ def save_atomic(book, target: str | Path) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",
                                    dir=target.parent)
     except OSError as err:
-        raise OutputError(f"cannot write in {target.parent}: {err.strerror or err}; choose "
-                          "another folder with -o") from None
+        raise OutputError(f"cannot write in {target.parent}: {err.strerror or err}; "
+                          f"{_hint(err, folder=True)}. Nothing was changed.") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             book.save(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # as any file the user writes, not mkstemp's 0600
+        check_target(target)  # still a regular file or nothing: it may have changed meanwhile
         os.replace(tmp, target)
+    except OutputError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
-        reason = err.strerror or str(err)
-        hint = ("close it in your spreadsheet program or choose another name with -o"
-                if isinstance(err, PermissionError) else "free some disk space or choose "
-                "another folder with -o")
-        raise OutputError(f"cannot write {target}: {reason}; {hint}. Nothing was changed.") \
-            from None
+        raise OutputError(f"cannot write {target}: {err.strerror or err}; {_hint(err)}. "
+                          "Nothing was changed.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -187,10 +187,11 @@ def test_a_factor_names_the_value_it_makes(tmp_path):
 
 
 def test_changes_are_checked_on_the_rows_the_earlier_ones_made(tmp_path):
-    """Budget 2026 set to 1e14, then x100 in the same scenario: 1e16 is past what HiGHS
-    reads as finite; the same x100 on the base budget (100) in another scenario is fine."""
+    """Budget 2026 set to 1e8, then x100 in the same scenario: 1e10 is past the most a
+    budget may be (1e9 USD m, docs/workbook.md, Accepted ranges); the same x100 on the base
+    budget (100) in another scenario is fine."""
     tables = edit(two_corridors(), Scenarios=[
-        {"scenario": "big", "change": "budget", "target": "2026", "value": 1e14},
+        {"scenario": "big", "change": "budget", "target": "2026", "value": 1e8},
         {"scenario": "big", "change": "budget", "target": "2026", "value": "x100"},
         {"scenario": "other", "change": "budget", "target": "2026", "value": "x100"}])
     problems = validate_workbook(write(tmp_path, tables))
