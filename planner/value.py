@@ -17,8 +17,10 @@ read against the same scoring. Each change and chain step keeps the measures the
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from planner.appraisal import appraise, reference_portfolio
+from planner.clock import Deadline, OutOfTime
 from planner.dilution import RULE, dependents, same_measures
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
@@ -89,7 +91,7 @@ class ProjectValue:
     plan: Scored
     dependence: float  # of the re-scored plan
     changes: list[Change]
-    chains: list[list[ChainStep]]
+    chains: list[list[ChainStep]] | None  # None: not scored (sheet Chains left out)
 
     def buys_nothing(self) -> list[Change]:
         """The drops that change no measure."""
@@ -266,20 +268,41 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
     return True
 
 
-def analysis(inst: Instance, sol) -> tuple[ProjectValue, list[Leverage]]:
+class Analysis(NamedTuple):
+    value: ProjectValue | None  # sheet Value, and Chains unless its chains are None
+    leverage: list[Leverage] | None  # sheet Leverage
+    left_out: tuple[str, ...] = ()  # the sheets the command's time did not allow
+
+
+def analysis(inst: Instance, sol, deadline: Deadline | None = None) -> Analysis:
     """What `planner solve` adds after the solve: sheets Value and Chains (project_value)
-    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution."""
-    score = Rescorer(inst, sol.objective)
-    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
-                          rescorer=score)
-    return value, leverage(inst, sol.portfolio, sol.objective, rescorer=score)
+    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution.
+
+    Within ``deadline`` (the command's budget, planner/clock.py): a sheet whose scoring it
+    stops is left out whole, with the sheets after it, and named in left_out; a sheet is
+    never written half scored."""
+    try:
+        score = Rescorer(inst, sol.objective, deadline)
+        value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                              rescorer=score, with_chains=False)
+    except OutOfTime:
+        return Analysis(None, None, ("Value", "Chains", "Leverage"))
+    try:
+        value.chains = value_chains(inst, sol.portfolio, score, sol.draws)
+    except OutOfTime:
+        return Analysis(value, None, ("Chains", "Leverage"))
+    try:
+        return Analysis(value, leverage(inst, sol.portfolio, sol.objective, rescorer=score))
+    except OutOfTime:
+        return Analysis(value, None, ("Leverage",))
 
 
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
-                  rescorer: Rescorer | None = None) -> ProjectValue:
+                  rescorer: Rescorer | None = None, with_chains: bool = True) -> ProjectValue:
     """Every project's drop or add and every chain's prefixes (module docstring).
-    ``with_npv``: give npv_change (default: where the appraisal inputs exist)."""
+    ``with_npv``: give npv_change (default: where the appraisal inputs exist);
+    ``with_chains=False``: chains None, for the caller to score (value_chains)."""
     score = rescorer or Rescorer(inst, objective)
     if not score.based:
         score.hold_base(portfolio)
@@ -312,9 +335,17 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
             _breaks_limits(inst, changed) if kind == "drop" else
             breaks_rules(inst, changed, plan_draws),
             None if npv is None else npv(scored) - npv(plan)))
+    return ProjectValue(plan, base, changes,
+                        value_chains(inst, portfolio, score, plan_draws) if with_chains
+                        else None)
+
+
+def value_chains(inst: Instance, portfolio, score: Rescorer, plan_draws=None
+                 ) -> list[list[ChainStep]]:
+    """Every chain's prefixes (chain_steps), the chains with a step."""
     steps = [chain_steps(inst, portfolio, chain, score, plan_draws)
              for chain in chains(inst)]
-    return ProjectValue(plan, base, changes, [s for s in steps if s])
+    return [s for s in steps if s]
 
 
 def chain_steps(inst: Instance, portfolio, chain: tuple[str, ...], score: Rescorer,
