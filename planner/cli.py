@@ -439,10 +439,11 @@ def cmd_scenarios(args) -> int:
     for line in outcome_table(outcomes, inst):
         print(line)
     print(f"wrote {output}")
-    failed = [o.name for o in outcomes if o.solution is None]
-    if failed:  # the base decides the exit status; the others are marked
-        print(f"no portfolio for {', '.join(failed)}: see the terminal above and the "
-              "workbook's notes", file=sys.stderr)
+    for o in outcomes:  # marked; the base alone decides the exit status
+        if o.solution is None:
+            why = o.message.strip().splitlines()[0] if o.message.strip() else o.status
+            print(f"no portfolio for {o.name} ({o.status}): {why} (the workbook's notes)",
+                  file=sys.stderr)
     return exit_status(outcomes[0].status)
 
 
