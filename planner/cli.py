@@ -50,11 +50,12 @@ exit status, the same for every command:
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
 
 time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3; 2 for
-  the cost objective; 3-4 under a frontier's or alternative's target) for everything:
-  reading the workbook, screening the closures, building the model, the stages and the
-  analysis (sheets Value, Chains, Leverage), plus 15 s to measure and write the results.
-  What does not fit is left out and named (exit 0, sheets left out on the Summary's
-  left_out row), or, before any portfolio was found, exit 4.
+  the cost objective; 4 for a frontier point or an alternative) for everything: reading
+  the workbook, screening the closures, building the model, the stages and the analysis
+  (sheets Value, Chains, Leverage), plus an allowance to measure and write the results
+  (15 s for a network of 500 projects; docs/model.md, The clock). What does not fit is
+  left out and named (exit 0; the Summary's left_out row), or, before any portfolio was
+  found, exit 4. Each solve of scenarios, frontier and alternatives has its own budget.
 """
 
 COMMANDS = """\
@@ -165,8 +166,8 @@ def _model_options(parser, dependence: bool = False) -> None:
                              "objective, else worst_disruption)")
     parser.add_argument("--time-limit", type=float, metavar="S",
                         help="seconds of wall clock per solver stage; a solve gets S x its "
-                             "stages for everything, reading and analysis included, plus "
-                             "15 s to write (see 'time limit' below; default: Settings "
+                             "stages for everything, reading and analysis included, plus an "
+                             "allowance to write (see 'time limit' below; default: Settings "
                              "time_limit_s, else 300)")
     parser.add_argument("--mip-gap", type=float, metavar="G",
                         help="relative gap at which a stage stops, a fraction: 0.0001 = "
