@@ -43,10 +43,10 @@ def _slow(monkeypatch, cls, name: str, seconds: float, calls: list):
 def test_screening_and_building_stop_at_the_commands_deadline(tmp_path, monkeypatch):
     """The generated S network's closure screening builds one max-flow LP per (period,
     closure) pair: 3 periods x at least 8 closures. Each made 0.2 s slower, screening alone
-    takes at least 24 x 0.2 = 4.8 s. With --time-limit 0.2 the solve's budget is 0.6 s
+    takes at least 24 x 0.2 = 4.8 s. With a time limit of 0.5 s the solve's budget is 1.5 s
     (3 stages): it must stop during screening and report no portfolio (exit 4), having built
-    only a few LPs. Before, screening ran to the end before any clock started, and the stages
-    then got their full time."""
+    only some of the LPs. Before, screening ran to the end before any clock started (5.6 s,
+    24 LPs), and the stages then got their full time and found a portfolio."""
     from planner.solve import solve
     from planner.stranded import _MaxFlow
 
@@ -55,21 +55,21 @@ def test_screening_and_building_stop_at_the_commands_deadline(tmp_path, monkeypa
     _slow(monkeypatch, _MaxFlow, "__init__", 0.2, built)
     began = time.perf_counter()
     with pytest.raises(OutOfTime) as err:
-        solve(inst, time_limit=0.2)
+        solve(inst, time_limit=0.5)
     took = time.perf_counter() - began
-    assert "closure LPs" in str(err.value) or "screening" in str(err.value)
-    assert took < 0.6 + 2.0  # the budget, one slow LP and margin; screening alone is 4.8 s
+    assert "no portfolio within the time limit" in str(err.value)
+    assert took < 1.5 + 2.0  # the budget, one slow LP and margin; screening alone is 4.8 s
     assert len(built) < 24
 
 
 def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch, capsys):
     """The S network under the cost objective solves in well under a second; its analysis
     scores the plan with each of its 50 projects dropped or added, every chain step and the
-    reference plan (over 50 portfolios). Each scored portfolio made 1 s slower, the analysis
-    would take over 50 s. With --time-limit 1 (2 stages: a budget of 2 s) the command writes
+    reference plan (66 portfolios). Each scored portfolio made 1 s slower, the analysis
+    would take over 60 s. With --time-limit 1.5 (2 stages: a budget of 3 s) the command writes
     the results without sheets Value, Chains and Leverage, names them on the Summary
     (left_out) and in the terminal, and ends within the budget plus the allowance. Before,
-    the analysis ran to its end whatever the time limit."""
+    the analysis ran to its end whatever the time limit (68 s, every sheet written)."""
     from planner.rescore import Rescorer
 
     source = write(tmp_path, generate("S"), "S.xlsx")
@@ -78,10 +78,10 @@ def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch,
     _slow(monkeypatch, Rescorer, "__call__", 1.0, scored)
     began = time.perf_counter()
     code = main(["solve", str(source), "-o", str(out), "--objective", "cost",
-                 "--time-limit", "1"])
+                 "--time-limit", "1.5"])
     took = time.perf_counter() - began
     assert code == EXIT_OK
-    assert took < 2 + ALLOWANCE and len(scored) < 10
+    assert took < 3 + ALLOWANCE and len(scored) < 10
     book = openpyxl.load_workbook(out)
     assert not {"Value", "Chains", "Leverage"} & set(book.sheetnames)
     assert {"Summary", "Portfolio", "Flows", "Disruptions"} <= set(book.sheetnames)
