@@ -53,7 +53,7 @@ time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3
   the cost objective; 4 for a frontier point or an alternative) for everything: reading
   the workbook, screening the closures, building the model, the stages and the analysis
   (sheets Value, Chains, Leverage), plus an allowance to measure and write the results
-  (15 s for a network of 500 projects; docs/model.md, The clock). What does not fit is
+  (15 s for a network of 500 projects; docs/solving.md, The clock). What does not fit is
   left out and named (exit 0; the Summary's left_out row), or, before any portfolio was
   found, exit 4. Each solve of scenarios, frontier and alternatives has its own budget.
 """
