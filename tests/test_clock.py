@@ -62,6 +62,27 @@ def test_screening_and_building_stop_at_the_commands_deadline(tmp_path, monkeypa
     assert len(built) < 24
 
 
+def test_each_stage_gets_at_most_what_the_budget_has_left(tmp_path, monkeypatch):
+    """A solve whose command already spent 9.5 s of a 10 s budget (reading a large workbook,
+    say): every HiGHS run gets at most the 0.5 s left, not the stage's own 5 s. The tiny plan
+    still solves in that time: PB, without which closing CA strands all the trade."""
+    from planner import stages
+    from planner.solve import solve
+
+    limits = []
+    real = stages.run_stage
+
+    def run(*args, time_limit, **kwargs):
+        limits.append(time_limit)
+        return real(*args, time_limit=time_limit, **kwargs)
+    monkeypatch.setattr(stages, "run_stage", run)
+    inst = load(tmp_path, two_corridors())
+    sol = solve(inst, time_limit=5.0,
+                deadline=Deadline(10.0, began=time.perf_counter() - 9.5))
+    assert limits and max(limits) <= 0.5
+    assert sol.portfolio == {"PB": "2026"}
+
+
 def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch, capsys):
     """The S network under the cost objective solves in well under a second; its analysis
     scores the plan with each of its 50 projects dropped or added, every chain step and the
