@@ -113,19 +113,28 @@ def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch,
     assert "sheets Value, Chains, Leverage left out" in capsys.readouterr().out
 
 
-def test_the_analysis_keeps_the_sheets_it_finished(tmp_path):
-    """A deadline passed before the analysis leaves out all three sheets; none leaves out
-    nothing, and its sheets are those of an analysis without a deadline (same scores)."""
+def test_the_analysis_keeps_the_sheets_it_finished(tmp_path, monkeypatch):
+    """A deadline passed before the analysis leaves out all three sheets; one that passes
+    while Leverage is scored (its closures' diversion costs made 1.5 s slower, the deadline
+    1 s away; Value and Chains take a fraction of that on the two-corridor plan) keeps Value
+    and Chains and leaves out Leverage alone; a deadline that does not pass leaves out
+    nothing, with the scores of an analysis without one."""
+    from planner.rescore import Rescorer
     from planner.solve import solve
     from planner.value import analysis
 
     inst = load(tmp_path, two_corridors())
     sol = solve(inst)
+    plain = analysis(inst, sol)
     assert analysis(inst, sol, Deadline(0.0)) == (None, None, ("Value", "Chains", "Leverage"))
     value, levers, left_out = analysis(inst, sol, Deadline(60.0))
-    plain = analysis(inst, sol)
     assert left_out == () and levers == plain.leverage
     assert [c.measures for c in value.changes] == [c.measures for c in plain.value.changes]
+    _slow(monkeypatch, Rescorer, "least_cost", 1.5, [])
+    value, levers, left_out = analysis(inst, sol, Deadline(1.0))
+    assert left_out == ("Leverage",) and levers is None
+    assert [c.measures for c in value.changes] == [c.measures for c in plain.value.changes]
+    assert value.chains == plain.value.chains == []  # no requires chain in this plan
 
 
 # -- exit status: one rule for every command -------------------------------------------------
