@@ -209,3 +209,30 @@ def test_scenarios_exit_0_when_only_some_scenarios_fail(tmp_path, capsys):
     assert "no portfolio for commit PC" in captured.err
     assert "infeasible" in captured.out
     assert out.exists()
+
+
+def test_a_stage_left_no_time_is_reported_not_an_internal_error(tmp_path):
+    """When the budget is spent before the cost stage, run_stages records that stage as
+    stopped with no value and no bound (StageResult(cost, time_limit, nan, None, ...)) and
+    reports the dependence stage's portfolio. Writing it ended in an internal error (exit 1:
+    the Summary formatted the missing bound), seen on the M network with --time-limit 5 on a
+    loaded machine. Now the Summary says 'bound none' and the status is not optimal."""
+    import math
+    from dataclasses import replace
+
+    from planner.evaluate import evaluate
+    from planner.report.results import write_results
+    from planner.solution import StageResult
+    from planner.solve import solve
+
+    inst = load(tmp_path, two_corridors())
+    sol = solve(inst)
+    sol = replace(sol, status="feasible", stages=sol.stages[:-1] + [
+        StageResult("cost", "time_limit", math.nan, None, math.inf, 0.0)])
+    out = tmp_path / "out.xlsx"
+    write_results(sol, evaluate(inst, sol.portfolio, sol.flows, sol.unmet), out)
+    summary = {r[0]: r[1:4] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
+        min_row=2, values_only=True)}
+    assert summary["stage_cost"][1] == "time_limit"
+    assert summary["stage_cost"][2].startswith("bound none")
+    assert summary["status"][0].startswith("feasible, not proven optimal")

@@ -204,9 +204,10 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
             rows.append(("bought_for_rule", "none", "", "no project is in the plan only for "
                          "max_high_risk_capex_share: each one changes a measure, or the limit "
                          "holds without it"))
-    for stage in sol.stages:
+    for stage in sol.stages:  # a stage the time limit left no time for has no bound
+        bound = "none" if stage.bound is None else f"{stage.bound:,.6g}"
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
-                     f"bound {stage.bound:,.6g}, gap {stage.gap:.3g}"))
+                     f"bound {bound}, gap {stage.gap:.3g}"))
     return _planner_order(rows)
 
 
