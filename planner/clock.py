@@ -1,11 +1,11 @@
 """The command's time: one budget for every phase of a solve.
 
 A solve gets ``time_limit`` seconds per stage and so a budget of time_limit x its number of
-stages, on the wall clock from the command's start. Reading the workbook, screening the
-closures, building the model, the stages, the explanation of an impossible plan and the
-analysis after the solve (sheets Value, Chains, Leverage) all draw on it; only what must
-follow to report the portfolio found (its measures, its appraisal, writing the workbook) runs
-after it, in the ALLOWANCE. A phase that runs out checks the Deadline between its steps and
+stages, on the wall clock from the moment the command starts reading its workbook. Reading
+the workbook, screening the closures, building the model, the stages, the explanation of an
+impossible plan and the analysis after the solve (sheets Value, Chains, Leverage) all draw on
+it; only loading the libraries before it and what must follow to report the portfolio found
+(its measures, its appraisal, writing the workbook) run outside it, in the ALLOWANCE. A phase that runs out checks the Deadline between its steps and
 stops: before any portfolio is found that is OutOfTime (exit 4: no portfolio within the time
 limit); in the analysis, the sheets not finished are left out and named (planner/cli.py).
 """
