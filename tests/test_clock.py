@@ -236,3 +236,4 @@ def test_a_stage_left_no_time_is_reported_not_an_internal_error(tmp_path):
     assert summary["stage_cost"][1] == "time_limit"
     assert summary["stage_cost"][2].startswith("bound none")
     assert summary["status"][0].startswith("feasible, not proven optimal")
+    assert "stage cost found no bound in time" in summary["status"][2]

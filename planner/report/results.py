@@ -120,6 +120,10 @@ def status_text(sol: Solution) -> str:
     if sol.status == "optimal":
         return (f"optimal within a relative gap of {sol.mip_gap:g} (largest stage gap "
                 f"{sol.gap:.3%})")
+    if not math.isfinite(sol.gap):  # a later stage had no time left to find a bound
+        unbounded = [s.name for s in sol.stages if not math.isfinite(s.gap)]
+        return (f"feasible, NOT proven optimal (time limit; no gap: stage "
+                f"{', '.join(unbounded)} found no bound in time)")
     return f"feasible, NOT proven optimal (time limit; gap {sol.gap:.2%})"
 
 
