@@ -230,24 +230,25 @@ class Rescorer:
     here: what a caller keeps of them is the caller's (planner/value.py keeps six measures
     of each changed portfolio).
 
-    ``deadline`` (planner/clock.py): checked before each LP is built and each portfolio is
-    scored: OutOfTime when it has passed (the analysis leaves out what it did not finish)."""
+    ``deadline`` (planner/clock.py; None: no limit), set by a caller whose scoring draws on
+    the command's budget: each portfolio scored checks it first, OutOfTime when it has passed
+    (planner/analysis.py leaves out the sheets it did not finish)."""
 
-    def __init__(self, inst: Instance, objective: str, deadline=None):
+    def __init__(self, inst: Instance, objective: str):
         self.inst = inst
         self.objective = objective
-        self.deadline = deadline
-        check(deadline, "building the analysis's flow LP")
+        self.deadline = None
         self.flow_lp = FlowLP(inst, objective)
         periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
         self.closure_set = inst.closures("corridor") + inst.closures("country")
-        self.closure_lp = StrandedLP(inst, self.closure_set, periods, deadline=deadline)
+        self.closure_lp = StrandedLP(inst, self.closure_set, periods)
         self._by_name = {c.name: c for c in self.closure_set}
         # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and
         # unmet demand there, as arrays in FlowLP.no_flows' and no_unmet's order: _flows
         self._solved: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._base_figures: FlowFigures | None = None  # flow_figures of the base's flows
         self.based = False
+        self._reference: Scored | None = None
 
     def hold_base(self, portfolio: dict[str, str | None]) -> None:
         """Keep ``portfolio``'s LP solutions (the plan's): the portfolios that differ from
@@ -259,7 +260,16 @@ class Rescorer:
         self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
         self.closure_lp.hold_base(portfolio, floor)
         self._base_figures = None
+        self._reference = None  # scored again from the new base, as any portfolio would be
         self.based = True
+
+    def reference(self) -> Scored:
+        """The reference plan (reference_portfolio) scored once, after hold_base where the
+        plan's base is held: the one reference the appraisal, sheet Value's npv_change and
+        sheet Leverage all read."""
+        if self._reference is None:
+            self._reference = self(reference_portfolio(self.inst), near=False)
+        return self._reference
 
     def __call__(self, portfolio: dict[str, str | None], near: bool = True) -> Scored:
         """``near``: the portfolio is a project or a chain away from hold_base's (FlowLP.flows);
@@ -314,6 +324,12 @@ class Rescorer:
 
     def dependence(self, ms: Measures) -> float:
         return ms.dependence(self.objective, self.inst.settings.dependence_unit)
+
+
+def reference_portfolio(inst: Instance) -> dict[str, str | None]:
+    """The reference plan's portfolio: committed projects only, each at its start."""
+    return {p: (inst.start_periods(p)[0] if q.status == "committed" and inst.start_periods(p)
+                else None) for p, q in inst.projects.items()}
 
 
 def _clean(value: float) -> float:

@@ -17,14 +17,11 @@ read against the same scoring. Each change and chain step keeps the measures the
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import NamedTuple
 
-from planner.appraisal import appraise, reference_portfolio
-from planner.clock import Deadline, OutOfTime
+from planner.appraisal import appraise
 from planner.dilution import RULE, dependents, same_measures
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
-from planner.leverage import Leverage, leverage
 from planner.rescore import Rescorer, Scored
 
 @dataclass(frozen=True)
@@ -268,35 +265,6 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
     return True
 
 
-class Analysis(NamedTuple):
-    value: ProjectValue | None  # sheet Value, and Chains unless its chains are None
-    leverage: list[Leverage] | None  # sheet Leverage
-    left_out: tuple[str, ...] = ()  # the sheets the command's time did not allow
-
-
-def analysis(inst: Instance, sol, deadline: Deadline | None = None) -> Analysis:
-    """What `planner solve` adds after the solve: sheets Value and Chains (project_value)
-    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution.
-
-    Within ``deadline`` (the command's budget, planner/clock.py): a sheet whose scoring it
-    stops is left out whole, with the sheets after it, and named in left_out; a sheet is
-    never written half scored."""
-    try:
-        score = Rescorer(inst, sol.objective, deadline)
-        value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
-                              rescorer=score, with_chains=False)
-    except OutOfTime:
-        return Analysis(None, None, ("Value", "Chains", "Leverage"))
-    try:
-        value.chains = value_chains(inst, sol.portfolio, score, sol.draws)
-    except OutOfTime:
-        return Analysis(value, None, ("Chains", "Leverage"))
-    try:
-        return Analysis(value, leverage(inst, sol.portfolio, sol.objective, rescorer=score))
-    except OutOfTime:
-        return Analysis(value, None, ("Leverage",))
-
-
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
                   rescorer: Rescorer | None = None, with_chains: bool = True) -> ProjectValue:
@@ -310,7 +278,7 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
     base = score.dependence(plan.measures)
     if with_npv is None:
         with_npv = appraisal_inputs(inst)
-    npv = _npv(inst, score, plan) if with_npv else None
+    npv = _npv(inst, score) if with_npv else None
     changes = []
     for p in inst.projects:
         if portfolio.get(p):
@@ -380,13 +348,13 @@ def appraisal_inputs(inst: Instance) -> bool:
         any(p.opex for p in inst.projects.values())
 
 
-def _npv(inst: Instance, score: Rescorer, plan: Scored):
-    """portfolio -> NPV against the reference plan (committed projects only), both scored
-    by the same LPs (planner/appraisal.py)."""
-    ref_portfolio = reference_portfolio(inst)
-    ref = score(ref_portfolio, near=False)
+def _npv(inst: Instance, score: Rescorer):
+    """scored portfolio -> NPV against the Rescorer's one reference plan (committed projects
+    only), every portfolio's whole capex and opex against the reference's
+    (planner/appraisal.py): NPV(changed) - NPV(plan) is what the change is worth, whatever
+    the status of the projects it moves."""
+    ref = score.reference()
 
     def npv(s: Scored) -> float:
-        return appraise(inst, s.portfolio, s.measures, s.unmet, ref_portfolio, ref.measures,
-                        ref.unmet).npv
+        return appraise(inst, s, ref).npv
     return npv

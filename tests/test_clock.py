@@ -114,27 +114,37 @@ def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch,
 
 
 def test_the_analysis_keeps_the_sheets_it_finished(tmp_path, monkeypatch):
-    """A deadline passed before the analysis leaves out all three sheets; one that passes
-    while Leverage is scored (its closures' diversion costs made 1.5 s slower, the deadline
-    1 s away; Value and Chains take a fraction of that on the two-corridor plan) keeps Value
-    and Chains and leaves out Leverage alone; a deadline that does not pass leaves out
-    nothing, with the scores of an analysis without one."""
+    """A deadline passed before the analysis leaves out all three sheets, not the appraisal
+    (every results workbook has it); one that passes while Leverage is scored (its closures'
+    diversion costs made 1.5 s slower, the deadline 1 s away; Value and Chains take a
+    fraction of that on the two-corridor plan) keeps Value and Chains and leaves out Leverage
+    alone; a deadline that does not pass leaves out nothing, with the scores of an analysis
+    without one."""
+    from planner.analysis import analyse
     from planner.rescore import Rescorer
     from planner.solve import solve
-    from planner.value import analysis
 
     inst = load(tmp_path, two_corridors())
     sol = solve(inst)
-    plain = analysis(inst, sol)
-    assert analysis(inst, sol, Deadline(0.0)) == (None, None, ("Value", "Chains", "Leverage"))
-    value, levers, left_out = analysis(inst, sol, Deadline(60.0))
-    assert left_out == () and levers == plain.leverage
-    assert [c.measures for c in value.changes] == [c.measures for c in plain.value.changes]
+
+    def run(deadline=None):
+        return analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                       deadline=deadline)
+    plain = run()
+    none = run(Deadline(0.0))
+    assert none.left_out == ("Value", "Chains", "Leverage")
+    assert none.value is None and none.leverage is None
+    assert none.appraisal.npv == plain.appraisal.npv
+    done = run(Deadline(60.0))
+    assert done.left_out == () and done.leverage == plain.leverage
+    assert [c.measures for c in done.value.changes] == \
+        [c.measures for c in plain.value.changes]
     _slow(monkeypatch, Rescorer, "least_cost", 1.5, [])
-    value, levers, left_out = analysis(inst, sol, Deadline(1.0))
-    assert left_out == ("Leverage",) and levers is None
-    assert [c.measures for c in value.changes] == [c.measures for c in plain.value.changes]
-    assert value.chains == plain.value.chains == []  # no requires chain in this plan
+    part = run(Deadline(1.0))
+    assert part.left_out == ("Leverage",) and part.leverage is None
+    assert [c.measures for c in part.value.changes] == \
+        [c.measures for c in plain.value.changes]
+    assert part.value.chains == plain.value.chains == []  # no requires chain in this plan
 
 
 # -- exit status: one rule for every command -------------------------------------------------
