@@ -37,6 +37,15 @@ class Outcome:
     seconds: float = 0.0
     appraisal: Appraisal | None = None
 
+    def require(self, what: str) -> Outcome:
+        """The outcome, if it has a portfolio; else the solve's own ending raised again, for
+        the command's exit status: PlanInfeasible (3) or NoPortfolio (4). ``what`` says
+        which solve, in the message."""
+        if self.solution is None:
+            text = f"{what} ({self.name}): {self.message}"
+            raise PlanInfeasible(text) if self.status == "infeasible" else NoPortfolio(text)
+        return self
+
 
 def run_task(task: Task) -> Outcome:
     """Solve and evaluate one task; impossible plans and time-outs are outcomes, not errors."""

@@ -1,8 +1,9 @@
 """The planner command: solve, validate, template, scenarios, robust, frontier, alternatives,
 compare. Argument handling and printing only; the work is in the modules it calls.
 
-Exit status: 0 solved, 1 internal error, 2 invalid input or unwritable output, 3 impossible
-plan, 4 no portfolio found in time, 130 interrupted (Ctrl-C).
+Exit status, one rule for every command (EPILOG): 0 solved, 1 internal error, 2 invalid input
+or unwritable output, 3 impossible plan, 4 no portfolio found in time, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -10,11 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from planner import __version__, schema
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 1, 2, 3, 4
+
+
+def exit_status(status: str) -> int:
+    """The exit status a solve's outcome gives the command it decides (EPILOG): 3 for an
+    impossible plan, 4 for no portfolio within the time limit, else 0."""
+    return {"infeasible": EXIT_INFEASIBLE, "no_portfolio": EXIT_NO_PORTFOLIO}.get(status, EXIT_OK)
 
 
 EPILOG = """\
@@ -26,14 +34,28 @@ objectives (what is minimised after unmet demand; then the cost):
   Shares are means over the measured periods; closures are per corridor or per country
   (Settings: dependence_unit).
 
-exit status:
-  0  solved (optimal, or the best portfolio found at the time limit, marked so)
-  1  internal error (PLANNER_DEBUG=1 shows the traceback)
-  2  invalid input, or output that cannot be written
-  3  impossible plan (the conflicting rows are named)
-  4  no portfolio found within the time limit
+exit status, the same for every command:
+  0    solved (optimal, or the best portfolio found at the time limit, marked so)
+  1    internal error (PLANNER_DEBUG=1 shows the traceback)
+  2    invalid input or option, or output that cannot be written
+  3    impossible plan (the conflicting rows are named)
+  4    no portfolio found within the time limit
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)
+  3 and 4 are decided by the plan of solve and robust, the status quo and best
+  portfolios of frontier, the optimum of alternatives, and the base case of scenarios
+  (which still writes its workbook: a scenario without a portfolio is marked there and
+  in the terminal, and exits 0 when the base has one); validate, template and compare
+  end 0, 1 or 2.
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
+
+time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3; 2 for
+  the cost objective; 4 for a frontier point or an alternative) for everything: reading
+  the workbook, screening the closures, building the model, the stages and the analysis
+  (sheets Value, Chains, Leverage), plus an allowance to measure and write the results
+  (15 s for a network of 500 projects; docs/solving.md, The clock). What does not fit is
+  left out and named (exit 0; the Summary's left_out row), or, before any portfolio was
+  found, exit 4. Each solve of scenarios, frontier and alternatives has its own budget.
 """
 
 COMMANDS = """\
@@ -146,7 +168,9 @@ def _model_options(parser, dependence: bool = False) -> None:
                               else "") + " (see below; default: the Settings sheet's "
                              "objective, else worst_disruption)")
     parser.add_argument("--time-limit", type=float, metavar="S",
-                        help="seconds of wall clock per solver stage (default: Settings "
+                        help="seconds of wall clock per solver stage; a solve gets S x its "
+                             "stages for everything, reading and analysis included, plus an "
+                             "allowance to write (see 'time limit' below; default: Settings "
                              "time_limit_s, else 300)")
     parser.add_argument("--mip-gap", type=float, metavar="G",
                         help="relative gap at which a stage stops, a fraction: 0.0001 = "
@@ -297,28 +321,32 @@ def cmd_solve(args) -> int:
     from planner.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
     from planner.report.value import leverage_lines, value_lines
-    from planner.solution import PlanInfeasible
     from planner.solve import solve
+    from planner.workbook import read_workbook  # noqa: F401 (imported before the clock)
 
+    # the command's time (planner/clock.py) runs from here, reading the workbook included;
+    # importing the libraries above is a fixed cost, in the allowance
+    began = time.perf_counter()
     inst, output = _read_for(args, "results")
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
           f"{len(inst.segments)} segments, {len(inst.periods)} periods")
-    try:
-        sol = solve(inst, objective=args.objective, time_limit=args.time_limit,
-                    mip_gap=args.mip_gap, threads=args.threads,
-                    log=sys.stdout if args.verbose else None)
-    except PlanInfeasible as err:
-        return _fail(str(err.explanation), EXIT_INFEASIBLE)
+    deadline = _deadline(args, inst, began)  # reading the workbook drew on it already
+    sol = solve(inst, objective=args.objective, time_limit=args.time_limit,
+                mip_gap=args.mip_gap, threads=args.threads,
+                log=sys.stdout if args.verbose else None, deadline=deadline)
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
-        causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
+        causes = unmet_causes(inst, sol.portfolio, deadline.remaining()) \
             if ms.unmet_demand > 1e-6 else []
     with stop_on_ctrl_c():  # the appraisal, what each project buys, what each country holds
-        done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
-    appraisal, value, levers = done.appraisal, done.value, done.leverage
-    for_rule = bought_for_rule(inst, value)
+        done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                       deadline=deadline)
+    appraisal, value, levers, left_out = done.appraisal, done.value, done.leverage, \
+        done.left_out
+    for_rule = bought_for_rule(inst, value) if value is not None else None
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
-                  bought_for_rule=for_rule, value=value, leverage=levers)
+                  bought_for_rule=for_rule, value=value, leverage=levers, left_out=left_out,
+                  budget=deadline.seconds)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -336,12 +364,12 @@ def cmd_solve(args) -> int:
     print(f"worst disruption {pct(ms.worst_disruption)}, expected "
           f"{pct(ms.expected_disruption)}, largest corridor share "
           f"{pct(ms.max_corridor_share)}, largest country share {pct(ms.max_country_share)}")
-    for found in for_rule:
+    for found in for_rule or ():
         print(f"BOUGHT FOR A RULE ALONE: {found.project} (capex {usd(found.capex, unit)}) is "
               f"{found.note()} (sheet Summary, bought_for_rule)")
-    for line in value_lines(inst, value, for_rule):
+    for line in value_lines(inst, value, for_rule) if value is not None else ():
         print(line)
-    lines = leverage_lines(inst, levers)
+    lines = leverage_lines(inst, levers) if levers is not None else []
     if lines:
         print("leverage of the large transit countries, reference plan -> plan (sheet Leverage):")
     for line in lines:
@@ -351,8 +379,29 @@ def cmd_solve(args) -> int:
         for cause in causes:
             print(f"  - {cause}")
     _print_finance(inst, ms, appraisal)
+    if left_out:
+        print(f"TIME LIMIT: {left_out_words(left_out, deadline.seconds)} (sheet Summary, "
+              "left_out)")
     print(f"wrote {output}")
     return EXIT_OK
+
+
+def _deadline(args, inst, began: float):
+    """The command's budget (planner/clock.py): --time-limit x the stages of its objective,
+    from ``began`` (time.perf_counter())."""
+    from planner.clock import Deadline
+    from planner.model.objectives import stage_names
+
+    limit = inst.settings.time_limit_s if args.time_limit is None else args.time_limit
+    stages = stage_names(args.objective or inst.settings.objective)
+    return Deadline(limit * len(stages), began=began)
+
+
+def left_out_words(left_out, budget: float) -> str:
+    """'sheets Chains, Leverage left out: the analysis did not finish within ...'."""
+    from planner.report.results import left_out_note
+    return f"sheet{'s' if len(left_out) > 1 else ''} {', '.join(left_out)} left out: " \
+        + left_out_note(budget)
 
 
 def _print_finance(inst, ms, appraisal) -> None:
@@ -413,7 +462,12 @@ def cmd_scenarios(args) -> int:
     for line in outcome_table(outcomes, inst):
         print(line)
     print(f"wrote {output}")
-    return EXIT_OK
+    for o in outcomes:  # marked; the base alone decides the exit status
+        if o.solution is None:
+            why = o.message.strip().splitlines()[0] if o.message.strip() else o.status
+            print(f"no portfolio for {o.name} ({o.status}): {why} (the workbook's notes)",
+                  file=sys.stderr)
+    return exit_status(outcomes[0].status)
 
 
 def _names_and_units(inst) -> dict:
@@ -629,7 +683,7 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     from planner.problems import InputError
-    from planner.solution import NoPortfolio
+    from planner.solution import NoPortfolio, PlanInfeasible
     from planner.xlsx import OutputError
 
     args = _parser().parse_args(argv)
@@ -647,6 +701,8 @@ def main(argv: list[str] | None = None) -> int:
                      "written.", EXIT_INPUT)
     except OutputError as err:
         return _fail(str(err), EXIT_INPUT)
+    except PlanInfeasible as err:
+        return _fail(str(err.explanation), EXIT_INFEASIBLE)
     except NoPortfolio as err:
         return _fail(str(err), EXIT_NO_PORTFOLIO)
     except KeyboardInterrupt:

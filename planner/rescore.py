@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from planner.clock import check
 from planner.evaluate import FlowFigures, Measures, evaluate, flow_figures
 from planner.highs import quiet_highs
 from planner.instance import Instance
@@ -227,11 +228,16 @@ class Rescorer:
     """Score portfolios of one instance by the flow LP and the closure LPs, each built once;
     a set of capacities scored before is not solved again (_flows). Only the scores are made
     here: what a caller keeps of them is the caller's (planner/value.py keeps six measures
-    of each changed portfolio)."""
+    of each changed portfolio).
+
+    ``deadline`` (planner/clock.py; None: no limit), set by a caller whose scoring draws on
+    the command's budget: each portfolio scored checks it first, OutOfTime when it has passed
+    (planner/analysis.py leaves out the sheets it did not finish)."""
 
     def __init__(self, inst: Instance, objective: str):
         self.inst = inst
         self.objective = objective
+        self.deadline = None
         self.flow_lp = FlowLP(inst, objective)
         periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
         self.closure_set = inst.closures("corridor") + inst.closures("country")
@@ -249,6 +255,7 @@ class Rescorer:
         it by a project or two mostly leave them optimal and need no solve (FlowLP and
         StrandedLP.hold_base). Closures are floored by every project built as early as it
         may."""
+        check(self.deadline, "scoring the plan for the analysis")
         floor = {p: (self.inst.start_periods(p) or (None,))[0] for p in self.inst.projects}
         self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
         self.closure_lp.hold_base(portfolio, floor)
@@ -267,6 +274,7 @@ class Rescorer:
     def __call__(self, portfolio: dict[str, str | None], near: bool = True) -> Scored:
         """``near``: the portfolio is a project or a chain away from hold_base's (FlowLP.flows);
         False for the reference plan."""
+        check(self.deadline, "scoring the changed portfolios")
         vector = self.closure_lp.capacity(portfolio)  # built_capacity, faster
         capacity = dict(zip(self.closure_lp.keys, vector.tolist()))
         flows, unmet = self._flows(capacity, near)
@@ -310,6 +318,7 @@ class Rescorer:
     def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
         """(unit, key, period) -> USD m a year: the least transport cost of the most-served
         routing with that corridor or country closed (StrandedLP.least_cost)."""
+        check(self.deadline, "scoring the closures' diversion costs")
         return {(self._by_name[d].unit, self._by_name[d].key, t): v
                 for (t, d), v in self.closure_lp.least_cost(portfolio).items()}
 

@@ -18,13 +18,14 @@ from pyomo.core.util import quicksum
 from planner.analysis import analyse
 from planner.appraisal import Appraisal
 from planner.batch import Outcome, Task, run_all
+from planner.clock import Deadline
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.model import build
 from planner.highs import highs_solver, stop_on_ctrl_c
 from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
-from planner.stages import run_stages
+from planner.stages import Clock, run_stages
 
 
 @dataclass
@@ -46,7 +47,8 @@ class RobustPlan:
     seconds: float
 
 
-def build_robust(instances: dict[str, Instance], objective: str):
+def build_robust(instances: dict[str, Instance], objective: str, deadline=None):
+    """``deadline`` (planner/clock.py): checked as each scenario's block is built."""
     base = next(iter(instances.values()))
     m = pyo.ConcreteModel(name="robust_portfolio")
     m.inst = base
@@ -60,7 +62,7 @@ def build_robust(instances: dict[str, Instance], objective: str):
     for i, inst in enumerate(instances.values()):
         block = pyo.Block(concrete=True)
         m.add_component(f"scenario_{i}", block)
-        build(inst, objective=objective, block=block, shared_x=m.x)
+        build(inst, objective=objective, block=block, shared_x=m.x, deadline=deadline)
         for obj in block.component_objects(pyo.Objective):
             obj.deactivate()
         m.blocks.append(block)
@@ -86,14 +88,16 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
     if objective == "cost":
         raise ValueError("needs a dependence objective, not cost")
     start = time.perf_counter()
-    m = build_robust(instances, objective)
+    limit = options.get("time_limit", base.settings.time_limit_s)
+    deadline = Deadline(limit * 3)  # the robust stages: unmet, dependence, cost
+    m = build_robust(instances, objective, deadline)
     opt = highs_solver(options.get("threads"))
     opt.set_instance(m)
     with stop_on_ctrl_c():
-        stages = run_stages(base, m, opt, time_limit=options.get(
-            "time_limit", base.settings.time_limit_s), mip_gap=options.get(
+        stages = run_stages(base, m, opt, time_limit=limit, mip_gap=options.get(
             "mip_gap", base.settings.mip_gap), threads=options.get("threads"),
-            tee=[io.StringIO()], explain=False, highs_options=None)
+            tee=[io.StringIO()], explain=False, highs_options=None,
+            clock=Clock(limit, len(m.stages), deadline))
     portfolio = chosen_starts(m)
     own = run_all([Task(name, inst, options) for name, inst in instances.items()],
                   jobs=jobs, scheduler=scheduler, progress=progress)

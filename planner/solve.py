@@ -8,11 +8,13 @@ import io
 import time
 
 from planner.highs import highs_solver, model_size, stop_on_ctrl_c
+from planner.clock import Deadline
 from planner.instance import Instance
 from planner.model import build
 from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
-from planner.model.targets import dependence_cap, different_selection
+from planner.model.objectives import stage_names
+from planner.model.targets import capped_stages, dependence_cap, different_selection
 from planner.solution import NoPortfolio, PlanInfeasible, Solution, StageResult  # noqa: F401
 from planner.stages import Clock, run_stages
 
@@ -22,11 +24,16 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
           explain: bool = True, max_dependence: float | None = None,
           exclude: tuple[frozenset[str], ...] = (),
           fixed: dict[str, str | None] | None = None,
-          then_dependence: bool = False) -> Solution:
+          then_dependence: bool = False, deadline: Deadline | None = None) -> Solution:
     """Solve the lexicographic stages and return the portfolio, its flows and solver figures.
 
     Raises PlanInfeasible (with an explanation) when the hard requirements conflict, and
-    NoPortfolio when the solver stopped before it found one.
+    NoPortfolio when the solver stopped before it found one, or the time ran out before
+    (OutOfTime).
+
+    ``deadline``: the command's budget (planner/clock.py), when it started before the solve
+    (the workbook read); by default time_limit x the stages from now. Screening the closures,
+    building the model and the stages all draw on it.
 
     ``max_dependence`` turns the dependence measure into a constraint (epsilon constraint):
     the stages become unmet demand, least capex, cost. ``exclude`` lists project selections
@@ -39,13 +46,14 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     return solve_model(inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap,
                        threads=threads, log=log, explain=explain,
                        max_dependence=max_dependence, exclude=exclude, fixed=fixed,
-                       then_dependence=then_dependence)
+                       then_dependence=then_dependence, deadline=deadline)
 
 
 def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None, threads=None,
                 log=None, explain=True, max_dependence=None, exclude=(), fixed=None,
                 then_dependence=False, highs_options: dict | None = None,
-                closure_generation: bool = True, plain: bool = False) -> Solution:
+                closure_generation: bool = True, plain: bool = False,
+                deadline: Deadline | None = None) -> Solution:
     """solve() with three measuring knobs for tests and benchmarks: ``highs_options`` are
     passed to HiGHS as they are; ``closure_generation=False`` builds every closure copy up
     front (planner/generation.py: the tests' reference); ``plain`` solves the formulation of
@@ -56,9 +64,12 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     stream = io.StringIO()
     tee = [stream] + ([log] if log is not None else [])
 
+    stages = capped_stages(then_dependence) if max_dependence is not None else \
+        stage_names(objective)
+    deadline = deadline or Deadline(time_limit * len(stages))
     start = time.perf_counter()
     m = build(inst, objective=objective, generate=closure_generation and not plain,
-              plain=plain)
+              plain=plain, deadline=deadline)
     if max_dependence is not None:
         try:
             dependence_cap(m, max_dependence, then_dependence)
@@ -76,7 +87,8 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     opt = highs_solver(threads)
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     handover_seconds = time.perf_counter() - start - build_seconds
-    clock = Clock(time_limit, len(m.stages))
+    deadline.check("handing the model to HiGHS")
+    clock = Clock(time_limit, len(m.stages), deadline)
     with stop_on_ctrl_c():
         stages = run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
                             threads=threads, tee=tee, explain=explain,

@@ -6,20 +6,20 @@ stages after it (objectives.keep_row). A stage stopped by the time limit keeps i
 and reports its gap: it is never called optimal.
 
 The clock: every stage stops after ``time_limit`` seconds on the wall clock, everything it
-runs included (closure-generation rounds, the re-run after the unmet shortcut), and the
-explanation of an impossible plan gets what is left of the command's time, which is the time
-limit times the number of stages (Clock).
+runs included (closure-generation rounds, the re-run after the unmet shortcut), within the
+command's budget of time limit x stages (planner/clock.py: reading and building draw on it
+too), and the explanation of an impossible plan gets what is left of it (Clock).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 
 import pyomo.environ as pyo
 
 from planner import floor
+from planner.clock import Deadline, OutOfTime
 from planner.cuts import ClosureCuts
 from planner.explain import explain_infeasible
 from planner.generation import ClosureGeneration, Snapshot, generate_closures
@@ -47,19 +47,17 @@ def portfolio_value(m, name: str, value: float) -> float:
 
 
 class Clock:
-    """The command's time: ``per_stage`` seconds for each of ``stages`` stages."""
+    """The stages' time: ``per_stage`` seconds for each of ``stages`` stages, within the
+    command's Deadline (planner/clock.py; default: per_stage x stages from now)."""
 
-    def __init__(self, per_stage: float, stages: int):
+    def __init__(self, per_stage: float, stages: int, deadline: Deadline | None = None):
         self.per_stage = per_stage
         self.total = per_stage * stages
-        self.began = time.perf_counter()
-
-    def spent(self) -> float:
-        return time.perf_counter() - self.began
+        self.deadline = deadline or Deadline(self.total)
 
     def left(self) -> float:
         """Seconds left of the command's time (never below 0)."""
-        return max(0.0, self.total - self.spent())
+        return self.deadline.remaining()
 
     def for_stage(self, spent_on_it: float = 0.0) -> float:
         """A stage's time: its own limit less what it already spent, within the command's."""
@@ -149,6 +147,8 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
             raise PlanInfeasible("the hard requirements cannot all hold")
         if math.isnan(stage.value):
             if len(stages) == 1:
+                if clock.left() <= 0 and stage.seconds <= 0:  # no time left to start
+                    raise OutOfTime(f"starting stage {name}", clock.deadline)
                 raise NoPortfolio(f"HiGHS stopped ({stage.status}) after {stage.seconds:.0f} s "
                                   "before it found any portfolio: raise --time-limit")
             # a later stage found nothing in time: the variables still hold the previous

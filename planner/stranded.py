@@ -15,6 +15,7 @@ import hashlib
 import highspy
 import numpy as np
 
+from planner.clock import check
 from planner.highs import quiet_highs
 from planner.instance import Instance
 
@@ -79,7 +80,8 @@ class StrandedLP:
     the capacity bounds change and HiGHS starts from the last basis.
     """
 
-    def __init__(self, inst: Instance, closure_set, periods, pairs=None):
+    def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None):
+        """``deadline`` (planner/clock.py): checked before each pair's LP is built."""
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
         self.base_capacity = None  # hold_base's capacities, as a vector
@@ -93,6 +95,7 @@ class StrandedLP:
             closed = set(inst.routes_in_unit(c.unit, c.key))
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
+                    check(deadline, "building the closure LPs")
                     block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
@@ -126,14 +129,18 @@ class StrandedLP:
             return np.array([capacity[key] for key in self.keys], dtype=float)
         return np.fromiter(capacity.values(), dtype=float, count=len(self.keys))
 
-    def __call__(self, portfolio: dict[str, str | None], capacity=None, vector=None
-                 ) -> dict[tuple[str, str], float]:
+    def __call__(self, portfolio: dict[str, str | None], capacity=None, vector=None,
+                 deadline=None) -> dict[tuple[str, str], float]:
         """``capacity``: the portfolio's built_capacity, or ``vector`` its capacity(), where
-        the caller has it."""
+        the caller has it. ``deadline`` (planner/clock.py): checked before each LP."""
         vec = vector if vector is not None else self.vector(capacity) \
             if capacity is not None else self.capacity(portfolio)
         if self.base_capacity is None:
-            return {pair: block.stranded(vec[block.index]) for pair, block in self.blocks.items()}
+            out = {}
+            for pair, block in self.blocks.items():
+                check(deadline, "solving the closure LPs")
+                out[pair] = block.stranded(vec[block.index])
+            return out
         # only the blocks with a bound that moved from the base's can differ from it: found
         # from the moved positions (a project's segments and periods), each with the
         # positions that moved in it

@@ -78,9 +78,9 @@ def frontier(inst: Instance, points: int = 5, *, options: dict | None = None,
     points = max(2, points)
     ends = run_all([Task("status quo", status_quo(inst), options), Task("best", inst, options)],
                    jobs=jobs, scheduler=scheduler, progress=progress, counted=(0, 2 + points))
-    for end in ends:
-        if end.solution is None:
-            raise ValueError(f"{end.name}: {end.status}. {end.message}")
+    for end, what in zip(ends, ("the status quo of the frontier",
+                                "the frontier's best portfolio")):
+        end.require(what)  # exit 3 or 4 without both ends
     high, low = (dependence_of(e) for e in ends)
     targets = [high - (high - low) * i / (points - 1) for i in range(points)]
     # least capex for the target, then the least dependence that capex buys: otherwise the
@@ -192,9 +192,8 @@ def alternatives(inst: Instance, k: int = 5, within: Within | float = Within(0.1
     if not isinstance(within, Within):
         within = Within(within, relative=False)
     limit = 3 * k if tries is None else tries
-    best = run_task(Task("optimal", inst, options))
-    if best.solution is None:
-        raise ValueError(f"optimal: {best.status}. {best.message}")
+    best = run_task(Task("optimal", inst, options)).require("the optimum the alternatives "
+                                                           "are measured against")
     out = Alternatives([best], [], 0, limit, within.cap(dependence_of(best)))
     exclude = [selection(best)]
     while len(out.outcomes) <= k and out.tries < limit:

@@ -88,7 +88,7 @@ class ProjectValue:
     plan: Scored
     dependence: float  # of the re-scored plan
     changes: list[Change]
-    chains: list[list[ChainStep]]
+    chains: list[list[ChainStep]] | None  # None: not scored (sheet Chains left out)
 
     def buys_nothing(self) -> list[Change]:
         """The drops that change no measure."""
@@ -267,9 +267,10 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
 
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
-                  rescorer: Rescorer | None = None) -> ProjectValue:
+                  rescorer: Rescorer | None = None, with_chains: bool = True) -> ProjectValue:
     """Every project's drop or add and every chain's prefixes (module docstring).
-    ``with_npv``: give npv_change (default: where the appraisal inputs exist)."""
+    ``with_npv``: give npv_change (default: where the appraisal inputs exist);
+    ``with_chains=False``: chains None, for the caller to score (value_chains)."""
     score = rescorer or Rescorer(inst, objective)
     if not score.based:
         score.hold_base(portfolio)
@@ -302,9 +303,17 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
             _breaks_limits(inst, changed) if kind == "drop" else
             breaks_rules(inst, changed, plan_draws),
             None if npv is None else npv(scored) - npv(plan)))
+    return ProjectValue(plan, base, changes,
+                        value_chains(inst, portfolio, score, plan_draws) if with_chains
+                        else None)
+
+
+def value_chains(inst: Instance, portfolio, score: Rescorer, plan_draws=None
+                 ) -> list[list[ChainStep]]:
+    """Every chain's prefixes (chain_steps), the chains with a step."""
     steps = [chain_steps(inst, portfolio, chain, score, plan_draws)
              for chain in chains(inst)]
-    return ProjectValue(plan, base, changes, [s for s in steps if s])
+    return [s for s in steps if s]
 
 
 def chain_steps(inst: Instance, portfolio, chain: tuple[str, ...], score: Rescorer,

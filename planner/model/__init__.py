@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.clock import check
 from planner.instance import Closure, Instance
 from planner.model import (budget, capacity, closures, finance, flows, limits, objectives,
                            projects)
@@ -17,7 +18,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
           closure_set: tuple[Closure, ...] | None = None,
           closure_periods: tuple[str, ...] | None = None,
           plain: bool = False, block=None, shared_x=None,
-          generate: bool = False) -> pyo.ConcreteModel:
+          generate: bool = False, deadline=None) -> pyo.ConcreteModel:
     """The model for ``objective`` (default: the workbook's setting).
 
     ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
@@ -29,6 +30,8 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with a few
     closure copies; the others wait in m.waiting_pairs for planner/generation.py, and an
     expected_disruption model with none: cuts bound each stranded amount (planner/cuts.py).
+    ``deadline``: the command's (planner/clock.py), checked between the families and in the
+    closure screening's LPs: OutOfTime when it has passed.
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
@@ -36,12 +39,10 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     m.elastic = elastic
     m.plain = plain
     m.T = pyo.Set(initialize=inst.period_ids, ordered=True)
-    projects.define(m, inst, shared_x)
-    finance.define(m, inst)
-    budget.define(m, inst)
-    flows.define(m, inst)
-    capacity.define(m, inst)
-    limits.define(m, inst)
+    for module, more in ((projects, (shared_x,)), (finance, ()), (budget, ()), (flows, ()),
+                         (capacity, ()), (limits, ())):
+        check(deadline, "building the model")
+        module.define(m, inst, *more)
     if closure_set is None and objective in ("worst_disruption", "expected_disruption"):
         closure_set = inst.closures()
         if objective == "worst_disruption" and not plain:
@@ -51,13 +52,16 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
         periods = closure_periods if closure_periods is not None else inst.measured_periods
         constant, skip, first, estimate = {}, frozenset(), None, None
         if not plain and objective in ("worst_disruption", "expected_disruption"):
-            screening = closures.screen(inst, closure_set, periods, objective)
+            check(deadline, "screening the closures")
+            screening = closures.screen(inst, closure_set, periods, objective, deadline)
             constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
             if generate and objective == "worst_disruption":
                 first = closures.first_pairs(screening)
             if generate and objective == "expected_disruption":
                 estimate = screening
             m.closure_lp = screening.lp  # generation and cuts score portfolios with it
+        check(deadline, "building the closure copies")
         closures.define(m, inst, closure_set, periods, constant, skip, first, estimate)
+    check(deadline, "building the model")
     objectives.define(m, inst, objective)
     return m

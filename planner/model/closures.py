@@ -44,7 +44,7 @@ class Screening(NamedTuple):
 
 
 def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
-           objective: str):
+           objective: str, deadline=None):
     """Closure copies the objective can do without, from two LPs (exact):
 
     stranded is monotone in capacity, so for every allowed portfolio it lies between lo (every
@@ -54,13 +54,14 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
     hi <= floor_t can never be the worst: it needs no copy.
 
     floor is set for worst_disruption only; constant for expected_disruption only.
+    ``deadline`` (planner/clock.py) is checked before each closure LP is built and solved.
     """
     nothing = {p: (inst.start_periods(p)[0] if q.status == "committed" else None)
                for p, q in inst.projects.items()}
     everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)
                   for p in inst.projects}
-    lp = StrandedLP(inst, closure_set, periods)
-    hi, lo = lp(nothing), lp(everything)
+    lp = StrandedLP(inst, closure_set, periods, deadline=deadline)
+    hi, lo = lp(nothing, deadline=deadline), lp(everything, deadline=deadline)
     tol = 1e-7
     if objective == "worst_disruption":
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)

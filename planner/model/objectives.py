@@ -16,16 +16,20 @@ from planner.model.finance import cost_to_country
 from planner.instance import Instance
 
 
+def stage_names(objective: str) -> list[str]:
+    """The stages of an objective in order: unmet demand, its dependence measure (none for
+    cost), cost."""
+    return ["unmet"] + (["dependence"] if objective != "cost" else []) + ["cost"]
+
+
 def define(m, inst: Instance, objective: str) -> None:
-    m.stages = ["unmet"]
+    m.stages = stage_names(objective)
     m.unmet_demand = pyo.Objective(expr=quicksum(m.u[k, t] for k, t in m.KT))
     dependence = {"max_share": max_share, "worst_disruption": worst_disruption,
                   "expected_disruption": expected_disruption}.get(objective)
     if dependence:
         m.dependence = pyo.Objective(expr=dependence(m, inst))
-        m.stages.append("dependence")
     m.cost = pyo.Objective(expr=total_cost(m, inst))
-    m.stages.append("cost")
     # least capex: the stage that 'planner frontier' and 'planner alternatives' put before cost
     m.least_capex = pyo.Objective(expr=m.capex)
     for obj in (getattr(m, "dependence", None), m.cost, m.least_capex):

@@ -17,7 +17,12 @@ def dependence_cap(m, cap: float, then_dependence: bool = False) -> None:
     if m.stage_objective["dependence"] is None:
         raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
     m.dependence_cap = keep_row(m, "dependence", cap)
-    m.stages = ["unmet", "capex"] + (["dependence"] if then_dependence else []) + ["cost"]
+    m.stages = capped_stages(then_dependence)
+
+
+def capped_stages(then_dependence: bool = False) -> list[str]:
+    """The stages under a dependence cap (dependence_cap)."""
+    return ["unmet", "capex"] + (["dependence"] if then_dependence else []) + ["cost"]
 
 
 def different_selection(m, chosen: frozenset[str]) -> pyo.Constraint:

@@ -49,6 +49,7 @@ LABELS = {
     "transport_cost": "Transport cost over the horizon",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
+    "left_out": "Sheets left out: the time limit ran out before their analysis",
     "unmet_cause": "Why demand is unmet",
     "input_file": "Input workbook",
     "input_sha256": "Input workbook checksum",
@@ -121,12 +122,24 @@ def status_text(sol: Solution) -> str:
     if sol.status == "optimal":
         return (f"optimal within a relative gap of {sol.mip_gap:g} (largest stage gap "
                 f"{sol.gap:.3%})")
+    if not math.isfinite(sol.gap):  # a later stage had no time left to find a bound
+        unbounded = [s.name for s in sol.stages if not math.isfinite(s.gap)]
+        return (f"feasible, NOT proven optimal (time limit; no gap: stage "
+                f"{', '.join(unbounded)} found no bound in time)")
     return f"feasible, NOT proven optimal (time limit; gap {sol.gap:.2%})"
 
 
+def left_out_note(budget: float) -> str:
+    """Why sheets were left out, and what to do."""
+    return (f"the analysis did not finish within the command's {budget:g} s (--time-limit x "
+            "stages, reading and solving included); raise --time-limit to get them")
+
+
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
-                 appraisal: Appraisal | None = None, bought_for_rule=None) -> list[tuple]:
-    """``bought_for_rule``: planner.dilution's findings, None where not checked."""
+                 appraisal: Appraisal | None = None, bought_for_rule=None,
+                 left_out: tuple[str, ...] = (), budget: float = math.inf) -> list[tuple]:
+    """``bought_for_rule``: planner.dilution's findings, None where not checked;
+    ``left_out``: the sheets the command's ``budget`` (seconds) did not allow."""
     inst = sol.instance
     s = inst.settings
     # the value is read by other tools: "optimal" or "feasible, not proven optimal (gap x)"
@@ -187,6 +200,8 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                      f"{inst.period[t].years:g} year(s)"))
     for cause in unmet_causes:
         rows.append(("unmet_cause", cause, "", "binds: relaxing it would serve more demand"))
+    if left_out:
+        rows.append(("left_out", ", ".join(left_out), "", left_out_note(budget)))
     if bought_for_rule is not None and any(lim.limit == "max_high_risk_capex_share"
                                            for lim in inst.limits):
         for found in bought_for_rule:
@@ -195,13 +210,14 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
             rows.append(("bought_for_rule", "none", "", "no project is in the plan only for "
                          "max_high_risk_capex_share: each one changes a measure, or the limit "
                          "holds without it"))
-    for stage in sol.stages:
+    for stage in sol.stages:  # a stage the time limit left no time for has no bound
+        bound = "none" if stage.bound is None else f"{stage.bound:,.6g}"
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
-                     f"bound {stage.bound:,.6g}, gap {stage.gap:.3g}"))
+                     f"bound {bound}, gap {stage.gap:.3g}"))
     return _planner_order(rows)
 
 
-PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disruption",
+PLANNING = ("status", "left_out", "objective", "dependence_unit", "dependence", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
             "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
@@ -260,15 +276,17 @@ def write_summary(ws, rows, settings) -> None:
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
-                  bought_for_rule=None, value=None, leverage=None) -> Path:
+                  bought_for_rule=None, value=None, leverage=None,
+                  left_out: tuple[str, ...] = (), budget: float = math.inf) -> Path:
     """``value``: planner.value.project_value's findings (sheets Value and Chains);
     ``leverage``: planner.leverage.leverage's rows (sheet Leverage); each left out where
-    None."""
+    None. ``left_out``: the sheets the command's time did not allow (its ``budget``,
+    seconds), named on the Summary."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
-    rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule)
+    rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule, left_out, budget)
     write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
     st = inst.settings

@@ -52,6 +52,8 @@ def write_value(book, inst: Instance, value: ProjectValue) -> None:
     print_parts(ws, [("project", "change"), (MEASURES[0], MEASURES[-1]),
                      ("dependence_change", "capex_change")], repeat="B")
 
+    if value.chains is None:  # not scored in the command's time: left out, and said so
+        return
     rows = []
     for steps in value.chains:
         name = " > ".join(steps[0].chain)
