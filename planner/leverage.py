@@ -2,27 +2,38 @@
 its tariffs before the cargo that can leave does, in the plan and in the reference plan
 (committed projects only).
 
-Per unit (corridor, or country other than home) and period with demand:
+Per unit (corridor, or country other than home) and period with demand, of the trade that
+crosses it in transit (a country is no transit country for the flows whose market it is,
+Instance.market: their trade is left out of all four figures; a corridor is nobody's market):
 
 - traffic: Mt/yr through it in the plan's flows; traffic_share: of the period's trade;
-- captive: Mt/yr its closure strands beyond what is unmet anyway (sheet Disruptions,
-  stranded_beyond_unmet: Measures.captive). Never above traffic: the plan's flows less the
-  unit's are a routing of the closure;
+- captive: Mt/yr its closure strands beyond what is unmet anyway (Measures.captive; for a
+  corridor, or a country that is no flow's market, the Disruptions sheet's
+  stranded_beyond_unmet). Never above traffic: the plan's flows less the unit's are a routing
+  of the closure;
 - divertible: traffic - captive;
-- premium, USD/t: the extra transport cost of carrying the divertible traffic around it, per
-  tonne diverted: (C_closed - C_plan + c x captive) / divertible, where C_closed is the least
-  transport cost of the most-served routing with the unit closed (StrandedLP.least_cost: max
-  flow, then least cost at that flow, on the same LP), C_plan the plan's transport cost (USD
-  m a year) and c the plan's mean cost per tonne of the unit's traffic, so that c x captive is
-  what the plan pays for the captive tonnes, which the closure no longer carries. None when
-  nothing is divertible.
+- premium, USD/t: the extra transport cost per tonne diverted, flow by flow and route by route
+  against the closure's routing h (StrandedLP.least_cost: max flow, then least cost at that
+  flow, on the same LP). For each flow k, with the plan's flows f: T_k its tonnes through the
+  unit, lost_k = sum f - sum h the tonnes the closure no longer carries, and
+      extra_k = sum_r c_r h_r - sum_r c_r f_r + (cost in the plan of the lost tonnes)
+                - (cost in the closure of the tonnes it carries beyond the plan's),
+      diverted_k = T_k - min(T_k, lost_k),
+  the lost tonnes taken from the unit's routes first, at the plan's cost per tonne on them,
+  any beyond T_k (another flow's diverted tonnes took their room) at the plan's cost on the
+  routes they left; gained tonnes (a closure free of share limits serves trade the plan
+  leaves unmet) at the closure's cost on the routes that gained. premium = sum extra_k /
+  sum diverted_k: what the closure costs beyond the plan for the trade both carry, per
+  tonne diverted; None when nothing is diverted.
 
-Where a closure serves more than the plan does normally (a max_share limit leaves trade unmet
-that the crisis routes carry), captive is 0 and C_closed includes those tonnes: the premium
-then overstates the diversion cost. And where the plan's routing is not the cheapest (the
-max_share objective or limits spread it over dearer routes), the closure's routing, free of
-share limits, can cost less: the premium is then negative (seen on the generated M network
-under --objective max_share). Both only happen where shares are limited or minimized.
+The premium is negative where the diverted tonnes end up cheaper than the plan carried them:
+where the closure's lost tonnes free room on a cheaper route that the plan's flows had filled,
+or where share limits (sheet RiskLimits, which do not apply in a closure) or the max_share
+objective spread the plan over dearer routes. Captive is the closure's net count: where a
+closure also serves trade the plan leaves unmet (share limits), that trade offsets stranded
+tonnes; where diverted tonnes displace trade that avoided the unit, those tonnes count as
+captive. Divertible (traffic - captive) can then differ from the tonnes diverted (Kazakhstan,
+Russia in 2035 with the plan: 13 divertible, 14.4 diverted, 1.4 European tonnes displaced).
 """
 
 from __future__ import annotations
@@ -58,24 +69,47 @@ class Leverage:
     reference: Hold
 
 
-def holds(inst: Instance, scored: Scored, least_cost: dict[tuple[str, str, str], float]
+def holds(inst: Instance, scored: Scored,
+          closed: dict[tuple[str, str, str], dict[str, float]]
           ) -> dict[tuple[str, str, str], Hold]:
-    """(unit, key, period) -> Hold of one scored portfolio (module docstring)."""
+    """(unit, key, period) -> Hold of one scored portfolio, ``closed`` the closure's routing
+    of each (Rescorer.least_cost) (module docstring)."""
     ms: Measures = scored.measures
     out = {}
-    for (unit, key, t), closed_cost in least_cost.items():
-        routes = inst.routes_in_unit(unit, key)
-        traffic = sum(scored.flows.get((r, t), 0.0) for r in routes)
+    for (unit, key, t), h in closed.items():
+        through = set(inst.routes_in_unit(unit, key))
+        traffic = diverted = extra = 0.0
+        for k, routes in inst.routes_of_flow.items():
+            if unit == "country" and inst.market[k] == key:
+                continue  # its market, not a transit country: the flow is stranded in full
+            f = {r: scored.flows.get((r, t), 0.0) for r in routes}
+            through_k = sum(f[r] for r in routes if r in through)
+            traffic += through_k
+            lost = sum(f.values()) - sum(h.get(r, 0.0) for r in routes)
+            extra += sum(inst.route_cost[r] * (h.get(r, 0.0) - f[r]) for r in routes)
+            if lost > 0:
+                first = min(lost, through_k)  # the unit's tonnes, at their plan cost
+                if first > 0:
+                    extra += first * sum(inst.route_cost[r] * f[r] for r in routes
+                                         if r in through) / through_k
+                extra += (lost - first) * _mean_cost(inst, {
+                    r: f[r] - h.get(r, 0.0) for r in routes if r not in through})
+                diverted += through_k - first
+            else:
+                extra += lost * _mean_cost(inst, {r: h.get(r, 0.0) - f[r] for r in routes})
+                diverted += through_k
         captive = min(traffic, ms.captive(unit, key, t))
-        divertible = traffic - captive
-        premium = None
-        if divertible > 1e-6:
-            unit_cost = sum(inst.route_cost[r] * scored.flows.get((r, t), 0.0)
-                            for r in routes) / traffic
-            premium = (closed_cost - ms.transport_per_period[t] + unit_cost * captive) \
-                / divertible
+        premium = extra / diverted if diverted > 1e-6 else None
         out[unit, key, t] = Hold(traffic, captive, premium)
     return out
+
+
+def _mean_cost(inst: Instance, moved: dict[str, float]) -> float:
+    """USD/t of the tonnes that moved: the mean route cost over the routes with moved > 0."""
+    positive = {r: v for r, v in moved.items() if v > 0}
+    total = sum(positive.values())
+    return sum(inst.route_cost[r] * v for r, v in positive.items()) / total if total > 0 \
+        else 0.0
 
 
 def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
@@ -97,10 +131,9 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
 
 
 def large_countries(inst: Instance, rows: list[Leverage], least: float = 0.1) -> list[str]:
-    """Transit countries (no flow's destination: Instance.destination_countries) that carry
-    at least ``least`` of the last period's trade in the plan or in the reference plan: the
-    ones the terminal names."""
+    """Countries whose transit traffic (their own market's flows left out) is at least
+    ``least`` of the last period's trade in the plan or in the reference plan: the ones the
+    terminal names."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     return [r.key for r in rows if r.unit == "country" and r.period == last
-            and r.key not in inst.destination_countries
             and max(r.plan.traffic, r.reference.traffic) >= least * inst.total_demand[last]]

@@ -179,9 +179,11 @@ class StrandedLP:
             out[pair] = block.support(vec[block.index])
         return out
 
-    def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
-        """(period, closure name) -> USD m a year: the least transport cost of carrying the
-        most the open routes can carry (the max flow held, route costs as the objective)."""
+    def least_cost(self, portfolio: dict[str, str | None]
+                   ) -> dict[tuple[str, str], dict[str, float]]:
+        """(period, closure name) -> {route: Mt/yr} of the least-cost routing of the most the
+        open routes can carry (the max flow held, route costs as the objective); routes that
+        carry nothing left out."""
         vec = self.capacity(portfolio)
         return {pair: block.least_cost(vec[block.index]) for pair, block in self.blocks.items()}
 
@@ -238,7 +240,7 @@ class _MaxFlow:
             for r, n in load[s].items():
                 entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
         self.highs = None
-        routes = _column_routes(h, len(upper))
+        routes = self.routes = _column_routes(h, len(upper))
         self.route_cost = np.array([inst.route_cost[r] if r else 0.0 for r in routes])
         self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
                                       dtype=np.int32)
@@ -342,13 +344,13 @@ class _MaxFlow:
         self.known[bounds_key(new)] = value
         return value, self.capacity_rows, dual
 
-    def least_cost(self, new: np.ndarray) -> float:
-        """USD m a year: the least transport cost of the most-served routing at these
-        capacities. Max flow first (stranded), then, on the same LP with the stranded amount
-        held by one row (sum_k v[k] <= stranded + 1e-7, 1e-9 relative above 100), the route
-        costs as the objective; the max-flow objective is put back after."""
+    def least_cost(self, new: np.ndarray) -> dict[str, float]:
+        """{route: Mt/yr}: the least-cost most-served routing at these capacities, routes
+        that carry nothing left out. Max flow first (stranded), then, on the same LP with the
+        stranded amount held by one row (sum_k v[k] <= stranded + 1e-7, 1e-9 relative above
+        100), the route costs as the objective; the max-flow objective is put back after."""
         if self.highs is None:
-            return 0.0
+            return {}
         most = self.stranded(new) - self.fixed
         self._set_capacity(new)
         v = self.unmet_columns
@@ -361,7 +363,9 @@ class _MaxFlow:
         columns = np.arange(len(self.route_cost), dtype=np.int32)
         self.highs.changeColsCost(len(columns), columns, self.route_cost)
         try:
-            return self._run()
+            self._run()
+            x = self.highs.getSolution().col_value
+            return {r: x[j] for j, r in enumerate(self.routes) if r and x[j] > 1e-9}
         finally:
             self.highs.changeColsCost(len(columns), columns, self.max_flow_cost)
             self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, highspy.kHighsInf)
