@@ -14,7 +14,9 @@ Instance.market: their trade is left out of all four figures; a corridor is nobo
 - divertible: traffic - captive;
 - premium, USD/t: the extra transport cost per tonne diverted, flow by flow and route by route
   against the closure's routing h (StrandedLP.least_cost: max flow, then least cost at that
-  flow, on the same LP). For each flow k, with the plan's flows f: T_k its tonnes through the
+  flow, then of those the routing that leaves most of the plan's tonnes on their routes, then
+  the one that strands the tonnes that paid least for the unit, on the same LP). For each
+  flow k, with the plan's flows f: T_k its tonnes through the
   unit, lost_k = sum f - sum h the tonnes the closure no longer carries, and
       extra_k = sum_r c_r h_r - sum_r c_r f_r + (cost in the plan of the lost tonnes)
                 - (cost in the closure of the tonnes it carries beyond the plan's),
@@ -120,8 +122,8 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
     score = rescorer or Rescorer(inst, objective)
     plan = score(portfolio)
     reference = score(reference_portfolio(inst), near=False)
-    mine = holds(inst, plan, score.least_cost(portfolio))
-    ref = holds(inst, reference, score.least_cost(reference.portfolio))
+    mine = holds(inst, plan, score.least_cost(portfolio, plan.flows))
+    ref = holds(inst, reference, score.least_cost(reference.portfolio, reference.flows))
     order = {("country", k): i for i, k in enumerate(inst.units("country"))}
     order.update({("corridor", k): len(order) + i for i, k in enumerate(inst.corridors)})
     return [Leverage(u, k, t, mine[u, k, t].traffic / inst.total_demand[t], mine[u, k, t],

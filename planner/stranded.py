@@ -89,8 +89,10 @@ class StrandedLP:
         position = self.position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
         full_bound: dict[tuple[str, str], float] = {}  # inst.load_bound over every route
+        self.closed = {c.name: inst.routes_in_unit(c.unit, c.key) for c in closure_set}
+        self.flow_of = {r: route.flow for r, route in inst.routes.items()}
         for c in closure_set:
-            closed = set(inst.routes_in_unit(c.unit, c.key))
+            closed = set(self.closed[c.name])
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
                     block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
@@ -179,13 +181,31 @@ class StrandedLP:
             out[pair] = block.support(vec[block.index])
         return out
 
-    def least_cost(self, portfolio: dict[str, str | None]
+    def least_cost(self, portfolio: dict[str, str | None],
+                   plan: dict[tuple[str, str], float] | None = None
                    ) -> dict[tuple[str, str], dict[str, float]]:
         """(period, closure name) -> {route: Mt/yr} of the least-cost routing of the most the
-        open routes can carry (the max flow held, route costs as the objective); routes that
-        carry nothing left out."""
+        open routes can carry, and of those the one closest to ``plan``'s flows (route,
+        period) -> Mt/yr (_MaxFlow.least_cost); routes that carry nothing left out."""
         vec = self.capacity(portfolio)
-        return {pair: block.least_cost(vec[block.index]) for pair, block in self.blocks.items()}
+        out = {}
+        for (t, d), block in self.blocks.items():
+            paid = self._paid(plan, t, d) if plan is not None else {}
+            out[t, d] = block.least_cost(vec[block.index], plan, t, paid, self.flow_of)
+        return out
+
+    def _paid(self, plan: dict[tuple[str, str], float], t: str, d: str) -> dict[str, float]:
+        """flow -> USD/t it paid in ``plan`` on its routes through closure d in period t
+        (their mean), for the flows ``plan`` carries there."""
+        inst = self.inst
+        tonnes: dict[str, list[float]] = {}
+        for r in self.closed[d]:
+            f = plan.get((r, t), 0.0)
+            if f > 0:
+                row = tonnes.setdefault(inst.routes[r].flow, [0.0, 0.0])
+                row[0] += f
+                row[1] += f * inst.route_cost[r]
+        return {k: cost / f for k, (f, cost) in tonnes.items()}
 
 
 class _MaxFlow:
@@ -344,31 +364,92 @@ class _MaxFlow:
         self.known[bounds_key(new)] = value
         return value, self.capacity_rows, dual
 
-    def least_cost(self, new: np.ndarray) -> dict[str, float]:
-        """{route: Mt/yr}: the least-cost most-served routing at these capacities, routes
-        that carry nothing left out. Max flow first (stranded), then, on the same LP with the
-        stranded amount held by one row (sum_k v[k] <= stranded + 1e-7, 1e-9 relative above
-        100), the route costs as the objective; the max-flow objective is put back after."""
+    def least_cost(self, new: np.ndarray, plan: dict[tuple[str, str], float] | None = None,
+                   t: str = "", paid: dict[str, float] | None = None,
+                   flow_of: dict[str, str] | None = None) -> dict[str, float]:
+        """{route: Mt/yr}: the closure's routing at these capacities, routes that carry
+        nothing left out; lexicographic, each stage on the same LP with the ones before held
+        by a row (within 1e-7 Mt/yr, 1e-9 relative; the cost within 1e-6 relative plus 1e-6
+        of the dearest route's USD/t, what a tonne within HiGHS's tolerance moves it):
+
+        1. the most the open routes carry (stranded);
+        2. the least transport cost;
+        3. of ``plan``'s flows (route, period t) f_r, the most left where they are:
+           max sum_r g_r, 0 <= g_r <= f_r, g_r <= h_r (a column g_r and its row for each
+           route a plan uses, added as plans need them, held at 0 between calls);
+        4. the most tonnes carried of the flows that paid most for the closed unit in the
+           plan: max sum_r paid_k(r) h_r (``paid``: flow -> USD/t on its routes through the
+           unit; ``flow_of``: route -> flow), so the tonnes it strands are those that paid
+           least for it.
+
+        Among routings that carry as much at the same cost, the closure moves the plan's
+        tonnes only where it must and diverts at the least extra cost: the leverage's
+        flow-by-flow figures do not depend on which of equal-cost routings the LP finds
+        (planner/leverage.py). The max-flow objective is put back after."""
         if self.highs is None:
             return {}
         most = self.stranded(new) - self.fixed
         self._set_capacity(new)
-        v = self.unmet_columns
+        highs, v = self.highs, self.unmet_columns
+        inf = highspy.kHighsInf
         if self.cost_row is None:
-            self.cost_row = self.highs.getNumRow()
-            self.highs.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(v), v,
-                              np.ones(len(v)))
-        room = max(1e-7, 1e-9 * most)
-        self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, most + room)
+            self.cost_row = highs.getNumRow()
+            highs.addRow(-inf, inf, len(v), v, np.ones(len(v)))
+            paid_columns = np.flatnonzero(self.route_cost).astype(np.int32)
+            highs.addRow(-inf, inf, len(paid_columns), paid_columns,
+                         self.route_cost[paid_columns])  # cost_row + 1: the cost
+            highs.addRow(-inf, inf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))  # + 2: sum g
+            self.kept = {}  # route column -> its g column
+        used = {j: plan.get((r, t), 0.0) for j, r in enumerate(self.routes)
+                if r and plan.get((r, t), 0.0) > 0} if plan else {}
+        self._keep_columns([j for j in used if j not in self.kept])
+        highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
         columns = np.arange(len(self.route_cost), dtype=np.int32)
-        self.highs.changeColsCost(len(columns), columns, self.route_cost)
+        highs.changeColsCost(len(columns), columns, self.route_cost)
+        g = np.array(list(self.kept.values()), dtype=np.int32)
         try:
-            self._run()
-            x = self.highs.getSolution().col_value
+            least = self._run()
+            if used:
+                highs.changeRowBounds(self.cost_row + 1, -inf, least + 1e-6 * (
+                    max(1.0, abs(least)) + float(self.route_cost.max())))
+                highs.changeColsCost(len(columns), columns, np.zeros(len(columns)))
+                upper = np.array([used.get(j, 0.0) for j in self.kept])
+                highs.changeColsBounds(len(g), g, np.zeros(len(g)), upper)
+                highs.changeColsCost(len(g), g, -np.ones(len(g)))
+                kept = -self._run()
+                if paid:
+                    highs.changeRowBounds(self.cost_row + 2, kept - max(1e-7, 1e-9 * kept),
+                                          inf)
+                    highs.changeColsCost(len(g), g, np.zeros(len(g)))
+                    highs.changeColsCost(len(columns), columns, -np.array(
+                        [paid.get(flow_of[r], 0.0) if r else 0.0 for r in self.routes]))
+                    self._run()
+            x = highs.getSolution().col_value
             return {r: x[j] for j, r in enumerate(self.routes) if r and x[j] > 1e-9}
         finally:
-            self.highs.changeColsCost(len(columns), columns, self.max_flow_cost)
-            self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, highspy.kHighsInf)
+            highs.changeColsCost(len(columns), columns, self.max_flow_cost)
+            for row in range(self.cost_row, self.cost_row + 3):
+                highs.changeRowBounds(row, -inf, inf)
+            if len(g):
+                highs.changeColsCost(len(g), g, np.zeros(len(g)))
+                highs.changeColsBounds(len(g), g, np.zeros(len(g)), np.zeros(len(g)))
+
+    def _keep_columns(self, routes: list[int]) -> None:
+        """A column g (bounds 0, 0), a row g - h <= 0 and an entry in the row sum g (row
+        cost_row + 2) for each of these route columns."""
+        if not routes:
+            return
+        highs, n = self.highs, len(routes)
+        first = highs.getNumCol()
+        highs.addVars(n, np.zeros(n), np.zeros(n))
+        index = np.array([x for i, j in enumerate(routes) for x in (first + i, j)],
+                         dtype=np.int32)
+        highs.addRows(n, np.full(n, -highspy.kHighsInf), np.zeros(n), 2 * n,
+                      np.arange(0, 2 * n, 2, dtype=np.int32), index,
+                      np.tile([1.0, -1.0], n))
+        for i in range(n):
+            highs.changeCoeff(self.cost_row + 2, first + i, 1.0)
+        self.kept.update({j: first + i for i, j in enumerate(routes)})
 
     def _set_capacity(self, bounds: np.ndarray) -> None:
         if len(self.rows):
