@@ -186,11 +186,15 @@ class StrandedLP:
                    ) -> dict[tuple[str, str], dict[str, float]]:
         """(period, closure name) -> {route: Mt/yr} of the least-cost routing of the most the
         open routes can carry, and of those the one closest to ``plan``'s flows (route,
-        period) -> Mt/yr (_MaxFlow.least_cost); routes that carry nothing left out."""
+        period) -> Mt/yr (_MaxFlow.least_cost); routes that carry nothing left out. Where
+        ``plan`` sends nothing through the closed unit, {} (no solve)."""
         vec = self.capacity(portfolio)
         out = {}
         for (t, d), block in self.blocks.items():
             paid = self._paid(plan, t, d) if plan is not None else {}
+            if plan is not None and not paid:
+                out[t, d] = {}  # the plan sends nothing through it: nothing to compare
+                continue
             out[t, d] = block.least_cost(vec[block.index], plan, t, paid, self.flow_of)
         return out
 
@@ -416,7 +420,10 @@ class _MaxFlow:
                 upper = np.array([used.get(j, 0.0) for j in self.kept])
                 highs.changeColsBounds(len(g), g, np.zeros(len(g)), upper)
                 highs.changeColsCost(len(g), g, -np.ones(len(g)))
-                kept = -self._run()
+                x = highs.getSolution().col_value
+                kept = sum(min(x[j], f) for j, f in used.items())
+                if kept < sum(used.values()) - 1e-9:  # else every plan tonne stays: kept
+                    kept = -self._run()
                 if paid:
                     highs.changeRowBounds(self.cost_row + 2, kept - max(1e-7, 1e-9 * kept),
                                           inf)
