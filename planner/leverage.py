@@ -12,30 +12,31 @@ Instance.market: their trade is left out of all four figures; a corridor is nobo
   stranded_beyond_unmet). Never above traffic: the plan's flows less the unit's are a routing
   of the closure;
 - divertible: traffic - captive;
-- premium, USD/t: the extra transport cost per tonne diverted, flow by flow and route by route
-  against the closure's routing h (StrandedLP.least_cost: max flow, then least cost at that
-  flow, then of those the routing that leaves most of the plan's tonnes on their routes, then
-  the one that strands the tonnes that paid least for the unit, on the same LP). For each
-  flow k, with the plan's flows f: T_k its tonnes through the
-  unit, lost_k = sum f - sum h the tonnes the closure no longer carries, and
-      extra_k = sum_r c_r h_r - sum_r c_r f_r + (cost in the plan of the lost tonnes)
-                - (cost in the closure of the tonnes it carries beyond the plan's),
-      diverted_k = T_k - min(T_k, lost_k),
-  the lost tonnes taken from the unit's routes first, at the plan's cost per tonne on them,
-  any beyond T_k (another flow's diverted tonnes took their room) at the plan's cost on the
-  routes they left; gained tonnes (a closure free of share limits serves trade the plan
-  leaves unmet) at the closure's cost on the routes that gained. premium = sum extra_k /
-  sum diverted_k: what the closure costs beyond the plan for the trade both carry, per
-  tonne diverted; None when nothing is diverted.
+- premium, USD/t: the extra transport cost per divertible tonne, flow by flow and route by
+  route against the closure's routing h (StrandedLP.least_cost, on the closure's LP: max
+  flow; then the most of the plan's tonnes left on their routes; then the least cost; then
+  the tonnes stranded those that paid least). Each tonne a flow k carries less (or more) in
+  the closure is priced at p_k, what a tonne of it paid in the plan (stranded.paid: its mean
+  USD/t on its routes through the unit, or, where it has none there, on all its routes; 0
+  where the plan does not carry it). With the plan's flows f, S_k and S'_k the tonnes of
+  flow k in the plan and in the closure,
+      extra = sum_r c_r (h_r - f_r) + sum_k p_k (S_k - S'_k),   premium = extra / divertible;
+  None when nothing is divertible. A flow that loses tonnes loses them from its routes
+  through the unit (the plan's other tonnes stay where they are wherever the closure can
+  carry as much so), at what it paid for them there: each diverted tonne counts what it
+  costs around the unit less what it cost through it. The last stage makes extra the least
+  over routings equal in the stages before, so the figure does not depend on which of them
+  the LP finds. In the issue-21 case (K1 captive at 100 USD/t, K2 diverted from 10 to 25) it
+  is +15, where pricing the captive tonnes at the unit's mean USD/t gave -15.
 
 The premium is negative where the diverted tonnes end up cheaper than the plan carried them:
 where the closure's lost tonnes free room on a cheaper route that the plan's flows had filled,
 or where share limits (sheet RiskLimits, which do not apply in a closure) or the max_share
 objective spread the plan over dearer routes. Captive is the closure's net count: where a
-closure also serves trade the plan leaves unmet (share limits), that trade offsets stranded
-tonnes; where diverted tonnes displace trade that avoided the unit, those tonnes count as
-captive. Divertible (traffic - captive) can then differ from the tonnes diverted (Kazakhstan,
-Russia in 2035 with the plan: 13 divertible, 14.4 diverted, 1.4 European tonnes displaced).
+closure also serves trade the plan leaves unmet (share limits, or demand beyond a shared
+segment the closure no longer needs), that trade offsets stranded tonnes and is priced at
+what its flow paid; where carrying the most needs diverted tonnes to displace trade that
+avoided the unit, those tonnes count as captive, priced the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from planner.appraisal import reference_portfolio
 from planner.evaluate import Measures
 from planner.instance import Instance
 from planner.rescore import Rescorer, Scored
+from planner.stranded import paid
 
 
 @dataclass
@@ -80,38 +82,20 @@ def holds(inst: Instance, scored: Scored,
     out = {}
     for (unit, key, t), h in closed.items():
         through = set(inst.routes_in_unit(unit, key))
-        traffic = diverted = extra = 0.0
+        p = paid(inst, scored.flows, through, t)
+        traffic = extra = 0.0
         for k, routes in inst.routes_of_flow.items():
-            if unit == "country" and inst.market[k] == key:
-                continue  # its market, not a transit country: the flow is stranded in full
             f = {r: scored.flows.get((r, t), 0.0) for r in routes}
-            through_k = sum(f[r] for r in routes if r in through)
-            traffic += through_k
+            if unit != "country" or inst.market[k] != key:  # else its market: no transit
+                traffic += sum(f[r] for r in routes if r in through)
             lost = sum(f.values()) - sum(h.get(r, 0.0) for r in routes)
-            extra += sum(inst.route_cost[r] * (h.get(r, 0.0) - f[r]) for r in routes)
-            if lost > 0:
-                first = min(lost, through_k)  # the unit's tonnes, at their plan cost
-                if first > 0:
-                    extra += first * sum(inst.route_cost[r] * f[r] for r in routes
-                                         if r in through) / through_k
-                extra += (lost - first) * _mean_cost(inst, {
-                    r: f[r] - h.get(r, 0.0) for r in routes if r not in through})
-                diverted += through_k - first
-            else:
-                extra += lost * _mean_cost(inst, {r: h.get(r, 0.0) - f[r] for r in routes})
-                diverted += through_k
+            extra += sum(inst.route_cost[r] * (h.get(r, 0.0) - f[r]) for r in routes) \
+                + p.get(k, 0.0) * lost
         captive = min(traffic, ms.captive(unit, key, t))
-        premium = extra / diverted if diverted > 1e-6 else None
-        out[unit, key, t] = Hold(traffic, captive, premium)
+        divertible = traffic - captive
+        out[unit, key, t] = Hold(traffic, captive,
+                                 extra / divertible if divertible > 1e-6 else None)
     return out
-
-
-def _mean_cost(inst: Instance, moved: dict[str, float]) -> float:
-    """USD/t of the tonnes that moved: the mean route cost over the routes with moved > 0."""
-    positive = {r: v for r, v in moved.items() if v > 0}
-    total = sum(positive.values())
-    return sum(inst.route_cost[r] * v for r, v in positive.items()) / total if total > 0 \
-        else 0.0
 
 
 def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *,

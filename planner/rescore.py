@@ -300,8 +300,8 @@ class Rescorer:
     def least_cost(self, portfolio: dict[str, str | None],
                    plan: dict[tuple[str, str], float] | None = None
                    ) -> dict[tuple[str, str, str], dict[str, float]]:
-        """(unit, key, period) -> {route: Mt/yr}: the least-cost most-served routing with that
-        corridor or country closed, the one closest to ``plan``'s flows of those
+        """(unit, key, period) -> {route: Mt/yr}: the most-served routing with that corridor
+        or country closed, the one closest to ``plan``'s flows at the least cost
         (StrandedLP.least_cost)."""
         return {(self._by_name[d].unit, self._by_name[d].key, t): v
                 for (t, d), v in self.closure_lp.least_cost(portfolio, plan).items()}

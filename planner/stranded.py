@@ -184,32 +184,39 @@ class StrandedLP:
     def least_cost(self, portfolio: dict[str, str | None],
                    plan: dict[tuple[str, str], float] | None = None
                    ) -> dict[tuple[str, str], dict[str, float]]:
-        """(period, closure name) -> {route: Mt/yr} of the least-cost routing of the most the
-        open routes can carry, and of those the one closest to ``plan``'s flows (route,
-        period) -> Mt/yr (_MaxFlow.least_cost); routes that carry nothing left out. Where
+        """(period, closure name) -> {route: Mt/yr}: the closure's routing of the most the
+        open routes can carry, the one closest to ``plan``'s flows (route, period) -> Mt/yr
+        at the least cost (_MaxFlow.least_cost); routes that carry nothing left out. Where
         ``plan`` sends nothing through the closed unit, {} (no solve)."""
         vec = self.capacity(portfolio)
         out = {}
         for (t, d), block in self.blocks.items():
-            paid = self._paid(plan, t, d) if plan is not None else {}
-            if plan is not None and not paid:
+            if plan is not None and not any(plan.get((r, t), 0.0) > 0
+                                            for r in self.closed[d]):
                 out[t, d] = {}  # the plan sends nothing through it: nothing to compare
                 continue
-            out[t, d] = block.least_cost(vec[block.index], plan, t, paid, self.flow_of)
+            out[t, d] = block.least_cost(
+                vec[block.index], plan, t,
+                paid(self.inst, plan, set(self.closed[d]), t) if plan is not None else None,
+                self.flow_of)
         return out
 
-    def _paid(self, plan: dict[tuple[str, str], float], t: str, d: str) -> dict[str, float]:
-        """flow -> USD/t it paid in ``plan`` on its routes through closure d in period t
-        (their mean), for the flows ``plan`` carries there."""
-        inst = self.inst
-        tonnes: dict[str, list[float]] = {}
-        for r in self.closed[d]:
-            f = plan.get((r, t), 0.0)
-            if f > 0:
-                row = tonnes.setdefault(inst.routes[r].flow, [0.0, 0.0])
+
+def paid(inst: Instance, flows: dict[tuple[str, str], float], closed: set[str], t: str
+         ) -> dict[str, float]:
+    """flow -> USD/t a tonne of it paid in ``flows`` ((route, period) -> Mt/yr) in period t:
+    its mean route cost over its routes in ``closed`` where it has tonnes there, else over all
+    its routes; a flow with no tonnes is left out (it paid 0)."""
+    through: dict[str, list[float]] = {}
+    every: dict[str, list[float]] = {}
+    for r, route in inst.routes.items():
+        f = flows.get((r, t), 0.0)
+        if f > 0:
+            for table in ((every, through) if r in closed else (every,)):
+                row = table.setdefault(route.flow, [0.0, 0.0])
                 row[0] += f
                 row[1] += f * inst.route_cost[r]
-        return {k: cost / f for k, (f, cost) in tonnes.items()}
+    return {k: cost / f for k, (f, cost) in (every | through).items()}
 
 
 class _MaxFlow:
@@ -377,19 +384,19 @@ class _MaxFlow:
         of the dearest route's USD/t, what a tonne within HiGHS's tolerance moves it):
 
         1. the most the open routes carry (stranded);
-        2. the least transport cost;
-        3. of ``plan``'s flows (route, period t) f_r, the most left where they are:
+        2. of ``plan``'s flows (route, period t) f_r, the most left where they are:
            max sum_r g_r, 0 <= g_r <= f_r, g_r <= h_r (a column g_r and its row for each
            route a plan uses, added as plans need them, held at 0 between calls);
-        4. the most tonnes carried of the flows that paid most for the closed unit in the
-           plan: max sum_r paid_k(r) h_r (``paid``: flow -> USD/t on its routes through the
-           unit; ``flow_of``: route -> flow), so the tonnes it strands are those that paid
-           least for it.
+        3. the least transport cost;
+        4. the most tonnes carried of the flows whose tonnes paid most in the plan:
+           max sum_r paid_k(r) h_r (``paid``: flow -> USD/t, stranded.paid; ``flow_of``:
+           route -> flow), so the tonnes it strands are those that paid least.
 
-        Among routings that carry as much at the same cost, the closure moves the plan's
-        tonnes only where it must and diverts at the least extra cost: the leverage's
-        flow-by-flow figures do not depend on which of equal-cost routings the LP finds
-        (planner/leverage.py). The max-flow objective is put back after."""
+        So a closure moves the plan's tonnes only where it must to carry the most, diverts
+        the rest at the least cost, and strands the tonnes that lose least: the leverage's
+        flow-by-flow figures do not depend on which of equal routings the LP finds
+        (planner/leverage.py). Without ``plan``, stages 1 and 3. The max-flow objective is
+        put back after."""
         if self.highs is None:
             return {}
         most = self.stranded(new) - self.fixed
@@ -409,28 +416,24 @@ class _MaxFlow:
         self._keep_columns([j for j in used if j not in self.kept])
         highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
         columns = np.arange(len(self.route_cost), dtype=np.int32)
-        highs.changeColsCost(len(columns), columns, self.route_cost)
         g = np.array(list(self.kept.values()), dtype=np.int32)
         try:
-            least = self._run()
             if used:
-                highs.changeRowBounds(self.cost_row + 1, -inf, least + 1e-6 * (
-                    max(1.0, abs(least)) + float(self.route_cost.max())))
                 highs.changeColsCost(len(columns), columns, np.zeros(len(columns)))
                 upper = np.array([used.get(j, 0.0) for j in self.kept])
                 highs.changeColsBounds(len(g), g, np.zeros(len(g)), upper)
                 highs.changeColsCost(len(g), g, -np.ones(len(g)))
-                x = highs.getSolution().col_value
-                kept = sum(min(x[j], f) for j, f in used.items())
-                if kept < sum(used.values()) - 1e-9:  # else every plan tonne stays: kept
-                    kept = -self._run()
-                if paid:
-                    highs.changeRowBounds(self.cost_row + 2, kept - max(1e-7, 1e-9 * kept),
-                                          inf)
-                    highs.changeColsCost(len(g), g, np.zeros(len(g)))
-                    highs.changeColsCost(len(columns), columns, -np.array(
-                        [paid.get(flow_of[r], 0.0) if r else 0.0 for r in self.routes]))
-                    self._run()
+                kept = -self._run()
+                highs.changeRowBounds(self.cost_row + 2, kept - max(1e-7, 1e-9 * kept), inf)
+                highs.changeColsCost(len(g), g, np.zeros(len(g)))
+            highs.changeColsCost(len(columns), columns, self.route_cost)
+            least = self._run()
+            if paid:
+                highs.changeRowBounds(self.cost_row + 1, -inf, least + 1e-6 * (
+                    max(1.0, abs(least)) + float(self.route_cost.max())))
+                highs.changeColsCost(len(columns), columns, -np.array(
+                    [paid.get(flow_of[r], 0.0) if r else 0.0 for r in self.routes]))
+                self._run()
             x = highs.getSolution().col_value
             return {r: x[j] for j, r in enumerate(self.routes) if r and x[j] > 1e-9}
         finally:

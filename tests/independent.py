@@ -433,34 +433,34 @@ def markets(inst) -> dict[str, str | None]:
 
 def closure_routing(inst, period: str, capacity: dict[str, float], open_routes: set[str],
                     plan: dict[str, float], paid: dict[str, float]) -> dict[str, float]:
-    """route -> Mt/yr: the most the open routes can carry in a crisis (no share limits); at
-    the least transport cost; of those routings the ones that leave most of the plan's flows
-    ``plan`` (route -> Mt/yr) where they are: max sum_r min(h_r, plan_r), with a column
-    g_r <= plan_r, g_r <= h_r per route after the routes' own columns; and of those the one
-    that carries most of the flows that paid most for the closed unit: max sum_r
-    paid[flow of r] h_r."""
+    """route -> Mt/yr: of the routings that carry the most the open routes can in a crisis
+    (no share limits), those that leave most of the plan's flows ``plan`` (route -> Mt/yr)
+    where they are (max sum_r min(h_r, plan_r): a column g_r <= plan_r, g_r <= h_r per route
+    after the routes' own columns); of those the cheapest; and of those the one that carries
+    most of the flows whose tonnes paid most: max sum_r paid[flow of r] h_r."""
     most = max_carried(inst, period, capacity, open_routes, normal=False)
     h, routes = flow_lp(inst, period, capacity, open_routes, least_carried=most - 1e-9,
                         normal=False)
     if not routes:
         return {}
     n = len(routes)
-    cost = np.array([sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments)
-                     for r in routes], dtype=float)
-    h.changeColsCost(n, _idx(range(n)), cost)
-    h.run()
-    least = h.getInfo().objective_function_value
-    h.addRow(-highspy.kHighsInf, least + 1e-6 * (max(1.0, abs(least)) + cost.max()), n,
-             _idx(range(n)), cost)
+    every = _idx(range(2 * n))
     h.addVars(n, np.zeros(n), np.array([plan.get(r, 0.0) for r in routes]))
     for i in range(n):
         h.addRow(-highspy.kHighsInf, 0.0, 2, _idx([n + i, i]), np.array([1.0, -1.0]))
-    h.changeColsCost(2 * n, _idx(range(2 * n)), np.concatenate([np.zeros(n), -np.ones(n)]))
+    h.changeColsCost(2 * n, every, np.concatenate([np.zeros(n), -np.ones(n)]))
     h.run()
     kept = -h.getInfo().objective_function_value
     h.addRow(kept - 1e-7 - 1e-9 * kept, highspy.kHighsInf, n, _idx(range(n, 2 * n)),
              np.ones(n))
-    h.changeColsCost(2 * n, _idx(range(2 * n)), np.concatenate([
+    cost = np.array([sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments)
+                     for r in routes], dtype=float)
+    h.changeColsCost(2 * n, every, np.concatenate([cost, np.zeros(n)]))
+    h.run()
+    least = h.getInfo().objective_function_value
+    h.addRow(-highspy.kHighsInf, least + 1e-6 * (max(1.0, abs(least)) + cost.max()), n,
+             _idx(range(n)), cost)
+    h.changeColsCost(2 * n, every, np.concatenate([
         [-paid.get(inst.routes[r].flow, 0.0) for r in routes], np.zeros(n)]))
     h.run()
     return dict(zip(routes, h.getSolution().col_value[:n]))
@@ -469,56 +469,39 @@ def closure_routing(inst, period: str, capacity: dict[str, float], open_routes: 
 def leverage_hold(inst, portfolio, flows: dict[tuple[str, str], float], period: str,
                   unit: str, key: str) -> dict[str, float | None]:
     """traffic, captive and premium of one corridor or country in one period, from the plan's
-    flows (route, period) -> Mt/yr: of the flows whose market ``key`` is not (a corridor is
+    flows (route, period) -> Mt/yr. Of the flows whose market ``key`` is not (a corridor is
     nobody's market), traffic is what the plan carries through it, captive what its closure
-    carries less of them than the plan (at most traffic, at least 0), and premium, per tonne
-    diverted, what the closure's routing (closure_routing, ``paid`` each flow's mean USD/t
-    through the unit in the plan) costs beyond the plan's for the trade both carry:
-    each flow's lost tonnes priced at what the plan paid for them, its tonnes through the
-    unit first, any more at what the routes they left cost; tonnes the closure carries beyond
-    the plan's at what the routes that gained cost; a flow's diverted tonnes are its tonnes
-    through the unit less its lost ones."""
+    carries less of them than the plan (at most traffic, at least 0). premium: what the
+    closure's routing (closure_routing) costs beyond the plan's, each tonne a flow carries
+    less (or more) priced at what a tonne of it paid in the plan (its mean USD/t through the
+    unit, or, where it has no tonnes there, on all its routes), per divertible tonne
+    (traffic - captive)."""
     cost = {r: sum(inst.segments[s].cost_per_t for s in route.segments)
             for r, route in inst.routes.items()}
     through = set(unit_routes(inst, unit, key))
-    plan_now = {r: v for (r, t), v in flows.items() if t == period}
-    paid = {}  # flow -> its mean USD/t through the unit in the plan
+    plan = {r: flows.get((r, period), 0.0) for r in inst.routes}
+    paid = {}
     for k in inst.flows:
-        tonnes = {r: plan_now.get(r, 0.0) for r in through if inst.routes[r].flow == k}
-        if sum(tonnes.values()) > 0:
-            paid[k] = sum(cost[r] * v for r, v in tonnes.items()) / sum(tonnes.values())
+        mine = [r for r, route in inst.routes.items() if route.flow == k and plan[r] > 0]
+        there = [r for r in mine if r in through] or mine
+        if there:
+            paid[k] = sum(cost[r] * plan[r] for r in there) / sum(plan[r] for r in there)
     h = closure_routing(inst, period, capacities(inst, portfolio, period),
-                        set(inst.routes) - through, plan_now, paid)
+                        set(inst.routes) - through, plan, paid)
     market = markets(inst)
-    traffic = carried = closed = extra = diverted = 0.0
+    traffic = carried = closed = extra = 0.0
     for k in inst.flows:
+        mine = [r for r, route in inst.routes.items() if route.flow == k]
+        t_k = sum(plan[r] for r in mine if r in through)
+        before, after = sum(plan[r] for r in mine), sum(h.get(r, 0.0) for r in mine)
+        extra += sum(cost[r] * (h.get(r, 0.0) - plan[r]) for r in mine) \
+            + paid.get(k, 0.0) * (before - after)
         if unit == "country" and market[k] == key:
             continue
-        mine = [r for r, route in inst.routes.items() if route.flow == k]
-        plan = {r: flows.get((r, period), 0.0) for r in mine}
-        after = {r: h.get(r, 0.0) for r in mine}
-        t_k = sum(plan[r] for r in mine if r in through)
         traffic += t_k
-        carried += sum(plan.values())
-        closed += sum(after.values())
-        lost = sum(plan.values()) - sum(after.values())
-        extra += sum(cost[r] * (after[r] - plan[r]) for r in mine)
-        if lost > 0:
-            first = min(lost, t_k)
-            if first > 0:
-                extra += first * sum(cost[r] * plan[r] for r in mine if r in through) / t_k
-            left = {r: plan[r] - after[r] for r in mine if r not in through
-                    and plan[r] > after[r]}
-            if lost > first:
-                extra += (lost - first) * sum(cost[r] * v for r, v in left.items()) \
-                    / sum(left.values())
-            diverted += t_k - first
-        else:
-            gained = {r: after[r] - plan[r] for r in mine if after[r] > plan[r]}
-            if lost < 0:
-                extra += lost * sum(cost[r] * v for r, v in gained.items()) \
-                    / sum(gained.values())
-            diverted += t_k
+        carried += before
+        closed += after
     captive = min(traffic, max(0.0, carried - closed))
-    return {"traffic": traffic, "captive": captive, "diverted": diverted,
-            "premium": extra / diverted if diverted > 1e-6 else None}
+    divertible = traffic - captive
+    return {"traffic": traffic, "captive": captive, "divertible": divertible,
+            "premium": extra / divertible if divertible > 1e-6 else None}

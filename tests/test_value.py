@@ -390,11 +390,13 @@ def test_kazakhstan_figures_of_the_readme():
     market (every route of it ends there): that trade is no transit trade for China, and no
     sea-bound or European tonne crosses China in either plan (the KKH route carries
     nothing), so China holds nothing captive and max_captive_share is Russia's. Russia's
-    premium: with the plan, closing Russia diverts the 14.4 Mt/yr of sea-bound trade on the
-    Russian ports (55 USD/t) to Poti (108), the Trans-Afghan railway (117) and the western
-    Afghan line (120): 859.2 USD m a year more; and its tonnes on Poti push 4.4 of the
-    European trade off Poti, 3 onto the BTK (148 for 118: +90) and 1.4 stranded (costed at
-    their 118, as the plan paid): 949.2 USD m a year for the 14.4 diverted, 65.9 USD/t."""
+    premium in 2035 (sheet Leverage: the plan's tonnes that avoid Russia stay where they are,
+    the rest is diverted at the least cost): with the plan, closing Russia diverts 3 Mt/yr of
+    the European trade from the Northern rail (120 USD/t) to the BTK (148: +28) and 10 of the
+    sea-bound trade from the Russian ports (55) to the Trans-Afghan railway (8 at 117: +62)
+    and the western Afghan line (2 at 120: +65): 710 USD m a year for the 13 divertible,
+    54.6 USD/t. With the committed lines alone, 1.5 are divertible, by the Afghan road (1 at
+    237: +182) and the KKH (0.5 at 175: +120): 242 / 1.5 = 161.3 USD/t."""
     from planner.workbook import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
     assert inst.destination_countries == {"CN"}
@@ -413,7 +415,7 @@ def test_kazakhstan_figures_of_the_readme():
             if r.unit == "country"}
     russia = rows["RU", "2035"]
     assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
-    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((109.0, 65.9),
+    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((161.3, 54.6),
                                                                             abs=0.05)
     assert inst.market["CHINA"] == "CN"
     for t in inst.period_ids:
