@@ -380,8 +380,9 @@ class _MaxFlow:
                    flow_of: dict[str, str] | None = None) -> dict[str, float]:
         """{route: Mt/yr}: the closure's routing at these capacities, routes that carry
         nothing left out; lexicographic, each stage on the same LP with the ones before held
-        by a row (within 1e-7 Mt/yr, 1e-9 relative; the cost within 1e-6 relative plus 1e-6
-        of the dearest route's USD/t, what a tonne within HiGHS's tolerance moves it):
+        by a row (within 1e-7 Mt/yr, 1e-9 relative, and 1e-7 for each route the plan uses;
+        the cost within 1e-6 relative plus 1e-6 of the dearest route's USD/t, what a tonne
+        within HiGHS's tolerance moves it):
 
         1. the most the open routes carry (stranded);
         2. of ``plan``'s flows (route, period t) f_r, the most left where they are:
@@ -424,7 +425,9 @@ class _MaxFlow:
                 highs.changeColsBounds(len(g), g, np.zeros(len(g)), upper)
                 highs.changeColsCost(len(g), g, -np.ones(len(g)))
                 kept = -self._run()
-                highs.changeRowBounds(self.cost_row + 2, kept - max(1e-7, 1e-9 * kept), inf)
+                # room: each g within HiGHS's feasibility tolerance
+                highs.changeRowBounds(self.cost_row + 2,
+                                      kept - 1e-7 * (1 + len(used)) - 1e-9 * kept, inf)
                 highs.changeColsCost(len(g), g, np.zeros(len(g)))
             highs.changeColsCost(len(columns), columns, self.route_cost)
             least = self._run()

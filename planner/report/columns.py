@@ -122,8 +122,8 @@ SHEETS = {
                  "captive": "what its closure strands of that trade beyond normal unmet "
                             "demand",
                  "divertible": "traffic less captive",
-                 "premium": "extra transport cost per tonne diverted around it: how far it "
-                            "could raise tariffs before divertible cargo leaves",
+                 "premium": "extra transport cost per divertible tonne around it: how far "
+                            "it could raise tariffs before divertible cargo leaves",
                  "traffic_ref": "traffic, committed projects only",
                  "captive_ref": "captive, committed projects only",
                  "divertible_ref": "divertible, committed projects only",
