@@ -35,12 +35,18 @@ class Measures:
     per_period: dict[str, dict[str, float]] = field(default_factory=dict)  # measure -> t -> value
     unmet_per_period: dict[str, float] = field(default_factory=dict)  # t -> Mt/yr unmet normally
     max_captive_share: float = 0.0  # weighted mean of the largest transit country's captive share
+    # (country, t) -> Mt/yr the plan serves of the flows whose market that country is
+    market_served: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def captive(self, unit: str, key: str, t: str) -> float:
-        """Mt/yr a closure of ``key`` strands beyond what is unmet anyway in period t: what
-        that corridor or country holds captive (sheet Disruptions, stranded_beyond_unmet)."""
-        return max(0.0, self.stranded.get((unit, key, t), 0.0)
-                   - self.unmet_per_period.get(t, 0.0))
+        """Mt/yr of the trade that crosses ``key`` in transit that its closure strands beyond
+        what is unmet anyway in period t: what that corridor or country holds captive. A
+        country's own market flows are no transit trade for it (Instance.market): their
+        demand, stranded by its closure whatever is built, and their unmet demand are left
+        out, so stranded - unmet - what the plan serves of them (docs/model.md, Transit
+        dependence). For a corridor, or a country that is no flow's market, the Disruptions
+        sheet's stranded_beyond_unmet."""
+        return captive(self.stranded, self.unmet_per_period, self.market_served, unit, key, t)
 
     def dependence(self, objective: str, unit: str) -> float:
         """The value of the measure an objective minimizes (cost: worst_disruption)."""
@@ -49,6 +55,15 @@ class Measures:
         if objective == "expected_disruption":
             return self.expected_disruption
         return self.worst_disruption
+
+
+def captive(stranded: dict[tuple[str, str, str], float], unmet: dict[str, float],
+            market_served: dict[tuple[str, str], float], unit: str, key: str, t: str
+            ) -> float:
+    """Measures.captive from its parts: stranded (unit, key, t), unmet t and market_served
+    (country, t), all Mt/yr."""
+    return max(0.0, stranded.get((unit, key, t), 0.0) - unmet.get(t, 0.0)
+               - (market_served.get((key, t), 0.0) if unit == "country" else 0.0))
 
 
 @dataclass
@@ -134,12 +149,17 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
     per_period["expected_disruption"] = {
         t: sum(pi[f"{unit} {key}"] * v for (u, key, s), v in stranded.items()
                if u == unit and s == t) / inst.total_demand[t] for t in measured}
-    # captive: what one transit country's closure strands beyond the normal unmet demand (a
-    # flow's destination holds that flow captive whatever is built: not a transit country)
-    destinations = inst.destination_countries
+    # captive: what one country's closure strands of its transit trade beyond the normal
+    # unmet demand (a flow's own market is no transit country for it: Measures.captive)
+    market_served = {}
+    for k, c in inst.market.items():
+        for t in periods if c else ():
+            served = inst.demand(k, t) - unmet.get((k, t), 0.0)
+            if served > 0:
+                market_served[c, t] = market_served.get((c, t), 0.0) + served
     per_period["max_captive_share"] = {
-        t: max((max(0.0, v - unmet_in[t]) for (u, c, s), v in stranded.items()
-                if u == "country" and s == t and c not in destinations), default=0.0)
+        t: max((captive(stranded, unmet_in, market_served, u, c, s)
+                for (u, c, s) in stranded if u == "country" and s == t), default=0.0)
         / inst.total_demand[t] for t in measured}
     mean = {name: sum(weight[t] * v for t, v in values.items())
             for name, values in per_period.items()}
@@ -157,7 +177,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         transport_per_period=transport, spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
         external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=figures.used,
         per_period=per_period, unmet_per_period=unmet_in,
-        max_captive_share=mean["max_captive_share"],
+        max_captive_share=mean["max_captive_share"], market_served=market_served,
     )
 
 

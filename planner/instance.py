@@ -289,16 +289,28 @@ class Instance:
         return tuple(r for r, cs in self.route_countries.items() if key in cs)
 
     @cached_property
-    def destination_countries(self) -> frozenset[str]:
-        """Countries where every route of some flow ends (its last segment's country): that
-        flow's destination, which holds it captive whatever is built, so not a transit
-        country for it (max_captive_share, the terminal's leverage lines)."""
-        out = set()
+    def market(self) -> dict[str, str | None]:
+        """flow -> its market country: the country where every route of the flow ends (its
+        last segment's country), never the home country; None where its routes end in
+        different countries. Closing its market strands the flow whatever is built, so that
+        country is no transit country for that flow, and for that flow alone (docs/model.md,
+        Transit dependence)."""
+        home = self.settings.home_country
+        out: dict[str, str | None] = {}
         for k, routes in self.routes_of_flow.items():
             ends = {self.segments[self.routes[r].segments[-1]].country for r in routes}
-            if len(ends) == 1:
-                out |= ends
-        return frozenset(out - {self.settings.home_country})
+            out[k] = next(iter(ends)) if len(ends) == 1 and ends != {home} else None
+        return out
+
+    @cached_property
+    def destination_countries(self) -> frozenset[str]:
+        """Countries that are some flow's market (Instance.market)."""
+        return frozenset(c for c in self.market.values() if c)
+
+    def market_demand(self, country: str, period: str) -> float:
+        """Mt/yr of the flows whose market is ``country``: what its closure strands whatever
+        is built, which is not transit dependence."""
+        return sum(self.demand(k, period) for k, c in self.market.items() if c == country)
 
     @cached_property
     def route_units(self) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -2,27 +2,41 @@
 its tariffs before the cargo that can leave does, in the plan and in the reference plan
 (committed projects only).
 
-Per unit (corridor, or country other than home) and period with demand:
+Per unit (corridor, or country other than home) and period with demand, of the trade that
+crosses it in transit (a country is no transit country for the flows whose market it is,
+Instance.market: their trade is left out of all four figures; a corridor is nobody's market):
 
 - traffic: Mt/yr through it in the plan's flows; traffic_share: of the period's trade;
-- captive: Mt/yr its closure strands beyond what is unmet anyway (sheet Disruptions,
-  stranded_beyond_unmet: Measures.captive). Never above traffic: the plan's flows less the
-  unit's are a routing of the closure;
+- captive: Mt/yr its closure strands beyond what is unmet anyway (Measures.captive; for a
+  corridor, or a country that is no flow's market, the Disruptions sheet's
+  stranded_beyond_unmet). Never above traffic: the plan's flows less the unit's are a routing
+  of the closure;
 - divertible: traffic - captive;
-- premium, USD/t: the extra transport cost of carrying the divertible traffic around it, per
-  tonne diverted: (C_closed - C_plan + c x captive) / divertible, where C_closed is the least
-  transport cost of the most-served routing with the unit closed (StrandedLP.least_cost: max
-  flow, then least cost at that flow, on the same LP), C_plan the plan's transport cost (USD
-  m a year) and c the plan's mean cost per tonne of the unit's traffic, so that c x captive is
-  what the plan pays for the captive tonnes, which the closure no longer carries. None when
-  nothing is divertible.
+- premium, USD/t: the extra transport cost per divertible tonne, flow by flow and route by
+  route against the closure's routing h (StrandedLP.least_cost, on the closure's LP: max
+  flow; then the most of the plan's tonnes left on their routes; then the least cost; then
+  the tonnes stranded those that paid least). Each tonne a flow k carries less (or more) in
+  the closure is priced at p_k, what a tonne of it paid in the plan (stranded.paid: its mean
+  USD/t on its routes through the unit, or, where it has none there, on all its routes; 0
+  where the plan does not carry it). With the plan's flows f, S_k and S'_k the tonnes of
+  flow k in the plan and in the closure,
+      extra = sum_r c_r (h_r - f_r) + sum_k p_k (S_k - S'_k),   premium = extra / divertible;
+  None when nothing is divertible. A flow that loses tonnes loses them from its routes
+  through the unit (the plan's other tonnes stay where they are wherever the closure can
+  carry as much so), at what it paid for them there: each diverted tonne counts what it
+  costs around the unit less what it cost through it. The last stage makes extra the least
+  over routings equal in the stages before, so the figure does not depend on which of them
+  the LP finds. In the issue-21 case (K1 captive at 100 USD/t, K2 diverted from 10 to 25) it
+  is +15, where pricing the captive tonnes at the unit's mean USD/t gave -15.
 
-Where a closure serves more than the plan does normally (a max_share limit leaves trade unmet
-that the crisis routes carry), captive is 0 and C_closed includes those tonnes: the premium
-then overstates the diversion cost. And where the plan's routing is not the cheapest (the
-max_share objective or limits spread it over dearer routes), the closure's routing, free of
-share limits, can cost less: the premium is then negative (seen on the generated M network
-under --objective max_share). Both only happen where shares are limited or minimized.
+The premium is negative where the diverted tonnes end up cheaper than the plan carried them:
+where the closure's lost tonnes free room on a cheaper route that the plan's flows had filled,
+or where share limits (sheet RiskLimits, which do not apply in a closure) or the max_share
+objective spread the plan over dearer routes. Captive is the closure's net count: where a
+closure also serves trade the plan leaves unmet (share limits, or demand beyond a shared
+segment the closure no longer needs), that trade offsets stranded tonnes and is priced at
+what its flow paid; where carrying the most needs diverted tonnes to displace trade that
+avoided the unit, those tonnes count as captive, priced the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ from dataclasses import dataclass
 from planner.evaluate import Measures
 from planner.instance import Instance
 from planner.rescore import Rescorer, Scored
+from planner.stranded import paid
 
 
 @dataclass
@@ -57,23 +72,28 @@ class Leverage:
     reference: Hold
 
 
-def holds(inst: Instance, scored: Scored, least_cost: dict[tuple[str, str, str], float]
+def holds(inst: Instance, scored: Scored,
+          closed: dict[tuple[str, str, str], dict[str, float]]
           ) -> dict[tuple[str, str, str], Hold]:
-    """(unit, key, period) -> Hold of one scored portfolio (module docstring)."""
+    """(unit, key, period) -> Hold of one scored portfolio, ``closed`` the closure's routing
+    of each (Rescorer.least_cost) (module docstring)."""
     ms: Measures = scored.measures
     out = {}
-    for (unit, key, t), closed_cost in least_cost.items():
-        routes = inst.routes_in_unit(unit, key)
-        traffic = sum(scored.flows.get((r, t), 0.0) for r in routes)
+    for (unit, key, t), h in closed.items():
+        through = set(inst.routes_in_unit(unit, key))
+        p = paid(inst, scored.flows, through, t)
+        traffic = extra = 0.0
+        for k, routes in inst.routes_of_flow.items():
+            f = {r: scored.flows.get((r, t), 0.0) for r in routes}
+            if unit != "country" or inst.market[k] != key:  # else its market: no transit
+                traffic += sum(f[r] for r in routes if r in through)
+            lost = sum(f.values()) - sum(h.get(r, 0.0) for r in routes)
+            extra += sum(inst.route_cost[r] * (h.get(r, 0.0) - f[r]) for r in routes) \
+                + p.get(k, 0.0) * lost
         captive = min(traffic, ms.captive(unit, key, t))
         divertible = traffic - captive
-        premium = None
-        if divertible > 1e-6:
-            unit_cost = sum(inst.route_cost[r] * scored.flows.get((r, t), 0.0)
-                            for r in routes) / traffic
-            premium = (closed_cost - ms.transport_per_period[t] + unit_cost * captive) \
-                / divertible
-        out[unit, key, t] = Hold(traffic, captive, premium)
+        out[unit, key, t] = Hold(traffic, captive,
+                                 extra / divertible if divertible > 1e-6 else None)
     return out
 
 
@@ -85,8 +105,8 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
     score = rescorer or Rescorer(inst, objective)
     plan = score(portfolio)
     reference = score.reference()  # the one the appraisal and sheet Value read
-    mine = holds(inst, plan, score.least_cost(portfolio))
-    ref = holds(inst, reference, score.least_cost(reference.portfolio))
+    mine = holds(inst, plan, score.least_cost(portfolio, plan.flows))
+    ref = holds(inst, reference, score.least_cost(reference.portfolio, reference.flows))
     order = {("country", k): i for i, k in enumerate(inst.units("country"))}
     order.update({("corridor", k): len(order) + i for i, k in enumerate(inst.corridors)})
     return [Leverage(u, k, t, mine[u, k, t].traffic / inst.total_demand[t], mine[u, k, t],
@@ -96,10 +116,9 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
 
 
 def large_countries(inst: Instance, rows: list[Leverage], least: float = 0.1) -> list[str]:
-    """Transit countries (no flow's destination: Instance.destination_countries) that carry
-    at least ``least`` of the last period's trade in the plan or in the reference plan: the
-    ones the terminal names."""
+    """Countries whose transit traffic (their own market's flows left out) is at least
+    ``least`` of the last period's trade in the plan or in the reference plan: the ones the
+    terminal names."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     return [r.key for r in rows if r.unit == "country" and r.period == last
-            and r.key not in inst.destination_countries
             and max(r.plan.traffic, r.reference.traffic) >= least * inst.total_demand[last]]

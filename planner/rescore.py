@@ -315,12 +315,15 @@ class Rescorer:
         """``flows`` are the dicts of hold_base's solution, not a copy."""
         return self.flow_lp.base is not None and flows is self.flow_lp.base[2][0]
 
-    def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str, str], float]:
-        """(unit, key, period) -> USD m a year: the least transport cost of the most-served
-        routing with that corridor or country closed (StrandedLP.least_cost)."""
+    def least_cost(self, portfolio: dict[str, str | None],
+                   plan: dict[tuple[str, str], float] | None = None
+                   ) -> dict[tuple[str, str, str], dict[str, float]]:
+        """(unit, key, period) -> {route: Mt/yr}: the most-served routing with that corridor
+        or country closed, the one closest to ``plan``'s flows at the least cost
+        (StrandedLP.least_cost)."""
         check(self.deadline, "scoring the closures' diversion costs")
         return {(self._by_name[d].unit, self._by_name[d].key, t): v
-                for (t, d), v in self.closure_lp.least_cost(portfolio).items()}
+                for (t, d), v in self.closure_lp.least_cost(portfolio, plan).items()}
 
     def dependence(self, ms: Measures) -> float:
         return ms.dependence(self.objective, self.inst.settings.dependence_unit)

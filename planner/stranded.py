@@ -91,8 +91,10 @@ class StrandedLP:
         position = self.position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
         full_bound: dict[tuple[str, str], float] = {}  # inst.load_bound over every route
+        self.closed = {c.name: inst.routes_in_unit(c.unit, c.key) for c in closure_set}
+        self.flow_of = {r: route.flow for r, route in inst.routes.items()}
         for c in closure_set:
-            closed = set(inst.routes_in_unit(c.unit, c.key))
+            closed = set(self.closed[c.name])
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
                     check(deadline, "building the closure LPs")
@@ -186,11 +188,42 @@ class StrandedLP:
             out[pair] = block.support(vec[block.index])
         return out
 
-    def least_cost(self, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
-        """(period, closure name) -> USD m a year: the least transport cost of carrying the
-        most the open routes can carry (the max flow held, route costs as the objective)."""
+    def least_cost(self, portfolio: dict[str, str | None],
+                   plan: dict[tuple[str, str], float] | None = None
+                   ) -> dict[tuple[str, str], dict[str, float]]:
+        """(period, closure name) -> {route: Mt/yr}: the closure's routing of the most the
+        open routes can carry, the one closest to ``plan``'s flows (route, period) -> Mt/yr
+        at the least cost (_MaxFlow.least_cost); routes that carry nothing left out. Where
+        ``plan`` sends nothing through the closed unit, {} (no solve)."""
         vec = self.capacity(portfolio)
-        return {pair: block.least_cost(vec[block.index]) for pair, block in self.blocks.items()}
+        out = {}
+        for (t, d), block in self.blocks.items():
+            if plan is not None and not any(plan.get((r, t), 0.0) > 0
+                                            for r in self.closed[d]):
+                out[t, d] = {}  # the plan sends nothing through it: nothing to compare
+                continue
+            out[t, d] = block.least_cost(
+                vec[block.index], plan, t,
+                paid(self.inst, plan, set(self.closed[d]), t) if plan is not None else None,
+                self.flow_of)
+        return out
+
+
+def paid(inst: Instance, flows: dict[tuple[str, str], float], closed: set[str], t: str
+         ) -> dict[str, float]:
+    """flow -> USD/t a tonne of it paid in ``flows`` ((route, period) -> Mt/yr) in period t:
+    its mean route cost over its routes in ``closed`` where it has tonnes there, else over all
+    its routes; a flow with no tonnes is left out (it paid 0)."""
+    through: dict[str, list[float]] = {}
+    every: dict[str, list[float]] = {}
+    for r, route in inst.routes.items():
+        f = flows.get((r, t), 0.0)
+        if f > 0:
+            for table in ((every, through) if r in closed else (every,)):
+                row = table.setdefault(route.flow, [0.0, 0.0])
+                row[0] += f
+                row[1] += f * inst.route_cost[r]
+    return {k: cost / f for k, (f, cost) in (every | through).items()}
 
 
 class _MaxFlow:
@@ -245,7 +278,7 @@ class _MaxFlow:
             for r, n in load[s].items():
                 entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
         self.highs = None
-        routes = _column_routes(h, len(upper))
+        routes = self.routes = _column_routes(h, len(upper))
         self.route_cost = np.array([inst.route_cost[r] if r else 0.0 for r in routes])
         self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
                                       dtype=np.int32)
@@ -349,29 +382,94 @@ class _MaxFlow:
         self.known[bounds_key(new)] = value
         return value, self.capacity_rows, dual
 
-    def least_cost(self, new: np.ndarray) -> float:
-        """USD m a year: the least transport cost of the most-served routing at these
-        capacities. Max flow first (stranded), then, on the same LP with the stranded amount
-        held by one row (sum_k v[k] <= stranded + 1e-7, 1e-9 relative above 100), the route
-        costs as the objective; the max-flow objective is put back after."""
+    def least_cost(self, new: np.ndarray, plan: dict[tuple[str, str], float] | None = None,
+                   t: str = "", paid: dict[str, float] | None = None,
+                   flow_of: dict[str, str] | None = None) -> dict[str, float]:
+        """{route: Mt/yr}: the closure's routing at these capacities, routes that carry
+        nothing left out; lexicographic, each stage on the same LP with the ones before held
+        by a row (within 1e-7 Mt/yr, 1e-9 relative, and 1e-7 for each route the plan uses;
+        the cost within 1e-6 relative plus 1e-6 of the dearest route's USD/t, what a tonne
+        within HiGHS's tolerance moves it):
+
+        1. the most the open routes carry (stranded);
+        2. of ``plan``'s flows (route, period t) f_r, the most left where they are:
+           max sum_r g_r, 0 <= g_r <= f_r, g_r <= h_r (a column g_r and its row for each
+           route a plan uses, added as plans need them, held at 0 between calls);
+        3. the least transport cost;
+        4. the most tonnes carried of the flows whose tonnes paid most in the plan:
+           max sum_r paid_k(r) h_r (``paid``: flow -> USD/t, stranded.paid; ``flow_of``:
+           route -> flow), so the tonnes it strands are those that paid least.
+
+        So a closure moves the plan's tonnes only where it must to carry the most, diverts
+        the rest at the least cost, and strands the tonnes that lose least: the leverage's
+        flow-by-flow figures do not depend on which of equal routings the LP finds
+        (planner/leverage.py). Without ``plan``, stages 1 and 3. The max-flow objective is
+        put back after."""
         if self.highs is None:
-            return 0.0
+            return {}
         most = self.stranded(new) - self.fixed
         self._set_capacity(new)
-        v = self.unmet_columns
+        highs, v = self.highs, self.unmet_columns
+        inf = highspy.kHighsInf
         if self.cost_row is None:
-            self.cost_row = self.highs.getNumRow()
-            self.highs.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(v), v,
-                              np.ones(len(v)))
-        room = max(1e-7, 1e-9 * most)
-        self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, most + room)
+            self.cost_row = highs.getNumRow()
+            highs.addRow(-inf, inf, len(v), v, np.ones(len(v)))
+            paid_columns = np.flatnonzero(self.route_cost).astype(np.int32)
+            highs.addRow(-inf, inf, len(paid_columns), paid_columns,
+                         self.route_cost[paid_columns])  # cost_row + 1: the cost
+            highs.addRow(-inf, inf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))  # + 2: sum g
+            self.kept = {}  # route column -> its g column
+        used = {j: plan.get((r, t), 0.0) for j, r in enumerate(self.routes)
+                if r and plan.get((r, t), 0.0) > 0} if plan else {}
+        self._keep_columns([j for j in used if j not in self.kept])
+        highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
         columns = np.arange(len(self.route_cost), dtype=np.int32)
-        self.highs.changeColsCost(len(columns), columns, self.route_cost)
+        g = np.array(list(self.kept.values()), dtype=np.int32)
         try:
-            return self._run()
+            if used:
+                highs.changeColsCost(len(columns), columns, np.zeros(len(columns)))
+                upper = np.array([used.get(j, 0.0) for j in self.kept])
+                highs.changeColsBounds(len(g), g, np.zeros(len(g)), upper)
+                highs.changeColsCost(len(g), g, -np.ones(len(g)))
+                kept = -self._run()
+                # room: each g within HiGHS's feasibility tolerance
+                highs.changeRowBounds(self.cost_row + 2,
+                                      kept - 1e-7 * (1 + len(used)) - 1e-9 * kept, inf)
+                highs.changeColsCost(len(g), g, np.zeros(len(g)))
+            highs.changeColsCost(len(columns), columns, self.route_cost)
+            least = self._run()
+            if paid:
+                highs.changeRowBounds(self.cost_row + 1, -inf, least + 1e-6 * (
+                    max(1.0, abs(least)) + float(self.route_cost.max())))
+                highs.changeColsCost(len(columns), columns, -np.array(
+                    [paid.get(flow_of[r], 0.0) if r else 0.0 for r in self.routes]))
+                self._run()
+            x = highs.getSolution().col_value
+            return {r: x[j] for j, r in enumerate(self.routes) if r and x[j] > 1e-9}
         finally:
-            self.highs.changeColsCost(len(columns), columns, self.max_flow_cost)
-            self.highs.changeRowBounds(self.cost_row, -highspy.kHighsInf, highspy.kHighsInf)
+            highs.changeColsCost(len(columns), columns, self.max_flow_cost)
+            for row in range(self.cost_row, self.cost_row + 3):
+                highs.changeRowBounds(row, -inf, inf)
+            if len(g):
+                highs.changeColsCost(len(g), g, np.zeros(len(g)))
+                highs.changeColsBounds(len(g), g, np.zeros(len(g)), np.zeros(len(g)))
+
+    def _keep_columns(self, routes: list[int]) -> None:
+        """A column g (bounds 0, 0), a row g - h <= 0 and an entry in the row sum g (row
+        cost_row + 2) for each of these route columns."""
+        if not routes:
+            return
+        highs, n = self.highs, len(routes)
+        first = highs.getNumCol()
+        highs.addVars(n, np.zeros(n), np.zeros(n))
+        index = np.array([x for i, j in enumerate(routes) for x in (first + i, j)],
+                         dtype=np.int32)
+        highs.addRows(n, np.full(n, -highspy.kHighsInf), np.zeros(n), 2 * n,
+                      np.arange(0, 2 * n, 2, dtype=np.int32), index,
+                      np.tile([1.0, -1.0], n))
+        for i in range(n):
+            highs.changeCoeff(self.cost_row + 2, first + i, 1.0)
+        self.kept.update({j: first + i for i, j in enumerate(routes)})
 
     def _set_capacity(self, bounds: np.ndarray) -> None:
         if len(self.rows):

@@ -418,6 +418,95 @@ def best(inst, objective: str, table=None) -> list[float]:
     return values
 
 
+# -- leverage (planner/leverage.py), from the plan's flows ----------------------------------
+
+def markets(inst) -> dict[str, str | None]:
+    """flow -> the country where every one of its routes ends (not home), else None."""
+    out = {}
+    for k in inst.flows:
+        ends = {inst.segments[route.segments[-1]].country for route in inst.routes.values()
+                if route.flow == k}
+        out[k] = ends.pop() if len(ends) == 1 and ends != {inst.settings.home_country} \
+            else None
+    return out
+
+
+def closure_routing(inst, period: str, capacity: dict[str, float], open_routes: set[str],
+                    plan: dict[str, float], paid: dict[str, float]) -> dict[str, float]:
+    """route -> Mt/yr: of the routings that carry the most the open routes can in a crisis
+    (no share limits), those that leave most of the plan's flows ``plan`` (route -> Mt/yr)
+    where they are (max sum_r min(h_r, plan_r): a column g_r <= plan_r, g_r <= h_r per route
+    after the routes' own columns); of those the cheapest; and of those the one that carries
+    most of the flows whose tonnes paid most: max sum_r paid[flow of r] h_r."""
+    most = max_carried(inst, period, capacity, open_routes, normal=False)
+    h, routes = flow_lp(inst, period, capacity, open_routes, least_carried=most - 1e-9,
+                        normal=False)
+    if not routes:
+        return {}
+    n = len(routes)
+    every = _idx(range(2 * n))
+    h.addVars(n, np.zeros(n), np.array([plan.get(r, 0.0) for r in routes]))
+    for i in range(n):
+        h.addRow(-highspy.kHighsInf, 0.0, 2, _idx([n + i, i]), np.array([1.0, -1.0]))
+    h.changeColsCost(2 * n, every, np.concatenate([np.zeros(n), -np.ones(n)]))
+    h.run()
+    kept = -h.getInfo().objective_function_value
+    h.addRow(kept - 1e-7 - 1e-9 * kept, highspy.kHighsInf, n, _idx(range(n, 2 * n)),
+             np.ones(n))
+    cost = np.array([sum(inst.segments[s].cost_per_t for s in inst.routes[r].segments)
+                     for r in routes], dtype=float)
+    h.changeColsCost(2 * n, every, np.concatenate([cost, np.zeros(n)]))
+    h.run()
+    least = h.getInfo().objective_function_value
+    h.addRow(-highspy.kHighsInf, least + 1e-6 * (max(1.0, abs(least)) + cost.max()), n,
+             _idx(range(n)), cost)
+    h.changeColsCost(2 * n, every, np.concatenate([
+        [-paid.get(inst.routes[r].flow, 0.0) for r in routes], np.zeros(n)]))
+    h.run()
+    return dict(zip(routes, h.getSolution().col_value[:n]))
+
+
+def leverage_hold(inst, portfolio, flows: dict[tuple[str, str], float], period: str,
+                  unit: str, key: str) -> dict[str, float | None]:
+    """traffic, captive and premium of one corridor or country in one period, from the plan's
+    flows (route, period) -> Mt/yr. Of the flows whose market ``key`` is not (a corridor is
+    nobody's market), traffic is what the plan carries through it, captive what its closure
+    carries less of them than the plan (at most traffic, at least 0). premium: what the
+    closure's routing (closure_routing) costs beyond the plan's, each tonne a flow carries
+    less (or more) priced at what a tonne of it paid in the plan (its mean USD/t through the
+    unit, or, where it has no tonnes there, on all its routes), per divertible tonne
+    (traffic - captive)."""
+    cost = {r: sum(inst.segments[s].cost_per_t for s in route.segments)
+            for r, route in inst.routes.items()}
+    through = set(unit_routes(inst, unit, key))
+    plan = {r: flows.get((r, period), 0.0) for r in inst.routes}
+    paid = {}
+    for k in inst.flows:
+        mine = [r for r, route in inst.routes.items() if route.flow == k and plan[r] > 0]
+        there = [r for r in mine if r in through] or mine
+        if there:
+            paid[k] = sum(cost[r] * plan[r] for r in there) / sum(plan[r] for r in there)
+    h = closure_routing(inst, period, capacities(inst, portfolio, period),
+                        set(inst.routes) - through, plan, paid)
+    market = markets(inst)
+    traffic = carried = closed = extra = 0.0
+    for k in inst.flows:
+        mine = [r for r, route in inst.routes.items() if route.flow == k]
+        t_k = sum(plan[r] for r in mine if r in through)
+        before, after = sum(plan[r] for r in mine), sum(h.get(r, 0.0) for r in mine)
+        extra += sum(cost[r] * (h.get(r, 0.0) - plan[r]) for r in mine) \
+            + paid.get(k, 0.0) * (before - after)
+        if unit == "country" and market[k] == key:
+            continue
+        traffic += t_k
+        carried += before
+        closed += after
+    captive = min(traffic, max(0.0, carried - closed))
+    divertible = traffic - captive
+    return {"traffic": traffic, "captive": captive, "divertible": divertible,
+            "premium": extra / divertible if divertible > 1e-6 else None}
+
+
 # -- the appraisal ------------------------------------------------------------------------------
 
 def reference_portfolio(inst) -> dict[str, str | None]:

@@ -106,6 +106,135 @@ def test_leverage_follows_from_the_route_costs(tmp_path, capsys):
     assert summary["max_captive_share"] == pytest.approx(0.6)  # A's 6 of 10
 
 
+def diversion() -> dict:
+    """Issue 21's diversion case. Home H; flow K1 (5 Mt/yr) has one route, over country A
+    (segment sA1, 100 USD/t) then X (sX, 0 USD/t, its market); K2 (10 Mt/yr) passes A (sA2,
+    10 USD/t, room 100) or B (sB, 25 USD/t, room 6). No projects; one period of a year."""
+    seg = {"mode": "rail", "capacity": 100}
+    return {
+        "Settings": [{"setting": "home_country", "value": "H"}],
+        "Periods": [{"period": 2026, "budget": 100}],
+        "Countries": [{"country": c} for c in ("H", "A", "B", "X")],
+        "Corridors": [{"corridor": "CA"}, {"corridor": "CB"}],
+        "Segments": [
+            {"segment": "sA1", "from": "H", "to": "P", "country": "A", "cost_per_t": 100, **seg},
+            {"segment": "sX", "from": "P", "to": "M1", "country": "X", "cost_per_t": 0, **seg},
+            {"segment": "sA2", "from": "H", "to": "M2", "country": "A", "cost_per_t": 10, **seg},
+            {**seg, "segment": "sB", "from": "H", "to": "M2", "country": "B", "cost_per_t": 25,
+             "capacity": 6},
+        ],
+        "Routes": [{"route": "r1", "flow": "K1", "corridor": "CA", "segments": "sA1; sX"},
+                   {"route": "r2a", "flow": "K2", "corridor": "CA", "segments": "sA2"},
+                   {"route": "r2b", "flow": "K2", "corridor": "CB", "segments": "sB"}],
+        "Flows": [{"flow": "K1", "origin": "H", "destination": "M1", "period": 2026,
+                   "demand": 5},
+                  {"flow": "K2", "origin": "H", "destination": "M2", "period": 2026,
+                   "demand": 10}],
+        "Projects": [],
+        "RiskLimits": [],
+    }
+
+
+def test_the_premium_costs_the_captive_tonnes_at_what_they_cost(tmp_path, capsys):
+    """Plan (and reference: nothing to build): K1 5 over A at 100, K2 10 over A at 10; transport
+    600 USD m a year. Closing A (or corridor CA) strands K1's 5 and 4 of K2, and carries 6 of
+    K2 over B at 25 (150): captive 9, divertible 6. The captive tonnes cost 5 x 100 + 4 x 10 =
+    540 in the plan, so premium = (150 - 600 + 540) / 6 = +15 USD/t: each diverted tonne goes
+    from 10 to 25. (At A's mean cost, 600 / 15 = 40 USD/t, the captive tonnes would cost 360
+    and the premium would read (150 - 600 + 360) / 6 = -15.) X is K1's market: it carries no
+    transit trade (traffic 0, premium blank). Terminal: 'A: captive 9.0 -> 9.0 Mt/yr in 2026;
+    premium 15 -> 15 USD/t'."""
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, diversion())), "-o", str(out)]) == 0
+    rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
+    for unit in (("country", "A"), ("corridor", "CA")):
+        a = rows[unit]
+        assert (a["traffic"], a["captive"], a["divertible"]) == pytest.approx((15, 9, 6))
+        assert (a["premium"], a["premium_ref"]) == pytest.approx((15, 15))
+    x = rows["country", "X"]
+    assert (x["traffic"], x["captive"]) == pytest.approx((0, 0), abs=TOL)
+    assert x["premium"] is None
+    assert "A: captive 9.0 -> 9.0 Mt/yr in 2026; premium 15 -> 15 USD/t" \
+        in capsys.readouterr().out
+
+
+def test_a_transit_country_that_is_one_flows_market_is_still_a_transit_country(tmp_path,
+                                                                              capsys):
+    """The diversion case and K3 (1 Mt/yr) from H to A itself (segment sA3, 5 USD/t): A is
+    K3's market, and carries 15 Mt/yr of transit trade (K1, K2). Closing A strands 10 of the
+    16: K3's 1 (its own market: not transit dependence) and 9 of the transit trade. So A holds
+    9 Mt/yr captive, 9 / 16 = 56.25% of trade (max_captive_share, A the largest), traffic 15,
+    divertible 6, premium 15 (as without K3). The terminal names A; the Leverage chart charts
+    A; on sheet Charts A's bar is 9/16 and its own market's 1/16 is a row '(destination
+    market)', not charted, as is X's (K1's market: 5/16)."""
+    tables = diversion()
+    tables["Segments"].append({"segment": "sA3", "from": "H", "to": "AC", "mode": "rail",
+                               "country": "A", "capacity": 100, "cost_per_t": 5})
+    tables["Routes"].append({"route": "r3", "flow": "K3", "corridor": "CA", "segments": "sA3"})
+    tables["Flows"].append({"flow": "K3", "origin": "H", "destination": "AC",
+                            "period": 2026, "demand": 1})
+    out = tmp_path / "results.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
+    a = rows["country", "A"]
+    assert (a["traffic"], a["captive"], a["divertible"]) == pytest.approx((15, 9, 6))
+    assert a["traffic_share"] == pytest.approx(15 / 16) and a["premium"] == pytest.approx(15)
+    # corridor CA carries K3 too, and no flow's market is a corridor: 16, 10 captive, 6
+    ca = rows["corridor", "CA"]
+    assert (ca["traffic"], ca["captive"], ca["divertible"]) == pytest.approx((16, 10, 6))
+    summary = {r["metric"]: r["value"] for r in sheet(out, "Summary")}
+    assert summary["max_captive_share"] == pytest.approx(9 / 16)
+    assert "A: captive 9.0 -> 9.0 Mt/yr in 2026; premium 15 -> 15 USD/t" \
+        in capsys.readouterr().out
+    ws = openpyxl.load_workbook(out)["Leverage"]
+    chart = {ws.cell(i, 14).value: ws.cell(i, 16).value for i in range(2, ws.max_row + 1)
+             if ws.cell(i, 14).value}
+    assert chart["A"] == pytest.approx(9 / 16)
+    ws = openpyxl.load_workbook(out)["Charts"]
+    names = {ws.cell(i, 1).value: ws.cell(i, 2).value for i in range(1, ws.max_row + 1)}
+    assert names["A"] == pytest.approx(9 / 16)
+    assert names["A (destination market)"] == pytest.approx(1 / 16)
+    assert names["X (destination market)"] == pytest.approx(5 / 16)
+    assert "X" not in names
+
+
+def test_a_negative_premium_without_share_limits(tmp_path):
+    """No share limit: K4 (4 Mt/yr) has one route, over A (sA4, 1 USD/t) then the shared
+    segment sS (room 4, 1 USD/t); K2 (10) passes A (sA2, 10 USD/t) or Y then sS (sY 7 + sS 1
+    = 8 USD/t). Serving everything needs sS for K4, so the plan carries K2 over A at 10
+    though its other route costs 8. Closing A strands K4 and frees sS: 4 of K2 go round at 8,
+    6 are stranded. Captive 10 of A's 14, divertible 4; premium = (32 - 108 + 4 x 2 + 6 x 10)
+    / 4 = -2 USD/t: each diverted tonne is 2 cheaper than through A, the closure having freed
+    the room the plan had given K4."""
+    seg = {"mode": "rail", "capacity": 100}
+    tables = {
+        "Settings": [{"setting": "home_country", "value": "H"}],
+        "Periods": [{"period": 2026, "budget": 100}],
+        "Countries": [{"country": c} for c in ("H", "A", "S", "Y")],
+        "Corridors": [{"corridor": "CA"}, {"corridor": "CY"}],
+        "Segments": [
+            {"segment": "sA4", "from": "H", "to": "P", "country": "A", "cost_per_t": 1, **seg},
+            {"segment": "sY", "from": "H", "to": "P", "country": "Y", "cost_per_t": 7, **seg},
+            {**seg, "segment": "sS", "from": "P", "to": "M", "country": "S", "cost_per_t": 1,
+             "capacity": 4},
+            {"segment": "sA2", "from": "H", "to": "M", "country": "A", "cost_per_t": 10, **seg},
+        ],
+        "Routes": [{"route": "r4", "flow": "K4", "corridor": "CA", "segments": "sA4; sS"},
+                   {"route": "r2a", "flow": "K2", "corridor": "CA", "segments": "sA2"},
+                   {"route": "r2y", "flow": "K2", "corridor": "CY", "segments": "sY; sS"}],
+        "Flows": [{"flow": k, "origin": "H", "destination": "M", "period": 2026, "demand": d}
+                  for k, d in (("K4", 4), ("K2", 10))],
+        "Projects": [],
+        "RiskLimits": [],
+    }
+    inst = load(tmp_path, tables)
+    sol = solve(inst)
+    rows = {(r.unit, r.key): r for r in leverage(inst, sol.portfolio, sol.objective)}
+    a = rows["country", "A"].plan
+    assert (a.traffic, a.captive, a.divertible) == pytest.approx((14, 10, 4))
+    assert a.premium == pytest.approx(-2)
+
+
 def chain_of_three() -> dict:
     """Corridor CW: three routes over segments w1, w2, w3 (20 USD/t, no capacity), opened by
     L1 (+2 on w1), L2 (+3 on w2, requires L1) and L3 (+5 on w3, requires L2), capex 10 each.
@@ -212,16 +341,23 @@ def test_properties_on_random_instances(tmp_path, seed):
     write_results(sol, ms, out, leverage=levers)
     beyond = {(r["unit"], r["closure"], str(r["period"])): r["stranded_beyond_unmet"]
               for r in sheet(out, "Disruptions")}
+    # less, for a country, what the plan serves of the flows whose market it is: the flows
+    # leverage scores (a Rescorer's, with the same unmet demand as the solve's, perhaps
+    # split otherwise over flows)
+    plan = Rescorer(inst, sol.objective)(sol.portfolio)
     for r in sheet(out, "Leverage"):
-        assert r["captive"] == pytest.approx(beyond[r["unit"], r["key"], str(r["period"])],
-                                             abs=1e-6)
+        t = str(r["period"])
+        own = sum(inst.demand(k, t) - plan.unmet[k, t] for k, c in inst.market.items()
+                  if r["unit"] == "country" and c == r["key"])
+        assert r["captive"] == pytest.approx(
+            max(0.0, beyond[r["unit"], r["key"], t] - own), abs=1e-6)
     # max_captive_share: the largest country's captive share, weighted over measured periods
     captive = {}
     for r in sheet(out, "Leverage"):
-        if r["unit"] == "country" and r["key"] not in inst.destination_countries:
+        if r["unit"] == "country":
             t = str(r["period"])
             captive[t] = max(captive.get(t, 0.0), r["captive"] / inst.total_demand[t])
-    assert ms.max_captive_share == pytest.approx(
+    assert plan.measures.max_captive_share == pytest.approx(
         sum(w * captive.get(t, 0.0) for t, w in inst.period_weights.items()), abs=1e-6)
 
 
@@ -251,8 +387,16 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
 def test_kazakhstan_figures_of_the_readme():
     """docs/kazakhstan.md: what the Trans-Afghan railway and the western chain
     buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
-    destination (every route of it ends there): not a transit country, so max_captive_share
-    is Russia's."""
+    market (every route of it ends there): that trade is no transit trade for China, and no
+    sea-bound or European tonne crosses China in either plan (the KKH route carries
+    nothing), so China holds nothing captive and max_captive_share is Russia's. Russia's
+    premium in 2035 (sheet Leverage: the plan's tonnes that avoid Russia stay where they are,
+    the rest is diverted at the least cost): with the plan, closing Russia diverts 3 Mt/yr of
+    the European trade from the Northern rail (120 USD/t) to the BTK (148: +28) and 10 of the
+    sea-bound trade from the Russian ports (55) to the Trans-Afghan railway (8 at 117: +62)
+    and the western Afghan line (2 at 120: +65): 710 USD m a year for the 13 divertible,
+    54.6 USD/t. With the committed lines alone, 1.5 are divertible, by the Afghan road (1 at
+    237: +182) and the KKH (0.5 at 175: +120): 242 / 1.5 = 161.3 USD/t."""
     from planner.workbook import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
     assert inst.destination_countries == {"CN"}
@@ -271,8 +415,15 @@ def test_kazakhstan_figures_of_the_readme():
             if r.unit == "country"}
     russia = rows["RU", "2035"]
     assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
-    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((112.3, 31.4),
+    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((161.3, 54.6),
                                                                             abs=0.05)
+    assert inst.market["CHINA"] == "CN"
+    for t in inst.period_ids:
+        china = rows["CN", t]
+        assert china.plan.traffic == china.reference.traffic == 0
+        assert china.plan.captive == china.reference.captive == 0
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    assert ms.max_captive_share == pytest.approx(0.2017, abs=5e-5)
 
 
 class Recording(Rescorer):

@@ -116,11 +116,14 @@ SHEETS = {
                "link_buys": "dependence with k - 1 links less with k",
                "links_capex": "capex of the first k links"},
     "Leverage": {"unit": "corridor or country", "key": "the corridor's or country's id",
-                 "traffic": "trade through it in the plan",
+                 "traffic": "transit trade through it in the plan (a country's own "
+                            "market's flows left out)",
                  "traffic_share": "its share of the period's trade",
-                 "captive": "what its closure strands beyond normal unmet demand",
+                 "captive": "what its closure strands of that trade beyond normal unmet "
+                            "demand",
                  "divertible": "traffic less captive",
-                 "premium": "how far it could raise tariffs before divertible cargo leaves",
+                 "premium": "extra transport cost per divertible tonne around it: how far "
+                            "it could raise tariffs before divertible cargo leaves",
                  "traffic_ref": "traffic, committed projects only",
                  "captive_ref": "captive, committed projects only",
                  "divertible_ref": "divertible, committed projects only",

@@ -177,8 +177,9 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
          "share of capex paid by sources other than the budget (sheet Financing)"),
         *finance_summary(inst, appraisal),
         ("max_captive_share", ms.max_captive_share, "share",
-         "largest share of trade one transit country's closure strands beyond normal unmet "
-         "demand, mean over measured periods (sheet Leverage, captive)"),
+         "largest share of trade one country's closure strands of its transit trade (its "
+         "own market's flows left out) beyond normal unmet demand, mean over measured "
+         "periods (sheet Leverage, captive)"),
         ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
          f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
@@ -454,36 +455,52 @@ def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: 
                     row: int) -> int:
     """The table and bar chart of one unit's closures; returns the next free row.
 
-    A destination country (China for the China trade: every route of a flow ends there)
-    strands that trade whatever is built: no portfolio can insure against it. Its row stays
-    in the table, named '(destination market)', below the transit countries and a note, but
-    not in the chart, whose scale is then the transit countries' own."""
+    A country's closure strands the flows whose market it is (China for the China trade:
+    every route of the flow ends there) whatever is built: no portfolio can insure against
+    that, and it is no transit dependence (Instance.market). So a country's row holds what
+    its closure strands of the other flows, the trade that crosses it in transit, and the
+    trade of its own market is a row of its own, named '(destination market)', below the
+    transit rows and a note, but not in the chart, whose scale is then the transit
+    countries' own."""
+    market = {(k, t): inst.market_demand(k, t) if unit == "country" else 0.0
+              for (u, k, t) in ms.stranded if u == unit}
+
     def share(k, t):
-        return ms.stranded.get((unit, k, t), 0.0) / inst.total_demand[t]
+        return (ms.stranded.get((unit, k, t), 0.0) - market.get((k, t), 0.0)) \
+            / inst.total_demand[t]
+
+    def market_share(k, t):
+        return market.get((k, t), 0.0) / inst.total_demand[t]
     keys = {k for (u, k, _) in ms.stranded if u == unit}
     severity = {k: max(share(k, t) for t in periods) for k in keys} if periods else {}
-    closures = sorted((k for k in keys if severity[k] > 1e-9),
-                      key=lambda k: (-severity[k], display_name(inst, unit, k)))
-    if not closures or not periods:
+    transit = sorted((k for k in keys if severity[k] > 1e-9),
+                     key=lambda k: (-severity[k], display_name(inst, unit, k)))
+    reach = {k: max(market_share(k, t) for t in periods) for k in keys} if periods else {}
+    markets = sorted((k for k in keys if reach[k] > 1e-9),
+                     key=lambda k: (-reach[k], display_name(inst, unit, k)))
+    if not (transit or markets) or not periods:
         return row
-    markets = [k for k in closures if unit == "country" and k in inst.destination_countries]
-    charted = [k for k in closures if k not in markets] or markets  # markets alone: chart them
-    apart = [k for k in closures if k not in charted]
+    # (name, share of period t) of each row: the transit rows, then the markets'
+    rows = [(display_name(inst, unit, k), lambda t, k=k: share(k, t)) for k in transit] + \
+        [(display_name(inst, unit, k) + MARKET, lambda t, k=k: market_share(k, t))
+         for k in markets]
+    charted = len(transit) or len(markets)  # markets alone: chart them
+    apart = [name for name, _ in rows[charted:]]
     top = row
     put(ws, top, 1, f"{what} closed")
     for j, t in enumerate(periods, start=2):
         put(ws, top, j, t)
     for j in range(1, len(periods) + 2):
         style_header(ws.cell(row=top, column=j))
-    for i, k in enumerate(charted + apart, start=top + 1):
-        put(ws, i, 1, display_name(inst, unit, k) + (MARKET if k in markets else ""))
+    for i, (name, of) in enumerate(rows, start=top + 1):
+        put(ws, i, 1, name)
         for j, t in enumerate(periods, start=2):
-            put(ws, i, j, share(k, t)).number_format = PERCENT
-    end = top + len(closures)
+            put(ws, i, j, of(t)).number_format = PERCENT
+    end = top + len(rows)
     if apart:
-        names = ", ".join(display_name(inst, unit, k) for k in apart)
-        note = put(ws, end + 1, 1, f"Not charted: {names}{MARKET}: the trade that ends there "
-                                   "is stranded whatever is built.")
+        note = put(ws, end + 1, 1, f"Not charted: {', '.join(apart)}: the trade that ends "
+                                   "there is stranded whatever is built; the rows above "
+                                   "count the trade that crosses each country in transit.")
         note.font = Font(name="Calibri", size=10, italic=True, color="555555")
         end += 1
     chart = BarChart()
@@ -496,11 +513,10 @@ def _stranded_chart(ws, inst: Instance, ms: Measures, periods, unit: str, what: 
     chart.x_axis.scaling.orientation = "maxMin"  # the first row (most severe) on top
     chart.y_axis.crosses = "max"  # keeps the value axis at the bottom
     chart.add_data(Reference(ws, min_col=2, max_col=1 + len(periods), min_row=top,
-                             max_row=top + len(charted)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
-                                   max_row=top + len(charted)))
+                             max_row=top + charted), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + charted))
     chart.legend.position = "r"
-    height = min(14.0, max(8.0, 1.0 + 0.9 * len(charted)))
+    height = min(14.0, max(8.0, 1.0 + 0.9 * charted))
     start = end + 2
     together = (start - top) + int(height / ROW_CM) <= PAGE_ROWS  # table and chart on one page
     return chart_page(ws, chart, start, height_cm=height, block_top=top if together else None)

@@ -104,39 +104,36 @@ def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
 
 
 def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
-    """Captive share of the last period's trade per transit country, reference against plan:
-    a small table right of the sheet's, and its bar chart below the sheet's table. Returns
-    the chart's print range."""
+    """Captive share of the last period's trade per country, reference against plan: a small
+    table right of the sheet's, and its bar chart below the sheet's table. Returns the
+    chart's print range. Captive counts transit trade only (a country's own market's flows
+    are left out: planner/leverage.py), so a market such as China is charted by what it
+    holds of the trade that crosses it."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     countries = [r for r in rows if r.unit == "country" and r.period == last]
     if not countries:
         return None
-    # a destination (China for the China trade) holds that trade captive whatever is built:
-    # not a transit country; its row follows the others, named so, out of the chart
-    markets = inst.destination_countries
-    transit = [r for r in countries if r.key not in markets] or countries
-    countries = transit + [r for r in countries if r not in transit]
     col = 14
     for j, label in enumerate([f"country ({last})", "captive share, reference",
                                "captive share, plan"]):
         put(ws, 1, col + j, label)
     for i, r in enumerate(countries, start=2):
-        market = " (destination market)" if r not in transit else ""
-        put(ws, i, col, (inst.countries[r.key].name or r.key) + market)
+        put(ws, i, col, inst.countries[r.key].name or r.key)
         put(ws, i, col + 1, r.reference.captive / inst.total_demand[last]).number_format = \
             PERCENT
         put(ws, i, col + 2, r.plan.captive / inst.total_demand[last]).number_format = PERCENT
-    if len(countries) > len(transit):
-        names = ", ".join(inst.countries[r.key].name or r.key for r in countries[len(transit):])
-        put(ws, len(countries) + 2, col, f"Not charted: {names} (destination market), "
-            "captive whatever is built.")
+    if inst.destination_countries:
+        names = ", ".join(inst.countries[c].name or c for c in inst.countries
+                          if c in inst.destination_countries)
+        put(ws, len(countries) + 2, col, f"Transit trade only: the flows whose market is "
+            f"{names} are left out of that country's figures.")
     chart = BarChart()
     chart.title = f"Captive share of trade per transit country, {last}"
     chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
     chart.y_axis.scaling.min = 0
     chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=1,
-                             max_row=1 + len(transit)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(transit)))
+                             max_row=1 + len(countries)), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
     ws.column_dimensions[get_column_letter(col)].width = 28
     top = len(rows) + 4
     end = chart_page(ws, chart, top, own_range=True)  # below the table, on a page of its own
