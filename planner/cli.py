@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
-from planner import __version__, schema
+from planner import __version__, interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 1, 2, 3, 4
 
@@ -136,6 +137,8 @@ def _workbook(parser) -> None:
 
 def _model_options(parser, dependence: bool = False) -> None:
     """``dependence``: the command compares dependence, so refuses the cost objective."""
+    from planner import schema
+
     allowed = [o for o in schema.OBJECTIVES if not (dependence and o == "cost")]
     parser.add_argument("--objective", choices=schema.OBJECTIVES, metavar="OBJECTIVE",
                         help="what to minimise after unmet demand: " + ", ".join(allowed) +
@@ -624,35 +627,66 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command. Its stop handlers (planner.interrupt) are installed first, before any
+    heavy import, so that a signal at any moment ends it with one line and 128 + the signal's
+    number. Called as the program (``argv`` None) they stay installed for the interpreter's
+    exit, so that a second Ctrl-C cannot break that off; called with ``argv`` (a test), the
+    previous handlers come back."""
+    previous: dict = {}
+    args = None
+    try:
+        interrupt.reset()
+        previous = interrupt.install()
+        args = _parser().parse_args(argv)
+        bad = _bad_numbers(args)
+        if bad:
+            return _fail(bad, EXIT_INPUT)
+        return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
+                "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
+                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exception as exc:
+        try:
+            return _failed(exc, args)
+        except KeyboardInterrupt:
+            return interrupted()
+    finally:
+        if argv is not None:
+            interrupt.restore(previous)
+
+
+def _failed(exc: Exception, args) -> int:
+    """The exit status and message for an exception the command ended with."""
     from planner.problems import InputError
     from planner.solution import NoPortfolio
     from planner.xlsx import OutputError
 
-    args = _parser().parse_args(argv)
-    bad = _bad_numbers(args)
-    if bad:
-        return _fail(bad, EXIT_INPUT)
-    try:
-        return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
-                "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
-                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
-    except InputError as err:
-        _print_problems(err.warnings + err.problems)
+    if isinstance(exc, InputError):
+        _print_problems(exc.warnings + exc.problems)
         source = getattr(args, "workbook", None) or "the input"
-        return _fail(f"{source}: {len(err.problems)} problem(s) to fix; nothing was "
+        return _fail(f"{source}: {len(exc.problems)} problem(s) to fix; nothing was "
                      "written.", EXIT_INPUT)
-    except OutputError as err:
-        return _fail(str(err), EXIT_INPUT)
-    except NoPortfolio as err:
-        return _fail(str(err), EXIT_NO_PORTFOLIO)
-    except KeyboardInterrupt:
-        return _fail("interrupted: nothing was written", 130)
-    except Exception as exc:  # a bug, not the planner's doing: say so without a traceback
-        if os.environ.get("PLANNER_DEBUG"):
-            raise
-        return _fail(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
-                     "Please report it with the workbook; PLANNER_DEBUG=1 shows the details.",
-                     EXIT_INTERNAL)
+    if isinstance(exc, OutputError):
+        return _fail(str(exc), EXIT_INPUT)
+    if isinstance(exc, NoPortfolio):
+        return _fail(str(exc), EXIT_NO_PORTFOLIO)
+    if os.environ.get("PLANNER_DEBUG"):
+        raise exc
+    # a bug, not the planner's doing: say so without a traceback
+    return _fail(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                 "Please report it with the workbook; PLANNER_DEBUG=1 shows the details.",
+                 EXIT_INTERNAL)
+
+
+def interrupted() -> int:
+    """One line for a stop signal; the exit status 128 + its number."""
+    if interrupt.received() is None:  # a KeyboardInterrupt raised without the handlers
+        interrupt.note(signal.SIGINT)
+    if interrupt.written:  # the stop came after the results were in place
+        return _fail(f"{interrupt.describe()} after writing {interrupt.written[-1]}",
+                     interrupt.exit_status())
+    return _fail(f"{interrupt.describe()}: nothing was written", interrupt.exit_status())
 
 
 if __name__ == "__main__":
