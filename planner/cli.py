@@ -630,13 +630,24 @@ def main(argv: list[str] | None = None) -> int:
     """The command. Its stop handlers (planner.interrupt) are installed first, before any
     heavy import, so that a signal at any moment ends it with one line and 128 + the signal's
     number. Called as the program (``argv`` None) they stay installed for the interpreter's
-    exit, so that a second Ctrl-C cannot break that off; called with ``argv`` (a test), the
-    previous handlers come back."""
+    exit, so that a second Ctrl-C cannot break that off, and a stopped command exits at once;
+    called with ``argv`` (a test), the previous handlers come back."""
     previous: dict = {}
-    args = None
     try:
         interrupt.reset()
         previous = interrupt.install()
+        status = _run(argv)
+    finally:
+        if argv is not None:
+            interrupt.restore(previous)
+    if argv is None and interrupt.received() is not None:
+        interrupt.exit_now(status)
+    return status
+
+
+def _run(argv: list[str] | None) -> int:
+    args = None
+    try:
         args = _parser().parse_args(argv)
         bad = _bad_numbers(args)
         if bad:
@@ -651,9 +662,6 @@ def main(argv: list[str] | None = None) -> int:
             return _failed(exc, args)
         except KeyboardInterrupt:
             return interrupted()
-    finally:
-        if argv is not None:
-            interrupt.restore(previous)
 
 
 def _failed(exc: Exception, args) -> int:
