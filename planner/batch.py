@@ -8,7 +8,6 @@ time left.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import os
 import time
@@ -88,7 +87,8 @@ def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None
                 for future in dask_completed(futures):
                     report(futures[future], future.result())
             except BaseException:
-                client.cancel(list(futures), force=True)  # the cluster drops them
+                with contextlib.suppress(Exception):  # the cluster drops them
+                    client.cancel(list(futures), force=True)
                 raise
     elif jobs == 1 or len(tasks) == 1:
         for i, task in enumerate(tasks):
@@ -106,12 +106,8 @@ def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None
                 report(futures[future], future.result())
         except BaseException:
             stop_pool(pool)
-            del pool
-            _end_tracker()
             raise
         pool.shutdown()
-        del pool
-        _end_tracker()
     return [done[i] for i in range(len(tasks))]
 
 
@@ -135,12 +131,3 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
     if manager is not None:  # it notices the workers gone and closes the pool's queues
         manager.join(grace)
 
-
-def _end_tracker() -> None:
-    """End multiprocessing's resource tracker, now that the pool's locks are gone, rather than
-    leave it to end after the command: so ended it stays, dead but unreaped, in the command's
-    process group until init gets to it."""
-    from multiprocessing import resource_tracker
-    gc.collect()  # the pool's queues, and with them the last of its locks
-    with contextlib.suppress(Exception):
-        resource_tracker._resource_tracker._stop()  # noqa: SLF001

@@ -640,8 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if argv is not None:
             interrupt.restore(previous)
-    if argv is None and interrupt.received() is not None:
-        interrupt.exit_now(status)
+    if argv is None:
+        if interrupt.received() is not None:
+            interrupt.exit_now(status)
+        interrupt.end_tracker()
     return status
 
 

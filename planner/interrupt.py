@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -128,11 +129,25 @@ def worker_started(parent: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP)
 
 
+def end_tracker() -> None:
+    """End multiprocessing's resource tracker, if a worker pool started one, once the pools'
+    locks are gone: left to end after the command, it stays in the command's process group,
+    dead but not yet collected by init."""
+    tracking = sys.modules.get("multiprocessing.resource_tracker")
+    tracker = getattr(tracking, "_resource_tracker", None)
+    if getattr(tracker, "_fd", None) is None:
+        return
+    gc.collect()  # the pools' queues, and with them the last locks it tracks
+    with contextlib.suppress(Exception):
+        tracker._stop()  # noqa: SLF001
+
+
 def exit_now(status: int) -> None:
     """End a stopped command now: the exit handlers run (they remove temporary files), the
     output is flushed, and the interpreter's teardown, which frees every object of a loaded
     model one by one (most of a second), is skipped."""
     atexit._run_exitfuncs()  # noqa: SLF001
+    end_tracker()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
