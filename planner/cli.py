@@ -2,7 +2,7 @@
 compare. Argument handling and printing only; the work is in the modules it calls.
 
 Exit status: 0 solved, 1 internal error, 2 invalid input or unwritable output, 3 impossible
-plan, 4 no portfolio found in time, 130 interrupted (Ctrl-C).
+plan, 4 no portfolio found in time, 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ exit status:
   2  invalid input, or output that cannot be written
   3  impossible plan (the conflicting rows are named)
   4  no portfolio found within the time limit
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM, 129 by SIGHUP (128 + the signal):
+       within a second or two, workers ended, nothing written
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
 """
 
