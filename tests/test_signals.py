@@ -244,3 +244,39 @@ def test_workers_end_when_the_command_is_killed(tmp_path):
     finally:
         for pid in group(proc.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_during_the_analysis_stops_at_the_next_lp(tmp_path, monkeypatch):
+    """`solve`'s analysis after the stages (sheets Value, Chains, Leverage) scores one changed
+    portfolio after another, each by a few LPs, under stop_on_ctrl_c: Ctrl-C during the first
+    score stops it at the next LP. Before, the analysis ran every score to the end (most of a
+    minute at M) and only then stopped. The plan's own score runs no LP (its flows are the
+    held base), so the stop comes in the second of the four scores."""
+    from tests.builders import two_corridors
+
+    from planner import rescore
+    from planner.highs import stop_on_ctrl_c
+    from planner.solve import solve
+    from planner.value import analysis
+    from planner.workbook import read_workbook
+
+    inst = read_workbook(write_input(tmp_path / "plan.xlsx", two_corridors()))
+    sol = solve(inst)
+    scores = []
+    real = rescore.Rescorer.__call__
+    press = []  # Ctrl-C at the first score, once pressed is set
+
+    def score(self, *args, **kwargs):
+        scores.append(1)
+        if press and len(scores) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(rescore.Rescorer, "__call__", score)
+    analysis(inst, sol)
+    assert len(scores) == 4  # undisturbed
+    scores.clear()
+    press.append(True)
+    with pytest.raises(KeyboardInterrupt), stop_on_ctrl_c():
+        analysis(inst, sol)
+    assert len(scores) == 2
