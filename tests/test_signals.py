@@ -247,17 +247,17 @@ def test_workers_end_when_the_command_is_killed(tmp_path):
 
 
 def test_ctrl_c_during_the_analysis_stops_at_the_next_lp(tmp_path, monkeypatch):
-    """`solve`'s analysis after the stages (sheets Value, Chains, Leverage) scores one changed
-    portfolio after another, each by a few LPs, under stop_on_ctrl_c: Ctrl-C during the first
-    score stops it at the next LP. Before, the analysis ran every score to the end (most of a
-    minute at M) and only then stopped. The plan's own score runs no LP (its flows are the
-    held base), so the stop comes in the second of the four scores."""
+    """`solve`'s analysis after the stages (appraisal, sheets Value, Chains, Leverage) scores
+    one changed portfolio after another, each by a few LPs, under stop_on_ctrl_c: Ctrl-C
+    during the first score stops it at the next LP. Before, the analysis ran every score to
+    the end (most of a minute at M) and only then stopped. The plan's own score runs no LP
+    (its flows are the held base), so the stop comes in the second of the five scores."""
     from tests.builders import two_corridors
 
     from planner import rescore
     from planner.highs import stop_on_ctrl_c
     from planner.solve import solve
-    from planner.value import analysis
+    from planner.analysis import analyse
     from planner.workbook import read_workbook
 
     inst = read_workbook(write_input(tmp_path / "plan.xlsx", two_corridors()))
@@ -273,10 +273,10 @@ def test_ctrl_c_during_the_analysis_stops_at_the_next_lp(tmp_path, monkeypatch):
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(rescore.Rescorer, "__call__", score)
-    analysis(inst, sol)
-    assert len(scores) == 4  # undisturbed
+    analyse(inst, sol.portfolio, sol.objective)
+    assert len(scores) == 5  # undisturbed
     scores.clear()
     press.append(True)
     with pytest.raises(KeyboardInterrupt), stop_on_ctrl_c():
-        analysis(inst, sol)
+        analyse(inst, sol.portfolio, sol.objective)
     assert len(scores) == 2
