@@ -638,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
         interrupt.reset()
         previous = interrupt.install()
         status = _run(argv)
+    except KeyboardInterrupt:  # one that came before _run's own handling was in place
+        status = interrupted()
     finally:
         if argv is not None:
             interrupt.restore(previous)
