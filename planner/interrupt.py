@@ -124,7 +124,8 @@ def worker_started(parent: int) -> None:
     # a worker starts no process of its own; so made, the locks it makes (Pyomo makes one
     # on import) are not registered with the command's resource tracker, which would warn of
     # them as "leaked" once the worker is stopped
-    multiprocessing.set_start_method("fork", force=True)
+    if "fork" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("fork", force=True)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP)
 
