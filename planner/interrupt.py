@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -111,6 +109,9 @@ def worker_started(parent: int) -> None:
     Ctrl-C is the command's to handle, not the worker's; SIGTERM ends the worker at once; and
     on Linux the kernel kills the worker when the command's process goes, however it goes
     (killed with SIGKILL included)."""
+    import ctypes
+    import multiprocessing
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in STOP:
         if signum != signal.SIGINT:
