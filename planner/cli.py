@@ -3,18 +3,19 @@ compare. Argument handling and printing only; the work is in the modules it call
 
 Exit status, one rule for every command (EPILOG): 0 solved, 1 internal error, 2 invalid input
 or unwritable output, 3 impossible plan, 4 no portfolio found in time, 130 interrupted
-(Ctrl-C), 143 terminated (SIGTERM).
+(Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from planner import __version__, schema
+from planner import __version__, interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO = 0, 1, 2, 3, 4
 
@@ -40,13 +41,13 @@ exit status, the same for every command:
   2    invalid input or option, or output that cannot be written
   3    impossible plan (the conflicting rows are named)
   4    no portfolio found within the time limit
-  130  interrupted (Ctrl-C)
-  143  terminated (SIGTERM)
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM, 129 by SIGHUP (128 + the
+       signal): within a second or two, workers ended, nothing written
   3 and 4 are decided by the plan of solve and robust, the status quo and best
   portfolios of frontier, the optimum of alternatives, and the base case of scenarios
   (which still writes its workbook: a scenario without a portfolio is marked there and
   in the terminal, and exits 0 when the base has one); validate, template and compare
-  end 0, 1 or 2.
+  end 0, 1 or 2 (or 129, 130, 143).
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
 
 time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3; 2 for
@@ -161,6 +162,8 @@ def _workbook(parser) -> None:
 
 def _model_options(parser, dependence: bool = False) -> None:
     """``dependence``: the command compares dependence, so refuses the cost objective."""
+    from planner import schema
+
     allowed = [o for o in schema.OBJECTIVES if not (dependence and o == "cost")]
     parser.add_argument("--objective", choices=schema.OBJECTIVES, metavar="OBJECTIVE",
                         help="what to minimise after unmet demand: " + ", ".join(allowed) +
@@ -682,37 +685,80 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command. Its stop handlers (planner.interrupt) are installed first, before any
+    heavy import, so that a signal at any moment ends it with one line and 128 + the signal's
+    number. Called as the program (``argv`` None) they stay installed for the interpreter's
+    exit, so that a second Ctrl-C cannot break that off, and a stopped command exits at once;
+    called with ``argv`` (a test), the previous handlers come back."""
+    previous: dict = {}
+    try:
+        interrupt.reset()
+        previous = interrupt.install()
+        status = _run(argv)
+    except KeyboardInterrupt:  # one that came before _run's own handling was in place
+        status = interrupted()
+    finally:
+        if argv is not None:
+            interrupt.restore(previous)
+    if argv is None:
+        if interrupt.received() is not None:
+            interrupt.exit_now(status)
+        interrupt.end_tracker()
+    return status
+
+
+def _run(argv: list[str] | None) -> int:
+    args = None
+    try:
+        args = _parser().parse_args(argv)
+        bad = _bad_numbers(args)
+        if bad:
+            return _fail(bad, EXIT_INPUT)
+        return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
+                "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
+                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exception as exc:
+        try:
+            return _failed(exc, args)
+        except KeyboardInterrupt:
+            return interrupted()
+
+
+def _failed(exc: Exception, args) -> int:
+    """The exit status and message for an exception the command ended with."""
     from planner.problems import InputError
     from planner.solution import NoPortfolio, PlanInfeasible
     from planner.xlsx import OutputError
 
-    args = _parser().parse_args(argv)
-    bad = _bad_numbers(args)
-    if bad:
-        return _fail(bad, EXIT_INPUT)
-    try:
-        return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
-                "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
-                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
-    except InputError as err:
-        _print_problems(err.warnings + err.problems)
+    if isinstance(exc, InputError):
+        _print_problems(exc.warnings + exc.problems)
         source = getattr(args, "workbook", None) or "the input"
-        return _fail(f"{source}: {len(err.problems)} problem(s) to fix; nothing was "
+        return _fail(f"{source}: {len(exc.problems)} problem(s) to fix; nothing was "
                      "written.", EXIT_INPUT)
-    except OutputError as err:
-        return _fail(str(err), EXIT_INPUT)
-    except PlanInfeasible as err:
-        return _fail(str(err.explanation), EXIT_INFEASIBLE)
-    except NoPortfolio as err:
-        return _fail(str(err), EXIT_NO_PORTFOLIO)
-    except KeyboardInterrupt:
-        return _fail("interrupted: nothing was written", 130)
-    except Exception as exc:  # a bug, not the planner's doing: say so without a traceback
-        if os.environ.get("PLANNER_DEBUG"):
-            raise
-        return _fail(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
-                     "Please report it with the workbook; PLANNER_DEBUG=1 shows the details.",
-                     EXIT_INTERNAL)
+    if isinstance(exc, OutputError):
+        return _fail(str(exc), EXIT_INPUT)
+    if isinstance(exc, PlanInfeasible):
+        return _fail(str(exc.explanation), EXIT_INFEASIBLE)
+    if isinstance(exc, NoPortfolio):
+        return _fail(str(exc), EXIT_NO_PORTFOLIO)
+    if os.environ.get("PLANNER_DEBUG"):
+        raise exc
+    # a bug, not the planner's doing: say so without a traceback
+    return _fail(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                 "Please report it with the workbook; PLANNER_DEBUG=1 shows the details.",
+                 EXIT_INTERNAL)
+
+
+def interrupted() -> int:
+    """One line for a stop signal; the exit status 128 + its number."""
+    if interrupt.received() is None:  # a KeyboardInterrupt raised without the handlers
+        interrupt.note(signal.SIGINT)
+    if interrupt.written:  # the stop came after the results were in place
+        return _fail(f"{interrupt.describe()} after writing {interrupt.written[-1]}",
+                     interrupt.exit_status())
+    return _fail(f"{interrupt.describe()}: nothing was written", interrupt.exit_status())
 
 
 if __name__ == "__main__":

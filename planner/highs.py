@@ -25,6 +25,7 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.repn import generate_standard_repn
 
+from planner import interrupt
 from planner.solution import StageResult
 
 # Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (run_status)
@@ -258,24 +259,34 @@ def interrupted() -> bool:
 
 @contextlib.contextmanager
 def stop_on_ctrl_c():
-    """Ctrl-C asks HiGHS to stop at its next check (the interrupt callbacks of each run's
-    Deadline), then raises KeyboardInterrupt once it has; without this the signal waits for
-    the run to end."""
+    """Ctrl-C (and the command's other stop signals, planner.interrupt) asks HiGHS to stop at
+    its next check (the interrupt callbacks of each run's Deadline), then raises
+    KeyboardInterrupt once it has; without this the signal waits for the run to end. A signal
+    the process ignores (a worker's Ctrl-C) or leaves at its default (a worker's SIGTERM, which
+    ends it at once) is left alone."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pressed = []
 
     def stop(signum, frame):
+        if not pressed:
+            interrupt.note(signum)
         pressed.append(signum)
         _ctrl_c.set()
 
+    def taken(signum) -> bool:
+        handler = signal.getsignal(signum)
+        if signum == signal.SIGINT:
+            return handler not in (signal.SIG_IGN, signal.SIG_DFL, None)
+        return interrupt.is_ours(handler)
+
     _ctrl_c.clear()
-    previous = signal.signal(signal.SIGINT, stop)
+    previous = {s: signal.signal(s, stop) for s in interrupt.STOP if taken(s)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        interrupt.restore(previous)
         _ctrl_c.clear()
     if pressed:
         raise KeyboardInterrupt

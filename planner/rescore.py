@@ -27,7 +27,7 @@ import numpy as np
 
 from planner.clock import check
 from planner.evaluate import FlowFigures, Measures, evaluate, flow_figures
-from planner.highs import quiet_highs
+from planner.highs import interrupted, quiet_highs
 from planner.instance import Instance
 from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
 from planner.stranded import MOVED, StrandedLP, built_capacity, unchanged_optimum
@@ -204,6 +204,8 @@ class FlowLP:
                 if basis is not None:
                     h.setBasis(basis)
                     start = start if start == "stages" else None  # "last": the first run only
+                if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs
+                    raise KeyboardInterrupt
                 h.run()
                 status = h.getModelStatus()
                 if status != highspy.HighsModelStatus.kOptimal:

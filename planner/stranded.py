@@ -16,7 +16,7 @@ import highspy
 import numpy as np
 
 from planner.clock import check
-from planner.highs import quiet_highs
+from planner.highs import interrupted, quiet_highs
 from planner.instance import Instance
 
 
@@ -478,6 +478,8 @@ class _MaxFlow:
                 np.array(bounds, dtype=float))
 
     def _run(self) -> float:
+        if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs, not after all
+            raise KeyboardInterrupt
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:

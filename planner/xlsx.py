@@ -5,11 +5,14 @@ with its header repeated and each chart whole on a page of its own."""
 from __future__ import annotations
 
 import errno
+import gc
 import math
 import os
 import re
 import stat
+import sys
 import tempfile
+import traceback
 import weakref
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.print_settings import PrintArea
+
+from planner import interrupt
 
 # Number formats by unit. Only the display is rounded: the stored value keeps every digit.
 SHARE = "0.0%"
@@ -482,8 +487,10 @@ def _check_folder(target: Path) -> None:
 
 def _hint(err: OSError, *, folder: bool = False) -> str:
     """What to do about a failed write, by its cause."""
-    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return "free some disk space or choose another folder with -o"
+    if err.errno == errno.EFBIG:
+        return "the file is larger than this system allows (a file-size limit): raise the limit or choose another folder with -o"
     if err.errno == errno.EROFS:
         return "the disk is read-only: choose another folder with -o"
     if isinstance(err, PermissionError):
@@ -562,6 +569,20 @@ def save_results(book, target: str | Path, demand: float | None) -> Path:
     return save_atomic(book, target)
 
 
+def _drop_quietly(err: BaseException) -> None:
+    """Close now what a broken-off save left open: openpyxl's ZipFile and sheet writers, which
+    would otherwise try to finish their writing when collected, fail again, and have Python
+    print "Exception ignored ... Traceback" at some later moment. Their failure is ``err``'s,
+    reported already."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(err.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 def save_atomic(book, target: str | Path) -> Path:
     """Save to a temporary file beside the target, then rename it into place.
 
@@ -572,29 +593,31 @@ def save_atomic(book, target: str | Path) -> Path:
     check_target(target)
     for ws in book.worksheets:
         align_headers(ws)
+    tmp = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",
-                                   dir=target.parent)
-    except OSError as err:
-        raise OutputError(f"cannot write in {target.parent}: {err.strerror or err}; "
-                          f"{_hint(err, folder=True)}. Nothing was changed.") from None
-    try:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with interrupt.held():  # a stop between creating the file and naming it
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",
+                                           dir=target.parent)
+        except OSError as err:
+            raise OutputError(f"cannot write in {target.parent}: {err.strerror or err}; "
+                              f"{_hint(err, folder=True)}. Nothing was changed.") from None
         with os.fdopen(fd, "wb") as handle:
             book.save(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # as any file the user writes, not mkstemp's 0600
         check_target(target)  # still a regular file or nothing: it may have changed meanwhile
-        os.replace(tmp, target)
-    except OutputError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
+        with interrupt.held():  # in place and known to be: a late stop says it was written
+            os.replace(tmp, target)
+            interrupt.written.append(target)
+    except BaseException as err:  # a full disk, a signal: no temporary file stays behind
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        _drop_quietly(err)
+        if isinstance(err, OutputError) or not isinstance(err, OSError):
+            raise
         raise OutputError(f"cannot write {target}: {err.strerror or err}; {_hint(err)}. "
                           "Nothing was changed.") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target

@@ -6,12 +6,21 @@ and each family's docstring states its row. ../shared/design/model.md has the wh
 
 from __future__ import annotations
 
+import logging
+
 import pyomo.environ as pyo
 
+from planner import interrupt
 from planner.clock import check
 from planner.instance import Closure, Instance
 from planner.model import (budget, capacity, closures, finance, flows, limits, objectives,
                            projects)
+
+# a stop signal that breaks off a component's construction is the command's to report, in one
+# line; Pyomo would log an ERROR for it too (on "pyomo.core"; its handler prints any other)
+logging.getLogger("pyomo.core").addFilter(interrupt.quiet_while_stopping)
+for _handler in logging.getLogger("pyomo").handlers:
+    _handler.addFilter(interrupt.quiet_while_stopping)
 
 
 def build(inst: Instance, *, objective: str | None = None, elastic: bool = False,
