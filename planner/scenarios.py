@@ -14,6 +14,7 @@ scenario equals solving the hand-edited workbook:
 | objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
 | source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
 | rate      | a source of sheet Sources                | its new yearly rate (0.05 = 5%)     |
+| closure_days | a corridor or country (or corridor:X, country:X) | its expected days closed a year: a number sets them, x2 or +50% scales them (appraisal only) |
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
 their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
@@ -86,19 +87,20 @@ def _all(target: str) -> bool:
     return target.strip().lower() in ("", "all")
 
 
-def _close_target(inst: Instance, target: str) -> tuple[str, str]:
+def _close_target(inst: Instance, target: str, segments: bool = True) -> tuple[str, str]:
+    """(unit, key) of a corridor, country or (with ``segments``) segment id, or unit:key."""
+    units = ("corridor", "country", "segment") if segments else ("corridor", "country")
+    words = "corridor, country or segment" if segments else "corridor or country"
+    tables = {"corridor": inst.corridors, "country": inst.countries, "segment": inst.segments}
     if ":" in target:
         unit, key = (part.strip() for part in target.split(":", 1))
-        tables = {"corridor": inst.corridors, "country": inst.countries,
-                  "segment": inst.segments}
-        if unit not in tables or key not in tables[unit]:
-            raise _Bad("corridor:ID, country:ID or segment:ID of an existing id")
+        if unit not in units or key not in tables[unit]:
+            raise _Bad(", ".join(f"{u}:ID" for u in units[:-1]) + f" or {units[-1]}:ID"
+                       " of an existing id")
     else:
-        unit, key = next(((u, target) for u, table in (
-            ("corridor", inst.corridors), ("country", inst.countries),
-            ("segment", inst.segments)) if target in table), (None, None))
+        unit, key = next(((u, target) for u in units if target in tables[u]), (None, None))
         if unit is None:
-            raise _Bad("a corridor, country or segment id")
+            raise _Bad(f"a {words} id")
     if unit == "country" and key == inst.settings.home_country:
         raise _Bad("a country other than the home country")
     return unit, key
@@ -121,6 +123,9 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         return Change(change, target, _factor(value), 0)
     if change == "close":
         return Change(change, ":".join(_close_target(inst, target)), None, 0)
+    if change == "closure_days":
+        return Change(change, ":".join(_close_target(inst, target, segments=False)),
+                      _set_or_scale(value), 0)
     if change == "limit":
         parts = [p.strip() for p in target.split(":")]
         if len(parts) not in (2, 3):
@@ -196,6 +201,14 @@ def _edits(inst: Instance, c: Change) -> list[_Edit]:
         return [_Edit("Sources", {"source": c.target,
                                   "_row": inst.rows.get(("Sources", c.target))},
                       {"rate": c.value})]
+    if c.change == "closure_days":
+        unit, key = c.target.split(":", 1)
+        sheet, item = ("Corridors", inst.corridors[key]) if unit == "corridor" \
+            else ("Countries", inst.countries[key])
+        mode, number = c.value
+        return [_Edit(sheet, _row_of(sheet, item, inst),
+                      {"closure_days": number if mode == "set" else item.closure_days * number},
+                      "" if mode == "set" else f"the closure days of {key}")]
     return []  # close: its target is all there is, checked by _close_target
 
 
@@ -239,6 +252,8 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
         c = replace(c, value=("set", row["amount"]))
     elif c.change == "rate":
         c = replace(c, value=row["rate"])
+    elif c.change == "closure_days":
+        c = replace(c, value=("set", row["closure_days"]))
     return c, problems
 
 
@@ -277,6 +292,7 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
     periods, flows, projects = list(inst.periods), dict(inst.flows), dict(inst.projects)
     routes, limits, settings = dict(inst.routes), list(inst.limits), inst.settings
     sources, envelopes = dict(inst.sources), dict(inst.source_budgets)
+    corridors, countries = dict(inst.corridors), dict(inst.countries)
     for c in changes:
         if c.change == "budget":
             mode, number = c.value
@@ -316,9 +332,15 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
                     else envelopes.get((c.target, t), 0.0) * number
         elif c.change == "rate":
             sources[c.target] = replace(sources[c.target], rate=c.value)
+        elif c.change == "closure_days":
+            unit, key = c.target.split(":", 1)
+            table = corridors if unit == "corridor" else countries
+            mode, number = c.value
+            table[key] = replace(table[key], closure_days=number if mode == "set"
+                                 else table[key].closure_days * number)
     return replace(inst, periods=tuple(periods), flows=flows, projects=projects,
                    routes=routes, limits=tuple(limits), settings=settings, sources=sources,
-                   source_budgets=envelopes)
+                   source_budgets=envelopes, corridors=corridors, countries=countries)
 
 
 def scenario_instances(inst: Instance) -> dict[str, Instance]:

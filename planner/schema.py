@@ -28,7 +28,7 @@ RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
 SCENARIO_CHANGES = ("budget", "demand", "capex", "close", "limit", "status", "objective",
-                    "source", "rate")
+                    "source", "rate", "closure_days")
 YES_NO = ("no", "yes")
 SOURCE_KINDS = ("grant", "loan")
 BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
@@ -290,8 +290,9 @@ SHEETS: tuple[Sheet, ...] = (
           "this sheet. Each change is checked like the row of the sheet it edits.", (
               Column("scenario", "text", description="Scenario name.", example="budget cut"),
               Column("change", "choice", choices=SCENARIO_CHANGES,
-                     description="budget, demand, capex, close, limit, status or objective "
-                                 "(see docs/workbook.md for each)."),
+                     description="budget, demand, capex, close, limit, status, objective, "
+                                 "source, rate or closure_days (see docs/workbook.md for "
+                                 "each)."),
               Column("target", "text", required=False,
                      description="What changes: a period, flow, project, country, corridor, "
                                  "segment, limit (limit:unit:key) or blank/all.",
