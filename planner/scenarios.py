@@ -14,7 +14,7 @@ scenario equals solving the hand-edited workbook:
 | objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
 | source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
 | rate      | a source of sheet Sources                | its new yearly rate (0.05 = 5%)     |
-| closure_days | a corridor or country (or corridor:X, country:X) | its expected days closed a year: a number sets them, x2 or +50% scales them (appraisal only) |
+| closure_days | a corridor or country (or corridor:X, country:X) | its days closed a year: a number sets them, x2 or +50% scales them (appraisal only) |
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
 their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
