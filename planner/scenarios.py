@@ -14,6 +14,7 @@ scenario equals solving the hand-edited workbook:
 | objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
 | source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
 | rate      | a source of sheet Sources                | its new yearly rate (0.05 = 5%)     |
+| capacity  | a segment                                | its existing capacity: a number sets it, x0.3 or -70% scales it (what projects add is kept) |
 | closure_days | a corridor or country (or corridor:X, country:X) | its days closed a year: a number sets them, x2 or +50% scales them (appraisal only) |
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
@@ -126,6 +127,10 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
     if change == "closure_days":
         return Change(change, ":".join(_close_target(inst, target, segments=False)),
                       _set_or_scale(value), 0)
+    if change == "capacity":
+        if target not in inst.segments:
+            raise _Bad("a segment id")
+        return Change(change, target, _set_or_scale(value), 0)
     if change == "limit":
         parts = [p.strip() for p in target.split(":")]
         if len(parts) not in (2, 3):
@@ -201,6 +206,16 @@ def _edits(inst: Instance, c: Change) -> list[_Edit]:
         return [_Edit("Sources", {"source": c.target,
                                   "_row": inst.rows.get(("Sources", c.target))},
                       {"rate": c.value})]
+    if c.change == "capacity":
+        segment, (mode, number) = inst.segments[c.target], c.value
+        record = {"segment": segment.id, "from": segment.from_node, "to": segment.to_node,
+                  "mode": segment.mode, "country": segment.country,
+                  "capacity": segment.capacity, "cost_per_t": segment.cost_per_t,
+                  "length_km": segment.length_km,
+                  "_row": inst.rows.get(("Segments", segment.id))}
+        return [_Edit("Segments", record,
+                      {"capacity": number if mode == "set" else segment.capacity * number},
+                      "" if mode == "set" else f"the capacity of {segment.id}")]
     if c.change == "closure_days":
         unit, key = c.target.split(":", 1)
         sheet, item = ("Corridors", inst.corridors[key]) if unit == "corridor" \
@@ -252,8 +267,8 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
         c = replace(c, value=("set", row["amount"]))
     elif c.change == "rate":
         c = replace(c, value=row["rate"])
-    elif c.change == "closure_days":
-        c = replace(c, value=("set", row["closure_days"]))
+    elif c.change in ("closure_days", "capacity"):
+        c = replace(c, value=("set", row[c.change]))
     return c, problems
 
 
@@ -293,6 +308,7 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
     routes, limits, settings = dict(inst.routes), list(inst.limits), inst.settings
     sources, envelopes = dict(inst.sources), dict(inst.source_budgets)
     corridors, countries = dict(inst.corridors), dict(inst.countries)
+    segments = dict(inst.segments)
     for c in changes:
         if c.change == "budget":
             mode, number = c.value
@@ -338,9 +354,14 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
             mode, number = c.value
             table[key] = replace(table[key], closure_days=number if mode == "set"
                                  else table[key].closure_days * number)
+        elif c.change == "capacity":
+            mode, number = c.value
+            segments[c.target] = replace(segments[c.target], capacity=number if mode == "set"
+                                         else segments[c.target].capacity * number)
     return replace(inst, periods=tuple(periods), flows=flows, projects=projects,
                    routes=routes, limits=tuple(limits), settings=settings, sources=sources,
-                   source_budgets=envelopes, corridors=corridors, countries=countries)
+                   source_budgets=envelopes, corridors=corridors, countries=countries,
+                   segments=segments)
 
 
 def scenario_instances(inst: Instance) -> dict[str, Instance]:

@@ -28,7 +28,7 @@ RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
 SCENARIO_CHANGES = ("budget", "demand", "capex", "close", "limit", "status", "objective",
-                    "source", "rate", "closure_days")
+                    "source", "rate", "closure_days", "capacity")
 YES_NO = ("no", "yes")
 SOURCE_KINDS = ("grant", "loan")
 BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
@@ -291,8 +291,8 @@ SHEETS: tuple[Sheet, ...] = (
               Column("scenario", "text", description="Scenario name.", example="budget cut"),
               Column("change", "choice", choices=SCENARIO_CHANGES,
                      description="budget, demand, capex, close, limit, status, objective, "
-                                 "source, rate or closure_days (see docs/workbook.md for "
-                                 "each)."),
+                                 "source, rate, closure_days or capacity (see "
+                                 "docs/workbook.md for each)."),
               Column("target", "text", required=False,
                      description="What changes: a period, flow, project, country, corridor, "
                                  "segment, limit (limit:unit:key) or blank/all.",

@@ -46,6 +46,8 @@ CASES = [
     ("status", "PB", "commit", lambda t: t["Projects"][0].update(status="committed")),
     ("objective", None, "cost", lambda t: t["Settings"].append(
         {"setting": "objective", "value": "cost"})),
+    ("capacity", "sA", "x0.5", lambda t: t["Segments"][0].update(capacity=5)),
+    ("capacity", "sB", 4, lambda t: t["Segments"][1].update(capacity=4)),
 ]
 
 
@@ -96,6 +98,8 @@ def test_bad_scenario_rows_are_named(tmp_path):
 # Each change is read like the row it stands for: (change, target, value) -> the Scenarios
 # column refused and what the message says (the rule of the sheet the change edits).
 REFUSED = [
+    ("capacity", "CA", 1, "target", "a segment id"),
+    ("capacity", "sA", -1, "value", "at least 0"),
     ("limit", "max_share:total", 0.3, "target", "corridor or country for max_share"),
     ("limit", "max_share:country:ZZ", 0.3, "target", "an id from sheet Countries"),
     ("limit", "max_share:corridor:ZZ", 0.3, "target", "an id from sheet Corridors"),
