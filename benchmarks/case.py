@@ -18,7 +18,7 @@ from pathlib import Path
 from planner.evaluate import evaluate
 from planner.report.results import write_results
 from planner.solve import solve
-from planner.value import analysis
+from planner.analysis import analyse
 from planner.workbook import read_tables, validate_tables
 
 
@@ -40,11 +40,12 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()  # sheets Value, Chains and Leverage: LPs only, after the MIP
-    value, levers = analysis(inst, sol)
+    done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
     times["analysis"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        write_results(sol, ms, Path(tmp) / "r.xlsx", value=value, leverage=levers)
+        write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,
+                      value=done.value, leverage=done.leverage)
         times["write"] = time.perf_counter() - t0
     result = {
         "instance": workbook.stem, "objective": objective, "status": sol.status,

@@ -1,27 +1,36 @@
-"""Render benchmark results: a Markdown table on stdout and a workbook with a chart of time
-against size (results/benchmarks/report.xlsx).
+"""Render benchmark results: a Markdown table on stdout and in docs/performance.md (between its
+markers), and a workbook with a chart of time against size (results/benchmarks/report.xlsx).
 
     python -m benchmarks.report [RESULTS.json ...]     # default: every saved run
+    python -m benchmarks.report --doc -                # print only, leave the docs alone
 
 For each case (size, objective) the latest run that has it is shown.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import os
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 
-from benchmarks.cases import OBJECTIVES
+from benchmarks.cases import OBJECTIVES, ROOT
 from benchmarks.run import OUT
 from planner.xlsx import save_atomic, write_table
 
 COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "status", "gap",
            "total_s", "pyomo_share", "solve_s", "highs_direct_s", "cbc_s", "vs_highs",
            "vs_cbc", "nodes", "peak_mb", "analysis_s"]
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+LEGEND = ("pyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
+          "baseline solve time / ours (above 1: we are faster), where we finished (>=: the "
+          "baseline stopped at the limit); (limit): a stage stopped at the time limit; "
+          "analysis_s: sheets Value, Chains and Leverage after the solve (LPs; in total_s "
+          "where shown); times are medians over the repeats")
 
 
 def _baseline(case: dict, name: str) -> tuple[float, bool] | None:
@@ -73,9 +82,41 @@ def markdown(rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def measured(machines: list[dict]) -> str:
+    """Where and when the shown runs were made, without their commits: one line per distinct
+    machine and versions, with the range of dates."""
+    lines = []
+    for setup in sorted({(m["cpus"], m["python"], m["versions"]["pyomo"],
+                          m["versions"]["highspy"]) for m in machines}):
+        days = sorted(m["when"][:10] for m in machines if (
+            m["cpus"], m["python"], m["versions"]["pyomo"], m["versions"]["highspy"]) == setup)
+        when = days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+        lines.append(f"Measured {when} on {setup[0]} cores, Python {setup[1]}, pyomo "
+                     f"{setup[2]}, highspy {setup[3]}.")
+    return "\n".join(lines)
+
+
+def write_doc(path: Path, text: str) -> None:
+    """Replace what stands between the markers of ``path`` with ``text``; the rest of the file
+    is kept as it is. A file without both markers is refused and left unchanged."""
+    doc = path.read_text()
+    start, end = doc.find(BEGIN), doc.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path}: no '{BEGIN}' ... '{END}' to put the table between")
+    new = doc[:start + len(BEGIN)] + "\n" + text.strip("\n") + "\n" + doc[end:]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(new)
+    os.replace(tmp, path)
+
+
 def main(argv=None) -> None:
-    files = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or \
-        sorted(OUT.glob("*.json"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path, metavar="RESULTS.json")
+    parser.add_argument("--doc", default=str(DOC),
+                        help="the Markdown page whose table to rewrite ('-': none; default: "
+                             "docs/performance.md)")
+    args = parser.parse_args(argv)
+    files = args.files or sorted(OUT.glob("*.json"))
     if not files:
         raise SystemExit("no results yet: python -m benchmarks.run")
     cases: dict[tuple[str, str], tuple[dict, dict]] = {}
@@ -94,11 +135,11 @@ def main(argv=None) -> None:
               f"pyomo {m['versions']['pyomo']}, highspy {m['versions']['highspy']}")
     print()
     print(markdown(rows))
-    print("\npyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
-          "baseline solve time / ours (above 1: we are faster), where we finished (>=: the "
-          "baseline stopped at the limit); (limit): a stage stopped at the time limit; "
-          "analysis_s: sheets Value, Chains and Leverage after the solve (LPs; in total_s "
-          "where shown); times are medians over the repeats")
+    print("\n" + LEGEND)
+    if args.doc != "-":
+        write_doc(Path(args.doc), "\n\n".join(
+            [markdown(rows), LEGEND + ".", measured([m for _, m in cases.values()])]))
+        print(f"\ntable: {args.doc}")
 
     book = Workbook()
     write_table(book.active, COLUMNS, rows)

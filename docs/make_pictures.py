@@ -1,4 +1,4 @@
-"""The README's pictures of the Kazakhstan results, made from the real workbooks.
+"""The pictures of the Kazakhstan results (README, docs/results.md), made from real workbooks.
 
     python docs/make_pictures.py            # writes docs/pictures/*.png
 

@@ -1,37 +1,55 @@
 """The appraisal a financing committee asks for: what the plan is worth against the reference
 plan (committed projects only, the frontier's status quo), year by year.
 
-Years: period t covers the whole years e_t .. e_t + years_t - 1 (Instance.start_year); money in
-year y is discounted by (1 + discount_rate)^-y. A period's yearly amounts (transport cost,
-unmet demand, expected loss, opex) fall in each of its years; its capex spend falls evenly on
-them. After the horizon, the last period's yearly amounts run on for benefit_years_after years.
+Time: the periods' true lengths, as in the cost stage and the debt service. Period t covers the
+years [e_t, e_t + years_t) (Instance.start_year: e_t is the years of the periods before it);
+after the horizon H = sum years_t come benefit_years_after more years, [H, H + after). Each is
+cut into slices of one year from its start, the last slice the fraction left (a period of 1.5
+years: [e_t, e_t + 1) and [e_t + 1, e_t + 1.5)). A slice of w years carries w x a period's
+yearly amounts (transport cost, unmet demand, expected loss, opex; after the horizon, the last
+period's) and w / years_t of the period's capex spend (spread evenly over the period), and is
+discounted from its start y by (1 + discount_rate)^-y (Instance.discount_year), on the clock
+of the loan payments (year e_t + k). With whole-year periods each slice is one year of the
+plan. The cost stage, which ranks portfolios, discounts a period's years and capex as a whole
+from e_t; for one-year periods the two agree.
 
-Benefits, each year: transport cost saved (reference minus plan, USD m); unmet demand served
+Benefits, a year: transport cost saved (reference minus plan, USD m); unmet demand served
 (reference minus plan, Mt/yr) x loss_per_t; and the expected loss avoided: sum over closures
 with closure_days of days / 365 x (stranded beyond normal unmet, reference minus plan) x
-loss_per_t. Costs: the capex and opex of the projects not in the reference. NPV = PV benefits
-- PV costs, BCR = PV benefits / PV costs, EIRR = the rate where NPV = 0 (None when the net
-flows never change sign). Each is also given without the expected loss avoided, so that a
-committee sees what the insurance is worth. Without loss_per_t only transport savings count.
+loss_per_t. Costs: the capex and opex of the plan's portfolio less the reference's, each the
+whole stream of its projects at their starts (a committed project the plan drops is a saving).
+NPV = PV benefits - PV costs, BCR = PV benefits / PV costs (None unless the costs are
+positive), EIRR = the rate where NPV = 0 (None when the net flows never change sign). Each is
+also given without the expected loss avoided, so that a committee sees what the insurance is
+worth. Without loss_per_t only transport savings count.
+
+The plan and the reference are scored the same way (planner/rescore.py: the flow stages of
+the solve's objective with the starts held; the plan's flows are the solve's up to its
+tolerance), the reference once per analysis (planner/analysis.py), so that the Summary's NPV,
+sheet Value's npv_change and Leverage read one reference plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.evaluate import Measures, evaluate
+from planner.evaluate import Measures
 from planner.instance import Instance
-from planner.solve import solve
+from planner.rescore import Scored, reference_portfolio  # noqa: F401 (read from here too)
 
 
 # yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)
 ROUND_OFF = 1e-5
+# differences of tonnes below this (Mt/yr), unmet or stranded, are round-off too: at a
+# loss_per_t of USD 1,370 a tonne, 3e-7 Mt/yr of round-off was USD 0.0004 m "served"
+TONNES_ROUND_OFF = 1e-6
 
 
 @dataclass
 class Appraisal:
-    years: list[int]  # year 0 = the start of the first period
-    capex: list[float]  # USD m per year, projects not in the reference
+    years: list[float]  # each slice's start, years after the start of the first period
+    lengths: list[float]  # each slice's length in years (1, or the fraction a period ends on)
+    capex: list[float]  # USD m in each slice: the plan's less the reference's
     opex: list[float]
     transport_saved: list[float]
     unmet_served: list[float]  # USD m (x loss_per_t); 0 without it
@@ -54,23 +72,40 @@ class Appraisal:
     def costs(self) -> list[float]:
         return [a + b for a, b in zip(self.capex, self.opex)]
 
+    @property
+    def pv_benefits(self) -> float:
+        return self.pv["transport_saved"] + self.pv["unmet_served"] + self.pv["loss_avoided"]
 
-def present_value(flows: list[float], rate: float) -> float:
-    return sum(v / (1.0 + rate) ** y for y, v in enumerate(flows))
+    @property
+    def unmet_served_share(self) -> float | None:
+        """The part of the PV benefits that is unmet demand served at loss_per_t (not
+        transport savings); None when the benefits are not positive."""
+        total = self.pv_benefits
+        return self.pv["unmet_served"] / total if total > 1e-9 else None
+
+    @property
+    def horizon_years(self) -> float:
+        return sum(self.lengths)
 
 
-def internal_rate(net: list[float]) -> float | None:
+def present_value(flows: list[float], rate: float, years: list[float] | None = None) -> float:
+    """sum_i flows_i (1 + rate)^-years_i (years: 0, 1, 2 ... unless given)."""
+    years = range(len(flows)) if years is None else years
+    return sum(v / (1.0 + rate) ** y for y, v in zip(years, flows))
+
+
+def internal_rate(net: list[float], years: list[float] | None = None) -> float | None:
     """The rate in (-0.99, 10] where the PV of ``net`` is 0, by bisection; None when the net
     flows never change sign or the PV does not change sign over that range."""
     if not any(v > 1e-9 for v in net) or not any(v < -1e-9 for v in net):
         return None
     lo, hi = -0.99, 10.0
-    f_lo, f_hi = present_value(net, lo), present_value(net, hi)
+    f_lo, f_hi = present_value(net, lo, years), present_value(net, hi, years)
     if f_lo * f_hi > 0:
         return None
     for _ in range(200):
         mid = (lo + hi) / 2
-        f_mid = present_value(net, mid)
+        f_mid = present_value(net, mid, years)
         if f_lo * f_mid <= 0:
             hi = mid
         else:
@@ -80,19 +115,37 @@ def internal_rate(net: list[float]) -> float | None:
     return (lo + hi) / 2
 
 
-def _yearly(inst: Instance, per_period: dict[str, float], *, spread: bool,
-            after: bool) -> list[float]:
-    """Amounts per year from amounts per period: each of a period's years gets the period's
-    yearly amount (``spread``: the period's total divided by its years); ``after``: the last
-    period's yearly amount continues for benefit_years_after years."""
-    out = []
+def slices(inst: Instance) -> list[tuple[str | None, float, float]]:
+    """(period, start year, length) of every slice (module docstring): each period's years
+    from e_t, then benefit_years_after from the end of the horizon (period None)."""
+    out: list[tuple[str | None, float, float]] = []
+
+    def cut(period, start, length):
+        k = 0
+        while length - k > 1e-9:
+            out.append((period, start + k, min(1.0, length - k)))
+            k += 1
+
     for t in inst.period_ids:
-        years = max(1, round(inst.period[t].years))
-        value = per_period.get(t, 0.0) / (years if spread else 1)
-        value = 0.0 if abs(value) < ROUND_OFF else value
-        out += [value] * years
-    tail = round(inst.settings.benefit_years_after)
-    out += [out[-1] if after and out else 0.0] * tail
+        cut(t, inst.start_year[t], inst.period[t].years)
+    horizon = sum(p.years for p in inst.periods)
+    cut(None, horizon, inst.settings.benefit_years_after)
+    return out
+
+
+def _sliced(inst: Instance, per_period: dict[str, float], *, spread: bool,
+            after: bool) -> list[float]:
+    """USD m in each slice (slices) from amounts per period: a slice of w years gets w x the
+    period's yearly amount, or with ``spread`` w / years_t of the period's total; after the
+    horizon, w x the last period's yearly amount where ``after``, else 0."""
+    last = inst.period_ids[-1]
+    out = []
+    for t, _, w in slices(inst):
+        if t is None:
+            value = per_period.get(last, 0.0) * w if after else 0.0
+        else:
+            value = per_period.get(t, 0.0) * w / (inst.period[t].years if spread else 1.0)
+        out.append(0.0 if abs(value) < ROUND_OFF * w else value)
     return out
 
 
@@ -111,22 +164,32 @@ def expected_stranded_beyond(inst: Instance, ms: Measures,
     return out
 
 
-def appraise(inst: Instance, portfolio: dict[str, str | None], plan: Measures,
-             plan_unmet: dict[tuple[str, str], float], reference_portfolio: dict,
-             reference: Measures, reference_unmet: dict[tuple[str, str], float]) -> Appraisal:
-    """The plan against the reference plan; see the module docstring."""
-    loss = inst.settings.loss_per_t
-    new = [p for p, t in portfolio.items() if t and reference_portfolio.get(p) != t]
+def project_costs(inst: Instance, portfolio: dict[str, str | None]
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+    """(capex spent, opex a year) per period of every project of the portfolio at its start:
+    capex by its spend profile, opex from the period it is usable."""
     capex = {t: 0.0 for t in inst.period_ids}
     opex = {t: 0.0 for t in inst.period_ids}
-    for p in new:
-        start = portfolio[p]
+    for p, start in portfolio.items():
+        if not start:
+            continue
         for t in inst.period_ids:
             capex[t] += inst.projects[p].capex * inst.spend_share(p, start, t)
         usable = inst.usable_from(p, start)
         if usable is not None:
             for t in inst.period_ids[inst.period_index[usable]:]:
                 opex[t] += inst.projects[p].opex
+    return capex, opex
+
+
+def appraise(inst: Instance, plan: Scored, reference: Scored) -> Appraisal:
+    """The plan against the reference plan, both scored portfolios; see the module
+    docstring."""
+    loss = inst.settings.loss_per_t
+    plan_capex, plan_opex = project_costs(inst, plan.portfolio)
+    ref_capex, ref_opex = project_costs(inst, reference.portfolio)
+    capex = {t: plan_capex[t] - ref_capex[t] for t in inst.period_ids}
+    opex = {t: plan_opex[t] - ref_opex[t] for t in inst.period_ids}
 
     def transport(ms: Measures, t: str) -> float:  # USD m a year in period t
         return ms.transport_per_period.get(t, 0.0)
@@ -134,48 +197,38 @@ def appraise(inst: Instance, portfolio: dict[str, str | None], plan: Measures,
     def unmet_in(unmet, t):
         return sum(v for (k, s), v in unmet.items() if s == t)
 
-    saved = {t: transport(reference, t) - transport(plan, t) for t in inst.period_ids}
-    served = {t: (unmet_in(reference_unmet, t) - unmet_in(plan_unmet, t)) * (loss or 0.0)
+    saved = {t: transport(reference.measures, t) - transport(plan.measures, t)
+             for t in inst.period_ids}
+    def tonnes(v: float) -> float:
+        return 0.0 if abs(v) < TONNES_ROUND_OFF else v
+
+    served = {t: tonnes(unmet_in(reference.unmet, t) - unmet_in(plan.unmet, t)) * (loss or 0.0)
               for t in inst.period_ids}
-    ref_beyond = expected_stranded_beyond(inst, reference, reference_unmet)
-    plan_beyond = expected_stranded_beyond(inst, plan, plan_unmet)
-    avoided = {t: (ref_beyond[t] - plan_beyond[t]) * (loss or 0.0) for t in inst.period_ids}
+    ref_beyond = expected_stranded_beyond(inst, reference.measures, reference.unmet)
+    plan_beyond = expected_stranded_beyond(inst, plan.measures, plan.unmet)
+    avoided = {t: tonnes(ref_beyond[t] - plan_beyond[t]) * (loss or 0.0)
+               for t in inst.period_ids}
+    cut = slices(inst)
     a = Appraisal(
-        years=[],
-        capex=_yearly(inst, capex, spread=True, after=False),
-        opex=_yearly(inst, opex, spread=False, after=True),
-        transport_saved=_yearly(inst, saved, spread=False, after=True),
-        unmet_served=_yearly(inst, served, spread=False, after=True),
-        loss_avoided=_yearly(inst, avoided, spread=False, after=True),
+        years=[y for _, y, _ in cut], lengths=[w for _, _, w in cut],
+        capex=_sliced(inst, capex, spread=True, after=False),
+        opex=_sliced(inst, opex, spread=False, after=True),
+        transport_saved=_sliced(inst, saved, spread=False, after=True),
+        unmet_served=_sliced(inst, served, spread=False, after=True),
+        loss_avoided=_sliced(inst, avoided, spread=False, after=True),
         rate=inst.settings.discount_rate, with_loss=loss is not None)
-    a.years = list(range(len(a.capex)))
-    r = a.rate
-    a.pv = {name: present_value(getattr(a, name), r) for name in
+    r, years = a.rate, a.years
+    a.pv = {name: present_value(getattr(a, name), r, years) for name in
             ("capex", "opex", "transport_saved", "unmet_served", "loss_avoided")}
     costs = a.pv["capex"] + a.pv["opex"]
     for resilience in (True, False):
-        benefits = present_value(a.benefits(resilience), r)
+        benefits = present_value(a.benefits(resilience), r, years)
         net = [b - c for b, c in zip(a.benefits(resilience), a.costs())]
         npv, bcr = benefits - costs, (benefits / costs if costs > 1e-9 else None)
-        eirr = internal_rate(net)
+        eirr = internal_rate(net, years)
         if resilience:
             a.npv, a.bcr, a.eirr = npv, bcr, eirr
         else:
             a.npv_without_resilience, a.bcr_without_resilience = npv, bcr
             a.eirr_without_resilience = eirr
     return a
-
-
-def reference_portfolio(inst: Instance) -> dict[str, str | None]:
-    """Committed projects only, each at its start."""
-    return {p: (inst.start_periods(p)[0] if q.status == "committed" and inst.start_periods(p)
-                else None) for p, q in inst.projects.items()}
-
-
-def appraise_solution(inst: Instance, portfolio, plan: Measures, plan_unmet) -> Appraisal:
-    """Solve the reference plan's flows (least unmet demand, then least cost, with the
-    committed projects only: an LP) and appraise the plan against it."""
-    ref = reference_portfolio(inst)
-    sol = solve(inst, objective="cost", fixed=ref, explain=False)
-    ms = evaluate(inst, ref, sol.flows, sol.unmet, sol.draws)
-    return appraise(inst, portfolio, plan, plan_unmet, ref, ms, sol.unmet)

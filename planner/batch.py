@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from planner.appraisal import Appraisal, appraise_solution
+from planner.appraisal import Appraisal
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
 from planner.solution import NoPortfolio, PlanInfeasible, Solution
@@ -40,6 +40,8 @@ class Outcome:
 
 def run_task(task: Task) -> Outcome:
     """Solve and evaluate one task; impossible plans and time-outs are outcomes, not errors."""
+    from planner.analysis import analyse  # it reads sheet Value's module, which reads batch
+
     start = time.perf_counter()
     try:
         sol = solve(task.instance, threads=1, **task.options)
@@ -50,7 +52,7 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
     ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    appraisal = appraise_solution(task.instance, sol.portfolio, ms, sol.unmet)
+    appraisal = analyse(task.instance, sol.portfolio, sol.objective, full=False).appraisal
     return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start,
                    appraisal=appraisal)
 

@@ -181,7 +181,13 @@ def mt(value, unit: str = "Mt/yr") -> str:
 
 
 def horizon_unit(flow_unit: str) -> str:
-    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+    from planner.xlsx import total_unit
+    return total_unit(flow_unit)
+
+
+def rates(flow_unit: str) -> str:
+    from planner.xlsx import rates_unit
+    return rates_unit(flow_unit)
 
 
 def unmet_words(sol) -> str:
@@ -283,12 +289,11 @@ def cmd_template(args) -> int:
 def cmd_solve(args) -> int:
     from planner.dilution import bought_for_rule
     from planner.evaluate import evaluate
-    from planner.appraisal import appraise_solution
+    from planner.analysis import analyse
     from planner.explain import unmet_causes
     from planner.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
     from planner.report.value import leverage_lines, value_lines
-    from planner.value import analysis
     from planner.solution import PlanInfeasible
     from planner.solve import solve
 
@@ -305,9 +310,9 @@ def cmd_solve(args) -> int:
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, sol.time_left) \
             if ms.unmet_demand > 1e-6 else []
-    appraisal = appraise_solution(inst, sol.portfolio, ms, sol.unmet)
-    with stop_on_ctrl_c():  # what each project buys and each transit country holds: LPs
-        value, levers = analysis(inst, sol)
+    with stop_on_ctrl_c():  # the appraisal, what each project buys, what each country holds
+        done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    appraisal, value, levers = done.appraisal, done.value, done.leverage
     for_rule = bought_for_rule(inst, value)
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers)
@@ -319,7 +324,7 @@ def cmd_solve(args) -> int:
     for stage in sol.stages:
         name = f"{stage.name} ({sol.objective})" if stage.name == "dependence" else stage.name
         shown = (pct(stage.value) + " of trade" if stage.name == "dependence" else
-                 mt(stage.value, inst.settings.flow_unit + ", periods added up")
+                 mt(stage.value, rates(inst.settings.flow_unit))
                  if stage.name == "unmet" else usd(stage.value, unit + " (discounted)")
                  if stage.name == "cost" else f"{stage.value:,.6g}")
         print(f"stage {name}: {shown} ({stage.status}, {stage.seconds:.1f} s)")
@@ -366,17 +371,24 @@ def _print_finance(inst, ms, appraisal) -> None:
     counted = "with the expected loss avoided" if a.with_loss else \
         "transport savings only: no loss_per_t on sheet Settings"
     line = (f"appraisal against {a.reference}: NPV {usd(a.npv, unit)}, BCR "
-            f"{a.bcr:.2f}, EIRR {rate(a.eirr)} ({counted})")
+            f"{'n/a' if a.bcr is None else f'{a.bcr:.2f}'}, EIRR {rate(a.eirr)} ({counted})")
     if a.with_loss:
         line += (f"; without it NPV {usd(a.npv_without_resilience, unit)}, EIRR "
                  f"{rate(a.eirr_without_resilience)}")
     print(line)
+    if a.with_loss and a.unmet_served_share is not None:
+        print(f"  benefits (present value) {usd(a.pv_benefits, unit)}: unmet demand served at "
+              f"loss_per_t {usd(a.pv['unmet_served'], unit)} ({pct(a.unmet_served_share)}, "
+              f"trade the reference plan cannot carry, not a saving), transport savings "
+              f"{usd(a.pv['transport_saved'], unit)}, expected loss avoided "
+              f"{usd(a.pv['loss_avoided'], unit)}")
 
 
 def cmd_scenarios(args) -> int:
     from planner.batch import Task, run_all
     from planner.report.compare import measures_of, write_comparison
     from planner.scenarios import scenario_instances
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "scenarios")
     if not inst.scenarios:
@@ -393,7 +405,8 @@ def cmd_scenarios(args) -> int:
                    for name, changes in inst.scenarios.items() for c in changes]
     notes = [(o.name, o.message) for o in outcomes if o.message]
     write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes,
-                     **_names_and_units(inst))
+                     demand=smallest_demand(*(o.solution.instance for o in outcomes
+                                              if o.solution)), **_names_and_units(inst))
     for line in outcome_table(outcomes, inst):
         print(line)
     print(f"wrote {output}")
@@ -421,10 +434,12 @@ def outcome_table(outcomes, inst) -> list[str]:
         per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t)
                for t in sol.instance.period_ids}
         total = sum(v * sol.instance.period[t].years for t, v in per.items())
+        worst = max(per, key=per.get, default=None)  # a rate is of a period: say which
         rows.append([o.name, o.status,
                      pct(ms.dependence(sol.objective, sol.instance.settings.dependence_unit)),
-                     usd(ms.total_capex, unit), mt(max(per.values(), default=0.0), flow),
-                     mt(total, horizon_unit(flow))])
+                     usd(ms.total_capex, unit),
+                     f"{mt(per[worst], flow)} in {worst}" if worst and per[worst] > 1e-6
+                     else mt(0.0, flow), mt(total, horizon_unit(flow))])
     words = OBJECTIVE_WORDS.get(objective, "dependence")
     return [f"  dependence: {words}, share of trade; unmet demand: the largest in a period "
             "and over the horizon"] + table(
@@ -452,7 +467,7 @@ def cmd_frontier(args) -> int:
         marginal = f", {usd(p.marginal, unit)} per point" if p.marginal is not None else ""
         dependence = o.measures.dependence(o.solution.objective, inst.settings.dependence_unit)
         flow = inst.settings.flow_unit
-        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, flow)})"
+        less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, rates(flow))})"
                 if p.serves_less else "")
         unmet = unmet_words(o.solution) or "none"
         print(f"  {o.name}: dependence {pct(dependence)} for capex "
@@ -464,6 +479,7 @@ def cmd_frontier(args) -> int:
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
     from planner.tradeoffs import alternatives, dependence_of, parse_within
+    from planner.xlsx import smallest_demand
 
     inst, output = _read_for(args, "alternatives")
     within = parse_within(args.within)
@@ -476,7 +492,7 @@ def cmd_alternatives(args) -> int:
     optimum = dependence_of(found[0])
     write_comparison([(o.name, measures_of(o), o.solution.portfolio) for o in found], output,
                      title="Alternatives", settings=_alternatives_settings(result, within),
-                     **_names_and_units(inst))
+                     demand=smallest_demand(inst), **_names_and_units(inst))
     for line in outcome_table(found, inst):
         print(line)
     print(f"{len(found) - 1} alternative(s) within {within.describe(optimum)}; "
@@ -545,6 +561,7 @@ def cmd_robust(args) -> int:
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
     from planner.results_reader import read_project_names, read_results, read_units
+    from planner.xlsx import flow_unit_of
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
@@ -566,7 +583,7 @@ def cmd_compare(args) -> int:
     names = {**read_project_names(args.second), **read_project_names(args.first)}
     units = read_units(args.first)
     money_unit = units.get("total_capex") or "USD m"
-    flow_unit = units.get("unmet_demand") or "Mt/yr"
+    flow_unit = flow_unit_of(units.get("unmet_demand") or "Mt/yr")
     write_comparison(columns, output, title="Comparison", projects=names,
                      money_unit=money_unit, flow_unit=flow_unit)
     for line in side_by_side(columns, money_unit, flow_unit):
@@ -577,7 +594,8 @@ def cmd_compare(args) -> int:
 
 def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
     """The measures of two results, each in its unit, and what changed in the portfolio."""
-    from planner.report.compare import (EXTRA, FINANCE, INFO, MEASURES, portfolio_changes)
+    from planner.report.compare import (APPRAISAL, EXTRA, FINANCE, INFO, MEASURES,
+                                        portfolio_changes)
 
     (a, ma, pa), (b, mb, pb) = columns
 
@@ -589,10 +607,11 @@ def side_by_side(columns, money_unit: str, flow_unit: str) -> list[str]:
             return str(value)
         return {"share": pct(value), "money": usd(value, money_unit),
                 "flow": mt(value, flow_unit), "total": mt(value, horizon_unit(flow_unit)),
+                "rates": mt(value, rates(flow_unit)),
                 "gap": f"{value:.3%}", "ratio": f"{value:.2f}"}.get(kind, f"{value:,.4g}")
 
     rows = []
-    for key in ("status", "objective") + MEASURES + FINANCE + EXTRA:
+    for key in ("status", "objective") + MEASURES + FINANCE + EXTRA + APPRAISAL:
         if key in ma or key in mb:
             rows.append([INFO.get(key, ("", key))[1] or key, show(key, ma.get(key)),
                          show(key, mb.get(key))])

@@ -57,6 +57,12 @@ def spend_profiles(projects: dict[str, dict], n_periods: int,
     return out
 
 
+def named_sources(tables: dict) -> set[str]:
+    """The ids sheet Sources names, read or not: a row refused there (a bad kind) is reported
+    there alone, never again as an unknown id where another sheet names it."""
+    return {r["source"] for r in tables.get("Sources") or [] if r.get("source")}
+
+
 def read_sources(tables: dict, countries: dict, periods: dict,
                  problems: list[Problem]) -> tuple[dict[str, Source], dict]:
     """Sheets Sources and SourceBudgets -> (sources, (source, period) -> USD m)."""
@@ -99,8 +105,11 @@ def read_sources(tables: dict, countries: dict, periods: dict,
                 r.get("name") or "", r.get("note") or "")
     amounts: dict[tuple[str, str], float] = {}
     rows: dict[tuple[str, str], int] = {}
+    named = named_sources(tables)
     for r in tables.get("SourceBudgets") or []:
         s, t = r.get("source"), r.get("period")
+        if s and s in named and s not in sources and s.lower() != BUDGET:
+            continue  # its Sources row is refused, and says so
         if s and s not in sources and s.lower() != BUDGET:
             problems.append(Problem("SourceBudgets", r["_row"], "source", s,
                                     "an id from sheet Sources: add it there or correct the "
@@ -129,12 +138,15 @@ def read_sources(tables: dict, countries: dict, periods: dict,
 
 def check_project_sources(projects: dict[str, dict], sources: dict[str, Source],
                           project_countries: dict[str, frozenset[str]],
-                          problems: list[Problem]) -> None:
-    """A project's sources exist, and each one's rules admit it."""
+                          problems: list[Problem], named: set[str] = frozenset()) -> None:
+    """A project's sources exist, and each one's rules admit it (``named``: ids of sheet
+    Sources whose rows are refused there, which are not reported again here)."""
     for p, r in projects.items():
         for s in r.get("sources") or ():
             where = ("Projects", r["_row"], "sources", s)
             if s.lower() == BUDGET:
+                continue
+            if s not in sources and s in named:
                 continue
             if s not in sources:
                 problems.append(Problem(*where, "an id from sheet Sources, or budget: add it "

@@ -17,7 +17,7 @@ probe's share of the stage's time runs out, and the stage is run as before.
 Measured on the M benchmark network with financing, whose optimum is its floor: the probe
 found it in 11 s (three rounds) where the stage with its objective stopped at 300 s 2-8% above
 it; on M without financing (optimum 15% above the floor) the probe was proven infeasible in
-6 s (README, Performance).
+6 s.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.appraisal import reference_portfolio
 from planner.evaluate import Measures
 from planner.instance import Instance
 from planner.rescore import Rescorer, Scored
@@ -85,7 +84,7 @@ def leverage(inst: Instance, portfolio: dict[str, str | None], objective: str, *
     the reference plan."""
     score = rescorer or Rescorer(inst, objective)
     plan = score(portfolio)
-    reference = score(reference_portfolio(inst), near=False)
+    reference = score.reference()  # the one the appraisal and sheet Value read
     mine = holds(inst, plan, score.least_cost(portfolio))
     ref = holds(inst, reference, score.least_cost(reference.portfolio))
     order = {("country", k): i for i, k in enumerate(inst.units("country"))}

@@ -242,6 +242,7 @@ class Rescorer:
         self._solved: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._base_figures: FlowFigures | None = None  # flow_figures of the base's flows
         self.based = False
+        self._reference: Scored | None = None
 
     def hold_base(self, portfolio: dict[str, str | None]) -> None:
         """Keep ``portfolio``'s LP solutions (the plan's): the portfolios that differ from
@@ -252,7 +253,16 @@ class Rescorer:
         self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
         self.closure_lp.hold_base(portfolio, floor)
         self._base_figures = None
+        self._reference = None  # scored again from the new base, as any portfolio would be
         self.based = True
+
+    def reference(self) -> Scored:
+        """The reference plan (reference_portfolio) scored once, after hold_base where the
+        plan's base is held: the one reference the appraisal, sheet Value's npv_change and
+        sheet Leverage all read."""
+        if self._reference is None:
+            self._reference = self(reference_portfolio(self.inst), near=False)
+        return self._reference
 
     def __call__(self, portfolio: dict[str, str | None], near: bool = True) -> Scored:
         """``near``: the portfolio is a project or a chain away from hold_base's (FlowLP.flows);
@@ -305,6 +315,12 @@ class Rescorer:
 
     def dependence(self, ms: Measures) -> float:
         return ms.dependence(self.objective, self.inst.settings.dependence_unit)
+
+
+def reference_portfolio(inst: Instance) -> dict[str, str | None]:
+    """The reference plan's portfolio: committed projects only, each at its start."""
+    return {p: (inst.start_periods(p)[0] if q.status == "committed" and inst.start_periods(p)
+                else None) for p, q in inst.projects.items()}
 
 
 def _clean(value: float) -> float:

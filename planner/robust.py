@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.appraisal import Appraisal, appraise_solution
+from planner.analysis import analyse
+from planner.appraisal import Appraisal
 from planner.batch import Outcome, Task, run_all
 from planner.evaluate import Measures, evaluate
 from planner.instance import Instance
@@ -102,7 +103,8 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
         unmet = {(k, t): max(0.0, block.u[k, t].value or 0.0) for k, t in block.KT}
         measures = evaluate(inst, portfolio, flows, unmet, finance_draws(block))
         results.append(ScenarioResult(name, inst, measures, mine,
-                                      appraise_solution(inst, portfolio, measures, unmet)))
+                                      analyse(inst, portfolio, objective,
+                                              full=False).appraisal))
     proven = all(s.status == "optimal" for s in stages)
     return RobustPlan(objective, "optimal" if proven else "feasible", portfolio,
                       stages[1].value, results, time.perf_counter() - start)

@@ -1,21 +1,13 @@
 """Scenarios: named changes to the base case (sheet Scenarios), applied to the Instance.
 
 Each change is exactly an edit a planner could make by hand in the workbook, so that solving a
-scenario equals solving the hand-edited workbook:
+scenario equals solving the hand-edited workbook. The changes, each with its target and value,
+are listed once, in planner.schema.SCENARIO_CHANGE_RULES (the template's Instructions and
+docs/workbook.md say the same).
 
-| change    | target                                   | value                               |
-|-----------|------------------------------------------|-------------------------------------|
-| budget    | a period, or all (blank)                 | a number sets it; x0.67, +10%, -33% scale it |
-| demand    | a flow, or all                           | a factor: 1.2, x1.2 or +20%         |
-| capex     | a project, a country (its projects), or all | a factor (cost overrun 1.4)      |
-| close     | a corridor, country or segment (or corridor:X, country:X, segment:X) | (none): the routes through it are removed, as if deleted from sheet Routes |
-| limit     | limit:unit[:key], e.g. max_share:country:RU | the limit's new value; added when no such row exists |
-| status    | a project                                | commit, exclude or candidate        |
-| objective | (none)                                   | worst_disruption, max_share, expected_disruption or cost |
-| source    | a source of sheet Sources                | its envelopes on SourceBudgets: a number sets every period's, x0.5 or -50% scales them (x0: the lender withdraws) |
-| rate      | a source of sheet Sources                | its new yearly rate (0.05 = 5%)     |
-| capacity  | a segment                                | its existing capacity: a number sets it, x0.3 or -70% scales it (what projects add is kept) |
-| closure_days | a corridor or country (or corridor:X, country:X) | its days closed a year: a number sets them, x2 or +50% scales them (appraisal only) |
+A factor is always written as one: x1.2 (or *1.2), +20% or -10%; a bare number (or an
+unsigned percentage such as 5%) always sets a value. A change that cannot take one of the two
+refuses it at its row, saying what to write.
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
 their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
@@ -24,6 +16,7 @@ row rules), so a rule added to a sheet applies here too.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
@@ -34,7 +27,7 @@ from planner.problems import Problem
 from planner.workbook import check_row, setting_value
 
 SHEET = "Scenarios"
-_FACTOR = re.compile(r"^\s*[x*×]\s*([0-9.eE+-]+)\s*$")
+_FACTOR = re.compile(r"^\s*[xX*×]\s*([0-9.eE+-]+)\s*$")
 _PERCENT = re.compile(r"^\s*([+-])\s*([0-9.]+)\s*%\s*$")
 STATUS_WORDS = {"commit": "committed", "committed": "committed", "exclude": "excluded",
                 "excluded": "excluded", "candidate": "candidate"}
@@ -44,7 +37,7 @@ STATUS_WORDS = {"commit": "committed", "committed": "committed", "exclude": "exc
 class Change:
     change: str
     target: str
-    value: object  # float factor/value, ("set"|"scale", float), or a word
+    value: object  # ("set"|"scale", number) for budget, demand, capex, source; else as read
     row: int
 
 
@@ -57,31 +50,53 @@ class _Bad(ValueError):
         self.column = column
 
 
-def _factor(value) -> float:
-    """1.4, 'x1.4', '*1.4', '+40%' and '-33%' are factors."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    text = str(value or "").strip()
+FACTOR_WORDS = "a factor written x1.2 (or +20%, -10%)"
+
+
+def _is_factor(value) -> bool:
+    text = str(value if value is not None else "").strip()
+    return bool(_FACTOR.match(text) or _PERCENT.match(text))
+
+
+def _factor(text: str) -> float:
+    """'x1.4', '*1.4', '+40%' and '-33%' as the factor they write."""
     match = _FACTOR.match(text)
     if match:
-        return float(match.group(1))
+        try:
+            return float(match.group(1))
+        except ValueError:
+            raise _Bad(FACTOR_WORDS, "value") from None
     match = _PERCENT.match(text)
-    if match:
-        sign = 1 if match.group(1) == "+" else -1
-        return 1 + sign * float(match.group(2)) / 100
+    sign = 1 if match.group(1) == "+" else -1
     try:
-        return float(text)
+        return 1 + sign * float(match.group(2)) / 100
     except ValueError:
-        raise _Bad("a factor such as 1.4, x1.4 or +40%", "value") from None
+        raise _Bad(FACTOR_WORDS, "value") from None
 
 
-def _set_or_scale(value) -> tuple[str, object]:
-    """("scale", factor) for x0.67, +10% or -33%; else ("set", the cell as typed), which the
-    edited sheet's column reads."""
-    text = str(value if value is not None else "").strip()
-    if _FACTOR.match(text) or _PERCENT.match(text):
-        return ("scale", _factor(text))
+def _set_or_scale(value, *, bare: str = "") -> tuple[str, object]:
+    """("scale", factor) for a factor (x0.67, +10%, -33%); else ("set", the cell as typed),
+    which the edited sheet's column reads. ``bare``: what the target is when it holds many
+    values, so that a bare number, which would set one value for all of them, is refused."""
+    if _is_factor(value):
+        return ("scale", _factor(str(value).strip()))
+    if bare:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            number = 1.4
+        number = number if math.isfinite(number) else 1.4
+        hint = f"x{number:g} to multiply by {number:g}"
+        raise _Bad(f"a factor, written as one: {hint} (or +40%, -10%); a bare number sets a "
+                   f"value, and {bare} are many values: name one to set it", "value")
     return ("set", value)
+
+
+def _value_only(value, what: str):
+    """The value as typed; a factor refused: ``what`` says what to write instead."""
+    if _is_factor(value):
+        raise _Bad(f"{what}, not a factor: write the new value itself", "value")
+    return value
 
 
 def _all(target: str) -> bool:
@@ -117,11 +132,14 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
     if change == "demand":
         if not _all(target) and target not in inst.flows:
             raise _Bad("a flow id, or all")
-        return Change(change, target, _factor(value), 0)
+        return Change(change, target, _set_or_scale(
+            value, bare="the demands of all flows" if _all(target) else ""), 0)
     if change == "capex":
         if not (_all(target) or target in inst.projects or target in inst.countries):
             raise _Bad("a project or country id, or all")
-        return Change(change, target, _factor(value), 0)
+        many = "" if target in inst.projects else "the capexes of all projects" \
+            if _all(target) else f"the capexes of the projects in {target}"
+        return Change(change, target, _set_or_scale(value, bare=many), 0)
     if change == "close":
         return Change(change, ":".join(_close_target(inst, target)), None, 0)
     if change == "closure_days":
@@ -135,7 +153,8 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         parts = [p.strip() for p in target.split(":")]
         if len(parts) not in (2, 3):
             raise _Bad("limit:unit or limit:unit:key, e.g. max_share:country:RU")
-        return Change(change, ":".join(parts + [""] * (3 - len(parts))), value, 0)
+        return Change(change, ":".join(parts + [""] * (3 - len(parts))),
+                      _value_only(value, "the limit's new value, e.g. 0.3"), 0)
     if change == "status":
         if target not in inst.projects:
             raise _Bad("a project id")
@@ -146,7 +165,8 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
     if change in ("source", "rate"):
         if target not in inst.sources:
             raise _Bad("a source id of sheet Sources")
-        return Change(change, target, _set_or_scale(value) if change == "source" else value, 0)
+        return Change(change, target, _set_or_scale(value) if change == "source"
+                      else _value_only(value, "the new yearly rate, e.g. 0.05 or 5%"), 0)
     if not str(value or "").strip():  # blank on sheet Settings means the default
         raise _Bad("one of " + ", ".join(schema.OBJECTIVES), "value")
     return Change(change, "", value, 0)
@@ -177,14 +197,19 @@ def _edits(inst: Instance, c: Change) -> list[_Edit]:
                       "" if mode == "set" else f"the budget of {p.id}")
                 for p in inst.periods if _all(c.target) or p.id == c.target]
     if c.change == "demand":
+        mode, number = c.value
         return [_Edit("Flows", {"flow": k, "origin": f.origin, "destination": f.destination,
                                 "period": t, "_row": inst.rows.get(("Flows", k))},
-                      {"demand": d * c.value}, f"the demand of {k} in {t}")
+                      {"demand": number if mode == "set" else d * number},
+                      "" if mode == "set" else f"the demand of {k} in {t}")
                 for k, f in inst.flows.items() if _all(c.target) or k == c.target
                 for t, d in f.demand.items()]
     if c.change == "capex":
-        return [_Edit("Projects", _row_of("Projects", q, inst), {"capex": q.capex * c.value},
-                      f"the capex of {p}") for p, q in inst.projects.items()
+        mode, number = c.value
+        return [_Edit("Projects", _row_of("Projects", q, inst),
+                      {"capex": number if mode == "set" else q.capex * number},
+                      "" if mode == "set" else f"the capex of {p}")
+                for p, q in inst.projects.items()
                 if _all(c.target) or p == c.target or c.target in inst.project_countries[p]]
     if c.change == "status":
         project = inst.projects[c.target]
@@ -263,6 +288,10 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
         c = replace(c, value=setting_value("objective", row["value"]))
     elif c.change == "budget" and c.value[0] == "set":
         c = replace(c, value=("set", row["budget"]))
+    elif c.change == "demand" and c.value[0] == "set":
+        c = replace(c, value=("set", row["demand"]))
+    elif c.change == "capex" and c.value[0] == "set":
+        c = replace(c, value=("set", row["capex"]))
     elif c.change == "source" and c.value[0] == "set":
         c = replace(c, value=("set", row["amount"]))
     elif c.change == "rate":
@@ -315,13 +344,16 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
             periods = [replace(p, budget=number if mode == "set" else p.budget * number)
                        if _all(c.target) or p.id == c.target else p for p in periods]
         elif c.change == "demand":
-            flows = {k: replace(f, demand={t: d * c.value for t, d in f.demand.items()})
+            mode, number = c.value
+            flows = {k: replace(f, demand={t: number if mode == "set" else d * number
+                                           for t, d in f.demand.items()})
                      if _all(c.target) or k == c.target else f for k, f in flows.items()}
         elif c.change == "capex":
             hit = {p for p in projects if _all(c.target) or p == c.target
                    or c.target in inst.project_countries[p]}
-            projects = {p: replace(q, capex=q.capex * c.value) if p in hit else q
-                        for p, q in projects.items()}
+            mode, number = c.value
+            projects = {p: replace(q, capex=number if mode == "set" else q.capex * number)
+                        if p in hit else q for p, q in projects.items()}
         elif c.change == "close":
             unit, key = c.target.split(":", 1)
             if unit == "segment":

@@ -27,8 +27,33 @@ STATUSES = ("candidate", "committed", "excluded")
 RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
-SCENARIO_CHANGES = ("budget", "demand", "capex", "close", "limit", "status", "objective",
-                    "source", "rate", "closure_days", "capacity")
+# change -> (target, value) on sheet Scenarios: the one rule is that a factor is always written
+# as one (x1.2, +20%, -10%) and a bare number always sets a value (planner/scenarios.py)
+SCENARIO_CHANGE_RULES = {
+    "budget": ("a period, or all (blank)",
+               "a number sets the budget; x0.67, +10% or -33% scales it"),
+    "demand": ("a flow, or all",
+               "a number sets the flow's demand in each of its periods (one flow only); x1.2 "
+               "or +20% scales it"),
+    "capex": ("a project, a country (its projects), or all",
+              "a number sets the project's capex (one project only); x1.4 or +40% scales it"),
+    "close": ("a corridor, country or segment (corridor:X, country:X, segment:X when ids "
+              "clash)", "none: its routes are removed, as if deleted from sheet Routes"),
+    "limit": ("limit:unit[:key], e.g. max_share:country:RU",
+              "the limit's new value (not a factor); the row is added when there is none"),
+    "status": ("a project", "commit, exclude or candidate"),
+    "objective": ("none", "an objective: " + ", ".join(OBJECTIVES)),
+    "source": ("a source of sheet Sources",
+               "a number sets its envelope in every period; x0.5 or -50% scales them (x0: "
+               "the lender withdraws)"),
+    "rate": ("a source of sheet Sources", "its new yearly rate, 0.05 or 5% (not a factor)"),
+    "closure_days": ("a corridor or country (corridor:X, country:X when ids clash)",
+                     "a number sets its days closed a year; x2 or +50% scales them "
+                     "(appraisal only)"),
+    "capacity": ("a segment", "a number sets its existing capacity; x0.3 or -70% scales it "
+                              "(what projects add is kept)"),
+}
+SCENARIO_CHANGES = tuple(SCENARIO_CHANGE_RULES)
 YES_NO = ("no", "yes")
 SOURCE_KINDS = ("grant", "loan")
 BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
@@ -117,9 +142,12 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Periods", "Planning periods in time order, each with its capital budget.", (
         Column("period", "id", description="Period name, e.g. the year it starts.", example=2026),
         Column("budget", "number", unit="USD m", minimum=0,
-               description="Capex that may start in this period.", example=1500),
+               description="Most the budget may pay in this period: the capex spent in it "
+                           "(spend_profile spreads a project's capex over periods), less what "
+                           "the lenders of sheet Sources pay.", example=1500),
         Column("years", "number", required=False, default=1.0, minimum=0, unit="years",
-               description="Length of the period; transport cost is counted once per year.",
+               description="Length of the period, more than 0 (1.5 = a year and a half); "
+                           "transport cost is counted once per year, a part year pro rata.",
                example=2),
         Column("weight", "number", required=False, default=1.0, minimum=0,
                description="Weight of the period in the dependence objective; 0 = not measured.",
@@ -261,8 +289,9 @@ SHEETS: tuple[Sheet, ...] = (
         Column("grace_years", "integer", required=False, default=0, minimum=0, unit="years",
                description="Years of interest only before repayment starts.", example=5),
         Column("max_share", "number", required=False, default=1.0,
-               description="Most of any one project's capex the source may pay, above 0 and at "
-                           "most 1.", example=0.8),
+               description="Most the source may pay of each period's spend of each project "
+                           "(so of its capex too), above 0 and at most 1: a lender's share of "
+                           "each expenditure.", example=0.8),
         Column("countries", "refs", ref="Countries", required=False,
                description="Countries it may lend in, separated by ;; blank = anywhere. It may "
                            "pay for a project only when every country of the project's "
@@ -298,10 +327,14 @@ SHEETS: tuple[Sheet, ...] = (
                                  "segment, limit (limit:unit:key) or blank/all.",
                      example="all"),
               Column("value", "any", required=False,
-                     description="The new value, or a factor written x0.67 (or +40%, -33%).",
+                     description="A bare number sets a value (5% is 0.05); a factor is always "
+                                 "written as one: x1.2, +20% or -10%. budget, demand, capex, "
+                                 "source, capacity and closure_days take either (a bare "
+                                 "number only for one flow or one project); limit and rate a "
+                                 "value; status and objective a word; close none.",
                      example="x0.67"),
           ), required=False, examples=(("budget cut", "budget", "all", "x0.67"),
-                                       ("Afghan overrun", "capex", "AF", 1.4),
+                                       ("Afghan overrun", "capex", "AF", "x1.4"),
                                        ("Iran closed", "close", "IR", None))),
 )
 

@@ -46,6 +46,12 @@ def template_workbook(*, examples: bool = False) -> Workbook:
     lines.append(("Settings", "setting names and defaults"))
     for s in schema.SETTINGS:
         lines.append((f"  {s.name}", f"{s.description} Default: {s.default!r}."))
+    lines.append(("", ""))
+    lines.append(("Scenarios", "the changes (column change), with their target and value. A "
+                  "factor is always written as one (x1.2, +20%, -10%); a bare number always "
+                  "sets a value"))
+    for change, (target, value) in schema.SCENARIO_CHANGE_RULES.items():
+        lines.append((f"  {change}", f"target: {target}. value: {value}."))
     for i, (a, b) in enumerate(lines, start=1):
         put(info, i, 1, a).font = Font(name="Calibri", size=11, bold=not a.startswith("  "))
         put(info, i, 2, b)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from planner.appraisal import appraise, reference_portfolio
+from planner.appraisal import appraise
 from planner.dilution import RULE, dependents, same_measures
 from planner.evaluate import Measures
 from planner.instance import BUDGET, Instance
-from planner.leverage import Leverage, leverage
 from planner.rescore import Rescorer, Scored
 
 @dataclass(frozen=True)
@@ -266,15 +265,6 @@ def _fits(inst: Instance, spend: dict[str, float]) -> bool:
     return True
 
 
-def analysis(inst: Instance, sol) -> tuple[ProjectValue, list[Leverage]]:
-    """What `planner solve` adds after the solve: sheets Value and Chains (project_value)
-    and Leverage, all scored by one Rescorer (its LPs built once). ``sol``: a Solution."""
-    score = Rescorer(inst, sol.objective)
-    value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
-                          rescorer=score)
-    return value, leverage(inst, sol.portfolio, sol.objective, rescorer=score)
-
-
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
                   rescorer: Rescorer | None = None) -> ProjectValue:
@@ -287,7 +277,7 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
     base = score.dependence(plan.measures)
     if with_npv is None:
         with_npv = appraisal_inputs(inst)
-    npv = _npv(inst, score, plan) if with_npv else None
+    npv = _npv(inst, score) if with_npv else None
     changes = []
     for p in inst.projects:
         if portfolio.get(p):
@@ -349,13 +339,13 @@ def appraisal_inputs(inst: Instance) -> bool:
         any(p.opex for p in inst.projects.values())
 
 
-def _npv(inst: Instance, score: Rescorer, plan: Scored):
-    """portfolio -> NPV against the reference plan (committed projects only), both scored
-    by the same LPs (planner/appraisal.py)."""
-    ref_portfolio = reference_portfolio(inst)
-    ref = score(ref_portfolio, near=False)
+def _npv(inst: Instance, score: Rescorer):
+    """scored portfolio -> NPV against the Rescorer's one reference plan (committed projects
+    only), every portfolio's whole capex and opex against the reference's
+    (planner/appraisal.py): NPV(changed) - NPV(plan) is what the change is worth, whatever
+    the status of the projects it moves."""
+    ref = score.reference()
 
     def npv(s: Scored) -> float:
-        return appraise(inst, s.portfolio, s.measures, s.unmet, ref_portfolio, ref.measures,
-                        ref.unmet).npv
+        return appraise(inst, s, ref).npv
     return npv

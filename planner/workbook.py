@@ -377,6 +377,18 @@ def _check_period_order(records: list[dict], problems: list[Problem]) -> None:
                                     f"{ra['period']} (row {ra['_row']}); sort the rows"))
 
 
+def _check_period_years(records: list[dict], problems: list[Problem]) -> None:
+    """A period lasts more than 0 years: its transport cost, opex and benefits count once a
+    year of it, and a period of no years has none to count."""
+    for r in records:
+        years = r.get("years")
+        if isinstance(years, (int, float)) and years <= 0:
+            problems.append(Problem("Periods", r["_row"], "years", years,
+                                    "a length of more than 0 years (1.5 = a year and a "
+                                    "half): give the period's length, or merge the row into "
+                                    "the period next to it"))
+
+
 def _missing_flow_periods(flows: dict[str, dict], rows: dict[tuple[str, str], int],
                           periods: dict, problems: list[Problem]) -> None:
     """A flow without a row for a period has no demand there, which is allowed (a flow that
@@ -567,6 +579,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     if not periods:
         problems.append(Problem("Periods", 2, "period", None, "at least one period"))
     _check_period_order(tables["Periods"], problems)
+    _check_period_years(tables["Periods"], problems)
     countries = _unique("Countries", "country", tables["Countries"], problems)
     corridors = _unique("Corridors", "corridor", tables["Corridors"], problems)
     segments = _unique("Segments", "segment", tables["Segments"], problems)
@@ -663,7 +676,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     sources, source_budgets = financing.read_sources(tables, countries, periods, problems)
     project_countries = {p: frozenset(segments[s]["country"] for s in (r.get("segments") or ())
                                       if s in segments) for p, r in projects.items()}
-    financing.check_project_sources(projects, sources, project_countries, problems)
+    financing.check_project_sources(projects, sources, project_countries, problems,
+                                    financing.named_sources(tables))
     for sheet in ("Countries", "Corridors"):
         for r in tables.get(sheet) or []:
             problems.extend(row_problems(sheet, r, known))

@@ -46,6 +46,28 @@ def flow(unit: str = "Mt/yr") -> str:
     return with_unit(unit, 1)
 
 
+# Flow figures in one of three units, never confused: a rate of one period (Mt/yr: the
+# period is named, or the figure is a mean over periods), a total over the horizon (Mt: each
+# period's rate x its years, added up), or the periods' rates added up, which is what the
+# unmet-demand stage minimises and no rate of any one year (RATES_ADDED: 'Mt/yr summed').
+RATES_ADDED = " summed"
+
+
+def total_unit(flow_unit: str) -> str:
+    """The unit of a flow rate x years, summed: Mt/yr -> Mt."""
+    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
+
+
+def rates_unit(flow_unit: str) -> str:
+    """The unit of the periods' rates added up: 'Mt/yr summed'."""
+    return flow_unit + RATES_ADDED
+
+
+def flow_unit_of(unit: str) -> str:
+    """The flow unit a rates unit (or a flow unit) names: 'Mt/yr summed' -> 'Mt/yr'."""
+    return unit[:-len(RATES_ADDED)] if unit.endswith(RATES_ADDED) else unit
+
+
 def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str = "Mt/yr",
                 cost_unit: str = "USD/t") -> str | None:
     """The format for a value labelled with ``unit`` (the Summary's unit column)."""
@@ -53,7 +75,7 @@ def unit_format(unit: str | None, *, money_unit: str = "USD m", flow_unit: str =
         return SHARE
     if unit == money_unit:
         return money(unit)
-    if unit == flow_unit or (flow_unit.endswith("/yr") and unit == flow_unit[:-3]):
+    if unit in (flow_unit, rates_unit(flow_unit), total_unit(flow_unit)):
         return flow(unit)
     if unit == cost_unit:
         return with_unit(unit, 2)
@@ -441,6 +463,70 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+# The solver's tolerance, as the figures written carry it (the chain is stated once in
+# planner/model/objectives.py). HiGHS holds every row to 1e-7, absolute, in the row's own
+# units (HIGHS_FEASIBILITY, its primal feasibility tolerance): Mt/yr for flows, USD m for
+# money; a later stage may spend a keep row's room of another 1e-7 (KEEP_ROOM: e.g. a flow of
+# 9.9999999 for 10). So a flow is known to 2e-7. A figure that adds such terms up (a transport
+# cost: flows x USD/t x years) carries more in proportion to its size: its tolerance is
+# 2e-7 x max(1, |figure|). A share of trade is a flow over the period's demand D, so its
+# tolerance is 2e-7 / D: 2e-7 / max(1, the smallest period demand) for every number of a
+# workbook shown in % (never more than 2e-7: an EIRR or a gap is shown in % too).
+FEASIBILITY = 2e-7  # HIGHS_FEASIBILITY + KEEP_ROOM
+ROUND_DIGITS = 6  # a round value has at most this many significant digits, or is whole
+
+
+def figure(value: float, tolerance: float) -> float:
+    """The roundest value within ``tolerance`` of ``value``: 0, else the one with the fewest
+    significant digits (up to ROUND_DIGITS), else the nearest whole number; ``value`` itself
+    when none is that close. 199.9999999 at 2e-5 is 200; 199.99 stays 199.99. It never moves
+    a figure by more than ``tolerance``."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    if abs(value) <= tolerance:
+        return 0.0
+    for digits in range(1, ROUND_DIGITS + 1):
+        rounder = float(f"{value:.{digits - 1}e}")
+        if abs(rounder - value) <= tolerance:
+            return rounder
+    whole = float(round(value))
+    return whole if abs(whole - value) <= tolerance else value
+
+
+def round_figures(book, demand: float | None) -> None:
+    """Every number of every sheet written as figure(value, its tolerance): a share (a cell
+    shown in %) within FEASIBILITY / max(1, ``demand``) (the smallest positive period demand;
+    None: shares are left as they are), any other number within FEASIBILITY x max(1, |value|).
+    Whole numbers (ints) are exact already."""
+    share_tolerance = FEASIBILITY / max(1.0, demand) if demand else 0.0
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, float):
+                    continue
+                if "%" in (cell.number_format or ""):
+                    if share_tolerance:
+                        cell.value = figure(value, share_tolerance)
+                else:
+                    cell.value = figure(value, FEASIBILITY * max(1.0, abs(value)))
+
+
+def smallest_demand(*instances) -> float | None:
+    """The smallest positive total demand of a period over ``instances``: what a share's
+    tolerance follows from."""
+    found = [d for inst in instances if inst is not None
+             for d in inst.total_demand.values() if d > 0]
+    return min(found) if found else None
+
+
+def save_results(book, target: str | Path, demand: float | None) -> Path:
+    """A results or comparison workbook: its figures rounded by one rule (round_figures),
+    then saved atomically."""
+    round_figures(book, demand)
+    return save_atomic(book, target)
 
 
 def save_atomic(book, target: str | Path) -> Path:

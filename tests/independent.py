@@ -416,3 +416,87 @@ def best(inst, objective: str, table=None) -> list[float]:
         values.append(least)
         candidates = [s for s in candidates if stage_value(s, stage, objective) <= least + TOL]
     return values
+
+
+# -- the appraisal ------------------------------------------------------------------------------
+
+def reference_portfolio(inst) -> dict[str, str | None]:
+    """Committed projects only, each at its one allowed start."""
+    return {p: (options(inst, p)[0] if q.status == "committed" else None)
+            for p, q in inst.projects.items()}
+
+
+def stranded(inst, period: str, cap: dict[str, float], unit: str, key: str) -> float:
+    """Mt/yr that cannot move in ``period`` with corridor or country ``key`` closed (the
+    closure's reroutings ignore the max_share limits)."""
+    open_routes = set(inst.routes) - set(unit_routes(inst, unit, key))
+    return inst.total_demand[period] - max_carried(inst, period, cap, open_routes, normal=False)
+
+
+def yearly(inst, portfolio, objective: str) -> dict[str, dict[str, float]]:
+    """period -> the portfolio's transport cost (USD m a year; under max_share at its least
+    largest share in a measured period), unmet demand (Mt/yr) and expected stranded beyond
+    the unmet demand (sum over closures with closure_days of days/365 x the excess, Mt/yr)."""
+    scorer = Scorer(inst)
+    measured = {t for t in inst.period_ids
+                if inst.period[t].weight > 0 and inst.total_demand[t] > 0}
+    days = [("corridor", g, c.closure_days) for g, c in inst.corridors.items()] + \
+        [("country", c, k.closure_days) for c, k in inst.countries.items()
+         if c != inst.settings.home_country]
+    out = {}
+    for t in inst.period_ids:
+        cap = capacities(inst, portfolio, t)
+        s = scorer.period(t, cap)
+        share = objective == "max_share" and t in measured
+        out[t] = {"transport": s["share_transport"] if share else s["transport"],
+                  "unmet": s["unmet"],
+                  "beyond": sum(d / 365 * max(0.0, stranded(inst, t, cap, u, key) - s["unmet"])
+                                for u, key, d in days if d > 0)}
+    return out
+
+
+def costs_by_period(inst, portfolio) -> dict[str, tuple[float, float]]:
+    """period -> (capex spent, opex a year of the projects usable by then)."""
+    spend = project_spend(inst, portfolio)
+    out = {}
+    for i, t in enumerate(inst.period_ids):
+        opex = sum(inst.projects[p].opex for p, start in portfolio.items() if start and
+                   inst.period_ids.index(start) + inst.projects[p].lead_time <= i)
+        out[t] = (sum(v for (p, s), v in spend.items() if s == t), opex)
+    return out
+
+
+def discounted_years(rate: float, start: float, length: float) -> float:
+    """sum over the years k = 0, 1, ... of [start, start + length) of min(1, length - k) x
+    (1 + rate)^-(start + k): what one USD m a year over that span is worth at year 0, each
+    year (or the part year it ends on) counted from its beginning."""
+    total, k = 0.0, 0
+    while length - k > 1e-12:
+        total += min(1.0, length - k) / (1.0 + rate) ** (start + k)
+        k += 1
+    return total
+
+
+def npv(inst, portfolio, objective: str) -> float:
+    """The portfolio's NPV against the reference plan, both routed by ``objective``'s flow
+    stages: each period's yearly benefits (transport saved, unmet served x loss_per_t,
+    expected stranded avoided x loss_per_t) less its yearly opex difference over its years,
+    the last period's on for benefit_years_after; each period's capex difference spread
+    evenly over its years; discounted by discounted_years."""
+    rate = inst.settings.discount_rate
+    loss = inst.settings.loss_per_t or 0.0
+    plan, ref = yearly(inst, portfolio, objective), yearly(inst, reference_portfolio(inst),
+                                                          objective)
+    mine, theirs = costs_by_period(inst, portfolio), \
+        costs_by_period(inst, reference_portfolio(inst))
+    total, start, net_year = 0.0, 0.0, 0.0
+    for period in inst.periods:
+        t, n = period.id, period.years
+        net_year = (ref[t]["transport"] - plan[t]["transport"]
+                    + loss * (ref[t]["unmet"] - plan[t]["unmet"])
+                    + loss * (ref[t]["beyond"] - plan[t]["beyond"])
+                    - (mine[t][1] - theirs[t][1]))
+        capex = mine[t][0] - theirs[t][0]
+        total += (net_year - capex / n) * discounted_years(rate, start, n)
+        start += n
+    return total + net_year * discounted_years(rate, start, inst.settings.benefit_years_after)

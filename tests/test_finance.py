@@ -153,7 +153,8 @@ def test_the_appraisal_by_hand(tmp_path):
     loss avoided 0    0   50   50   50   50
     NPV = sum (benefits - costs) 1.1^-y; BCR = PV benefits / PV costs; EIRR solves NPV = 0;
     without resilience the 50s are left out."""
-    from planner.appraisal import appraise_solution, present_value
+    from planner.analysis import analyse
+    from planner.appraisal import present_value
 
     tables = base(lead_time=1, spend_profile="0.5;0.5", opex=1)
     tables["Periods"] = periods((2026, 60, {"years": 2}), (2028, 60, {"years": 2}))
@@ -165,7 +166,7 @@ def test_the_appraisal_by_hand(tmp_path):
                            {"setting": "benefit_years_after", "value": 2}]
     sol, ms = solve_tables(tmp_path, tables, objective="cost")
     assert sol.portfolio == {"PB": "2026"}
-    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    a = analyse(sol.instance, sol.portfolio, sol.objective, full=False).appraisal
     costs = [25, 25, 26, 26, 1, 1]
     benefits = [0, 0, 150, 150, 150, 150]
     plain = [0, 0, 100, 100, 100, 100]
@@ -182,10 +183,10 @@ def test_the_appraisal_by_hand(tmp_path):
 
 def test_an_appraisal_with_no_new_project_has_no_rate(tmp_path):
     """The plan is the reference: nothing to appraise, NPV 0, no BCR, no EIRR."""
-    from planner.appraisal import appraise_solution
+    from planner.analysis import analyse
 
     sol, ms = solve_tables(tmp_path, base(status="excluded"))
-    a = appraise_solution(sol.instance, sol.portfolio, ms, sol.unmet)
+    a = analyse(sol.instance, sol.portfolio, sol.objective, full=False).appraisal
     assert a.npv == pytest.approx(0) and a.bcr is None and a.eirr is None
 
 
@@ -288,3 +289,33 @@ def test_an_envelope_too_small_for_a_committed_project_is_explained(tmp_path):
     ex = err.value.explanation
     assert any("what ADB can commit in 2026, 70 USD m" in line for line in ex.conflict)
     assert "raise ADB's 2026 envelope by 30 USD m" in ex.remedies
+
+
+@pytest.mark.parametrize("kind", ["bond", None])
+def test_a_bad_source_row_is_one_problem_not_two(tmp_path, kind):
+    """A Sources row whose kind is wrong (or blank) is reported there once; the SourceBudgets
+    row and the project's sources that name the same id are right, and say nothing."""
+    from planner.workbook import validate_workbook
+    from tests.builders import write
+
+    tables = with_sources(base(sources="budget; ADB"), [loan(kind=kind)], [("ADB", 2026, 100)])
+    problems = [(p.sheet, p.row, p.column) for p in validate_workbook(write(tmp_path, tables))
+                if not p.warning]
+    assert problems == [("Sources", 2, "kind")]
+
+
+@pytest.mark.parametrize("budget_2026, built", [(0, False), (10, True)])
+def test_a_lenders_share_caps_each_periods_spend_not_only_the_whole(tmp_path, budget_2026,
+                                                                    built):
+    """PB (capex 100, lead time 1) spent 0.5;0.5: 50 in 2026 and 50 in 2027. ADB may pay 80%
+    and has 100 in 2026, nothing in 2027; the budget has 100 in 2027. ADB pays at most 0.8 x 50
+    = 40 of the 2026 spend, so the budget must pay 10 in 2026: with a 2026 budget of 0 PB is
+    not built (a share of the whole capex would let ADB pay all 50 of 2026, 50 <= 80); with 10
+    it is, ADB paying 40 in 2026 and the budget 10 + 50."""
+    tables = with_sources(base((budget_2026, 100), lead_time=1, spend_profile="0.5;0.5"),
+                          [loan(max_share=0.8)], [("ADB", 2026, 100)])
+    sol, _ = solve_tables(tmp_path, tables)
+    assert (sol.portfolio["PB"] == "2026") is built
+    if built:
+        assert sol.draws.get(("PB", "ADB", "2026")) == pytest.approx(40)
+        assert sum(v for (p, s, t), v in sol.draws.items() if s == "ADB") == pytest.approx(40)

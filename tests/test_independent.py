@@ -239,3 +239,100 @@ def test_the_finance_instances_use_what_they_claim(tmp_path):
         if any(s != "budget" for _, s, _ in sol.draws):
             features.add("external draw")
     assert features == {"profile", "named payers", "debt limit", "external draw"}
+
+
+APPRAISAL_SEEDS = range(12)
+
+
+def random_appraisal_tables(seed: int) -> dict:
+    """random_tables(seed) with what the appraisal reads: periods of 0.5 to 2.5 years, a
+    discount rate, sometimes loss_per_t, closure_days on corridors and countries, opex, years
+    after the horizon, spend profiles, and in half the seeds one more committed project."""
+    tables = random_tables(seed)
+    rnd = random.Random(2_000 + seed)
+    tables["Settings"] = [r for r in tables["Settings"] if r["setting"] != "discount_rate"]
+    tables["Settings"] += [
+        {"setting": "discount_rate", "value": rnd.choice([0, 0.05, 0.1])},
+        {"setting": "benefit_years_after", "value": rnd.choice([0, 1.5, 4])}]
+    if rnd.random() < 0.7:
+        tables["Settings"].append({"setting": "loss_per_t", "value": rnd.choice([30, 80])})
+    for period in tables["Periods"]:
+        period["years"] = rnd.choice([0.5, 1, 1.5, 2, 2.5])
+    for row in tables["Corridors"] + tables["Countries"]:
+        row["closure_days"] = rnd.choice([0, 0, 10, 36.5])
+    free = [p for p in tables["Projects"] if not p["requires"] and p["status"] == "candidate"
+            and not any(q["requires"] == p["project"] for q in tables["Projects"])]
+    if free and rnd.random() < 0.5:
+        rnd.choice(free)["status"] = "committed"
+    for p in tables["Projects"]:
+        p["opex"] = rnd.choice([0, 0, 1, 4])
+        if p["lead_time"] == 1 and rnd.random() < 0.4:
+            p["spend_profile"] = "0.5;0.5"
+    return tables
+
+
+_appraised: dict[int, tuple] = {}
+
+
+def appraised(tmp_path, seed: int):
+    """(instance, objective, Analysis or None where no plan exists) of an appraisal seed,
+    solved once per test session."""
+    from planner.analysis import analyse
+
+    if seed not in _appraised:
+        objective = OBJECTIVES[seed % len(OBJECTIVES)]
+        inst = load(tmp_path, random_appraisal_tables(seed), f"a{seed}.xlsx")
+        try:
+            sol = solve(inst, objective=objective, mip_gap=0)
+            done = analyse(inst, sol.portfolio, objective, plan_draws=sol.draws)
+        except PlanInfeasible:
+            done = None
+        _appraised[seed] = (inst, objective, done)
+    return _appraised[seed]
+
+
+@pytest.mark.parametrize("seed", APPRAISAL_SEEDS)
+def test_the_appraisal_matches_first_principles(tmp_path, seed):
+    """The Summary's NPV (planner/analysis.py) equals independent.npv of the plan, routed by
+    the solve's objective; and for every Value row, the Summary's NPV plus its npv_change
+    equals the NPV of that changed portfolio, from first principles and as the planner
+    appraises it on its own (its own Rescorer, the reference scored again)."""
+    from planner.analysis import analyse
+
+    inst, objective, done = appraised(tmp_path, seed)
+    if done is None:
+        return
+    npv = done.appraisal.npv
+    assert npv == pytest.approx(independent.npv(inst, done.plan.portfolio, objective),
+                                rel=1e-6, abs=1e-5)
+    changes = [c for c in done.value.changes if c.npv_change is not None]
+    assert changes
+    for c in changes:
+        direct = independent.npv(inst, c.portfolio, objective)
+        assert npv + c.npv_change == pytest.approx(direct, rel=1e-6, abs=1e-5), c.project
+        alone = analyse(inst, c.portfolio, objective, full=False).appraisal.npv
+        assert npv + c.npv_change == pytest.approx(alone, rel=1e-6, abs=1e-5), c.project
+
+
+def test_the_appraisal_instances_have_what_they_claim(tmp_path):
+    """Across the appraisal seeds: a committed project dropped on sheet Value, fractional
+    periods, a max_share plan, unmet demand served and the expected loss avoided."""
+    features = set()
+    for seed in APPRAISAL_SEEDS:
+        inst, objective, done = appraised(tmp_path, seed)
+        if any(not float(p.years).is_integer() for p in inst.periods):
+            features.add("fractional period")
+        if done is None:
+            continue
+        a = done.appraisal
+        if objective == "max_share":
+            features.add("max_share")
+        if any(c.change == "drop" and inst.projects[c.project].status == "committed"
+               for c in done.value.changes):
+            features.add("committed drop")
+        if abs(a.pv["unmet_served"]) > 1e-3:
+            features.add("unmet served")
+        if abs(a.pv["loss_avoided"]) > 1e-3:
+            features.add("loss avoided")
+    assert features >= {"fractional period", "max_share", "committed drop", "unmet served",
+                        "loss avoided"}, features

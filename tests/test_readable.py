@@ -90,7 +90,8 @@ def test_numbers_are_shown_in_their_units_and_stored_unrounded(outputs):
     # the Summary's unit column stands beside each value, so the format is the number alone
     for money in ("total_capex", "npv", "pv_cost_to_country", "transport_cost"):
         assert formats[money] == "#,##0.0" and units[money] == "USD m", money
-    assert formats["unmet_demand"] == "#,##0.0" and units["unmet_demand"] == "Mt/yr"
+    assert formats["unmet_demand"] == "#,##0.0" and \
+        units["unmet_demand"] == "Mt/yr summed"
     assert formats["unmet_demand_total"] == "#,##0.0" and units["unmet_demand_total"] == "Mt"
     assert formats["rows"] == "#,##0"
     assert formats["bcr"] == "0.00" or values["bcr"] is None  # blank: no new capex or opex
@@ -115,7 +116,8 @@ def test_comparison_measures_are_formatted_row_by_row(outputs):
         rows = {r[0].value: r[1] for r in ws.iter_rows(min_row=2, max_col=2)}
         assert rows["dependence"].number_format == "0.0%", name
         assert rows["total_capex"].number_format == '#,##0.0" USD m"', name
-        assert rows["unmet_demand"].number_format == '#,##0.0" Mt/yr"', name
+        assert rows["unmet_demand"].number_format == '#,##0.0" Mt/yr summed"', \
+            name
         assert rows["unmet_demand_total"].number_format == '#,##0.0" Mt"', name
     frontier = book(outputs, "frontier")["Frontier"]
     header = [c.value for c in frontier[1]]
@@ -136,12 +138,13 @@ def test_value_chains_and_leverage_show_their_units_and_no_unit_twice(outputs):
         ws = wb[sheet]
         j = [c.value for c in ws[1]].index(column) + 1
         return ws.cell(row=2, column=j).number_format
-    for sheet, column, unit in (("Value", "capex", "USD m"), ("Value", "unmet_demand", "Mt/yr"),
+    for sheet, column, unit in (("Value", "capex", "USD m"),
+                                ("Value", "unmet_demand", "Mt/yr summed"),
                                 ("Value", "transport_cost", "USD m"),
                                 ("Value", "usd_m_per_point", "USD m per point"),
                                 ("Value", "npv_change", "USD m"),
                                 ("Value", "capex_change", "USD m"),
-                                ("Chains", "unmet_demand", "Mt/yr"),
+                                ("Chains", "unmet_demand", "Mt/yr summed"),
                                 ("Chains", "links_capex", "USD m"),
                                 ("Leverage", "traffic", "Mt/yr"),
                                 ("Leverage", "captive_ref", "Mt/yr"),
@@ -278,6 +281,55 @@ def test_unmet_demand_total_is_rate_times_years(tmp_path):
     assert values["unmet_demand_total"] == pytest.approx(18)
 
 
+def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
+    """Periods 2026 (2 years) and 2028 (3 years), no budget, CA's capacity 4 of the 10 Mt/yr
+    each period: 6 Mt/yr unmet in each period; the periods' rates added up are 12 (no yearly
+    rate: Mt/yr summed), over the horizon 6 x 2 + 6 x 3 = 30 Mt. Scenario 'CA
+    closed, no money' leaves all 10 unmet: 20 added up, 50 Mt. Every Summary figure in Mt/yr
+    is the rate of the period it names; the comparisons and the terminal never show the sum
+    of rates as Mt/yr."""
+    from tests.builders import demand
+
+    tables = edit(small(), Periods=[{"period": 2026, "budget": 0, "years": 2},
+                                    {"period": 2028, "budget": 0, "years": 3}],
+                  Flows=demand("K", "H", "M", **{"2026": 10, "2028": 10}))
+    tables["Segments"][0]["capacity"] = 4
+    source = write(tmp_path, tables)
+    out, cmp, both = tmp_path / "r.xlsx", tmp_path / "s.xlsx", tmp_path / "c.xlsx"
+    assert main(["solve", str(source), "-o", str(out)]) == 0
+    assert "stage unmet: 12.0 Mt/yr summed" in capsys.readouterr().out
+    summary = {r[0]: (r[1], r[2]) for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
+        min_row=2, values_only=True)}
+    assert summary["unmet_demand"] == (pytest.approx(12), "Mt/yr summed")
+    assert summary["unmet_demand_total"] == (pytest.approx(30), "Mt")
+    yearly = {m: v for m, (v, unit) in summary.items() if unit == "Mt/yr"}
+    assert yearly == {"unmet_demand_2026": pytest.approx(6), "unmet_demand_2028": pytest.approx(6)}
+
+    assert main(["scenarios", str(source), "-o", str(cmp), "--jobs", "1"]) == 0
+    book = openpyxl.load_workbook(cmp)
+    rows = {r[0].value: r for r in book["Measures"].iter_rows(min_row=2)}
+    names = [c.value for c in book["Measures"][1]]
+    closed = names.index("CA closed, no money")
+    assert rows["unmet_demand"][closed].value == pytest.approx(20)
+    assert rows["unmet_demand_total"][closed].value == pytest.approx(50)
+    assert rows["unmet_demand"][1].number_format == '#,##0.0" Mt/yr summed"'
+    assert rows["unmet_demand_total"][1].number_format == '#,##0.0" Mt"'
+    labels = {r[0]: r[2] for r in book["Labels"].iter_rows(min_row=2, values_only=True)}
+    assert labels["unmet_demand"] == "Mt/yr summed"
+    assert labels["unmet_demand_total"] == "Mt"
+    for sheet in book.worksheets:  # no cell anywhere shows a sum of rates as Mt/yr
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.number_format.endswith('" Mt/yr"'):
+                    assert sheet.title != "Measures", cell.coordinate
+
+    capsys.readouterr()
+    assert main(["compare", str(out), str(out), "-o", str(both)]) == 0
+    printed = capsys.readouterr().out
+    line = next(x for x in printed.splitlines() if "per-period rates added up" in x)
+    assert "12.0 Mt/yr summed" in line
+
+
 # -- print setup ---------------------------------------------------------------------------
 
 def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
@@ -369,12 +421,12 @@ def test_captive_chart_shows_transit_countries_and_names_the_market_apart(output
 
 
 def test_appraisal_prints_each_table_with_its_own_header(outputs):
-    """The items, then the year-by-year flows: row 1 repeated put 'item value unit note' over
-    the flows' last rows, on a page of their own."""
+    """The items, then the flows slice by slice (year ... net, years: A to H): row 1 repeated
+    put 'item value unit note' over the flows' last rows, on a page of their own."""
     ws = book(outputs, "kazakhstan")["Appraisal"]
     year = next(c.row for c in ws["A"] if c.value == "year")
     assert not ws.print_title_rows
-    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$G$" \
+    assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$H$" \
                             f"{ws.max_row}"
 
 
@@ -495,7 +547,8 @@ def test_frontier_chart_is_straight_and_labelled(outputs):
 def test_frontier_notes_give_the_plans_unmet_demand_in_its_unit(outputs):
     notes = {r[0]: r[1] for r in book(outputs, "frontier")["Notes"].iter_rows(
         min_row=2, values_only=True)}
-    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr\)", notes["unmet_demand"])
+    assert re.search(r"solved without a target: \d[\d,]*\.\d Mt/yr summed\)",
+                     notes["unmet_demand"])
 
 
 def test_frontier_points_that_coincide_get_one_label():
@@ -735,6 +788,23 @@ def test_the_solver_log_prints_one_page_of_its_end(outputs):
     assert area and area.endswith(f"$A${ws.max_row}")
     first = int(area.split(":")[0].split("$")[-1])
     assert ws.max_row - first + 1 == 30
+
+
+def test_the_scenarios_table_names_the_period_of_its_largest_unmet_rate(tmp_path, capsys):
+    """small() with CA's capacity 4 and periods 2026 (2 years, 10 Mt/yr) and 2028 (3 years,
+    12 Mt/yr), no budget: 6 Mt/yr unmet in 2026 and 8 in 2028, 6 x 2 + 8 x 3 = 36 Mt over the
+    horizon. The terminal's table gives the largest rate with its period: 8.0 Mt/yr in 2028."""
+    from tests.builders import demand
+
+    tables = edit(small(), Periods=[{"period": 2026, "budget": 0, "years": 2},
+                                    {"period": 2028, "budget": 0, "years": 3}],
+                  Flows=demand("K", "H", "M", **{"2026": 10, "2028": 12}))
+    tables["Segments"][0]["capacity"] = 4
+    source = write(tmp_path, tables)
+    assert main(["scenarios", str(source), "-o", str(tmp_path / "s.xlsx"), "--jobs", "1"]) == 0
+    base = next(x for x in capsys.readouterr().out.splitlines()
+                if x.strip().startswith("base "))
+    assert "8.0 Mt/yr in 2028" in base and "36.0 Mt" in base
 
 
 def test_a_part_wider_than_a_page_is_split_into_parts_of_about_equal_width():

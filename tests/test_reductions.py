@@ -1,5 +1,5 @@
 """The reduced formulation against the plain one of model.md (build(plain=True)) on random
-instances built so that every exact reduction of the README has something to remove: both
+instances built so that every exact reduction of docs/solving.md has something to remove: both
 solved through the same stages, every stage's value equal, and both portfolios scored apart
 by the brute force's own LPs (tests/independent.py)."""
 

@@ -57,7 +57,7 @@ def test_robust_is_no_worse_than_any_scenarios_own_portfolio(tmp_path, budget):
     tables = insurance_choice()
     tables["Periods"][0]["budget"] = budget
     tables["Scenarios"].append({"scenario": "dear PC", "change": "capex", "target": "PC",
-                                "value": 1.5})
+                                "value": "x1.5"})
     instances = scenario_instances(load(tmp_path, tables))
     plan = robust(instances, jobs=1)
     for s in plan.scenarios:

@@ -31,10 +31,13 @@ CASES = [
     ("budget", "2026", 40, lambda t: t["Periods"][0].update(budget=40)),
     ("budget", "2026", "-50%", lambda t: t["Periods"][0].update(budget=50)),
     ("budget", "2026", "1,200", lambda t: t["Periods"][0].update(budget=1200)),
-    ("demand", "all", 1.5, lambda t: t["Flows"][0].update(demand=15)),
+    ("demand", "all", "x1.5", lambda t: t["Flows"][0].update(demand=15)),
     ("demand", "K", "+20%", lambda t: t["Flows"][0].update(demand=12)),
-    ("capex", "PB", 1.5, lambda t: t["Projects"][0].update(capex=150)),
+    ("demand", "K", 12, lambda t: t["Flows"][0].update(demand=12)),
+    ("capex", "PB", "x1.5", lambda t: t["Projects"][0].update(capex=150)),
+    ("capex", "PB", 150, lambda t: t["Projects"][0].update(capex=150)),
     ("capex", "B", "x0.5", lambda t: t["Projects"][0].update(capex=50)),
+    ("capex", "all", "X0.5", lambda t: t["Projects"][0].update(capex=50)),
     ("close", "CB", None, lambda t: t["Routes"].pop(1)),
     ("close", "country:A", None, lambda t: t["Routes"].pop(0)),
     ("close", "sA", None, lambda t: t["Routes"].pop(0)),
@@ -115,9 +118,13 @@ REFUSED = [
     ("budget", "all", "x-1", "value", "at least 0"),
     ("budget", "2026", "x1e300", "value", "finite number below"),
     ("demand", "K", "x-2", "value", "at least 0"),
-    ("demand", "all", "nan", "value", "finite number"),
+    ("demand", "K", "nan", "value", "finite number"),
     ("capex", "PB", -1.5, "value", "at least 0"),
     ("capex", "all", "x1e20", "value", "finite number below"),
+    ("capex", "all", 1.4, "value", "x1.4 to multiply by 1.4"),
+    ("capex", "B", 1.4, "value", "x1.4 to multiply by 1.4"),
+    ("demand", "all", 1.5, "value", "x1.5 to multiply by 1.5"),
+    ("limit", "max_share:corridor:CA", "x0.5", "value", "not a factor"),
     ("status", "PB", "maybe", "value", "one of candidate, committed, excluded"),
     ("status", "PB", None, "value", "commit, exclude or candidate"),
     ("objective", None, "fastest", "value", "one of worst_disruption"),
@@ -137,6 +144,42 @@ def test_a_change_is_checked_like_the_row_it_edits(tmp_path, change, target, val
     problems = [p for p in validate_workbook(write(tmp_path, tables)) if not p.warning]
     assert [(p.sheet, p.row, p.column) for p in problems] == [("Scenarios", 2, column)]
     assert expected in problems[0].expected and change in problems[0].expected
+
+
+@pytest.mark.parametrize("value", ["x1.2", "+20%", 120])
+def test_a_capex_factor_scales_and_a_bare_number_sets(tmp_path, value):
+    """two_corridors with a budget of 20,000: PB (capex 100) is built to leave no closure
+    stranding anything, and all 10 Mt/yr go over CA at 10 USD/t (transport 100 USD m in the
+    one year). x1.2 and +20% make PB's capex 1.2 x 100 = 120; the bare 120 sets it to 120 (read
+    as a factor it would be 12,000). Either way: capex 120, cost stage 120 + 100 = 220."""
+    tables = two_corridors()
+    tables["Periods"][0]["budget"] = 20000
+    tables["Scenarios"] = [{"scenario": "S1", "change": "capex", "target": "PB",
+                            "value": value}]
+    inst = load(tmp_path, tables)
+    changed = apply(inst, inst.scenarios["S1"])
+    assert changed.projects["PB"].capex == pytest.approx(120)
+    sol = solve(changed)
+    assert sol.portfolio["PB"] == "2026"
+    assert {s.name: s.value for s in sol.stages}["cost"] == pytest.approx(220)
+
+
+def test_a_bare_number_where_only_a_factor_fits_is_refused(tmp_path, capsys):
+    """capex of all with 120: a bare number sets a value, and all projects' capexes are many
+    values; validate and scenarios refuse it (exit 2, nothing written), naming sheet
+    Scenarios, the Excel row, column value and what to write (x120)."""
+    tables = edit(two_corridors(), Scenarios=[
+        {"scenario": "dear", "change": "capex", "target": "PB", "value": "x1.2"},
+        {"scenario": "dearer", "change": "capex", "target": "all", "value": 120}])
+    source = write(tmp_path, tables)
+    assert main(["validate", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert "error: sheet Scenarios, row 3, column value" in err
+    assert "x120 to multiply by 120" in err
+    out = tmp_path / "s.xlsx"
+    assert main(["scenarios", str(source), "-o", str(out), "--jobs", "1"]) == 2
+    assert "sheet Scenarios, row 3, column value" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_factor_names_the_value_it_makes(tmp_path):
@@ -216,7 +259,7 @@ def scenario_tables() -> dict:
     tables["Scenarios"] = [
         {"scenario": "no money", "change": "budget", "target": "all", "value": 0},
         {"scenario": "CB closed", "change": "close", "target": "CB"},
-        {"scenario": "cheap PB", "change": "capex", "target": "PB", "value": 0.5},
+        {"scenario": "cheap PB", "change": "capex", "target": "PB", "value": "x0.5"},
         {"scenario": "overcommitted", "change": "status", "target": "PB", "value": "commit"},
         {"scenario": "overcommitted", "change": "budget", "target": "all", "value": 10}]
     return tables
@@ -330,7 +373,8 @@ def test_a_finance_scenario_equals_its_hand_edited_workbook(tmp_path, change, ta
 
 @pytest.mark.parametrize("change, target, value, column", [
     ("source", "ZZ", "x0", "target"), ("rate", "ADB", 1.5, "value"),
-    ("source", "ADB", "x-1", "value"), ("rate", "budget", 0.1, "target")])
+    ("source", "ADB", "x-1", "value"), ("rate", "budget", 0.1, "target"),
+    ("rate", "ADB", "+20%", "value"), ("rate", "ADB", "x2", "value")])
 def test_a_bad_finance_change_is_refused_at_its_row(tmp_path, change, target, value, column):
     tables = with_lender()
     tables["Scenarios"] = [{"scenario": "S1", "change": change, "target": target,

@@ -80,7 +80,7 @@ def test_frontier_shows_unmet_demand_and_marks_points_that_serve_less(tmp_path, 
     assert "unmet demand differs" in notes["usd_m_per_point"]
     lines = [line for line in capsys.readouterr().out.splitlines() if "dependence" in line]
     assert ("unmet demand 4.0 Mt/yr in 2026 (4.0 Mt over the horizon): SERVES LESS THAN THE "
-            "PLAN (unmet 0.0 Mt/yr)") in lines[0]
+            "PLAN (unmet 0.0 Mt/yr summed)") in lines[0]
     assert "unmet demand none" in lines[2] and "SERVES LESS" not in lines[2]
 
 

@@ -227,8 +227,8 @@ def test_properties_on_random_instances(tmp_path, seed):
 
 def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
     """planner compare of the leverage case (A holds 6 of 10 captive: 0.6) and of the base
-    case (PB +10: nothing captive): max_captive_share is the last row of sheet Measures,
-    after the finance rows, whose places stay."""
+    case (PB +10: nothing captive): max_captive_share is a row of sheet Measures after the
+    finance rows, whose places stay, and before npv_unmet_served, the row added after it."""
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     leverage_case = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
     assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first)]) == 0
@@ -238,8 +238,8 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
     rows = list(openpyxl.load_workbook(out)["Measures"].iter_rows(values_only=True))
     names = [r[0] for r in rows[1:]]
     assert names.index("external_share") < len(names) - 1
-    assert rows[-1][0] == "max_captive_share"
-    assert rows[-1][1:] == pytest.approx((0.6, 0.0), abs=TOL)
+    assert names[-2:] == ["max_captive_share", "npv_unmet_served"]
+    assert rows[-2][1:] == pytest.approx((0.6, 0.0), abs=TOL)
     # scenarios, alternatives and frontier take it from the outcome's measures
     inst = load(tmp_path, leverage_case)
     sol = solve(inst)
@@ -249,7 +249,7 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
 
 
 def test_kazakhstan_figures_of_the_readme():
-    """README, The Kazakhstan instance: what the Trans-Afghan railway and the western chain
+    """docs/kazakhstan.md: what the Trans-Afghan railway and the western chain
     buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
     destination (every route of it ends there): not a transit country, so max_captive_share
     is Russia's."""

@@ -244,6 +244,31 @@ def test_template_is_a_valid_empty_workbook_with_drop_downs(tmp_path):
     assert [(p.sheet, p.column) for p in problems] == [("Periods", "period")]  # needs a period
 
 
+def test_template_and_docs_list_every_scenario_change(tmp_path):
+    """Each change kind sheet Scenarios accepts (source and rate among them) is in the change
+    column's drop-down, on the Instructions with its target and value, in the column's own
+    description and in the table of docs/workbook.md; each says a factor is written x..."""
+    from planner import schema
+
+    book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx"))
+    (choice,) = [dv for dv in book["Scenarios"].data_validations.dataValidation
+                 if "budget" in (dv.formula1 or "")]
+    info = {str(a.value).strip(): str(b.value) for a, b in
+            book["Instructions"].iter_rows(min_col=1, max_col=2)
+            if a.value and str(a.value).startswith("  ")}
+    docs = (Path(__file__).parents[1] / "docs" / "workbook.md").read_text()
+    change_words = schema.SHEETS_BY_NAME["Scenarios"].column("change").description
+    assert {"source", "rate"} <= set(schema.SCENARIO_CHANGES)
+    for change in schema.SCENARIO_CHANGES:
+        assert change in choice.formula1
+        assert change in change_words
+        assert f"| {change} |" in docs
+        target, value = schema.SCENARIO_CHANGE_RULES[change]
+        assert info[change] == f"target: {target}. value: {value}."
+    for change in ("budget", "demand", "capex", "source"):
+        assert "x" in schema.SCENARIO_CHANGE_RULES[change][1]
+
+
 def test_workbook_written_by_libreoffice_loads(tmp_path):
     """tests/fixtures/libreoffice_two_corridors.xlsx: the base case with a 30% cap on CA,
     saved by LibreOffice Calc 7 (xlsx -> ods -> xlsx). Objective cost: flows 3 and 7."""

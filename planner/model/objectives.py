@@ -81,7 +81,7 @@ def total_cost(m, inst: Instance):
             inst.route_cost[r] * m.f[r, t] for r in inst.routes) for t in inst.period_ids)
 
 
-# The tolerance chain, stated once (README, "Tolerances"):
+# The tolerance chain, stated once (docs/solving.md, "Tolerances"):
 # - HiGHS holds every row to HIGHS_FEASIBILITY (1e-7, absolute, its default);
 # - a keep row holds the stage's value at its portfolio (start decisions rounded: HiGHS accepts
 #   x within 1e-6 of an integer, stages.portfolio_value) with KEEP_ROOM room: 1e-7 absolute in

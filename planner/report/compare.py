@@ -11,8 +11,8 @@ from openpyxl.comments import Comment
 
 from planner.batch import Outcome
 from planner.report.columns import write_legend
-from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money,
-                          print_setup, put, save_atomic, style_header, write_table)
+from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
+                          rates_unit, save_results, style_header, total_unit, write_table)
 
 MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
@@ -24,12 +24,15 @@ LEVERAGE = ("max_captive_share",)
 # after FINANCE, for the same reason
 EXTRA = ("unmet_demand_total",)
 
+# after LEVERAGE: the part of the NPV's benefits that is unmet demand served (sheet Appraisal)
+APPRAISAL = ("npv_unmet_served",)
+
 # measure -> (kind of number, what a planner calls it)
 INFO = {
     "status": ("text", "solver status"),
     "objective": ("text", "what was minimised after unmet demand"),
     "dependence": ("share", "dependence: the objective's measure"),
-    "unmet_demand": ("flow", "unmet demand, per-period rates added up"),
+    "unmet_demand": ("rates", "unmet demand, per-period rates added up"),
     "unmet_demand_total": ("total", "unmet demand over the horizon"),
     "total_capex": ("money", "capital cost of the portfolio"),
     "transport_cost": ("money", "transport cost over the horizon"),
@@ -39,6 +42,7 @@ INFO = {
     "max_country_share": ("share", "largest share of trade through one transit country"),
     "mip_gap": ("gap", "solver: largest relative gap of any stage"),
     "npv": ("money", "net present value against the reference plan"),
+    "npv_unmet_served": ("money", "NPV's benefits from unmet demand served"),
     "bcr": ("ratio", "benefit-cost ratio"),
     "eirr": ("share", "economic internal rate of return"),
     "pv_cost_to_country": ("money", "present cost of the capex to the country"),
@@ -56,7 +60,7 @@ OBJECTIVE_WORDS = {
 
 def number_format(kind: str, money_unit: str = "USD m", flow_unit: str = "Mt/yr") -> str | None:
     return {"share": SHARE, "money": money(money_unit), "flow": flow(flow_unit),
-            "total": flow(flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit),
+            "total": flow(total_unit(flow_unit)), "rates": flow(rates_unit(flow_unit)),
             "gap": "0.000%", "ratio": "0.00"}.get(kind)
 
 
@@ -78,7 +82,7 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     out["max_captive_share"] = ms.max_captive_share
     if outcome.appraisal is not None:
         a = outcome.appraisal
-        out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr)
+        out.update(npv=a.npv, bcr=a.bcr, eirr=a.eirr, npv_unmet_served=a.pv["unmet_served"])
     return out
 
 
@@ -118,17 +122,20 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
                      target: str | Path, *, title: str = "Comparison",
                      definitions: list[tuple] = (), notes: list[tuple] = (),
                      settings: list[tuple] = (), projects: dict[str, str] | None = None,
-                     money_unit: str = "USD m", flow_unit: str = "Mt/yr") -> Path:
+                     money_unit: str = "USD m", flow_unit: str = "Mt/yr",
+                     demand: float | None = None) -> Path:
     """``columns``: (name, measures, portfolio) per portfolio; the first is the reference.
     ``settings``: (setting, value, note) rows of sheet Settings: how the portfolios were
     found (alternatives: the tolerance on dependence). ``projects``: id -> display name
-    (sheet Projects)."""
+    (sheet Projects). ``demand``: the smallest period demand of the portfolios' instances, for
+    the shares' tolerance (planner.xlsx.round_figures; None: figures read from results
+    workbooks, rounded when those were written)."""
     book = Workbook()
     ws = book.active
     ws.title = "Measures"
     names = [name for name, _, _ in columns]
     keys = ["status", "objective"] + list(MEASURES) + list(FINANCE) + list(EXTRA) + \
-        list(LEVERAGE)
+        list(LEVERAGE) + list(APPRAISAL)
     write_table(ws, ["measure"] + names,
                 [[key] + [m.get(key) for _, m, _ in columns] for key in keys],
                 widths={"measure": 22})
@@ -184,13 +191,13 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     _chart(book, columns, money_unit, flow_unit)
     book.properties.title = title
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, demand)
 
 
 def _labels(book, keys, money_unit: str, flow_unit: str) -> None:
     """Sheet Labels: each measure id of sheet Measures in words, with its unit."""
     units = {"share": "% of trade", "money": money_unit, "flow": flow_unit,
-             "total": flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit,
+             "total": total_unit(flow_unit), "rates": rates_unit(flow_unit),
              "gap": "%", "ratio": "ratio", "text": ""}
     write_table(book.create_sheet("Labels"), ["measure", "label", "unit"],
                 [(k, INFO.get(k, ("", ""))[1], units.get(INFO.get(k, ("", ""))[0], ""))
@@ -225,15 +232,15 @@ def _chart(book, columns, money_unit: str, flow_unit: str) -> None:
     names = [name for name, _, _ in columns]
     measures = [m for _, m, _ in columns]
     words = dependence_words(measures)
-    total_unit = flow_unit[:-3] if flow_unit.endswith("/yr") else flow_unit
-    unmet = [m.get("unmet_demand_total", m.get("unmet_demand")) for m in measures]
+    horizon = total_unit(flow_unit)
+    unmet = [m.get("unmet_demand_total") for m in measures]
     series = [("dependence", f"dependence: {words} (% of trade)", SHARE, "0%",
                [m.get("dependence") for m in measures]),
               ("total_capex", f"total capex ({money_unit})", money(money_unit), "#,##0",
                [m.get("total_capex") for m in measures])]
     if any(isinstance(v, (int, float)) and v > 1e-6 for v in unmet):
-        series.append(("unmet_demand_total", f"unmet demand over the horizon ({total_unit})",
-                       flow(total_unit), "#,##0.0", unmet))
+        series.append(("unmet_demand_total", f"unmet demand over the horizon ({horizon})",
+                       flow(horizon), "#,##0.0", unmet))
     row = 1
     for key, label, fmt, axis_fmt, values in series:
         put(charts, row, 1, "portfolio")

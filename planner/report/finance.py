@@ -130,8 +130,9 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
     rate = f"discounted at {a.rate:g} a year to year 0"
     return [
         ("reference_plan", a.reference, "", "what the plan is compared with"),
-        ("pv_capex", a.pv["capex"], unit, "capex of the projects not in the reference, " + rate),
-        ("pv_opex", a.pv["opex"], unit, "their opex once usable"),
+        ("pv_capex", a.pv["capex"], unit, "capex of the plan's projects less the reference's, "
+         + rate + ", each slice of the flows below from its year"),
+        ("pv_opex", a.pv["opex"], unit, "their opex once usable, plan less reference"),
         ("pv_transport_saving", a.pv["transport_saved"], unit,
          "transport cost of the reference less the plan's"),
         ("pv_unmet_served", a.pv["unmet_served"], unit,
@@ -139,7 +140,7 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
         ("pv_expected_loss_avoided", a.pv["loss_avoided"], unit,
          "closure_days/365 x stranded beyond normal unmet, reference less plan, x loss_per_t"
          + loss),
-        ("npv", a.npv, unit, "PV benefits - PV costs"),
+        ("npv", a.npv, unit, "PV benefits - PV costs" + unmet_served_words(a)),
         ("bcr", a.bcr, "", "PV benefits / PV costs" + ("" if a.bcr is not None else
                                                         ": blank, no new capex or opex")),
         ("eirr", a.eirr, "share", "the rate where NPV = 0" + (
@@ -149,9 +150,30 @@ def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
          "worth"),
         ("bcr_without_resilience", a.bcr_without_resilience, "", ""),
         ("eirr_without_resilience", a.eirr_without_resilience, "share", ""),
-        ("years", len(a.years), "years", f"the horizon and {inst.settings.benefit_years_after:g}"
-                                          " year(s) after it (benefit_years_after)"),
+        ("years", _whole(a.horizon_years), "years", "the periods' years and "
+         f"{inst.settings.benefit_years_after:g} year(s) after them (benefit_years_after)"),
+        ("pv_benefits", a.pv_benefits, unit, "transport saving + unmet served + expected loss "
+                                             "avoided"),
+        ("unmet_served_share", a.unmet_served_share, "share",
+         "of pv_benefits, unmet demand served valued at loss_per_t: trade the reference plan "
+         "cannot carry, not transport savings" + (
+             "" if a.unmet_served_share is not None else ": blank, no benefits")),
     ]
+
+
+def _whole(v: float):
+    """A number of years as written: 6, or 4.5."""
+    return int(v) if float(v).is_integer() else v
+
+
+def unmet_served_words(a: Appraisal) -> str:
+    """'; of the benefits, 80% is unmet demand served at loss_per_t, not transport savings'
+    where unmet demand served is part of the benefits, else ''."""
+    share = a.unmet_served_share
+    if share is None or abs(a.pv["unmet_served"]) < 0.005:
+        return ""
+    return (f"; of the benefits, {share:.0%} (pv_unmet_served) is unmet demand served at "
+            "loss_per_t, not transport savings")
 
 
 def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
@@ -159,19 +181,22 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
     write_table(ws, ["item", "value", "unit", "note"], appraisal_rows(inst, a),
                 widths={"item": 26, "value": 16, "unit": 8, "note": 50})
     for value, unit in ws.iter_rows(min_row=2, min_col=2, max_col=3):
-        if isinstance(value.value, float):  # the unit is in the next column: the number alone
+        if isinstance(value.value, float) and unit.value != "years":  # the unit is beside it
             value.number_format = SHARE if unit.value == "share" else (
                 "0.00" if not unit.value else MONEY)
     top = len(appraisal_rows(inst, a)) + 3
-    header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net"]
+    # one row a slice: a year of a period from its start, or the fraction a period ends on
+    header = ["year", "capex", "opex", "transport_saved", "unmet_served", "loss_avoided", "net",
+              "years"]
     for j, name in enumerate(header, start=1):
         style_header(put(ws, top, j, name))
     net = [b - c for b, c in zip(a.benefits(), a.costs())]
     for i, y in enumerate(a.years):
-        for j, v in enumerate((y, a.capex[i], a.opex[i], a.transport_saved[i],
-                               a.unmet_served[i], a.loss_avoided[i], net[i]), start=1):
+        for j, v in enumerate((_whole(y), a.capex[i], a.opex[i], a.transport_saved[i],
+                               a.unmet_served[i], a.loss_avoided[i], net[i], _whole(a.lengths[i])),
+                              start=1):
             cell = ws.cell(row=top + 1 + i, column=j, value=v)
-            if j > 1:
+            if 1 < j < len(header):  # year and years as they are (General): 1.5 or 2
                 cell.number_format = money(inst.settings.money_unit)
     fit_columns(ws, min_row=top)
     # the items, then the flows, each table on its own page with its own header: row 1

@@ -14,13 +14,14 @@ from planner import __version__
 from planner.appraisal import Appraisal
 from planner.evaluate import Measures
 from planner.report.columns import write_legend
-from planner.report.finance import write_appraisal, write_financing
+from planner.report.finance import unmet_served_words, write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
 from planner.instance import BUDGET, Instance
 from planner.solution import Solution
 from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_parts, print_setup, put, save_atomic, style_header, unit_format,
-                          with_unit, write_table)
+                          print_parts, print_setup, put, rates_unit, save_results,
+                          smallest_demand, style_header, total_unit, unit_format, with_unit,
+                          write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -44,6 +45,7 @@ LABELS = {
     "npv": "Net present value against the reference plan",
     "bcr": "Benefit-cost ratio",
     "eirr": "Economic internal rate of return",
+    "npv_unmet_served": "NPV's benefits from unmet demand served",
     "transport_cost": "Transport cost over the horizon",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
@@ -63,11 +65,6 @@ LABELS = {
 }
 SOLVER = ("mip_gap", "solve_seconds", "build_seconds", "handover_seconds", "rows", "columns",
           "nonzeros", "binaries", "closure_copies")
-
-
-def total_unit(flow_unit: str) -> str:
-    """The unit of a flow summed over years: Mt/yr -> Mt."""
-    return flow_unit[:-3] if flow_unit.endswith("/yr") else f"{flow_unit} x yr"
 
 
 LOG_PRINT_LINES = 30  # one landscape A4 page of the Solver log (45 took two)
@@ -107,11 +104,16 @@ def finance_summary(inst: Instance, a: Appraisal | None) -> list[tuple]:
                "(loss_per_t)" if a.with_loss else
                "transport savings alone (no loss_per_t on sheet Settings)")
     unit = inst.settings.money_unit
-    return [("npv", a.npv, unit, f"against {a.reference}: {counted}; sheet Appraisal"),
+    return [("npv", a.npv, unit, f"against {a.reference}: {counted}"
+             + unmet_served_words(a) + "; sheet Appraisal"),
             ("bcr", a.bcr, "", "PV benefits / PV costs" + ("" if a.bcr is not None
                                                            else ": no new capex or opex")),
             ("eirr", a.eirr, "share", "the rate where NPV = 0" + (
-                "" if a.eirr is not None else ": none, the net flows never change sign"))]
+                "" if a.eirr is not None else ": none, the net flows never change sign")),
+            ("npv_unmet_served", a.pv["unmet_served"], unit,
+             "present value of the unmet demand the plan serves beyond the reference, at "
+             "loss_per_t: of the NPV's benefits, the part that is not transport savings nor "
+             "expected loss avoided" + ("" if a.with_loss else " (0: no loss_per_t)"))]
 
 
 def status_text(sol: Solution) -> str:
@@ -138,7 +140,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("dependence_unit", s.dependence_unit, "", ""),
         ("dependence", ms.dependence(sol.objective, s.dependence_unit), "share",
          "the objective's measure (worst_disruption for cost)"),
-        ("unmet_demand", ms.unmet_demand, s.flow_unit,
+        ("unmet_demand", ms.unmet_demand, rates_unit(s.flow_unit),
          "the periods' rates added up (what stage 1 minimises); per period: "
          "unmet_demand_<period>, over the horizon: unmet_demand_total" +
          (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet" if unmet_periods else "")),
@@ -203,7 +205,7 @@ PLANNING = ("status", "objective", "dependence_unit", "dependence", "worst_disru
             "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
             "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
-            "pv_cost_to_country", "external_share", "npv", "bcr", "eirr",
+            "pv_cost_to_country", "external_share", "npv", "npv_unmet_served", "bcr", "eirr",
             "max_captive_share", "transport_cost",
             "discounted_cost", "bought_for_rule", "input_file", "input_sha256",
             "planner_version")
@@ -379,7 +381,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(inst))
 
 
 def _charts(book, inst: Instance, ms: Measures) -> None:

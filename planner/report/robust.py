@@ -9,7 +9,8 @@ from planner.report.columns import write_legend
 from planner.report.compare import OBJECTIVE_WORDS, portfolio_changes
 from planner.robust import RobustPlan
 from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_parts,
-                          print_setup, put, save_atomic, style_header, write_table)
+                          print_setup, put, rates_unit, save_results, smallest_demand,
+                          style_header, write_table)
 
 
 def write_robust(plan: RobustPlan, target):
@@ -18,7 +19,7 @@ def write_robust(plan: RobustPlan, target):
     ws.title = "Robust"
     first = plan.scenarios[0].instance.settings
     unit_money = first.money_unit
-    M, F = money(first.money_unit), flow(first.flow_unit)
+    M, R = money(first.money_unit), flow(rates_unit(first.flow_unit))
     words = OBJECTIVE_WORDS.get(plan.objective, "dependence")
     rows = []
     for s in plan.scenarios:
@@ -52,7 +53,7 @@ def write_robust(plan: RobustPlan, target):
                                "npv_robust": M, "npv_own_optimum": M,
                                "capex_robust": M, "capex_own_optimum": M,
                                "pv_cost_to_country_robust": M, "bcr_robust": "0.00",
-                               "unmet_demand_robust": F, "unmet_demand_own_optimum": F,
+                               "unmet_demand_robust": R, "unmet_demand_own_optimum": R,
                                "max_captive_share_robust": SHARE},
                 labels={"difference": "robust less own optimum, percentage points",
                         "unmet_demand_robust": "per-period rates added up"})
@@ -81,7 +82,7 @@ def write_robust(plan: RobustPlan, target):
     summary["B5"].number_format = "0.0"  # the unit is in the next column
     _charts(book, plan, words, unit_money)
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(*(s.instance for s in plan.scenarios)))
 
 
 def _charts(book, plan: RobustPlan, words: str, unit: str) -> None:

@@ -17,7 +17,8 @@ from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures
                                     portfolio_changes, unique)
 from planner.tradeoffs import FrontierPoint, dependence_of
 from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
-                          print_parts, print_setup, save_atomic, write_table)
+                          print_parts, print_setup, rates_unit, save_results,
+                          smallest_demand, write_table)
 
 
 def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
@@ -45,7 +46,7 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
         widths={"serves_less": 12}, widest=30,  # narrow: the chart below prints large
         number_format={"target": "0.0%", "dependence": "0.0%", "capex": M,
                        "usd_m_per_point": money(f"{unit} per point"),
-                       "unmet_demand": flow(flow_unit), "eirr": SHARE,
+                       "unmet_demand": flow(rates_unit(flow_unit)), "eirr": SHARE,
                        "external_share": SHARE, "npv": M, "pv_cost_to_country": M,
                        "bcr": "0.00", "max_captive_share": SHARE},
         labels={"target": "the dependence the point may not exceed",
@@ -76,7 +77,8 @@ def write_frontier(points: list[FrontierPoint], target: str | Path) -> Path:
     if last <= PAGE_ROWS:  # a table on one page needs no header repeated: it would print
         ws._print_rows = None  # above the chart, on the chart's page, alone
     write_legend(book)
-    return save_atomic(book, target)
+    return save_results(book, target, smallest_demand(
+        *(p.outcome.solution.instance for p in points if p.outcome.solution)))
 
 
 def step_labels(points: list[FrontierPoint]) -> list[str]:
@@ -216,7 +218,7 @@ def _notes(points: list[FrontierPoint]) -> list[tuple[str, str]]:
          "two points' unmet demand differs: the capex difference would then also price "
          "trade dropped or served, not resilience alone."),
         ("unmet_demand", "demand the point's portfolio does not serve, summed over periods "
-         f"(the plan, solved without a target: {plan:,.1f} {unit})"),
+         f"(the plan, solved without a target: {plan:,.1f} {rates_unit(unit)})"),
         ("serves_less", "TRUE: the point leaves more demand unmet than the plan, so its "
          "dependence is reached partly by dropping trade (under max_share, trade not carried "
          "lowers every share); read its capex with that in mind."),

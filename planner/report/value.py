@@ -10,7 +10,7 @@ from planner.instance import Instance
 from planner.leverage import Leverage, large_countries
 from planner.value import MEASURES, ProjectValue
 from planner.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
-                          put, with_unit, write_table)
+                          put, rates_unit, with_unit, write_table)
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
@@ -21,7 +21,7 @@ def _formats(inst: Instance, *more: str) -> dict[str, str]:
     in their units."""
     out = {name: "0.00%" for name in SHARES + more}
     st = inst.settings
-    out.update(unmet_demand=flow(st.flow_unit), transport_cost=money(st.money_unit),
+    out.update(unmet_demand=flow(rates_unit(st.flow_unit)), transport_cost=money(st.money_unit),
                capex=money(st.money_unit))
     return out
 

@@ -1,0 +1,44 @@
+"""What follows a solve, for every command that solves (planner solve, the batch of
+scenarios and alternatives, robust, the benchmarks): one Rescorer (planner/rescore.py) with
+the solve's objective holds the plan as its base and scores the reference plan once; the plan
+is appraised against that reference (planner/appraisal.py), and where asked, sheets Value and
+Chains (planner/value.py) and Leverage (planner/leverage.py) are made by the same Rescorer,
+so that the Summary's NPV plus a Value row's npv_change is the NPV of that changed plan, and
+Leverage's reference columns are the same reference plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.appraisal import Appraisal, appraise
+from planner.instance import Instance
+from planner.leverage import Leverage, leverage
+from planner.rescore import Rescorer, Scored
+from planner.value import ProjectValue, project_value
+
+
+@dataclass
+class Analysis:
+    plan: Scored  # the plan's portfolio, its flows re-optimized with the starts held
+    reference: Scored  # the reference plan (committed projects only), scored the same way
+    appraisal: Appraisal
+    value: ProjectValue | None = None
+    leverage: list[Leverage] | None = None
+
+
+def analyse(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
+            plan_draws=None, full: bool = True) -> Analysis:
+    """The appraisal of ``portfolio`` (chosen under ``objective``) and, with ``full``, its
+    Value, Chains and Leverage (module docstring). ``plan_draws``: the solve's draws by
+    source, for sheet Value's over_budget."""
+    score = Rescorer(inst, objective)
+    score.hold_base(portfolio)
+    plan = score(portfolio)
+    reference = score.reference()
+    out = Analysis(plan, reference, appraise(inst, plan, reference))
+    if full:
+        out.value = project_value(inst, portfolio, objective, plan_draws=plan_draws,
+                                  rescorer=score)
+        out.leverage = leverage(inst, portfolio, objective, rescorer=score)
+    return out
