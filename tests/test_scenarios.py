@@ -409,14 +409,12 @@ def test_a_closure_days_scenario_equals_its_hand_edited_workbook(tmp_path, targe
     it: NPV = sum over closures of days/365 x 10 x 100 - 100, one year, undiscounted.
     CA at 73 days: 0.2 x 1000 - 100 = 100; CA halved to 18.25: 50 - 100 = -50; A at 36.5
     beside CA's 36.5: 2 x 100 - 100 = 100."""
-    from planner.appraisal import appraise_solution
-    from planner.evaluate import evaluate
+    from planner.analysis import analyse
 
     def npv_of(inst):
         sol = solve(inst)
-        ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
         assert sol.portfolio == {"PB": "2026"}
-        return appraise_solution(inst, sol.portfolio, ms, sol.unmet).npv
+        return analyse(inst, sol.portfolio, sol.objective, full=False).appraisal.npv
 
     tables = with_closure_days()
     tables["Scenarios"] = [{"scenario": "S1", "change": "closure_days", "target": target,
