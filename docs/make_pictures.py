@@ -32,7 +32,8 @@ PAGES = {
                 "results-stranded-by-country": "Share of trade stranded by closing one transit"},
     "frontier": {"frontier": "Price of resilience"},
     "scenarios": {"scenarios-dependence": "Dependence (", "scenarios-capex": "Total capex by",
-                  "scenarios-unmet": "Unmet demand over the horizon by"},
+                  "scenarios-unmet": "Unmet demand over the horizon by"},  # only where a
+    # scenario leaves demand unmet: the workbook draws that chart then, and only then
     "robust": {"robust-dependence": "Dependence per scenario", "robust-capex": "Capex per"},
 }
 COMMANDS = {
@@ -43,15 +44,14 @@ COMMANDS = {
 }
 
 
-def page_of(pdf: Path, title: str) -> int:
-    """The page number (1-based) of the first page that prints ``title`` (a chart's)."""
+def page_of(pdf: Path, title: str) -> int | None:
+    """The page number (1-based) of the first page that prints ``title`` (a chart's), None
+    when none does."""
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     flat = [re.sub(r"\s+", " ", page) for page in text.split("\f")]
     found = [i for i, page in enumerate(flat, start=1) if title in page]
-    if not found:
-        sys.exit(f"no page of {pdf.name} prints '{title}'")
-    return found[0]
+    return found[0] if found else None
 
 
 def trim(png: Path) -> None:
@@ -89,10 +89,14 @@ def main_pictures() -> None:
             pdf = work / f"{name}.pdf"
             for picture, title in pictures.items():
                 page = page_of(pdf, title)
+                target = OUT / f"{picture}.png"
+                if page is None:  # the workbook has no such chart: no stale picture kept
+                    target.unlink(missing_ok=True)
+                    print(f"no page of {pdf.name} prints '{title}': no {target.name}")
+                    continue
                 stem = work / picture
                 subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", "-f",
                                 str(page), "-l", str(page), str(pdf), str(stem)], check=True)
-                target = OUT / f"{picture}.png"
                 shutil.move(f"{stem}.png", target)
                 trim(target)
                 print(f"wrote {target.relative_to(ROOT)}")

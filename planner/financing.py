@@ -160,15 +160,6 @@ def check_project_sources(projects: dict[str, dict], sources: dict[str, Source],
                                                 f"its rules"))
 
 
-def check_closure_days(tables: dict, problems: list[Problem]) -> None:
-    for sheet in ("Countries", "Corridors"):
-        for r in tables.get(sheet) or []:
-            days = r.get("closure_days")
-            if days is not None and days > 365:
-                problems.append(Problem(sheet, r["_row"], "closure_days", days,
-                                        "days a year from 0 to 365"))
-
-
 def check_committed_profiles(projects: dict[str, dict], profiles: dict, period_ids: list,
                              problems: list[Problem]) -> None:
     """A committed project's profile must fall inside the horizon from its start."""

@@ -103,18 +103,21 @@ def _all(target: str) -> bool:
     return target.strip().lower() in ("", "all")
 
 
-def _close_target(inst: Instance, target: str) -> tuple[str, str]:
-    """(unit, id) of what ``target`` closes: an id of sheet Corridors, Countries or Segments
-    (ids are free text, so one may hold a ':'), else unit:ID naming the sheet."""
+def _close_target(inst: Instance, target: str, segments: bool = True) -> tuple[str, str]:
+    """(unit, key) of what ``target`` names: an id of sheet Corridors, Countries or (with
+    ``segments``) Segments (ids are free text, so one may hold a ':'), else unit:ID naming the
+    sheet."""
+    units = ("corridor", "country", "segment") if segments else ("corridor", "country")
+    words = "corridor, country or segment" if segments else "corridor or country"
     tables = {"corridor": inst.corridors, "country": inst.countries, "segment": inst.segments}
-    unit, key = next(((u, target) for u, table in tables.items() if target in table),
-                     (None, None))
+    unit, key = next(((u, target) for u in units if target in tables[u]), (None, None))
     if unit is None and ":" in target:
         unit, key = (part.strip() for part in target.split(":", 1))
-        if unit not in tables or key not in tables[unit]:
-            raise _Bad("corridor:ID, country:ID or segment:ID of an existing id")
+        if unit not in units or key not in tables[unit]:
+            raise _Bad(", ".join(f"{u}:ID" for u in units[:-1]) + f" or {units[-1]}:ID"
+                       " of an existing id")
     if unit is None:
-        raise _Bad("a corridor, country or segment id")
+        raise _Bad(f"a {words} id")
     if unit == "country" and key == inst.settings.home_country:
         raise _Bad("a country other than the home country")
     return unit, key
@@ -140,6 +143,13 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         return Change(change, target, _set_or_scale(value, bare=many), 0)
     if change == "close":
         return Change(change, ":".join(_close_target(inst, target)), None, 0)
+    if change == "closure_days":
+        return Change(change, ":".join(_close_target(inst, target, segments=False)),
+                      _set_or_scale(value), 0)
+    if change == "capacity":
+        if target not in inst.segments:
+            raise _Bad("a segment id")
+        return Change(change, target, _set_or_scale(value), 0)
     if change == "limit":
         parts = [p.strip() for p in target.split(":")]
         if len(parts) not in (2, 3):
@@ -222,6 +232,24 @@ def _edits(inst: Instance, c: Change) -> list[_Edit]:
         return [_Edit("Sources", {"source": c.target,
                                   "_row": inst.rows.get(("Sources", c.target))},
                       {"rate": c.value})]
+    if c.change == "capacity":
+        segment, (mode, number) = inst.segments[c.target], c.value
+        record = {"segment": segment.id, "from": segment.from_node, "to": segment.to_node,
+                  "mode": segment.mode, "country": segment.country,
+                  "capacity": segment.capacity, "cost_per_t": segment.cost_per_t,
+                  "length_km": segment.length_km,
+                  "_row": inst.rows.get(("Segments", segment.id))}
+        return [_Edit("Segments", record,
+                      {"capacity": number if mode == "set" else segment.capacity * number},
+                      "" if mode == "set" else f"the capacity of {segment.id}")]
+    if c.change == "closure_days":
+        unit, key = c.target.split(":", 1)
+        sheet, item = ("Corridors", inst.corridors[key]) if unit == "corridor" \
+            else ("Countries", inst.countries[key])
+        mode, number = c.value
+        return [_Edit(sheet, _row_of(sheet, item, inst),
+                      {"closure_days": number if mode == "set" else item.closure_days * number},
+                      "" if mode == "set" else f"the closure days of {key}")]
     return []  # close: its target is all there is, checked by _close_target
 
 
@@ -269,6 +297,8 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
         c = replace(c, value=("set", row["amount"]))
     elif c.change == "rate":
         c = replace(c, value=row["rate"])
+    elif c.change in ("closure_days", "capacity"):
+        c = replace(c, value=("set", row[c.change]))
     return c, problems
 
 
@@ -327,6 +357,8 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
     periods, flows, projects = list(inst.periods), dict(inst.flows), dict(inst.projects)
     routes, limits, settings = dict(inst.routes), list(inst.limits), inst.settings
     sources, envelopes = dict(inst.sources), dict(inst.source_budgets)
+    corridors, countries = dict(inst.corridors), dict(inst.countries)
+    segments = dict(inst.segments)
     for c in changes:
         if c.change == "budget":
             mode, number = c.value
@@ -369,9 +401,20 @@ def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
                     else envelopes.get((c.target, t), 0.0) * number
         elif c.change == "rate":
             sources[c.target] = replace(sources[c.target], rate=c.value)
+        elif c.change == "closure_days":
+            unit, key = c.target.split(":", 1)
+            table = corridors if unit == "corridor" else countries
+            mode, number = c.value
+            table[key] = replace(table[key], closure_days=number if mode == "set"
+                                 else table[key].closure_days * number)
+        elif c.change == "capacity":
+            mode, number = c.value
+            segments[c.target] = replace(segments[c.target], capacity=number if mode == "set"
+                                         else segments[c.target].capacity * number)
     return replace(inst, periods=tuple(periods), flows=flows, projects=projects,
                    routes=routes, limits=tuple(limits), settings=settings, sources=sources,
-                   source_budgets=envelopes)
+                   source_budgets=envelopes, corridors=corridors, countries=countries,
+                   segments=segments)
 
 
 def scenario_instances(inst: Instance) -> dict[str, Instance]:

@@ -48,6 +48,11 @@ SCENARIO_CHANGE_RULES = {
                "a number sets its envelope in every period; x0.5 or -50% scales them (x0: "
                "the lender withdraws)"),
     "rate": ("a source of sheet Sources", "its new yearly rate, 0.05 or 5% (not a factor)"),
+    "closure_days": ("a corridor or country (corridor:X, country:X when ids clash)",
+                     "a number sets its days closed a year; x2 or +50% scales them "
+                     "(appraisal only)"),
+    "capacity": ("a segment", "a number sets its existing capacity; x0.3 or -70% scales it "
+                              "(what projects add is kept)"),
 }
 SCENARIO_CHANGES = tuple(SCENARIO_CHANGE_RULES)
 YES_NO = ("no", "yes")
@@ -336,17 +341,18 @@ SHEETS: tuple[Sheet, ...] = (
               Column("scenario", "text", description="Scenario name.", example="budget cut"),
               Column("change", "choice", choices=SCENARIO_CHANGES,
                      description="budget, demand, capex, close, limit, status, objective, "
-                                 "source or rate (see docs/workbook.md for each)."),
+                                 "source, rate, closure_days or capacity (see "
+                                 "docs/workbook.md for each)."),
               Column("target", "text", required=False,
                      description="What changes: a period, flow, project, country, corridor, "
                                  "segment, limit (limit:unit:key) or blank/all.",
                      example="all"),
               Column("value", "any", required=False,
                      description="A bare number sets a value (5% is 0.05); a factor is always "
-                                 "written as one: x1.2, +20% or -10%. budget, demand, capex "
-                                 "and source take either (a bare number only for one flow "
-                                 "or one project); limit and rate a value; status and "
-                                 "objective a word; close none.",
+                                 "written as one: x1.2, +20% or -10%. budget, demand, capex, "
+                                 "source, capacity and closure_days take either (a bare "
+                                 "number only for one flow or one project); limit and rate a "
+                                 "value; status and objective a word; close none.",
                      example="x0.67"),
           ), required=False, examples=(("budget cut", "budget", "all", "x0.67"),
                                        ("Afghan overrun", "capex", "AF", "x1.4"),

@@ -544,8 +544,18 @@ def _limit_rule(r: dict, known: dict) -> list[Problem]:
     return out
 
 
+def _closure_days_rule(r: dict, known: dict) -> list[Problem]:
+    """Expected days closed a year are at most the year's 365."""
+    days = r.get("closure_days")
+    if days is not None and days > 365:
+        sheet = "Corridors" if "corridor" in r else "Countries"
+        return [Problem(sheet, r["_row"], "closure_days", days, "days a year from 0 to 365")]
+    return []
+
+
 # sheet -> the rules every row of it must pass (each: row, ids by sheet -> problems)
-ROW_RULES = {"Settings": (_setting_rule,), "RiskLimits": (_limit_rule,)}
+ROW_RULES = {"Settings": (_setting_rule,), "RiskLimits": (_limit_rule,),
+             "Countries": (_closure_days_rule,), "Corridors": (_closure_days_rule,)}
 
 
 def row_problems(sheet: str, record: dict, known: dict) -> list[Problem]:
@@ -745,7 +755,9 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                                       if s in segments) for p, r in projects.items()}
     financing.check_project_sources(projects, sources, project_countries, problems,
                                     financing.named_sources(tables))
-    financing.check_closure_days(tables, problems)
+    for sheet in ("Countries", "Corridors"):
+        for r in tables.get(sheet) or []:
+            problems.extend(row_problems(sheet, r, known))
     financing.check_committed_profiles(projects, profiles, list(periods), problems)
 
     # scenario rows are checked against the instance: build it unless something else is wrong

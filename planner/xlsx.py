@@ -19,7 +19,7 @@ from pathlib import Path
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.print_settings import PrintArea
@@ -33,6 +33,7 @@ DECIMAL = "#,##0.00"
 BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # Excel shows booleans so anyway; LibreOffice needs it
 WIDEST = 50  # characters; longer text wraps
 PAGE_ROWS = 32  # rows of default height on a landscape A4 page (at scale 1)
+PART_WIDTH = 160  # characters of column width a part prints in at about 2/3 size or more
 ROW_CM = 0.53
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 
@@ -332,9 +333,37 @@ def print_parts(ws, parts: list[tuple[str, str]], *, repeat: str | None = "A",
     ``extra``: further ranges to print after them (a chart's block, "A40:K70")."""
     header = [c.value for c in ws[1]]
     first, last = rows or (1, ws.max_row)
-    letters = [(get_column_letter(header.index(a) + 1), get_column_letter(header.index(b) + 1))
-               for a, b in parts]
-    print_ranges(ws, [f"{a}{first}:{b}{last}" for a, b in letters] + list(extra))
+
+    def width(j: int) -> float:
+        return ws.column_dimensions[get_column_letter(j)].width or 13
+
+    held = column_index_from_string(repeat) if repeat else 0  # the id columns repeated
+
+    def ids_left_of(start: int) -> float:
+        return sum(width(k) for k in range(1, min(held, start - 1) + 1))
+
+    def split(start: int, end: int) -> list[tuple[int, int]]:
+        """The part, or as few parts of about equal width as print within PART_WIDTH with
+        the ids (a long table's filter buttons widen every column)."""
+        room = PART_WIDTH - ids_left_of(start)
+        body = [width(k) for k in range(start, end + 1)]
+        count = max(1, math.ceil(sum(body) / max(room, 1.0)))
+        if count == 1 or room <= max(body):
+            return [(start, end)]
+        share, spans, done = sum(body) / count, [], 0.0
+        for k, w in zip(range(start, end + 1), body):  # a column goes where its middle falls
+            piece = min(count - 1, int((done + w / 2) / share))
+            if piece == len(spans):
+                spans.append((k, k))
+            else:
+                spans[-1] = (spans[-1][0], k)
+            done += w
+        return spans
+
+    spans = [span for a, b in parts for span in split(header.index(a) + 1,
+                                                       header.index(b) + 1)]
+    print_ranges(ws, [f"{get_column_letter(a)}{first}:{get_column_letter(b)}{last}"
+                      for a, b in spans] + list(extra))
     if repeat:
         ws.print_title_cols = f"A:{repeat}"
 

@@ -49,6 +49,8 @@ CASES = [
     ("status", "PB", "commit", lambda t: t["Projects"][0].update(status="committed")),
     ("objective", None, "cost", lambda t: t["Settings"].append(
         {"setting": "objective", "value": "cost"})),
+    ("capacity", "sA", "x0.5", lambda t: t["Segments"][0].update(capacity=5)),
+    ("capacity", "sB", 4, lambda t: t["Segments"][1].update(capacity=4)),
 ]
 
 
@@ -99,6 +101,8 @@ def test_bad_scenario_rows_are_named(tmp_path):
 # Each change is read like the row it stands for: (change, target, value) -> the Scenarios
 # column refused and what the message says (the rule of the sheet the change edits).
 REFUSED = [
+    ("capacity", "CA", 1, "target", "a segment id"),
+    ("capacity", "sA", -1, "value", "at least 0"),
     ("limit", "max_share:total", 0.3, "target", "corridor or country for max_share"),
     ("limit", "max_share:country:ZZ", 0.3, "target", "an id from sheet Countries"),
     ("limit", "max_share:corridor:ZZ", 0.3, "target", "an id from sheet Corridors"),
@@ -379,3 +383,62 @@ def test_a_bad_finance_change_is_refused_at_its_row(tmp_path, change, target, va
     problems = validate_workbook(write(tmp_path, tables))
     bad = [p for p in problems if not p.warning]
     assert bad and bad[0].sheet == "Scenarios" and bad[0].row == 2 and bad[0].column == column
+
+
+def with_closure_days() -> dict:
+    """The base with CA closed 36.5 days a year (a tenth of it) and USD 100 lost a tonne."""
+    tables = two_corridors()
+    tables["Corridors"][0]["closure_days"] = 36.5
+    tables["Settings"].append({"setting": "loss_per_t", "value": 100})
+    return tables
+
+
+CLOSURE_DAYS_CASES = [
+    ("CA", 73, lambda t: t["Corridors"][0].update(closure_days=73), 100),
+    ("corridor:CA", "x0.5", lambda t: t["Corridors"][0].update(closure_days=18.25), -50),
+    ("A", "36.5", lambda t: t["Countries"][1].update(closure_days=36.5), 100),
+]
+
+
+@pytest.mark.parametrize("target, value, edit_by_hand, npv", CLOSURE_DAYS_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CLOSURE_DAYS_CASES])
+def test_a_closure_days_scenario_equals_its_hand_edited_workbook(tmp_path, target, value,
+                                                                 edit_by_hand, npv):
+    """A closure's days a year changed (a strait closed 10 days or 90): the appraisal equals
+    the hand-edited workbook's. PB (100) is bought, both plans ship on CA at 10 USD/t (no
+    transport saved), and closing CA (or country A) strands 10 Mt/yr without PB, none with
+    it: NPV = sum over closures of days/365 x 10 x 100 - 100, one year, undiscounted.
+    CA at 73 days: 0.2 x 1000 - 100 = 100; CA halved to 18.25: 50 - 100 = -50; A at 36.5
+    beside CA's 36.5: 2 x 100 - 100 = 100."""
+    from planner.analysis import analyse
+
+    def npv_of(inst):
+        sol = solve(inst)
+        assert sol.portfolio == {"PB": "2026"}
+        return analyse(inst, sol.portfolio, sol.objective, full=False).appraisal.npv
+
+    tables = with_closure_days()
+    tables["Scenarios"] = [{"scenario": "S1", "change": "closure_days", "target": target,
+                            "value": value}]
+    inst = load(tmp_path, tables, "with_scenario.xlsx")
+    hand_tables = copy.deepcopy(with_closure_days())
+    edit_by_hand(hand_tables)
+    hand = load(tmp_path, hand_tables, "by_hand.xlsx")
+    assert npv_of(apply(inst, inst.scenarios["S1"])) == pytest.approx(npv)
+    assert npv_of(hand) == pytest.approx(npv)
+    assert npv_of(inst) == pytest.approx(0)  # the base: 0.1 x 1000 - 100
+
+
+@pytest.mark.parametrize("target, value, column, says", [
+    ("CA", 400, "value", "0 to 365"), ("CA", "x20", "value", "0 to 365"),
+    ("CA", -1, "value", "at least 0"), ("sA", 10, "target", "corridor or country"),
+    ("ZZ", 10, "target", "corridor or country")])
+def test_a_bad_closure_days_change_is_refused_at_its_row(tmp_path, target, value, column,
+                                                         says):
+    """Checked like the Corridors or Countries cell it sets: 0-365 days; a segment has none."""
+    tables = with_closure_days()
+    tables["Scenarios"] = [{"scenario": "S1", "change": "closure_days", "target": target,
+                            "value": value}]
+    bad = [p for p in validate_workbook(write(tmp_path, tables)) if not p.warning]
+    assert bad and bad[0].sheet == "Scenarios" and bad[0].row == 2
+    assert bad[0].column == column and says in bad[0].expected, bad[0]

@@ -209,18 +209,22 @@ def test_demand_the_relaxation_meets_but_no_portfolio_can(tmp_path):
 
 
 def test_a_stage_ended_at_its_gap_reports_highs_final_gap(tmp_path):
-    """Asked for a relative gap of 0.3, HiGHS ends the Kazakhstan dependence stage at its
-    root with an incumbent 21.7% above its bound and calls it optimal: the stage is optimal
-    *within 0.3*, and its gap is that 21.7% (value - bound) / value, never 0. Before, every
-    stage HiGHS called optimal reported gap 0."""
+    """Asked for a relative gap of 0.3, HiGHS ends the dependence stage of the benchmark's S
+    instance at its root with an incumbent above its bound (0.2241 against 0.2227) and calls
+    it optimal: the stage is optimal *within 0.3*, and its gap is (value - bound) / value,
+    never 0. Before, every stage HiGHS called optimal reported gap 0. (The shipped Kazakhstan
+    instance no longer serves: its worst closure, the Saryagash crossing, is fixed whatever is
+    built, so its root bound is the optimum.)"""
+    from benchmarks.cases import instance_path
     from planner.report.results import status_text
     from planner.workbook import read_workbook
 
-    sol = solve(read_workbook("instances/kazakhstan.xlsx"), mip_gap=0.3)
+    sol = solve(read_workbook(instance_path("S", tmp_path)), mip_gap=0.3)
     stage = next(s for s in sol.stages if s.name == "dependence")
     assert stage.status == "optimal"
+    assert stage.value > stage.bound
     assert stage.gap == pytest.approx((stage.value - stage.bound) / stage.value)
-    assert 0.01 < stage.gap <= 0.3
+    assert 0 < stage.gap <= 0.3
     assert sol.gap >= stage.gap
     assert "within a relative gap of 0.3" in status_text(sol)
 

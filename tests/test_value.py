@@ -385,37 +385,40 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
 
 
 def test_kazakhstan_figures_of_the_readme():
-    """docs/kazakhstan.md: what the Trans-Afghan railway and the western chain
-    buy, and Russia's leverage, reference plan -> plan, in 2035. China is the China trade's
-    market (every route of it ends there): that trade is no transit trade for China, and no
-    sea-bound or European tonne crosses China in either plan (the KKH route carries
-    nothing), so China holds nothing captive and max_captive_share is Russia's. Russia's
-    premium in 2035 (sheet Leverage: the plan's tonnes that avoid Russia stay where they are,
-    the rest is diverted at the least cost): with the plan, closing Russia diverts 3 Mt/yr of
-    the European trade from the Northern rail (120 USD/t) to the BTK (148: +28) and 10 of the
-    sea-bound trade from the Russian ports (55) to the Trans-Afghan railway (8 at 117: +62)
-    and the western Afghan line (2 at 120: +65): 710 USD m a year for the 13 divertible,
-    54.6 USD/t. With the committed lines alone, 1.5 are divertible, by the Afghan road (1 at
-    237: +182) and the KKH (0.5 at 175: +120): 242 / 1.5 = 161.3 USD/t."""
+    """docs/kazakhstan.md: what the committed crossings buy, and Russia's leverage,
+    reference plan -> plan, in 2035. China and Uzbekistan are the destinations of the China
+    and Central Asia trade (every route of each ends there): not transit countries, so
+    max_captive_share is Russia's. The plan is the committed lines (no candidate changes the
+    worst closure, the Saryagash crossing): dropping Darbaza-Maktaaral (P03) strands all the
+    Central Asia trade in a Saryagash closure, 15.8% -> 38.7%; dropping Bakhty-Ayagoz (P02)
+    makes Dostyk the worst closure from 2032 (15.9 of 93 Mt/yr, 18.9 of 100), 16.5%.
+
+    Russia in 2035 (the plan is the reference: the same figures): the European trade (12 Mt/yr
+    on the Northern rail at 120 USD/t) and the sea-bound trade (13 by the Russian ports at 55)
+    cross it, 25. Closed: 4.5 of the European trade go by Nakhchivan (156: +36) and 7.5 are
+    stranded (captive); the sea-bound trade goes by Poti 1.5 (113: +58), Bandar Abbas 9 (90:
+    +35), Chabahar 1 (80: +25), the Afghan road 1 (242: +187) and the KKH 0.5 (175: +120):
+    836 USD m a year over 17.5 divertible tonnes, 47.8 USD/t. Captive by period: 0, 1.5, 5.5,
+    7.5 of 76, 84, 93, 100 Mt/yr: max_captive_share (0 + 1.5/84 + 5.5/93 + 7.5/100) / 4 =
+    0.0380."""
     from planner.workbook import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
-    assert inst.destination_countries == {"CN"}
+    assert inst.destination_countries == {"CN", "UZ"}
     sol = solve(inst)
     value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
     drop = {c.project: c for c in value.changes}
-    assert value.dependence == pytest.approx(0.0606, abs=5e-5)
-    assert drop["P17"].dependence_change == pytest.approx(0.0199, abs=5e-5)
-    assert drop["P18"].moved == ("P18", "P19", "P20")
-    assert drop["P18"].dependence_change == pytest.approx(0.0072, abs=5e-5)
-    [chain] = value.chains
-    assert [s.dependence for s in chain] == pytest.approx([0.0678, 0.0678, 0.0678, 0.0606],
-                                                          abs=5e-5)
-    assert [c.project for c in value.buys_nothing()] == ["P03"]
+    assert value.dependence == pytest.approx(0.1577, abs=5e-5)
+    assert drop["P03"].dependence_change == pytest.approx(0.3868 - 0.1577, abs=5e-5)
+    assert drop["P02"].dependence_change == pytest.approx(0.0072, abs=5e-5)
+    for chain in value.chains:  # added chains (the Caspian fleet): nothing, step by step
+        assert [step.dependence for step in chain] == pytest.approx([0.1577] * len(chain),
+                                                                    abs=5e-5)
+    assert sorted(c.project for c in value.buys_nothing()) == ["KIN", "P04", "P07"]
     rows = {(r.key, r.period): r for r in leverage(inst, sol.portfolio, sol.objective)
             if r.unit == "country"}
     russia = rows["RU", "2035"]
-    assert (russia.reference.captive, russia.plan.captive) == pytest.approx((35.5, 18.0))
-    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((161.3, 54.6),
+    assert (russia.reference.captive, russia.plan.captive) == pytest.approx((7.5, 7.5))
+    assert (russia.reference.premium, russia.plan.premium) == pytest.approx((47.8, 47.8),
                                                                             abs=0.05)
     assert inst.market["CHINA"] == "CN"
     for t in inst.period_ids:
@@ -423,7 +426,7 @@ def test_kazakhstan_figures_of_the_readme():
         assert china.plan.traffic == china.reference.traffic == 0
         assert china.plan.captive == china.reference.captive == 0
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    assert ms.max_captive_share == pytest.approx(0.2017, abs=5e-5)
+    assert ms.max_captive_share == pytest.approx(0.0380, abs=5e-5)
 
 
 class Recording(Rescorer):
@@ -440,8 +443,13 @@ class Recording(Rescorer):
 
 
 def kazakhstan():
+    """The shipped instance with Russia closed to transit (its scenario), where candidates
+    and a requires chain (the Caspian fleet) are bought: in the base the plan is the committed
+    lines alone."""
+    from planner.scenarios import apply
     from planner.workbook import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
+    inst = apply(inst, inst.scenarios["Russia closed to transit"])
     return inst, solve(inst)
 
 
