@@ -23,16 +23,16 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
-from planner.instance import Instance
-from planner.model import build
-from planner.highs import column_map, highs_of, highs_solver
-from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
+from planner.inputs.instance import Instance
+from planner.solve.screening import formulate
+from planner.solve.highs import column_map, highs_of, highs_solver
+from planner.tolerances import KEEP_ROOM, STAGE_TOLERANCE
 
 
 def stage_matrix(inst: Instance, objective: str, *, plain: bool = True):
     """The HiGHS model of a formulation (by default the plain one of model.md) and each
     stage's cost vector (with its constant)."""
-    m = build(inst, objective=objective, plain=plain)
+    m = formulate(inst, objective=objective, plain=plain)
     opt = highs_solver()
     opt.set_instance(m)
     lp = highs_of(opt).getLp()
@@ -85,7 +85,7 @@ def cbc_lp(inst: Instance, objective: str, *, time_limit: float, mip_gap: float)
     cbc = shutil.which("cbc")
     if not cbc:
         return {"baseline": "cbc_lp", "status": "cbc not installed (apt-get install coinor-cbc)"}
-    m = build(inst, objective=objective)
+    m = formulate(inst, objective=objective)
     stages, total = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for name in m.stages:

@@ -15,11 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.evaluate import evaluate
+from planner.analysis.measures import evaluate
 from planner.report.results import write_results
-from planner.solve import solve
-from planner.analysis import analyse
-from planner.workbook import read_tables, validate_tables
+from planner.solve.run import solve
+from planner.analysis.pipeline import analyse
+from planner.inputs.read import read_tables
+from planner.inputs.validate import validate_tables
 
 
 def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.generator import SIZES, generate
-from planner.template import write_input
+from planner.report.template import write_input
 
 ROOT = Path(__file__).resolve().parents[1]
 KAZAKHSTAN = ROOT / "instances" / "kazakhstan.xlsx"

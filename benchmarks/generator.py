@@ -15,7 +15,7 @@ import random
 import sys
 from dataclasses import dataclass
 
-from planner.template import write_input
+from planner.report.template import write_input
 
 
 @dataclass(frozen=True)

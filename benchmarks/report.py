@@ -19,7 +19,7 @@ from openpyxl.chart import LineChart, Reference
 
 from benchmarks.cases import OBJECTIVES, ROOT
 from benchmarks.run import OUT
-from planner.xlsx import save_atomic, write_table
+from planner.report.xlsx import save_atomic, write_table
 
 COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "status", "gap",
            "total_s", "pyomo_share", "solve_s", "highs_direct_s", "cbc_s", "vs_highs",

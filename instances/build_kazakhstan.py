@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.template import input_workbook
-from planner.xlsx import save_atomic, write_table
+from planner.report.template import input_workbook
+from planner.report.xlsx import save_atomic, write_table
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "kazakhstan"

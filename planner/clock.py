@@ -7,7 +7,7 @@ impossible plan and the analysis after the solve (sheets Value, Chains, Leverage
 it; only loading the libraries before it and what must follow to report the portfolio found
 (its measures, its appraisal, writing the workbook) run outside it, in the ALLOWANCE. A phase that runs out checks the Deadline between its steps and
 stops: before any portfolio is found that is OutOfTime (exit 4: no portfolio within the time
-limit); in the analysis, the sheets not finished are left out and named (planner/cli.py).
+limit); in the analysis, the sheets not finished are left out and named (planner/cli/).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import time
 
-from planner.solution import NoPortfolio
 
 # Seconds the command may run past its budget to report what it found: measuring the
 # portfolio and writing the results workbook, which cannot be left out, plus the interpreter's
@@ -23,6 +22,10 @@ from planner.solution import NoPortfolio
 # machine: 2.1 s to load, 4.3 s to measure and appraise, 5.2 s to write; documented in
 # docs/solving.md (The clock) and --help.
 ALLOWANCE = 15.0
+
+
+class NoPortfolio(Exception):
+    """The solver stopped (time limit, interrupt) before it found any portfolio."""
 
 
 class OutOfTime(NoPortfolio):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from planner.template import write_input
-from planner.workbook import read_workbook
+from planner.report.template import write_input
+from planner.inputs.read import read_workbook
 
 
 def two_corridors() -> dict[str, list[dict]]:
@@ -77,8 +77,8 @@ def load(tmp_path: Path, tables: dict, name: str = "case.xlsx"):
 
 def solve_tables(tmp_path: Path, tables: dict, **options):
     """Write, read, solve and evaluate: the whole pipeline on a real workbook."""
-    from planner.evaluate import evaluate
-    from planner.solve import solve
+    from planner.analysis.measures import evaluate
+    from planner.solve.run import solve
 
     inst = load(tmp_path, tables)
     sol = solve(inst, **options)

@@ -1,6 +1,6 @@
 """An independent reference: enumerate every portfolio of a tiny instance, check its rules in
 plain Python and score it with max-flow LPs written directly against highspy (no Pyomo, no
-planner.model, no planner.evaluate). Used to check the MIP's stage values on random instances.
+planner.model, no planner.analysis.measures). Used to check the MIP's stage values on random instances.
 
 Normal operation obeys the max_share rows of RiskLimits; a closure's rerouted flows do not
 (the limits bound the flows of normal operation only, docs/workbook.md).
@@ -418,7 +418,7 @@ def best(inst, objective: str, table=None) -> list[float]:
     return values
 
 
-# -- leverage (planner/leverage.py), from the plan's flows ----------------------------------
+# -- leverage (planner/analysis/leverage.py), from the plan's flows ----------------------------------
 
 def markets(inst) -> dict[str, str | None]:
     """flow -> the country where every one of its routes ends (not home), else None."""

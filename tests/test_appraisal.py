@@ -1,4 +1,4 @@
-"""The appraisal (planner/appraisal.py) and what sheet Value's npv_change makes of it, each on a
+"""The appraisal (planner/analysis/appraisal.py) and what sheet Value's npv_change makes of it, each on a
 tiny workbook derived by hand, solved and written for real.
 
 The base (tests/builders.two_corridors): home H ships 10 Mt/yr to M over corridor CA (segment
@@ -9,8 +9,8 @@ test.
 import openpyxl
 import pytest
 
-from planner.analysis import analyse
-from planner.appraisal import present_value
+from planner.analysis.pipeline import analyse
+from planner.analysis.appraisal import present_value
 from planner.cli import main
 from tests.builders import demand, edit, periods, project, setting, solve_tables, two_corridors, \
     write

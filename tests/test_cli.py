@@ -180,7 +180,7 @@ def test_failed_write_keeps_earlier_results(tmp_path, monkeypatch, capsys, failu
 
 
 def test_no_portfolio_in_time_exits_4(tmp_path, monkeypatch, capsys):
-    from planner import solve as solve_module
+    from planner.solve import run as solve_module
 
     def stopped(*args, **kwargs):
         raise solve_module.NoPortfolio("HiGHS stopped (time_limit) after 1 s before it found "
@@ -193,7 +193,7 @@ def test_no_portfolio_in_time_exits_4(tmp_path, monkeypatch, capsys):
 
 
 def test_an_internal_error_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
-    from planner import evaluate as evaluate_module
+    from planner.analysis import measures as evaluate_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("the closure LP ended error")

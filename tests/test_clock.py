@@ -1,5 +1,5 @@
 """The command's time (planner/clock.py): one budget of time limit x stages for every phase of
-a solve, and one exit-status rule for every command (planner/cli.py)."""
+a solve, and one exit-status rule for every command (planner/cli/)."""
 
 import time
 
@@ -9,7 +9,7 @@ import pytest
 from benchmarks.generator import generate
 from planner.cli import (EXIT_INFEASIBLE, EXIT_NO_PORTFOLIO, EXIT_OK, exit_status, main)
 from planner.clock import ALLOWANCE, Deadline, OutOfTime
-from planner.solution import NoPortfolio
+from planner.solve.solution import NoPortfolio
 from tests.builders import edit, load, project, two_corridors, write
 
 
@@ -47,8 +47,8 @@ def test_screening_and_building_stop_at_the_commands_deadline(tmp_path, monkeypa
     (3 stages): it must stop during screening and report no portfolio (exit 4), having built
     only some of the LPs. Before, screening ran to the end before any clock started (5.6 s,
     24 LPs), and the stages then got their full time and found a portfolio."""
-    from planner.solve import solve
-    from planner.stranded import _MaxFlow
+    from planner.solve.run import solve
+    from planner.solve.closure_lp import _MaxFlow
 
     inst = load(tmp_path, generate("S"))
     built: list = []
@@ -66,8 +66,8 @@ def test_each_stage_gets_at_most_what_the_budget_has_left(tmp_path, monkeypatch)
     """A solve whose command already spent 9.5 s of a 10 s budget (reading a large workbook,
     say): every HiGHS run gets at most the 0.5 s left, not the stage's own 5 s. The tiny plan
     still solves in that time: PB, without which closing CA strands all the trade."""
-    from planner import stages
-    from planner.solve import solve
+    from planner.solve import stages
+    from planner.solve.run import solve
 
     limits = []
     real = stages.run_stage
@@ -91,7 +91,7 @@ def test_solve_leaves_out_the_analysis_it_has_no_time_for(tmp_path, monkeypatch,
     the results without sheets Value, Chains and Leverage, names them on the Summary
     (left_out) and in the terminal, and ends within the budget plus the allowance. Before,
     the analysis ran to its end whatever the time limit (68 s, every sheet written)."""
-    from planner.rescore import Rescorer
+    from planner.analysis.fixed_portfolio import Rescorer
 
     source = write(tmp_path, generate("S"), "S.xlsx")
     out = tmp_path / "S-results.xlsx"
@@ -120,9 +120,9 @@ def test_the_analysis_keeps_the_sheets_it_finished(tmp_path, monkeypatch):
     fraction of that on the two-corridor plan) keeps Value and Chains and leaves out Leverage
     alone; a deadline that does not pass leaves out nothing, with the scores of an analysis
     without one."""
-    from planner.analysis import analyse
-    from planner.rescore import Rescorer
-    from planner.solve import solve
+    from planner.analysis.pipeline import analyse
+    from planner.analysis.fixed_portfolio import Rescorer
+    from planner.solve.run import solve
 
     inst = load(tmp_path, two_corridors())
     sol = solve(inst)
@@ -230,10 +230,10 @@ def test_a_stage_left_no_time_is_reported_not_an_internal_error(tmp_path):
     import math
     from dataclasses import replace
 
-    from planner.evaluate import evaluate
+    from planner.analysis.measures import evaluate
     from planner.report.results import write_results
-    from planner.solution import StageResult
-    from planner.solve import solve
+    from planner.solve.solution import StageResult
+    from planner.solve.run import solve
 
     inst = load(tmp_path, two_corridors())
     sol = solve(inst)

@@ -1,14 +1,14 @@
-"""Closure cuts (planner/cuts.py): expected_disruption without closure copies must end where the
+"""Closure cuts (planner/solve/closure_cuts.py): expected_disruption without closure copies must end where the
 model with every copy ends, on every stage, with a cap, with a fixed portfolio, stopped."""
 
 import numpy as np
 import pytest
 
 from benchmarks.generator import Size, generate
-from planner import cuts
-from planner.evaluate import evaluate
-from planner.solve import solve, solve_model
-from planner.stranded import StrandedLP
+from planner.solve import closure_cuts as cuts
+from planner.analysis.measures import evaluate
+from planner.solve.run import solve, solve_model
+from planner.solve.closure_lp import StrandedLP
 from tests.builders import assert_same_stages, edit, load, two_corridors
 
 WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, markets=3)

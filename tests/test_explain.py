@@ -2,8 +2,8 @@
 
 import pytest
 
-from planner.solution import PlanInfeasible
-from planner.solve import solve
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve
 from tests.builders import edit, load, periods, project, two_corridors
 
 
@@ -105,7 +105,7 @@ def test_unmet_demand_is_served_as_far_as_possible_and_explained(tmp_path, capsy
 
 
 def test_capacity_that_binds_names_its_built_capacity(tmp_path):
-    from planner.explain import unmet_causes
+    from planner.solve.infeasibility import unmet_causes
     from tests.builders import demand
     inst = load(tmp_path, edit(two_corridors(), Flows=demand("K", "H", "M", **{"2026": 25})))
     assert unmet_causes(inst, {"PB": "2026"}) == [
@@ -124,7 +124,7 @@ def test_a_check_out_of_time_is_not_decided_never_impossible(tmp_path):
     such a check (it would be named as unneeded without proof), so all stay, each marked, and
     no remedy is claimed. Before, a check that hit its time limit read as "still impossible"
     and dropped its requirement from the conflict."""
-    from planner.explain import explain_infeasible
+    from planner.solve.infeasibility import explain_infeasible
 
     ex = explain_infeasible(load(tmp_path, _over_budget()), time_limit=0.0)
     assert len(ex.conflict) == 3  # the budget, PC and PD: nothing proven unneeded
@@ -134,8 +134,8 @@ def test_a_check_out_of_time_is_not_decided_never_impossible(tmp_path):
 
 
 def test_the_explanation_draws_on_the_commands_time(tmp_path, monkeypatch):
-    """solve() hands the explanation what is left of time_limit x stages (planner/stages.py)."""
-    from planner import stages
+    """solve() hands the explanation what is left of time_limit x stages (planner/solve/stages.py)."""
+    from planner.solve import stages
 
     seen = []
     real = stages.explain_infeasible
@@ -152,11 +152,11 @@ def test_ctrl_c_during_the_explanation_stops_at_once(tmp_path, monkeypatch):
     import os
     import signal
 
-    from planner import explain
+    from planner.solve import infeasibility as explain
     from planner.cli import main
 
     source = tmp_path / "plan.xlsx"
-    from planner.template import write_input
+    from planner.report.template import write_input
     write_input(source, _over_budget())
     calls = []
     real = explain._Elastic.possible

@@ -1,4 +1,4 @@
-"""One rounding rule for every figure written (planner.xlsx.round_figures): a figure within the
+"""One rounding rule for every figure written (planner.report.xlsx.round_figures): a figure within the
 solver's tolerance of a round value is written as that value, and never moved by more."""
 
 import random
@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from planner.cli import main
-from planner.xlsx import FEASIBILITY, figure, save_results
+from planner.report.xlsx import FEASIBILITY, figure, save_results
 from tests.builders import edit, setting, two_corridors, write
 
 
@@ -44,7 +44,7 @@ def test_a_figure_is_never_moved_by_more_than_its_tolerance():
 
 def test_the_tolerance_is_the_solvers():
     """A flow is held to HiGHS's 1e-7 and a later stage may spend a keep row's 1e-7 room."""
-    from planner.model.objectives import HIGHS_FEASIBILITY, KEEP_ROOM
+    from planner.tolerances import HIGHS_FEASIBILITY, KEEP_ROOM
 
     assert FEASIBILITY == pytest.approx(HIGHS_FEASIBILITY + KEEP_ROOM)
 

@@ -143,7 +143,7 @@ def test_dev_null_as_output_is_left_alone(tmp_path, command):
     """-o /dev/null would replace the system's device. Tried only once the writer's check
     refuses a device node of our own (else this very test would replace /dev/null)."""
     import stat
-    from planner.xlsx import OutputError, check_target
+    from planner.report.xlsx import OutputError, check_target
     with pytest.raises(OutputError, match="not a regular file"):
         check_target(device_node(tmp_path))
     before = os.lstat("/dev/null")
@@ -196,7 +196,7 @@ def test_a_folder_without_write_permission_is_refused_before_solving(tmp_path, m
     import errno
     import tempfile
 
-    from planner import solve as solve_module
+    from planner.solve import run as solve_module
     from planner.cli import main
 
     source = write(tmp_path, two_corridors())
@@ -292,8 +292,8 @@ def test_compare_reads_a_well_formed_pair(tmp_path, capsys):
 def test_a_close_target_whose_id_holds_a_colon_is_accepted(tmp_path, target):
     """Ids are free text, so a corridor may be called 'C:B'. Closing it (by its id, or as
     corridor:C:B) removes its route rB and only that one."""
-    from planner.workbook import read_workbook
-    from planner.scenarios import scenario_instances
+    from planner.inputs.read import read_workbook
+    from planner.inputs.scenarios import scenario_instances
 
     tables = two_corridors()
     tables["Corridors"][1]["corridor"] = "C:B"

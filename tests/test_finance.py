@@ -6,7 +6,7 @@ year. Closing CA strands everything unless PB (+10 Mt/yr on CB, capex 100) is us
 
 import pytest
 
-from planner.solution import PlanInfeasible
+from planner.solve.solution import PlanInfeasible
 from tests.builders import demand, edit, load, periods, project, solve_tables, two_corridors
 
 TOL = 1e-6
@@ -153,8 +153,8 @@ def test_the_appraisal_by_hand(tmp_path):
     loss avoided 0    0   50   50   50   50
     NPV = sum (benefits - costs) 1.1^-y; BCR = PV benefits / PV costs; EIRR solves NPV = 0;
     without resilience the 50s are left out."""
-    from planner.analysis import analyse
-    from planner.appraisal import present_value
+    from planner.analysis.pipeline import analyse
+    from planner.analysis.appraisal import present_value
 
     tables = base(lead_time=1, spend_profile="0.5;0.5", opex=1)
     tables["Periods"] = periods((2026, 60, {"years": 2}), (2028, 60, {"years": 2}))
@@ -183,7 +183,7 @@ def test_the_appraisal_by_hand(tmp_path):
 
 def test_an_appraisal_with_no_new_project_has_no_rate(tmp_path):
     """The plan is the reference: nothing to appraise, NPV 0, no BCR, no EIRR."""
-    from planner.analysis import analyse
+    from planner.analysis.pipeline import analyse
 
     sol, ms = solve_tables(tmp_path, base(status="excluded"))
     a = analyse(sol.instance, sol.portfolio, sol.objective, full=False).appraisal
@@ -263,7 +263,7 @@ def test_bad_financing_input_is_refused_with_sheet_row_and_column(tmp_path, bad,
     import hashlib
 
     from planner.cli import main
-    from planner.workbook import validate_workbook
+    from planner.inputs.read import validate_workbook
     from tests.builders import write
 
     tables = with_sources(base(), [loan(excluded_countries="B")], [("ADB", 2026, 100)])
@@ -295,7 +295,7 @@ def test_an_envelope_too_small_for_a_committed_project_is_explained(tmp_path):
 def test_a_bad_source_row_is_one_problem_not_two(tmp_path, kind):
     """A Sources row whose kind is wrong (or blank) is reported there once; the SourceBudgets
     row and the project's sources that name the same id are right, and say nothing."""
-    from planner.workbook import validate_workbook
+    from planner.inputs.read import validate_workbook
     from tests.builders import write
 
     tables = with_sources(base(sources="budget; ADB"), [loan(kind=kind)], [("ADB", 2026, 100)])

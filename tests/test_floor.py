@@ -1,13 +1,13 @@
-"""worst_disruption at its floor (planner/floor.py): where a portfolio reaches the least
+"""worst_disruption at its floor (planner/solve/floor_probe.py): where a portfolio reaches the least
 dependence any plan allows, the dependence stage only searches for one; it must end where the
 stage with its own objective ends, and fall back to that stage where the floor is out of reach."""
 
 import pytest
 
 from benchmarks.generator import Size, generate
-from planner import floor
-from planner.evaluate import evaluate
-from planner.solve import solve, solve_model
+from planner.solve import floor_probe as floor
+from planner.analysis.measures import evaluate
+from planner.solve.run import solve, solve_model
 from tests.builders import assert_same_stages, edit, load, project, two_corridors
 
 WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, markets=3)

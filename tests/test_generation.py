@@ -1,12 +1,13 @@
-"""Closure generation (planner/generation.py): the worst_disruption model copies only the
+"""Closure generation (planner/solve/closure_generation.py): the worst_disruption model copies only the
 closures its portfolios need, and must end where the model with every copy ends."""
 
 import pytest
 
 from benchmarks.generator import Size, generate
-from planner.evaluate import evaluate
+from planner.analysis.measures import evaluate
 from planner.model import closures
-from planner.solve import solve, solve_model
+from planner.solve import screening
+from planner.solve.run import solve, solve_model
 from tests.builders import assert_same_stages, load
 
 # more corridors than S: many closures, few of which bind
@@ -15,8 +16,8 @@ WIDE = Size(projects=60, routes=48, countries=8, periods=3, corridors=16, market
 
 def first_pair_count(inst) -> int:
     closure_set = closures.undominated(inst, inst.closures())
-    screening = closures.screen(inst, closure_set, inst.measured_periods, "worst_disruption")
-    return len(closures.first_pairs(screening))
+    found = screening.screen(inst, closure_set, inst.measured_periods, "worst_disruption")
+    return len(screening.first_pairs(found))
 
 
 def least_likely_first(monkeypatch):
@@ -25,7 +26,7 @@ def least_likely_first(monkeypatch):
     def one_pair(screening, per_period=2):
         kept = [key for key in screening.most if key not in screening.skip]
         return {min(kept, key=lambda key: (screening.most[key], key))}
-    monkeypatch.setattr(closures, "first_pairs", one_pair)
+    monkeypatch.setattr(screening, "first_pairs", one_pair)
 
 
 @pytest.mark.parametrize("seed", [0, 2, 5])
@@ -50,7 +51,7 @@ def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed)
 def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
     """No waiting pair ever copied: from the one least likely pair, cuts from the closure LPs'
     duals alone bound w_t, and the optimum is still the full model's."""
-    from planner import generation
+    from planner.solve import closure_generation as generation
     inst = load(tmp_path, generate(WIDE, seed=seed))
     full = solve_model(inst, objective="worst_disruption", closure_generation=False)
     least_likely_first(monkeypatch)
@@ -98,16 +99,15 @@ def test_generation_scores_a_fixed_portfolio_like_the_full_model(tmp_path, monke
 def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, monkeypatch):
     """The partial model solved to optimality, violated pairs found, no time for another
     round: the stage is stopped, and its value is the portfolio's over every closure."""
-    from planner.generation import ClosureGeneration
+    from planner.solve.closure_generation import ClosureGeneration
     from planner.model.projects import chosen_starts
-    from planner.model import build
-    from planner.generation import generate_closures
-    from planner.highs import highs_solver, run_stage
+    from planner.solve.closure_generation import generate_closures
+    from planner.solve.highs import highs_solver, run_stage
     from planner.model.projects import build_nothing
 
     inst = load(tmp_path, generate(WIDE, seed=2))
     least_likely_first(monkeypatch)
-    m = build(inst, objective="worst_disruption", generate=True)
+    m = screening.formulate(inst, objective="worst_disruption", generate=True)
     opt = highs_solver()
     opt.set_instance(m)
     options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None)
@@ -124,13 +124,12 @@ def test_a_round_that_ends_with_no_time_left_is_not_called_optimal(tmp_path, mon
 def test_a_dependence_cap_holds_over_every_closure_from_the_first_stage(tmp_path, monkeypatch):
     """With a cap on the dependence (planner frontier), the cap constrains unmet demand too:
     the first stage must see every closure the cap binds on, or it promises too little."""
-    from planner.model import build
-    from planner.highs import highs_solver, run_stage
+    from planner.solve.highs import highs_solver, run_stage
 
     inst = load(tmp_path, generate(WIDE, seed=2))
     # the least dependence whatever the unmet demand: capped there, the plan must leave more
     # demand unmet (13.0 Mt/yr) than the lexicographic plan does (8.2)
-    m = build(inst, objective="worst_disruption")
+    m = screening.formulate(inst, objective="worst_disruption")
     opt = highs_solver()
     opt.set_instance(m)
     least = run_stage(opt, m, "dependence", time_limit=60, mip_gap=1e-6, threads=None, tee=[],
@@ -151,7 +150,7 @@ def test_every_run_of_a_stage_stays_within_its_time_limit(tmp_path, monkeypatch)
     """A stopped dependence stage leaves the cost stage a portfolio to keep: every HiGHS run
     of the command gets at most the stage's time limit (before, the cost stage's fallback ran
     a fixed-portfolio LP with 600 s of its own), and the fallback keeps the dependence."""
-    from planner import generation, stages
+    from planner.solve import closure_generation as generation, stages
 
     limits = []
 

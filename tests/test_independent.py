@@ -5,11 +5,12 @@ import random
 
 import pytest
 
-from planner.leverage import leverage
+from planner.analysis.leverage import leverage
 from planner.model import closures
-from planner.rescore import Rescorer, reference_portfolio
-from planner.solution import PlanInfeasible
-from planner.solve import solve
+from planner.solve import screening
+from planner.analysis.fixed_portfolio import Rescorer, reference_portfolio
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve
 from tests import independent
 from tests.builders import load
 
@@ -146,7 +147,7 @@ def test_the_random_instances_have_what_they_claim(tmp_path):
             sol = solve(inst, objective="worst_disruption", mip_gap=0)
         except PlanInfeasible:
             continue
-        first = closures.first_pairs(closures.screen(
+        first = screening.first_pairs(screening.screen(
             inst, closures.undominated(inst, inst.closures()), inst.measured_periods,
             "worst_disruption"))
         if sol.size["closure_pairs"] > len(first) or sol.size.get("closure_cuts"):
@@ -336,7 +337,7 @@ _appraised: dict[int, tuple] = {}
 def appraised(tmp_path, seed: int):
     """(instance, objective, Analysis or None where no plan exists) of an appraisal seed,
     solved once per test session."""
-    from planner.analysis import analyse
+    from planner.analysis.pipeline import analyse
 
     if seed not in _appraised:
         objective = OBJECTIVES[seed % len(OBJECTIVES)]
@@ -352,11 +353,11 @@ def appraised(tmp_path, seed: int):
 
 @pytest.mark.parametrize("seed", APPRAISAL_SEEDS)
 def test_the_appraisal_matches_first_principles(tmp_path, seed):
-    """The Summary's NPV (planner/analysis.py) equals independent.npv of the plan, routed by
+    """The Summary's NPV (planner/analysis/pipeline.py) equals independent.npv of the plan, routed by
     the solve's objective; and for every Value row, the Summary's NPV plus its npv_change
     equals the NPV of that changed portfolio, from first principles and as the planner
     appraises it on its own (its own Rescorer, the reference scored again)."""
-    from planner.analysis import analyse
+    from planner.analysis.pipeline import analyse
 
     inst, objective, done = appraised(tmp_path, seed)
     if done is None:

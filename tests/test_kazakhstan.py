@@ -6,11 +6,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from planner.evaluate import evaluate
-from planner.instance import BUDGET
+from planner.analysis.measures import evaluate
+from planner.inputs.instance import BUDGET
 from planner.report.finance import debt_service_by_source
-from planner.solve import solve
-from planner.workbook import read_workbook
+from planner.solve.run import solve
+from planner.inputs.read import read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "instances" / "kazakhstan.xlsx"
@@ -106,7 +106,7 @@ def test_the_worst_closure_is_the_saryagash_crossing_beyond_darbaza(solved):
         assert stranded == pytest.approx(share * inst.total_demand[t])
     assert {p for p, t in sol.portfolio.items() if t} == \
         {p for p, q in inst.projects.items() if q.status == "committed"}
-    from planner.scenarios import Change, apply
+    from planner.inputs.scenarios import Change, apply
 
     uncommitted = apply(inst, (Change("status", "P03", "excluded", 0),))
     without = dict(sol.portfolio, P03=None)
@@ -164,7 +164,7 @@ def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
 def russia_closed():
     """The shipped instance with Russia closed to transit (its scenario): where candidates
     matter. In the base no candidate changes the worst closure (the Saryagash crossing)."""
-    from planner.scenarios import apply
+    from planner.inputs.scenarios import apply
 
     inst = read_workbook(SHIPPED)
     return apply(inst, inst.scenarios["Russia closed to transit"])
@@ -175,7 +175,7 @@ def test_alternatives_are_not_padded_with_a_project_that_adds_nothing():
     choice, dominated neither by the optimum nor by an earlier one (no less capex and no
     better on any measure), and each portfolio skipped is dominated by one reported. Before,
     an alternative could be an earlier one plus a project that improves nothing."""
-    from planner.tradeoffs import alternatives, dependence_of, dominates, selection
+    from planner.studies.tradeoffs import alternatives, dependence_of, dominates, selection
 
     result = alternatives(russia_closed(), k=5)
     found = result.outcomes
@@ -208,7 +208,7 @@ def test_no_frontier_point_is_dominated():
     """Each point shows the least dependence its least capex buys (Russia closed: the
     candidates matter there): with the cost stage alone after least capex, a point could
     start a project later than the same capex allows and strand more."""
-    from planner.tradeoffs import dependence_of, frontier
+    from planner.studies.tradeoffs import dependence_of, frontier
 
     points = [p.outcome for p in frontier(russia_closed(), 5, jobs=2)]
     for a in points:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.solve import solve
+from planner.solve.run import solve
 from tests.builders import load
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "or-library" / "mknap1.txt"

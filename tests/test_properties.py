@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.cli import main
-from planner.evaluate import evaluate
-from planner.solution import PlanInfeasible
-from planner.solve import solve
+from planner.analysis.measures import evaluate
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve
 from tests.builders import load, write
 from tests.corpus.make_corpus import good
 from tests.test_independent import random_tables

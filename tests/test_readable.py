@@ -14,10 +14,10 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from planner.cli import _parser, main
-from planner.xlsx import save_atomic
+from planner.report.xlsx import save_atomic
 from tests.builders import edit, project, two_corridors, write
 
-BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # planner.xlsx.BOOLEAN, spelled out: the test's own word
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # planner.report.xlsx.BOOLEAN, spelled out: the test's own word
 ROOT = Path(__file__).resolve().parents[1]
 KAZAKHSTAN = ROOT / "instances" / "kazakhstan.xlsx"
 
@@ -401,7 +401,7 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     labels = book(outputs, "compare")["Labels"]
     for row in labels.iter_rows(min_row=2):  # one line each: no row taller than one line
         assert (labels.row_dimensions[row[0].row].height or 15) == 15, row[1].value
-    from planner.xlsx import wrapped_lines
+    from planner.report.xlsx import wrapped_lines
     assert wrapped_lines("largest share of trade through one transit country", 50) == 1
     assert wrapped_lines("x" * 120, 50) == 3
 
@@ -560,7 +560,7 @@ def test_frontier_points_that_coincide_get_one_label():
     """Two targets that one portfolio reaches give two rows with the same capex and
     dependence: one marker and one label naming both points, not two labels drawn over each
     other (Kazakhstan: points 2 and 3, the Sarzha terminal)."""
-    from planner.report.tradeoffs import frontier_chart
+    from planner.report.frontier import frontier_chart
 
     ws = openpyxl.Workbook().active
     ws.title = "Frontier"
@@ -712,8 +712,8 @@ def pdf_text(path):
 # -- template ------------------------------------------------------------------------------
 
 def test_template_offers_cross_reference_lists_and_marked_examples(tmp_path):
-    from planner.template import write_template
-    from planner.workbook import validate_workbook
+    from planner.report.template import write_template
+    from planner.inputs.read import validate_workbook
 
     path = write_template(tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(path)
@@ -752,7 +752,7 @@ def test_docs_link_only_inside_the_repository_and_pictures_exist():
 
 def test_no_number_is_wider_than_its_column(outputs):
     """'###' in a spreadsheet: a formatted number wider than its column."""
-    from planner.xlsx import shown
+    from planner.report.xlsx import shown
 
     for name in outputs:
         for ws in book(outputs, name).worksheets:
@@ -768,7 +768,7 @@ def test_no_text_is_cut_by_the_cell_beside_it(outputs):
     """A text wider than its column (as printed: capitals are wider than a digit, the column
     width's unit) wraps, or the cell to its right is empty for it to run into (TRANS_AFGHAN
     was cut in a column of its length)."""
-    from planner.xlsx import text_size
+    from planner.report.xlsx import text_size
 
     for name in outputs:
         for ws in book(outputs, name).worksheets:
@@ -818,7 +818,7 @@ def test_a_part_wider_than_a_page_is_split_into_parts_of_about_equal_width():
     parts of 125 (B..F and G..K), each 145 with the ids; a part that fits is kept whole."""
     from openpyxl.utils import get_column_letter
 
-    from planner.xlsx import PART_WIDTH, print_parts
+    from planner.report.xlsx import PART_WIDTH, print_parts
 
     ws = openpyxl.Workbook().active
     ws.append(["id"] + [f"c{j}" for j in range(1, 11)])

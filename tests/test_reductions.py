@@ -8,8 +8,8 @@ import random
 import pytest
 
 from planner.model import closures, projects
-from planner.solution import PlanInfeasible
-from planner.solve import solve_model
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve_model
 from tests import independent
 from tests.builders import load
 

@@ -6,11 +6,11 @@ import openpyxl
 import pytest
 
 from planner.cli import main
-from planner.evaluate import evaluate
-from planner.robust import robust
-from planner.scenarios import scenario_instances
-from planner.solution import PlanInfeasible
-from planner.solve import solve
+from planner.analysis.measures import evaluate
+from planner.studies.robust import robust
+from planner.inputs.scenarios import scenario_instances
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve
 from tests.builders import edit, load, project, two_corridors, write
 
 

@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 
 from planner.cli import main
-from planner.scenarios import apply
-from planner.solve import solve
-from planner.workbook import validate_workbook
+from planner.inputs.scenarios import apply
+from planner.solve.run import solve
+from planner.inputs.read import validate_workbook
 from tests.builders import demand, edit, load, periods, two_corridors, write
 
 
@@ -212,15 +212,15 @@ def test_a_key_for_unit_total_is_a_warning_as_on_risklimits(tmp_path):
 def test_a_new_risklimits_rule_applies_to_scenarios(tmp_path, monkeypatch):
     """The rules are shared, not copied: a rule added to sheet RiskLimits refuses the same
     limit on sheet Scenarios."""
-    from planner import workbook
-    from planner.problems import Problem
+    from planner.inputs import rules
+    from planner.inputs.problems import Problem
 
     def no_half(r, known):
         return [Problem("RiskLimits", r["_row"], "value", r["value"], "anything but 0.5")] \
             if r.get("value") == 0.5 else []
 
-    monkeypatch.setitem(workbook.ROW_RULES, "RiskLimits",
-                        workbook.ROW_RULES["RiskLimits"] + (no_half,))
+    monkeypatch.setitem(rules.ROW_RULES, "RiskLimits",
+                        rules.ROW_RULES["RiskLimits"] + (no_half,))
     on_sheet = edit(two_corridors(), RiskLimits=[
         {"limit": "max_share", "unit": "corridor", "key": "CA", "value": 0.5}])
     in_scenario = edit(two_corridors(), Scenarios=[
@@ -410,7 +410,7 @@ def test_a_closure_days_scenario_equals_its_hand_edited_workbook(tmp_path, targe
     it: NPV = sum over closures of days/365 x 10 x 100 - 100, one year, undiscounted.
     CA at 73 days: 0.2 x 1000 - 100 = 100; CA halved to 18.25: 50 - 100 = -50; A at 36.5
     beside CA's 36.5: 2 x 100 - 100 = 100."""
-    from planner.analysis import analyse
+    from planner.analysis.pipeline import analyse
 
     def npv_of(inst):
         sol = solve(inst)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generator import Size, generate
-from planner.template import write_input
+from planner.report.template import write_input
 
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -176,8 +176,8 @@ def test_a_stop_during_the_write_leaves_no_file(tmp_path, monkeypatch, capfd):
     half-written ZIP archive and sheet writer are closed without a word on stderr."""
     from openpyxl.worksheet import _writer
 
-    from planner.template import template_workbook
-    from planner.xlsx import save_atomic
+    from planner.report.template import template_workbook
+    from planner.report.xlsx import save_atomic
 
     rows = _writer.WorksheetWriter.write_rows
 
@@ -260,11 +260,11 @@ def test_ctrl_c_during_the_analysis_stops_at_the_next_lp(tmp_path, monkeypatch):
     (its flows are the held base), so the stop comes in the second of the five scores."""
     from tests.builders import two_corridors
 
-    from planner import rescore
-    from planner.highs import stop_on_ctrl_c
-    from planner.solve import solve
-    from planner.analysis import analyse
-    from planner.workbook import read_workbook
+    from planner.analysis import fixed_portfolio as rescore
+    from planner.solve.highs import stop_on_ctrl_c
+    from planner.solve.run import solve
+    from planner.analysis.pipeline import analyse
+    from planner.inputs.read import read_workbook
 
     inst = read_workbook(write_input(tmp_path / "plan.xlsx", two_corridors()))
     sol = solve(inst)

@@ -6,11 +6,11 @@ import openpyxl
 import pytest
 
 from benchmarks.generator import generate
-from planner.evaluate import evaluate
+from planner.analysis.measures import evaluate
 from planner.report.results import write_results
-from planner.solution import NoPortfolio
-from planner.highs import highs_of
-from planner.solve import solve, solve_model
+from planner.solve.solution import NoPortfolio
+from planner.solve.highs import highs_of
+from planner.solve.run import solve, solve_model
 from tests.builders import load, two_corridors
 
 
@@ -76,7 +76,7 @@ def test_ctrl_c_stops_the_solve_and_writes_nothing(tmp_path):
     import time
 
     from benchmarks.generator import Size
-    from planner.template import write_input
+    from planner.report.template import write_input
 
     source = write_input(tmp_path / "mid.xlsx", generate(
         Size(projects=150, routes=120, countries=10, periods=3, corridors=12, markets=4),
@@ -108,7 +108,7 @@ def test_a_later_stage_keeps_its_start_after_longer_earlier_runs(small):
     import io
 
     from planner.model import build
-    from planner.highs import highs_solver, run_stage
+    from planner.solve.highs import highs_solver, run_stage
     from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
@@ -129,9 +129,9 @@ def test_a_run_after_an_interrupted_one_runs(small):
     """HiGHS keeps its interrupt flag between runs: once a run was stopped (by a stage's
     timer or by Ctrl-C), every later run of that model stopped at its first check, and the
     planner called it interrupted (found on the L benchmark)."""
-    from planner import highs as highs_module
+    from planner.solve import highs as highs_module
     from planner.model import build
-    from planner.highs import highs_solver, run_stage
+    from planner.solve.highs import highs_solver, run_stage
     from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
@@ -151,7 +151,7 @@ def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
     """HiGHS is given the limit plus its run clock's time (so that a MIP start survives); the
     stage's own wall-clock limit must still stop it: with none left, it is not optimal."""
     from planner.model import build
-    from planner.highs import highs_solver, run_stage
+    from planner.solve.highs import highs_solver, run_stage
     from planner.model.projects import build_nothing
 
     m = build(small, objective="max_share")
@@ -167,11 +167,11 @@ def test_a_stage_stops_on_its_own_limit_whatever_the_highs_clock_allows(small):
 
 
 def _stages(inst, objective, **run):
-    from planner.model import build
-    from planner.highs import highs_solver
-    from planner.stages import run_stages
+    from planner.solve.highs import highs_solver
+    from planner.solve.screening import formulate
+    from planner.solve.stages import run_stages
 
-    m = build(inst, objective=objective, generate=True)
+    m = formulate(inst, objective=objective, generate=True)
     opt = highs_solver()
     opt.set_instance(m)
     return run_stages(inst, m, opt, time_limit=60, mip_gap=1e-6, threads=None, tee=[],
@@ -217,7 +217,7 @@ def test_a_stage_ended_at_its_gap_reports_highs_final_gap(tmp_path):
     built, so its root bound is the optimum.)"""
     from benchmarks.cases import instance_path
     from planner.report.results import status_text
-    from planner.workbook import read_workbook
+    from planner.inputs.read import read_workbook
 
     sol = solve(read_workbook(instance_path("S", tmp_path)), mip_gap=0.3)
     stage = next(s for s in sol.stages if s.name == "dependence")
@@ -230,11 +230,11 @@ def test_a_stage_ended_at_its_gap_reports_highs_final_gap(tmp_path):
 
 
 def test_the_pyomo_private_attributes_are_there():
-    """planner/highs.py reaches Pyomo's HiGHS internals in one place: if an upgrade removes
+    """planner/solve/highs.py reaches Pyomo's HiGHS internals in one place: if an upgrade removes
     one, this fails loudly instead of a MIP start silently going missing."""
     import pyomo.environ as pyo
 
-    from planner.highs import PYOMO_PRIVATE, PyomoChanged, check_pyomo_private, highs_solver
+    from planner.solve.highs import PYOMO_PRIVATE, PyomoChanged, check_pyomo_private, highs_solver
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(domain=pyo.Binary)
@@ -253,7 +253,7 @@ def test_the_clock_gives_each_stage_its_limit_within_the_commands_time():
     never more than the command has left."""
     import time
 
-    from planner.stages import Clock
+    from planner.solve.stages import Clock
 
     clock = Clock(per_stage=10.0, stages=3)
     assert clock.total == 30.0

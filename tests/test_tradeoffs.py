@@ -4,8 +4,8 @@ import openpyxl
 import pytest
 
 from planner.cli import main
-from planner.solve import solve
-from planner.tradeoffs import (Within, alternatives, dependence_of, dominates, frontier,
+from planner.solve.run import solve
+from planner.studies.tradeoffs import (Within, alternatives, dependence_of, dominates, frontier,
                                marginal_cost, selection)
 from tests.builders import (demand, edit, load, periods, project, setting, two_corridors,
                             write)

@@ -1,4 +1,4 @@
-"""Value and leverage (planner/value.py, planner/leverage.py): what each project buys, what each
+"""Value and leverage (planner/analysis/project_value.py, planner/analysis/leverage.py): what each project buys, what each
 chain's links buy, what each transit country holds captive; each derived by hand.
 
 The base case (tests/builders.two_corridors): 10 Mt/yr from H to M over corridor CA (country A,
@@ -12,19 +12,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from planner.batch import Outcome
+from planner.studies.batch import Outcome
 from planner.cli import main
 from planner.report.compare import measures_of
-from planner.evaluate import evaluate
-from planner.leverage import leverage
+from planner.analysis.measures import evaluate
+from planner.analysis.leverage import leverage
 from planner.report.results import write_results
 from planner.report.value import write_value
-from planner.solution import PlanInfeasible
-from planner.solve import solve
-from planner.rescore import Rescorer
-from planner.stranded import built_capacity
-from planner.tradeoffs import TRADE_OFF_MEASURES
-from planner.value import MEASURES, ChangeMeasures, ProjectValue, chains, project_value
+from planner.solve.solution import PlanInfeasible
+from planner.solve.run import solve
+from planner.analysis.fixed_portfolio import Rescorer
+from planner.solve.closure_lp import built_capacity
+from planner.analysis.measures import CHANGE_MEASURES as MEASURES
+from planner.analysis.project_value import ChangeMeasures, ProjectValue, chains, project_value
 from tests.builders import edit, load, project, two_corridors, write
 from tests.test_independent import OBJECTIVES, random_tables
 
@@ -401,7 +401,7 @@ def test_kazakhstan_figures_of_the_readme():
     836 USD m a year over 17.5 divertible tonnes, 47.8 USD/t. Captive by period: 0, 1.5, 5.5,
     7.5 of 76, 84, 93, 100 Mt/yr: max_captive_share (0 + 1.5/84 + 5.5/93 + 7.5/100) / 4 =
     0.0380."""
-    from planner.workbook import read_workbook
+    from planner.inputs.read import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
     assert inst.destination_countries == {"CN", "UZ"}
     sol = solve(inst)
@@ -446,8 +446,8 @@ def kazakhstan():
     """The shipped instance with Russia closed to transit (its scenario), where candidates
     and a requires chain (the Caspian fleet) are bought: in the base the plan is the committed
     lines alone."""
-    from planner.scenarios import apply
-    from planner.workbook import read_workbook
+    from planner.inputs.scenarios import apply
+    from planner.inputs.read import read_workbook
     inst = read_workbook(Path(__file__).parent.parent / "instances" / "kazakhstan.xlsx")
     inst = apply(inst, inst.scenarios["Russia closed to transit"])
     return inst, solve(inst)
@@ -460,7 +460,6 @@ def test_changes_keep_the_sheets_measures_of_their_whole_measures():
     flows (closure LPs of its own); sheets Value and Chains are the same, cell for cell, as
     written from the whole Measures."""
     assert [f.name for f in fields(ChangeMeasures)] == list(MEASURES)
-    assert set(MEASURES) == set(TRADE_OFF_MEASURES)  # those dilution.same_measures compares
     inst, sol = kazakhstan()
     score = Recording(inst, sol.objective)
     value = project_value(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
@@ -517,7 +516,7 @@ def test_closure_bounds_solved_before_are_not_solved_again(tmp_path, monkeypatch
     """A closure LP keeps the stranded amount of each set of capacity bounds it solved, keyed
     by a 16-byte digest of the bounds (stranded.bounds_key): the same bounds are not solved
     again, other bounds are."""
-    from planner.stranded import StrandedLP, _MaxFlow, bounds_key
+    from planner.solve.closure_lp import StrandedLP, _MaxFlow, bounds_key
 
     inst = load(tmp_path, chain_of_three())
     lp = StrandedLP(inst, inst.closures("corridor"), inst.period_ids)
@@ -540,8 +539,8 @@ def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
     candidate at its earliest start, on a generated network with sources, spend profiles and a
     debt-service limit, some of them payable and some not."""
     from benchmarks.generator import generate
-    from planner.solution import NoPortfolio
-    from planner.value import FinanceCheck
+    from planner.solve.solution import NoPortfolio
+    from planner.analysis.project_value import FinanceCheck
 
     inst = load(tmp_path, generate("S", seed=1, finance=True))
     plan = solve(inst, objective="cost").portfolio

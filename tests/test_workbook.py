@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from planner.problems import InputError
-from planner.template import write_template
-from planner.workbook import read_workbook, validate_workbook
+from planner.inputs.problems import InputError
+from planner.report.template import write_template
+from planner.inputs.read import read_workbook, validate_workbook
 from tests.builders import edit, project, two_corridors, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -248,7 +248,7 @@ def test_template_and_docs_list_every_scenario_change(tmp_path):
     """Each change kind sheet Scenarios accepts (source and rate among them) is in the change
     column's drop-down, on the Instructions with its target and value, in the column's own
     description and in the table of docs/workbook.md; each says a factor is written x..."""
-    from planner import schema
+    from planner.inputs import schema
 
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx"))
     (choice,) = [dv for dv in book["Scenarios"].data_validations.dataValidation
@@ -272,7 +272,7 @@ def test_template_and_docs_list_every_scenario_change(tmp_path):
 def test_workbook_written_by_libreoffice_loads(tmp_path):
     """tests/fixtures/libreoffice_two_corridors.xlsx: the base case with a 30% cap on CA,
     saved by LibreOffice Calc 7 (xlsx -> ods -> xlsx). Objective cost: flows 3 and 7."""
-    from planner.solve import solve
+    from planner.solve.run import solve
     path = tmp_path / "lo.xlsx"
     shutil.copy(FIXTURES / "libreoffice_two_corridors.xlsx", path)
     inst = read_workbook(path)
@@ -283,10 +283,10 @@ def test_workbook_written_by_libreoffice_loads(tmp_path):
 
 
 def test_docs_column_reference_is_current():
-    from planner.docs import BEGIN, END, reference
+    from planner.inputs.schema_doc import BEGIN, END, reference
     text = (Path(__file__).parents[1] / "docs" / "workbook.md").read_text()
     assert text.split(BEGIN, 1)[1].split(END, 1)[0].strip() == reference().strip(), \
-        "run: python -m planner.docs docs/workbook.md"
+        "run: python -m planner.inputs.schema_doc docs/workbook.md"
 
 
 @pytest.mark.parametrize("cell, expected", [(True, True), ("TRUE", True), ("yes", True),

@@ -23,9 +23,9 @@ positive), EIRR = the rate where NPV = 0 (None when the net flows never change s
 also given without the expected loss avoided, so that a committee sees what the insurance is
 worth. Without loss_per_t only transport savings count.
 
-The plan and the reference are scored the same way (planner/rescore.py: the flow stages of
+The plan and the reference are scored the same way (planner/analysis/fixed_portfolio.py: the flow stages of
 the solve's objective with the starts held; the plan's flows are the solve's up to its
-tolerance), the reference once per analysis (planner/analysis.py), so that the Summary's NPV,
+tolerance), the reference once per analysis (planner/analysis/pipeline.py), so that the Summary's NPV,
 sheet Value's npv_change and Leverage read one reference plan.
 """
 
@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.evaluate import Measures
-from planner.instance import Instance
-from planner.rescore import Scored, reference_portfolio  # noqa: F401 (read from here too)
+from planner.analysis.measures import Measures
+from planner.inputs.instance import Instance
+from planner.analysis.fixed_portfolio import Scored, reference_portfolio  # noqa: F401 (read from here too)
 
 
 # yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)

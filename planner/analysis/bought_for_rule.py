@@ -5,7 +5,7 @@ cheapest plan buy a low-risk project that does nothing else: dropping it (and th
 require it) changes no measure but breaks the limit. The Summary sheet and the terminal name
 such a project, so that nobody reads it as infrastructure the trade needs.
 
-The drops come from the Value analysis (planner/value.py), which re-scores every one with the
+The drops come from the Value analysis (planner/analysis/project_value.py), which re-scores every one with the
 starts held; whether a drop would break the limit is capex arithmetic.
 """
 
@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.evaluate import Measures
-from planner.instance import Instance
-from planner.tradeoffs import TRADE_OFF_MEASURES as MEASURES  # what a project is bought for
+from planner.analysis.measures import CHANGE_MEASURES, Measures
+from planner.inputs.instance import Instance
 
 RULE = "max_high_risk_capex_share"
 
@@ -50,12 +49,12 @@ def dependents(inst: Instance, portfolio: dict[str, str | None], project: str) -
 def same_measures(a: Measures, b: Measures) -> bool:
     """Equal on every measure, up to solver round-off (1e-7, relative above 1)."""
     return all(abs(getattr(a, n) - getattr(b, n)) <= 1e-7 * max(1.0, abs(getattr(a, n)))
-               for n in MEASURES)
+               for n in CHANGE_MEASURES)
 
 
 def bought_for_rule(inst: Instance, value) -> list[BoughtForRule]:
     """The plan's projects that are there for the high-risk capex share alone: of the drops
-    of ``value`` (planner.value.project_value: the plan without a project and its dependants,
+    of ``value`` (planner.analysis.project_value.project_value: the plan without a project and its dependants,
     re-scored with the starts held) those that change no measure, not committed, whose drop
     would break the limit (capex arithmetic)."""
     limits = [lim.value for lim in inst.limits if lim.limit == RULE]

@@ -1,7 +1,7 @@
 """Every measure of many changed portfolios, by LPs built once (no branch and bound).
 
 With the starts held, what a solve still chooses is the flows: the lexicographic stages of
-planner/stages.py reduce to LPs over the route flows f[r,t] and the unmet demand u[k,t]:
+planner/solve/stages.py reduce to LPs over the route flows f[r,t] and the unmet demand u[k,t]:
 
 1. least unmet demand: min sum u subject to the demand rows sum_{r serves k} f + u = D, the
    capacity rows sum_{r uses s} n_rs f <= capacity[s,t] and the RiskLimits' max_share rows;
@@ -26,11 +26,11 @@ import highspy
 import numpy as np
 
 from planner.clock import check
-from planner.evaluate import FlowFigures, Measures, evaluate, flow_figures
-from planner.highs import interrupted, quiet_highs
-from planner.instance import Instance
-from planner.model.objectives import KEEP_ROOM, STAGE_TOLERANCE
-from planner.stranded import MOVED, StrandedLP, built_capacity, unchanged_optimum
+from planner.analysis.measures import FlowFigures, Measures, evaluate, flow_figures
+from planner.solve.highs import interrupted, quiet_highs
+from planner.inputs.instance import Instance
+from planner.tolerances import KEEP_ROOM, STAGE_TOLERANCE
+from planner.solve.closure_lp import MOVED, StrandedLP, built_capacity, unchanged_optimum
 
 INF = highspy.kHighsInf
 
@@ -229,12 +229,12 @@ class FlowLP:
 class Rescorer:
     """Score portfolios of one instance by the flow LP and the closure LPs, each built once;
     a set of capacities scored before is not solved again (_flows). Only the scores are made
-    here: what a caller keeps of them is the caller's (planner/value.py keeps six measures
+    here: what a caller keeps of them is the caller's (planner/analysis/project_value.py keeps six measures
     of each changed portfolio).
 
     ``deadline`` (planner/clock.py; None: no limit), set by a caller whose scoring draws on
     the command's budget: each portfolio scored checks it first, OutOfTime when it has passed
-    (planner/analysis.py leaves out the sheets it did not finish)."""
+    (planner/analysis/pipeline.py leaves out the sheets it did not finish)."""
 
     def __init__(self, inst: Instance, objective: str):
         self.inst = inst

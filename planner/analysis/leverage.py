@@ -43,10 +43,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.evaluate import Measures
-from planner.instance import Instance
-from planner.rescore import Rescorer, Scored
-from planner.stranded import paid
+from planner.analysis.measures import Measures
+from planner.inputs.instance import Instance
+from planner.analysis.fixed_portfolio import Rescorer, Scored
+from planner.solve.closure_lp import paid
 
 
 @dataclass

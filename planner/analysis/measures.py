@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.instance import BUDGET, Instance
+from planner.inputs.instance import BUDGET, Instance
 from planner.model.finance import loan_cost_factor
-from planner.stranded import built_capacity, stranded_demand
+from planner.solve.closure_lp import built_capacity, stranded_demand
+
+# What a portfolio is judged on beside capex, lower better for each: the columns of sheets
+# Value and Chains (in this order), what a project bought for a rule changes nothing of
+# (bought_for_rule.same_measures), what an alternative may be better on (dominance).
+CHANGE_MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
+                   "max_country_share", "unmet_demand", "transport_cost")
 
 
 @dataclass
@@ -120,7 +126,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
     USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
     them the budget pays all. ``stranded``: (unit, key, period) -> Mt/yr of every corridor
     and country closure, where the caller already has them (stranded_demand's LPs, kept
-    between portfolios: planner/rescore.py), ``capacity`` the portfolio's built_capacity
+    between portfolios: planner/analysis/fixed_portfolio.py), ``capacity`` the portfolio's built_capacity
     and ``figures`` flow_figures(inst, flows, unmet) (shared, not copied: Measures are
     read, never changed)."""
     periods = inst.period_ids

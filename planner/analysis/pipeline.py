@@ -1,8 +1,8 @@
 """What follows a solve, for every command that solves (planner solve, the batch of
-scenarios and alternatives, robust, the benchmarks): one Rescorer (planner/rescore.py) with
+scenarios and alternatives, robust, the benchmarks): one Rescorer (planner/analysis/fixed_portfolio.py) with
 the solve's objective holds the plan as its base and scores the reference plan once; the plan
-is appraised against that reference (planner/appraisal.py), and where asked, sheets Value and
-Chains (planner/value.py) and Leverage (planner/leverage.py) are made by the same Rescorer,
+is appraised against that reference (planner/analysis/appraisal.py), and where asked, sheets Value and
+Chains (planner/analysis/project_value.py) and Leverage (planner/analysis/leverage.py) are made by the same Rescorer,
 so that the Summary's NPV plus a Value row's npv_change is the NPV of that changed plan, and
 Leverage's reference columns are the same reference plan.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.appraisal import Appraisal, appraise
+from planner.analysis.appraisal import Appraisal, appraise
 from planner.clock import Deadline, OutOfTime
-from planner.instance import Instance
-from planner.leverage import Leverage, leverage
-from planner.rescore import Rescorer, Scored
-from planner.value import ProjectValue, project_value, value_chains
+from planner.inputs.instance import Instance
+from planner.analysis.leverage import Leverage, leverage
+from planner.analysis.fixed_portfolio import Rescorer, Scored
+from planner.analysis.project_value import ProjectValue, project_value, value_chains
 
 
 @dataclass

@@ -7,7 +7,7 @@ not selected): the plan plus it at its earliest allowed start, with the prerequi
 needs at theirs (a prerequisite starts no later than the project that requires it), budgets
 ignored; ``over_budget`` says whether the changed portfolio breaks a budget or a limit.
 
-Every changed portfolio is scored by planner/rescore.py: its flows re-optimized by the flow
+Every changed portfolio is scored by planner/analysis/fixed_portfolio.py: its flows re-optimized by the flow
 stages (LPs) and its closures by the closure LPs, built once; evaluate() makes every measure,
 as for any solved portfolio. The plan itself is re-scored the same way, so that a change is
 read against the same scoring. Each change and chain step keeps the measures the sheets show
@@ -16,19 +16,18 @@ read against the same scoring. Each change and chain step keeps the measures the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from planner.appraisal import appraise
-from planner.dilution import RULE, dependents, same_measures
-from planner.evaluate import Measures
-from planner.instance import BUDGET, Instance
-from planner.rescore import Rescorer, Scored
+from planner.analysis.appraisal import appraise
+from planner.analysis.bought_for_rule import RULE, dependents, same_measures
+from planner.analysis.measures import CHANGE_MEASURES, Measures
+from planner.inputs.instance import BUDGET, Instance
+from planner.analysis.fixed_portfolio import Rescorer, Scored
 
 @dataclass(frozen=True)
 class ChangeMeasures:
     """What a Change or a ChainStep keeps of its portfolio's Measures: the measures sheets
-    Value and Chains show, in their order (MEASURES), which are also those dilution.same_measures compares
-    (tradeoffs.TRADE_OFF_MEASURES). A whole Measures also holds every segment's capacity and
+    Value and Chains show, in their order (measures.CHANGE_MEASURES). A whole Measures also holds every segment's capacity and
     load and every closure's stranded amount in every period, nearly 1 MB at L, where the
     2,500 changes and chain steps kept 2.2 GB of them."""
 
@@ -41,11 +40,7 @@ class ChangeMeasures:
 
     @classmethod
     def of(cls, ms: Measures) -> ChangeMeasures:
-        return cls(**{name: getattr(ms, name) for name in MEASURES})
-
-
-# the measures of a changed portfolio, in the sheets' order
-MEASURES = tuple(f.name for f in fields(ChangeMeasures))
+        return cls(**{name: getattr(ms, name) for name in CHANGE_MEASURES})
 
 
 @dataclass
@@ -211,7 +206,7 @@ class FinanceCheck:
     def __init__(self, inst: Instance):
         import pyomo.environ as pyo
 
-        from planner.highs import highs_solver, quiet_highs
+        from planner.solve.highs import highs_solver, quiet_highs
         from planner.model import budget, finance
 
         m = pyo.ConcreteModel()
@@ -351,7 +346,7 @@ def appraisal_inputs(inst: Instance) -> bool:
 def _npv(inst: Instance, score: Rescorer):
     """scored portfolio -> NPV against the Rescorer's one reference plan (committed projects
     only), every portfolio's whole capex and opex against the reference's
-    (planner/appraisal.py): NPV(changed) - NPV(plan) is what the change is worth, whatever
+    (planner/analysis/appraisal.py): NPV(changed) - NPV(plan) is what the change is worth, whatever
     the status of the projects it moves."""
     ref = score.reference()
 

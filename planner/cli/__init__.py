@@ -162,7 +162,7 @@ def _workbook(parser) -> None:
 
 def _model_options(parser, dependence: bool = False) -> None:
     """``dependence``: the command compares dependence, so refuses the cost objective."""
-    from planner import schema
+    from planner.inputs import schema
 
     allowed = [o for o in schema.OBJECTIVES if not (dependence and o == "cost")]
     parser.add_argument("--objective", choices=schema.OBJECTIVES, metavar="OBJECTIVE",
@@ -211,12 +211,12 @@ def mt(value, unit: str = "Mt/yr") -> str:
 
 
 def horizon_unit(flow_unit: str) -> str:
-    from planner.xlsx import total_unit
+    from planner.report.xlsx import total_unit
     return total_unit(flow_unit)
 
 
 def rates(flow_unit: str) -> str:
-    from planner.xlsx import rates_unit
+    from planner.report.xlsx import rates_unit
     return rates_unit(flow_unit)
 
 
@@ -254,7 +254,7 @@ def _bad_numbers(args) -> str | None:
         if value is not None and value < least:
             return f"--{name.replace('_', '-')} must be at least {least:g}"
     if getattr(args, "within", None) is not None:
-        from planner.tradeoffs import parse_within
+        from planner.studies.tradeoffs import parse_within
         try:
             parse_within(args.within)
         except ValueError as err:
@@ -265,7 +265,7 @@ def _bad_numbers(args) -> str | None:
 def _not_an_input(output: Path, *inputs: Path) -> None:
     """Refuse an output that is one of the command's inputs: writing it would destroy the
     input (the same file under any spelling of its path)."""
-    from planner.problems import InputError, Problem
+    from planner.inputs.problems import InputError, Problem
 
     if any(output.resolve() == source.resolve() for source in inputs):
         raise InputError([Problem(None, None, None, str(output), "another output file: this "
@@ -276,8 +276,8 @@ def _read_for(args, command: str):
     """The validated instance and the output path of a command that writes one workbook;
     the output is checked before any solve starts. The warnings are printed; sheet
     Scenarios is checked in full only for the commands that use it."""
-    from planner.workbook import read_workbook
-    from planner.xlsx import check_target
+    from planner.inputs.read import read_workbook  # noqa: F401 (imported before the clock)
+    from planner.report.xlsx import check_target
 
     output = args.output or Path("results") / f"{args.workbook.stem}-{command}.xlsx"
     _not_an_input(output, args.workbook)
@@ -298,7 +298,7 @@ def _print_problems(problems) -> None:
 
 
 def cmd_validate(args) -> int:
-    from planner.workbook import validate_workbook
+    from planner.inputs.read import validate_workbook
     problems = validate_workbook(args.workbook)
     _print_problems(problems)
     errors = [p for p in problems if not p.warning]
@@ -310,22 +310,22 @@ def cmd_validate(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from planner.template import write_template
+    from planner.report.template import write_template
     write_template(args.output, replace=args.force)
     print(f"wrote {args.output}")
     return EXIT_OK
 
 
 def cmd_solve(args) -> int:
-    from planner.dilution import bought_for_rule
-    from planner.evaluate import evaluate
-    from planner.analysis import analyse
-    from planner.explain import unmet_causes
-    from planner.highs import stop_on_ctrl_c
+    from planner.analysis.bought_for_rule import bought_for_rule
+    from planner.analysis.measures import evaluate
+    from planner.analysis.pipeline import analyse
+    from planner.solve.infeasibility import unmet_causes
+    from planner.solve.highs import stop_on_ctrl_c
     from planner.report.results import status_text, write_results
     from planner.report.value import leverage_lines, value_lines
-    from planner.solve import solve
-    from planner.workbook import read_workbook  # noqa: F401 (imported before the clock)
+    from planner.solve.run import solve
+    from planner.inputs.read import read_workbook  # noqa: F401 (imported before the clock)
 
     # the command's time (planner/clock.py) runs from here, reading the workbook included;
     # importing the libraries above is a fixed cost, in the allowance
@@ -440,10 +440,10 @@ def _print_finance(inst, ms, appraisal) -> None:
 
 
 def cmd_scenarios(args) -> int:
-    from planner.batch import Task, run_all
+    from planner.studies.batch import Task, run_all
     from planner.report.compare import measures_of, write_comparison
-    from planner.scenarios import scenario_instances
-    from planner.xlsx import smallest_demand
+    from planner.inputs.scenarios import scenario_instances
+    from planner.report.xlsx import smallest_demand
 
     inst, output = _read_for(args, "scenarios")
     if not inst.scenarios:
@@ -508,8 +508,8 @@ def outcome_table(outcomes, inst) -> list[str]:
 
 
 def cmd_frontier(args) -> int:
-    from planner.report.tradeoffs import write_frontier
-    from planner.tradeoffs import frontier
+    from planner.report.frontier import write_frontier
+    from planner.studies.tradeoffs import frontier
 
     inst, output = _read_for(args, "frontier")
     try:
@@ -538,8 +538,8 @@ def cmd_frontier(args) -> int:
 
 def cmd_alternatives(args) -> int:
     from planner.report.compare import measures_of, write_comparison
-    from planner.tradeoffs import alternatives, dependence_of, parse_within
-    from planner.xlsx import smallest_demand
+    from planner.studies.tradeoffs import alternatives, dependence_of, parse_within
+    from planner.report.xlsx import smallest_demand
 
     inst, output = _read_for(args, "alternatives")
     within = parse_within(args.within)
@@ -563,7 +563,7 @@ def cmd_alternatives(args) -> int:
 
 def _alternatives_settings(result, within) -> list[tuple]:
     """Sheet Settings of the alternatives workbook: how the portfolios were found."""
-    from planner.tradeoffs import dependence_of, selection
+    from planner.studies.tradeoffs import dependence_of, selection
 
     optimum = dependence_of(result.outcomes[0])
     skipped = "; ".join(f"{'+'.join(sorted(selection(o))) or 'committed only'} "
@@ -582,9 +582,9 @@ def _alternatives_settings(result, within) -> list[tuple]:
 
 def cmd_robust(args) -> int:
     from planner.report.robust import write_robust
-    from planner.robust import robust
-    from planner.scenarios import scenario_instances
-    from planner.solution import PlanInfeasible
+    from planner.studies.robust import robust
+    from planner.inputs.scenarios import scenario_instances
+    from planner.solve.solution import PlanInfeasible
 
     inst, output = _read_for(args, "robust")
     if not inst.scenarios:
@@ -620,8 +620,8 @@ def cmd_robust(args) -> int:
 
 def cmd_compare(args) -> int:
     from planner.report.compare import write_comparison
-    from planner.results_reader import read_results
-    from planner.xlsx import check_target, flow_unit_of
+    from planner.report.results_reader import read_results
+    from planner.report.xlsx import check_target, flow_unit_of
 
     output = args.output or Path("results") / f"{args.first.stem}-vs-{args.second.stem}.xlsx"
     _not_an_input(output, args.first, args.second)
@@ -728,9 +728,9 @@ def _run(argv: list[str] | None) -> int:
 
 def _failed(exc: Exception, args) -> int:
     """The exit status and message for an exception the command ended with."""
-    from planner.problems import InputError
-    from planner.solution import NoPortfolio, PlanInfeasible
-    from planner.xlsx import OutputError
+    from planner.inputs.problems import InputError
+    from planner.solve.solution import NoPortfolio, PlanInfeasible
+    from planner.report.xlsx import OutputError
 
     if isinstance(exc, InputError):
         _print_problems(exc.warnings + exc.problems)
@@ -760,6 +760,3 @@ def interrupted() -> int:
                      interrupt.exit_status())
     return _fail(f"{interrupt.describe()}: nothing was written", interrupt.exit_status())
 
-
-if __name__ == "__main__":
-    sys.exit(main())

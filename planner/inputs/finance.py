@@ -1,27 +1,26 @@
 """The financing inputs read and checked: spend profiles, sheets Sources and SourceBudgets, the
 sources a project names, closure days. The rules these feed are in planner/model/finance.py
-(rows) and planner/appraisal.py (appraisal); every problem names sheet, Excel row and column.
+(rows) and planner/analysis/appraisal.py (appraisal); every problem names sheet, Excel row and column.
 """
 
 from __future__ import annotations
 
-from planner import schema
-from planner.instance import BUDGET, Source
-from planner.problems import Problem
+from planner.inputs import schema
+from planner.inputs.cells import CellError, parse_number
+from planner.inputs.instance import BUDGET, Source
+from planner.inputs.problems import Problem
 
 PROFILE_TOLERANCE = 1e-6  # a profile's shares add up to 1 within this
 
 
 def parse_profile(text) -> tuple[float, ...]:
     """'0.2;0.5;0.3' -> (0.2, 0.5, 0.3); ValueError with what is expected."""
-    from planner.workbook import _CellError, parse_number
-
     parts = [part.strip() for part in str(text).split(schema.LIST_SEPARATOR)]
     if not parts or any(not part for part in parts):
         raise ValueError("shares separated by ; (e.g. 0.2;0.5;0.3), none of them blank")
     try:
         return tuple(parse_number(part) for part in parts)
-    except _CellError as err:
+    except CellError as err:
         raise ValueError(f"shares separated by ;, each {err}") from None
 
 

@@ -180,7 +180,7 @@ class Instance:
     source_sha256: str = ""
     source_name: str = ""
     warnings: tuple = ()  # Problems that are allowed but look wrong
-    scenarios: dict = field(default_factory=dict)  # name -> changes (planner/scenarios.py)
+    scenarios: dict = field(default_factory=dict)  # name -> changes (planner/inputs/scenarios.py)
     sources: dict[str, Source] = field(default_factory=dict)  # sheet Sources; {} = budget only
     source_budgets: dict[tuple[str, str], float] = field(default_factory=dict)  # (s, t) -> USD m
 

@@ -2,7 +2,7 @@
 
 Each change is exactly an edit a planner could make by hand in the workbook, so that solving a
 scenario equals solving the hand-edited workbook. The changes, each with its target and value,
-are listed once, in planner.schema.SCENARIO_CHANGE_RULES (the template's Instructions and
+are listed once, in planner.inputs.schema.SCENARIO_CHANGE_RULES (the template's Instructions and
 docs/workbook.md say the same).
 
 A factor is always written as one: x1.2 (or *1.2), +20% or -10%; a bare number (or an
@@ -10,7 +10,7 @@ unsigned percentage such as 5%) always sets a value. A change that cannot take o
 refuses it at its row, saying what to write.
 
 Each change is checked like the row it stands for: the rows it edits are read by the rules of
-their own sheet (planner.workbook.check_row: the schema's cell rules, references, the sheet's
+their own sheet (planner.inputs.read.check_row: the schema's cell rules, references, the sheet's
 row rules), so a rule added to a sheet applies here too.
 """
 
@@ -21,10 +21,11 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
-from planner import schema
-from planner.instance import Instance, RiskLimit
-from planner.problems import Problem
-from planner.workbook import check_row, setting_value, transport_cost
+from planner.inputs import schema
+from planner.inputs.cells import setting_value
+from planner.inputs.instance import Instance, RiskLimit
+from planner.inputs.problems import Problem
+from planner.inputs.rules import check_row, transport_cost
 
 SHEET = "Scenarios"
 _FACTOR = re.compile(r"^\s*[xX*×]\s*([0-9.eE+-]+)\s*$")
@@ -306,7 +307,7 @@ def parse_scenarios(inst: Instance, records: list[dict],
                     problems: list[Problem]) -> dict[str, tuple[Change, ...]]:
     """Scenario name -> its changes, in row order; problems are added for rows that fail.
 
-    Each change is read like the row of the sheet it edits (planner.workbook.check_row), as
+    Each change is read like the row of the sheet it edits (planner.inputs.read.check_row), as
     that row stands after the scenario's earlier changes."""
     out: dict[str, list[Change]] = {}
     states: dict[str, Instance] = {}  # each scenario's instance so far
@@ -340,7 +341,7 @@ def parse_scenarios(inst: Instance, records: list[dict],
 
 def _transport_cost(inst: Instance) -> str | None:
     """What is wrong with the largest transport cost of a flow in a period (the rule of sheet
-    Flows, planner.workbook.transport_cost), or None."""
+    Flows, planner.inputs.read.transport_cost), or None."""
     for k, f in inst.flows.items():
         if not inst.routes_of_flow.get(k):
             continue

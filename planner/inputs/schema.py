@@ -1,7 +1,7 @@
 """The workbook contract, version 1, as data.
 
-One table of sheets and columns drives reading (planner/workbook.py), the error messages, the
-template workbook (planner/template.py) and docs/workbook.md. Column kinds:
+One table of sheets and columns drives reading (planner/inputs/read.py), the error messages, the
+template workbook (planner/report/template.py) and docs/workbook.md. Column kinds:
 
 - ``id``       free text that names the row; unique within the sheet
 - ``text``     free text
@@ -29,7 +29,7 @@ RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
 LIMIT_UNITS = ("corridor", "country", "total")
 # change -> (target, value) on sheet Scenarios: the one rule is that a factor is always written
-# as one (x1.2, +20%, -10%) and a bare number always sets a value (planner/scenarios.py)
+# as one (x1.2, +20%, -10%) and a bare number always sets a value (planner/inputs/scenarios.py)
 SCENARIO_CHANGE_RULES = {
     "budget": ("a period, or all (blank)",
                "a number sets the budget; x0.67, +10% or -33% scales it"),

@@ -1,6 +1,6 @@
 """The column reference of docs/workbook.md, generated from schema.py.
 
-    python -m planner.docs docs/workbook.md   # rewrite the generated part in place
+    python -m planner.inputs.schema_doc docs/workbook.md   # rewrite the generated part in place
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner import schema
+from planner.inputs import schema
 
 BEGIN, END = "<!-- schema:begin -->", "<!-- schema:end -->"
 KINDS = {"id": "id (text, unique)", "text": "text", "ref": "id of {ref}",

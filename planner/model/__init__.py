@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 
 from planner import interrupt
 from planner.clock import check
-from planner.instance import Closure, Instance
+from planner.inputs.instance import Closure, Instance
 from planner.model import (budget, capacity, closures, finance, flows, limits, objectives,
                            projects)
 
@@ -27,7 +27,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
           closure_set: tuple[Closure, ...] | None = None,
           closure_periods: tuple[str, ...] | None = None,
           plain: bool = False, block=None, shared_x=None,
-          generate: bool = False, deadline=None) -> pyo.ConcreteModel:
+          closure_plan=None, deadline=None) -> pyo.ConcreteModel:
     """The model for ``objective`` (default: the workbook's setting).
 
     ``elastic`` adds a priced slack to every hard requirement (budgets, capex limits,
@@ -36,11 +36,11 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     ``closure_set`` / ``closure_periods`` say otherwise. ``plain`` builds the formulation of
     model.md as written, without the exact reductions (the benchmarks' reference).
     ``block`` and ``shared_x`` build into a given block with start decisions owned elsewhere
-    (the scenarios of a robust plan). ``generate`` starts a worst_disruption model with a few
-    closure copies; the others wait in m.waiting_pairs for planner/generation.py, and an
-    expected_disruption model with none: cuts bound each stranded amount (planner/cuts.py).
-    ``deadline``: the command's (planner/clock.py), checked between the families and in the
-    closure screening's LPs: OutOfTime when it has passed.
+    (the scenarios of a robust plan). ``closure_plan``: what the solve layer's screening of
+    the closures found (planner/solve/screening.py: constant and skipped pairs, the floor of
+    the worst closure, the pairs to copy first or the estimates' bounds); None: a copy for
+    every pair. ``deadline``: the command's (planner/clock.py), checked between the families:
+    OutOfTime when it has passed.
     """
     objective = objective or inst.settings.objective
     m = pyo.ConcreteModel(name="corridor_portfolio") if block is None else block
@@ -52,25 +52,16 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
                          (capacity, ()), (limits, ())):
         check(deadline, "building the model")
         module.define(m, inst, *more)
-    if closure_set is None and objective in ("worst_disruption", "expected_disruption"):
-        closure_set = inst.closures()
-        if objective == "worst_disruption" and not plain:
-            closure_set = closures.undominated(inst, closure_set)
+    closure_set, periods = closures.scope(inst, objective, closure_set, closure_periods, plain)
     m.worst_floor = {}
     if closure_set:
-        periods = closure_periods if closure_periods is not None else inst.measured_periods
-        constant, skip, first, estimate = {}, frozenset(), None, None
-        if not plain and objective in ("worst_disruption", "expected_disruption"):
-            check(deadline, "screening the closures")
-            screening = closures.screen(inst, closure_set, periods, objective, deadline)
-            constant, skip, m.worst_floor = screening.constant, screening.skip, screening.floor
-            if generate and objective == "worst_disruption":
-                first = closures.first_pairs(screening)
-            if generate and objective == "expected_disruption":
-                estimate = screening
-            m.closure_lp = screening.lp  # generation and cuts score portfolios with it
+        plan = closure_plan
+        if plan is not None:
+            m.worst_floor = plan.floor
+            m.closure_lp = plan.lp  # generation and cuts score portfolios with it
         check(deadline, "building the closure copies")
-        closures.define(m, inst, closure_set, periods, constant, skip, first, estimate)
+        closures.define(m, inst, closure_set, periods,
+                        *((plan.constant, plan.skip, plan.first, plan.estimate) if plan else ()))
     check(deadline, "building the model")
     objectives.define(m, inst, objective)
     return m

@@ -3,20 +3,18 @@
 For closure d and period t: h[r,t,d] >= 0 on each route r that avoids d, v[k,t,d] >= 0 the
 demand of flow k that the remaining routes cannot carry. A flow with no route avoiding d is
 stranded in full: a constant, not a variable. Copies that the objective provably does without
-are screened out first (undominated, screen); the plain formulation keeps them all.
+are screened out first (undominated here; the LPs of planner/solve/screening.py); the plain
+formulation keeps them all.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from planner.model.family import family
-from planner.instance import Closure, Instance
+from planner.inputs.instance import Closure, Instance
 from planner.model.capacity import binds, segment_capacity
-from planner.stranded import StrandedLP
 
 
 def undominated(inst: Instance, closure_set: tuple[Closure, ...]) -> tuple[Closure, ...]:
@@ -34,63 +32,26 @@ def undominated(inst: Instance, closure_set: tuple[Closure, ...]) -> tuple[Closu
     return tuple(kept)
 
 
-class Screening(NamedTuple):
-    constant: dict[tuple[str, str], float]  # (period, closure) -> Mt/yr, whatever is built
-    skip: frozenset[tuple[str, str]]  # pairs that can never be the worst
-    floor: dict[str, float]  # period -> Mt/yr that every portfolio strands (worst_disruption)
-    most: dict[tuple[str, str], float]  # stranded with committed projects only
-    least: dict[tuple[str, str], float]  # stranded with every project built as early as it may
-    lp: object = None  # the closure LPs that scored both (stranded.StrandedLP), for reuse
-
-
-def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
-           objective: str, deadline=None):
-    """Closure copies the objective can do without, from two LPs (exact):
-
-    stranded is monotone in capacity, so for every allowed portfolio it lies between lo (every
-    project that may be built, built as early as it may: more than any budget allows) and hi
-    (committed projects only). A pair with hi = lo is a constant. For worst_disruption,
-    floor_t = max_d lo[t,d] bounds w_t from below for every portfolio, and a pair with
-    hi <= floor_t can never be the worst: it needs no copy.
-
-    floor is set for worst_disruption only; constant for expected_disruption only.
-    ``deadline`` (planner/clock.py) is checked before each closure LP is built and solved.
-    """
-    nothing = {p: (inst.start_periods(p)[0] if q.status == "committed" else None)
-               for p, q in inst.projects.items()}
-    everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)
-                  for p in inst.projects}
-    lp = StrandedLP(inst, closure_set, periods, deadline=deadline)
-    hi, lo = lp(nothing, deadline=deadline), lp(everything, deadline=deadline)
-    tol = 1e-7
-    if objective == "worst_disruption":
-        floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
-                 for t in periods}
-        skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + tol)
-        return Screening({}, skip, floor, hi, lo, lp)
-    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}, hi, lo, lp)
-
-
-def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:
-    """The pairs closure generation starts from: in each period, those that strand most with
-    nothing built and those that strand most with everything built (the likely worst)."""
-    kept = {key for key in screening.most if key not in screening.skip}
-    first = set()
-    for by in (screening.most, screening.least):
-        for t in {t for t, _ in kept}:
-            first.update(sorted((key for key in kept if key[0] == t),
-                                key=lambda key: (-by[key], key[1]))[:per_period])
-    return first
+def scope(inst: Instance, objective: str, closure_set: tuple[Closure, ...] | None,
+          periods: tuple[str, ...] | None, plain: bool = False):
+    """(closures, periods) the objective measures, unless given: every closure for the
+    disruption objectives (the undominated ones for worst_disruption, but for the plain
+    formulation), in the periods measured; no closure for the others."""
+    if closure_set is None and objective in ("worst_disruption", "expected_disruption"):
+        closure_set = inst.closures()
+        if objective == "worst_disruption" and not plain:
+            closure_set = undominated(inst, closure_set)
+    return closure_set, (periods if periods is not None else inst.measured_periods)
 
 
 def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str, ...],
            constant: dict[tuple[str, str], float] | None = None,
            skip: frozenset[tuple[str, str]] = frozenset(), first=None,
-           estimate: Screening | None = None) -> None:
+           estimate=None) -> None:
     """Copies for every (period, closure) pair but those in ``constant`` (stranded the same
     whatever is built: no copy, the number instead) and those in ``skip`` (left out).
     ``first``: copy only these pairs now; the others wait in m.waiting_pairs until a portfolio
-    needs them (planner/generation.py). ``estimate``: no copy at all; an estimate bounded by
+    needs them (planner/solve/closure_generation.py). ``estimate``: no copy at all; an estimate bounded by
     the screening and by cuts stands for each pair's stranded amount (estimates)."""
     m.closure_list = {c.name: c for c in closure_set}
     m.open_routes = {c.name: frozenset(inst.routes) - frozenset(inst.routes_in_unit(c.unit, c.key))
@@ -106,10 +67,10 @@ def define(m, inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[s
     add_pairs(m, inst, pairs if first is None else [key for key in pairs if key in first])
 
 
-def estimates(m, pairs, screening: Screening) -> None:
+def estimates(m, pairs, screening) -> None:
     """stranded[t,d] = eta[t,d], least[t,d] <= eta[t,d] <= most[t,d] (Mt/yr; the screening's
     LPs with everything and with nothing built), and a row family m.closure_cuts that
-    planner/cuts.py fills with eta[t,d] >= stranded^j + sum_s slope_s^j (c[s,t] - c_s^j), one
+    planner/solve/closure_cuts.py fills with eta[t,d] >= stranded^j + sum_s slope_s^j (c[s,t] - c_s^j), one
     per supporting hyperplane j of the convex stranded amount (the outer approximation)."""
     m.estimated_pairs = list(pairs)
     m.eta = pyo.Var(m.estimated_pairs, domain=pyo.NonNegativeReals,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.instance import BUDGET, Instance
+from planner.inputs.instance import BUDGET, Instance
 from planner.model.family import family
 from planner.model.projects import _relax, _slack
 

@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from planner.model.family import family
-from planner.instance import Instance
+from planner.inputs.instance import Instance
 
 
 def define(m, inst: Instance) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyomo.core.util import quicksum
 
 from planner.model.family import family
-from planner.instance import Instance
+from planner.inputs.instance import Instance
 from planner.model.projects import _relax, _slack
 
 

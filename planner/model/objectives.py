@@ -1,6 +1,6 @@
 """The lexicographic stages: unmet demand, then the dependence measure, then cost.
 
-Each stage is an Objective; solve.py activates one at a time and, after each, bounds the stage
+Each stage is an Objective; the solve layer activates one at a time and, after each, bounds the stage
 just solved so that later stages keep its optimum. A period-measured quantity enters as its
 weighted mean over the measured periods (Periods.weight > 0).
 """
@@ -11,9 +11,8 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from planner.model.family import family
-from planner.highs import SCALE_BELOW, largest_coefficient
 from planner.model.finance import cost_to_country
-from planner.instance import Instance
+from planner.inputs.instance import Instance
 
 
 def stage_names(objective: str) -> list[str]:
@@ -83,37 +82,3 @@ def total_cost(m, inst: Instance):
     return cost_to_country(m, inst) + quicksum(
         inst.discount[t] * inst.period[t].years * quicksum(
             inst.route_cost[r] * m.f[r, t] for r in inst.routes) for t in inst.period_ids)
-
-
-# The tolerance chain, stated once (docs/solving.md, "Tolerances"):
-# - HiGHS holds every row to HIGHS_FEASIBILITY (1e-7, absolute, its default);
-# - a keep row holds the stage's value at its portfolio (start decisions rounded: HiGHS accepts
-#   x within 1e-6 of an integer, stages.portfolio_value) with KEEP_ROOM room: 1e-7 absolute in
-#   the row's units, what HiGHS honours, so the later stages never optimize on a knife edge
-#   and cannot buy more than that (a later stage may spend the room, e.g. leave 1e-7 Mt/yr
-#   unmet to save transport cost), or 1e-9 relative where the value is large (USD m);
-# - each stage stops at the relative gap asked for (mip_gap, 1e-4 by default);
-# - closure generation counts a pair as violated beyond 1e-6 x the period's demand
-#   (generation.TOLERANCE).
-HIGHS_FEASIBILITY = 1e-7
-KEEP_ROOM = HIGHS_FEASIBILITY
-STAGE_TOLERANCE = 1e-9  # relative room of a keep row, where that is more than KEEP_ROOM
-
-
-def keep_row(m, name: str, value: float):
-    """stage objective <= value + room, divided by the objective's largest coefficient where
-    that is below SCALE_BELOW, so that HiGHS's absolute row
-    tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares of trade: unscaled, a
-    later stage could spend that tolerance to drop a project the stage's optimum needs
-    (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5).
-
-    None when no decision is in the objective and the row holds; ValueError when it cannot
-    hold (only a dependence cap below every portfolio's value asks for that). The room is
-    max(KEEP_ROOM, STAGE_TOLERANCE |value|) in the units of the row as HiGHS holds it."""
-    largest = largest_coefficient(m, name)
-    scale = 1.0 / largest if largest < SCALE_BELOW else 1.0
-    room = max(KEEP_ROOM, STAGE_TOLERANCE * abs(value) * scale)
-    keep = m.stage_objective[name].expr * scale <= value * scale + room
-    if keep is False:
-        raise ValueError(f"every portfolio has a {name} above {value:g}: raise that cap")
-    return None if keep is True else pyo.Constraint(expr=keep)

@@ -1,23 +1,10 @@
-"""Rows that the trade-off analyses add to a model: a dependence target (the frontier's
-epsilon constraint) and a selection the portfolio must differ from (alternatives)."""
+"""Rows that the trade-off analyses add to a model: a selection the portfolio must differ from
+(alternatives), and the stages under a dependence target (the frontier's epsilon
+constraint, a keep row: solve.stages.dependence_cap)."""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from planner.model.objectives import keep_row
-
-
-def dependence_cap(m, cap: float, then_dependence: bool = False) -> None:
-    """dependence <= cap, and the stages become: unmet demand, least capex, cost.
-    ``then_dependence``: the least dependence that least capex buys comes before cost, so the
-    schedule of a selection is its most resilient one, not the one discounting favours
-    (alternatives: otherwise an alternative starts late within the cap, and a later one is
-    the same selection plus a useless project, started early)."""
-    if m.stage_objective["dependence"] is None:
-        raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
-    m.dependence_cap = keep_row(m, "dependence", cap)
-    m.stages = capped_stages(then_dependence)
 
 
 def capped_stages(then_dependence: bool = False) -> list[str]:

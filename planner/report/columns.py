@@ -13,7 +13,7 @@ import re
 
 from openpyxl.comments import Comment
 
-from planner.xlsx import BOOLEAN, FORMATS, fit_columns, print_setup, write_table
+from planner.report.xlsx import BOOLEAN, FORMATS, fit_columns, print_setup, write_table
 
 SHEET = "Columns"
 

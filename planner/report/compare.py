@@ -9,16 +9,16 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 
-from planner.batch import Outcome
+from planner.studies.batch import Outcome
 from planner.report.columns import write_legend
-from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
+from planner.report.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
                           rates_unit, save_results, style_header, total_unit, write_table)
 
 MEASURES = ("dependence", "unmet_demand", "total_capex", "transport_cost", "worst_disruption",
             "expected_disruption", "max_corridor_share", "max_country_share", "mip_gap")
 # after MEASURES, so the rows that readers know keep their places
 FINANCE = ("npv", "bcr", "eirr", "pv_cost_to_country", "external_share")
-# after FINANCE: what the largest transit country holds captive (planner/leverage.py)
+# after FINANCE: what the largest transit country holds captive (planner/analysis/leverage.py)
 LEVERAGE = ("max_captive_share",)
 
 # after FINANCE, for the same reason
@@ -128,7 +128,7 @@ def write_comparison(columns: list[tuple[str, dict[str, object], dict[str, str |
     ``settings``: (setting, value, note) rows of sheet Settings: how the portfolios were
     found (alternatives: the tolerance on dependence). ``projects``: id -> display name
     (sheet Projects). ``demand``: the smallest period demand of the portfolios' instances, for
-    the shares' tolerance (planner.xlsx.round_figures; None: figures read from results
+    the shares' tolerance (planner.report.xlsx.round_figures; None: figures read from results
     workbooks, rounded when those were written)."""
     book = Workbook()
     ws = book.active

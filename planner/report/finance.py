@@ -6,11 +6,11 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 
-from planner.appraisal import Appraisal
-from planner.evaluate import Measures
-from planner.instance import BUDGET, Instance
+from planner.analysis.appraisal import Appraisal
+from planner.analysis.measures import Measures
+from planner.inputs.instance import BUDGET, Instance
 from planner.model.finance import debt_service_coefficients
-from planner.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
+from planner.report.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
                           write_table)
 
 MONEY = "#,##0.0"

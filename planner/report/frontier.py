@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 from planner.report.columns import write_legend
 from planner.report.compare import (FINANCE, LEVERAGE, OBJECTIVE_WORDS, measures_of,
                                     portfolio_changes, unique)
-from planner.tradeoffs import FrontierPoint, dependence_of
-from planner.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
+from planner.studies.tradeoffs import FrontierPoint, dependence_of
+from planner.report.xlsx import (PAGE_ROWS, SHARE, chart_page, columns_for, flow, money,
                           print_parts, print_setup, rates_unit, save_results,
                           smallest_demand, write_table)
 

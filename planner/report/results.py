@@ -11,14 +11,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from planner import __version__
-from planner.appraisal import Appraisal
-from planner.evaluate import Measures
+from planner.analysis.appraisal import Appraisal
+from planner.analysis.measures import Measures
 from planner.report.columns import write_legend
 from planner.report.finance import unmet_served_words, write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
-from planner.instance import BUDGET, Instance
-from planner.solution import Solution
-from planner.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
+from planner.inputs.instance import BUDGET, Instance
+from planner.solve.solution import Solution
+from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
                           print_parts, print_setup, put, rates_unit, save_results,
                           smallest_demand, style_header, total_unit, unit_format, with_unit,
                           write_table)
@@ -138,7 +138,7 @@ def left_out_note(budget: float) -> str:
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                  appraisal: Appraisal | None = None, bought_for_rule=None,
                  left_out: tuple[str, ...] = (), budget: float = math.inf) -> list[tuple]:
-    """``bought_for_rule``: planner.dilution's findings, None where not checked;
+    """``bought_for_rule``: planner.analysis.bought_for_rule's findings, None where not checked;
     ``left_out``: the sheets the command's ``budget`` (seconds) did not allow."""
     inst = sol.instance
     s = inst.settings
@@ -279,8 +279,8 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
                   bought_for_rule=None, value=None, leverage=None,
                   left_out: tuple[str, ...] = (), budget: float = math.inf) -> Path:
-    """``value``: planner.value.project_value's findings (sheets Value and Chains);
-    ``leverage``: planner.leverage.leverage's rows (sheet Leverage); each left out where
+    """``value``: planner.analysis.project_value.project_value's findings (sheets Value and Chains);
+    ``leverage``: planner.analysis.leverage.leverage's rows (sheet Leverage); each left out where
     None. ``left_out``: the sheets the command's time did not allow (its ``budget``,
     seconds), named on the Summary."""
     inst = sol.instance

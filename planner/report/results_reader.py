@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from planner.problems import InputError, Problem
-from planner.workbook import _check_file, _load, normalize_header, sheet_rows
+from planner.inputs.cells import normalize_header
+from planner.inputs.problems import InputError, Problem
+from planner.inputs.xlsx import check_file, load, sheet_rows
 
 SOLVE_WRITES = "as 'planner solve' writes it"
 
@@ -33,8 +34,8 @@ def read_results(path: Path, role: str = "") -> Results:
 
 
 def _read(path: Path) -> Results:
-    _check_file(path)
-    book = _load(path, formulas=False)
+    check_file(path)
+    book = load(path, formulas=False)
     try:
         missing = [s for s in ("Summary", "Portfolio") if s not in book.sheetnames]
         if missing:

@@ -7,8 +7,8 @@ from openpyxl.chart import BarChart, Reference
 
 from planner.report.columns import write_legend
 from planner.report.compare import OBJECTIVE_WORDS, portfolio_changes
-from planner.robust import RobustPlan
-from planner.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_parts,
+from planner.studies.robust import RobustPlan
+from planner.report.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_parts,
                           print_setup, put, rates_unit, save_results, smallest_demand,
                           style_header, write_table)
 

@@ -13,8 +13,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from planner import schema
-from planner.xlsx import (OutputError, check_target, print_setup, put, save_atomic,
+from planner.inputs import schema
+from planner.report.xlsx import (OutputError, check_target, print_setup, put, save_atomic,
                           style_header, write_table)
 
 EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")

@@ -1,15 +1,16 @@
-"""Sheets Value, Chains and Leverage of the results workbook (planner/value.py,
-planner/leverage.py), and the terminal lines that name what they find."""
+"""Sheets Value, Chains and Leverage of the results workbook (planner/analysis/project_value.py,
+planner/analysis/leverage.py), and the terminal lines that name what they find."""
 
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
-from planner.instance import Instance
-from planner.leverage import Leverage, large_countries
-from planner.value import MEASURES, ProjectValue
-from planner.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
+from planner.inputs.instance import Instance
+from planner.analysis.leverage import Leverage, large_countries
+from planner.analysis.measures import CHANGE_MEASURES as MEASURES
+from planner.analysis.project_value import ProjectValue
+from planner.report.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
                           put, rates_unit, with_unit, write_table)
 
 PERCENT = "0.0%"
@@ -107,7 +108,7 @@ def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
     """Captive share of the last period's trade per country, reference against plan: a small
     table right of the sheet's, and its bar chart below the sheet's table. Returns the
     chart's print range. Captive counts transit trade only (a country's own market's flows
-    are left out: planner/leverage.py), so a market such as China is charted by what it
+    are left out: planner/analysis/leverage.py), so a market such as China is charted by what it
     holds of the trade that crosses it."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     countries = [r for r in rows if r.unit == "country" and r.period == last]

@@ -1,7 +1,7 @@
 """Closure cuts: expected_disruption by outer approximation, without closure copies.
 
 expected_disruption sums every (period, closure) pair's stranded amount, so every pair counts
-and closure generation (planner/generation.py) cannot leave any out: at M the full model holds
+and closure generation (planner/solve/closure_generation.py) cannot leave any out: at M the full model holds
 106 copies (33,000 rows). But the stranded amount of a pair is the value of a max-flow LP whose
 capacity bounds are the segment capacities c[s,t], and an LP's value is convex and piecewise
 linear in its bounds: any optimal dual gives a supporting hyperplane
@@ -28,11 +28,11 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.highs import run_stage
-from planner.instance import Instance
+from planner.solve.highs import run_stage
+from planner.inputs.instance import Instance
 from planner.model import closures
 from planner.model.projects import chosen_starts
-from planner.stranded import StrandedLP, built_capacity
+from planner.solve.closure_lp import StrandedLP, built_capacity
 
 # a pair is under-estimated when what it strands exceeds its estimate by this share of the
 # amount (at least 1 Mt/yr): relative to the pair itself, not to the period's trade, since
@@ -68,7 +68,7 @@ def supporting(m, position, value, keys, slopes, vec):
 
 
 class ClosureCuts:
-    """The cut loop's scoring and rows, for generate_closures (planner/generation.py)."""
+    """The cut loop's scoring and rows, for generate_closures (planner/solve/closure_generation.py)."""
 
     def __init__(self, m, inst: Instance):
         self.m, self.inst = m, inst

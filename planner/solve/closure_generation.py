@@ -4,7 +4,7 @@ w_t must be at least the stranded share of every (period, closure) pair, but at 
 pairs bind (5 of 120 on the M benchmark network). The model starts with the pairs most likely to
 (closures.first_pairs); after each solve, the portfolio found is scored on every waiting pair by
 the closure LPs, and each pair where it strands more than w_t D_t is bounded: the first time by
-a cut at that portfolio (planner/cuts.py: a supporting hyperplane of the convex stranded
+a cut at that portfolio (planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
 amount, one row), after that by its copy. The stage is solved again, and ends when no waiting
 pair is violated. The model with cuts and fewer copies is a relaxation of the full one, and its
 portfolio then satisfies every row of the full one: so the result is the full model's, in a
@@ -20,13 +20,13 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
-from planner.cuts import TOLERANCE_MT, supporting
-from planner.highs import relative_gap, run_stage
-from planner.instance import Instance
+from planner.solve.closure_cuts import TOLERANCE_MT, supporting
+from planner.solve.highs import relative_gap, run_stage
+from planner.inputs.instance import Instance
 from planner.model import closures, objectives
 from planner.model.projects import chosen_starts, start_decisions
-from planner.solution import StageResult
-from planner.stranded import StrandedLP, built_capacity
+from planner.solve.solution import StageResult
+from planner.solve.closure_lp import StrandedLP, built_capacity
 
 # a waiting pair is violated when it strands more than w_t D_t by this share of D_t: HiGHS
 # holds rows to 1e-7 absolute, so smaller excesses are round-off
@@ -65,7 +65,7 @@ class ClosureGeneration:
 
     def add(self, pairs) -> None:
         """Bound w_t by the violated pairs: a pair violated for the first time by a cut at the
-        portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s) (planner/cuts.py: a
+        portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s) (planner/solve/closure_cuts.py: a
         supporting hyperplane of the convex stranded amount), a pair violated again by its
         copy (exact). The cut keeps the pair waiting, so it is scored again every round."""
         m, inst = self.m, self.inst

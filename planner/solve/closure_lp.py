@@ -16,8 +16,8 @@ import highspy
 import numpy as np
 
 from planner.clock import check
-from planner.highs import interrupted, quiet_highs
-from planner.instance import Instance
+from planner.solve.highs import interrupted, quiet_highs
+from planner.inputs.instance import Instance
 
 
 def built(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
@@ -181,7 +181,7 @@ class StrandedLP:
         optimal dual, the slope of stranded in each capacity row's bound (keys: the rows'
         (segment, period), slopes <= 0). Every dual solution is feasible whatever the
         bounds, so stranded(c) >= stranded + sum slopes (c - vec) for all c: a supporting
-        hyperplane of the convex stranded amount (planner/cuts.py)."""
+        hyperplane of the convex stranded amount (planner/solve/closure_cuts.py)."""
         out = {}
         for pair in (self.blocks if pairs is None else pairs):
             block = self.blocks[pair]
@@ -403,7 +403,7 @@ class _MaxFlow:
         So a closure moves the plan's tonnes only where it must to carry the most, diverts
         the rest at the least cost, and strands the tonnes that lose least: the leverage's
         flow-by-flow figures do not depend on which of equal routings the LP finds
-        (planner/leverage.py). Without ``plan``, stages 1 and 3. The max-flow objective is
+        (planner/analysis/leverage.py). Without ``plan``, stages 1 and 3. The max-flow objective is
         put back after."""
         if self.highs is None:
             return {}

@@ -27,9 +27,9 @@ import time
 
 import pyomo.environ as pyo
 
-from planner.highs import relative_gap, run_stage
+from planner.solve.highs import relative_gap, run_stage
 from planner.model.projects import chosen_starts
-from planner.solution import StageResult
+from planner.solve.solution import StageResult
 
 # the share of the dependence stage's time the probe may take before the stage runs as usual
 SHARE = 0.25

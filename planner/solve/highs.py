@@ -26,7 +26,8 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.repn import generate_standard_repn
 
 from planner import interrupt
-from planner.solution import StageResult
+from planner.tolerances import SCALE_BELOW
+from planner.solve.solution import StageResult
 
 # Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (run_status)
 logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
@@ -53,7 +54,7 @@ def check_pyomo_private(opt) -> None:
     missing = [name for name in PYOMO_PRIVATE if not hasattr(opt, name)]
     if missing:
         raise PyomoChanged("Pyomo's HiGHS interface no longer has " + ", ".join(missing)
-                           + ": planner/highs.py needs updating for this Pyomo version")
+                           + ": planner/solve/highs.py needs updating for this Pyomo version")
 
 
 def highs_of(opt) -> highspy.Highs | None:
@@ -133,9 +134,9 @@ def model_size(m, opt) -> dict[str, int]:
             "nonzeros": highs.getNumNz(), "binaries": len(m.PT)}
     if getattr(m, "closure_pairs", None) is not None:  # copied / left out by generation
         size.update(closure_pairs=len(m.closure_pairs), waiting_pairs=len(m.waiting_pairs))
-    if m.component("worst_cuts") is not None:  # cuts on waiting pairs (planner/generation.py)
+    if m.component("worst_cuts") is not None:  # cuts on waiting pairs (planner/solve/closure_generation.py)
         size.update(closure_cuts=len(m.worst_cuts))
-    if getattr(m, "estimated_pairs", None) is not None:  # cut instead (planner/cuts.py)
+    if getattr(m, "estimated_pairs", None) is not None:  # cut instead (planner/solve/closure_cuts.py)
         size.update(estimated_pairs=len(m.estimated_pairs), closure_cuts=len(m.closure_cuts))
     return size
 
@@ -164,16 +165,11 @@ IPM_FROM_ROWS = 20_000
 # worst_disruption 240 -> 113 s on seed 0, 10.0 -> 13.6 s on seed 2), so it stays there.
 RENS_STAGES = ("unmet", "dependence", "capex")
 
-# Objectives whose largest coefficient is below this are scaled inside HiGHS, and their keep
-# rows divided by it (objectives.keep_row): those of expected_disruption (weight / demand),
-# never period weights (at least 0.01 for up to 100 measured periods), whose solves then keep
-# the paths measured before scaling existed.
-SCALE_BELOW = 1e-2
 
 
 def largest_coefficient(m, name: str) -> float:
     """The largest |coefficient| of a stage's objective (1 for a constant one), kept on the
-    model: the stage's scale (objective_scale, objectives.keep_row)."""
+    model: the stage's scale (objective_scale, stages.keep_row)."""
     cache = m.__dict__.setdefault("_largest_coefficient", {})
     if name not in cache:
         repn = generate_standard_repn(m.stage_objective[name].expr, quadratic=False)
@@ -318,7 +314,7 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
                "mip_heuristic_run_rens": name in RENS_STAGES,
                "user_objective_scale": objective_scale(m, name),
                # HiGHS keeps options between runs: a run without presolve (below), or one
-               # stopped at its first solution (planner/floor.py), must not leave the later
+               # stopped at its first solution (planner/solve/floor_probe.py), must not leave the later
                # stages so
                "presolve": "choose", "mip_max_improving_sols": highspy.kHighsIInf}
     if threads:

@@ -7,7 +7,7 @@ released one at a time, and one stays released if the plan is still impossible w
 What remains is a smallest set of rows that cannot hold together; for each, the model says
 whether relaxing it alone is enough, and by how much (the least slack).
 
-Every check draws on one time budget (what is left of the command's time: planner/stages.py)
+Every check draws on one time budget (what is left of the command's time: planner/solve/stages.py)
 and stops on Ctrl-C within a second. A check that runs out of time is "not decided": its
 requirement stays in the conflict (so the rows named still cannot all hold) and is marked so,
 never read as "still impossible".
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
-from planner.highs import Deadline, highs_of, highs_solver, interrupted, run_status
-from planner.instance import Instance
+from planner.solve.highs import Deadline, highs_of, highs_solver, interrupted, run_status
+from planner.inputs.instance import Instance
 from planner.model import build
 
 SLACKS = ("budget_slack", "max_capex_slack", "high_risk_slack", "committed_slack",
@@ -234,7 +234,7 @@ def unmet_causes(inst: Instance, portfolio: dict[str, str | None],
     dual is one whose relaxation would serve more demand. Flows with no route are named too.
     Nothing is named when the LP does not end within ``time_limit`` seconds.
     """
-    from planner.stranded import built_capacity
+    from planner.solve.closure_lp import built_capacity
 
     m = build(inst, objective="cost")
     for (p, t), var in m.x.items():  # a continuous fixed column: HiGHS then gives duals

@@ -1,5 +1,5 @@
 """solve(instance) -> Solution: build the model once, hand it to HiGHS in memory (Pyomo's
-persistent interface), run the lexicographic stages (planner/stages.py), read the portfolio.
+persistent interface), run the lexicographic stages (planner/solve/stages.py), read the portfolio.
 """
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ from __future__ import annotations
 import io
 import time
 
-from planner.highs import highs_solver, model_size, stop_on_ctrl_c
+from planner.solve.highs import highs_solver, model_size, stop_on_ctrl_c
 from planner.clock import Deadline
-from planner.instance import Instance
-from planner.model import build
+from planner.inputs.instance import Instance
 from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
 from planner.model.objectives import stage_names
-from planner.model.targets import capped_stages, dependence_cap, different_selection
-from planner.solution import NoPortfolio, PlanInfeasible, Solution, StageResult  # noqa: F401
-from planner.stages import Clock, run_stages
+from planner.model.targets import capped_stages, different_selection
+from planner.solve.solution import NoPortfolio, PlanInfeasible, Solution, StageResult  # noqa: F401
+from planner.solve.screening import formulate
+from planner.solve.stages import Clock, dependence_cap, run_stages
 
 
 def solve(inst: Instance, *, objective: str | None = None, time_limit: float | None = None,
@@ -39,7 +39,7 @@ def solve(inst: Instance, *, objective: str | None = None, time_limit: float | N
     the stages become unmet demand, least capex, cost. ``exclude`` lists project selections
     the portfolio must differ from (no-good cuts), for alternative portfolios;
     ``then_dependence`` adds, under the cap, a least-dependence stage after least capex
-    (model.targets.dependence_cap). ``fixed``
+    (solve.stages.dependence_cap). ``fixed``
     scores a given portfolio (project -> start period or None): only the flows are chosen,
     and a portfolio the instance does not allow raises PlanInfeasible.
     """
@@ -56,7 +56,7 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
                 deadline: Deadline | None = None) -> Solution:
     """solve() with three measuring knobs for tests and benchmarks: ``highs_options`` are
     passed to HiGHS as they are; ``closure_generation=False`` builds every closure copy up
-    front (planner/generation.py: the tests' reference); ``plain`` solves the formulation of
+    front (planner/solve/closure_generation.py: the tests' reference); ``plain`` solves the formulation of
     model.md as written, without the exact reductions (build(plain=True); no generation)."""
     objective = objective or inst.settings.objective
     time_limit = inst.settings.time_limit_s if time_limit is None else time_limit
@@ -68,8 +68,8 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
         stage_names(objective)
     deadline = deadline or Deadline(time_limit * len(stages))
     start = time.perf_counter()
-    m = build(inst, objective=objective, generate=closure_generation and not plain,
-              plain=plain, deadline=deadline)
+    m = formulate(inst, objective=objective, generate=closure_generation and not plain,
+                  plain=plain, deadline=deadline)
     if max_dependence is not None:
         try:
             dependence_cap(m, max_dependence, then_dependence)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.instance import Instance
+from planner.clock import NoPortfolio  # noqa: F401 (a solve's ending; defined with its clock)
+from planner.inputs.instance import Instance
 
 
 class PlanInfeasible(Exception):
@@ -13,10 +14,6 @@ class PlanInfeasible(Exception):
     def __init__(self, explanation):
         self.explanation = explanation
         super().__init__(str(explanation))
-
-
-class NoPortfolio(Exception):
-    """The solver stopped (time limit, interrupt) before it found any portfolio."""
 
 
 @dataclass

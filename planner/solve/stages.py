@@ -1,8 +1,8 @@
 """The lexicographic stages, in order, each bounded by the ones before.
 
-The model is built once. Each stage switches the active objective (planner/highs.py runs it);
+The model is built once. Each stage switches the active objective (planner/solve/highs.py runs it);
 after a stage, a row ``stage objective <= value found + tolerance`` keeps its optimum for the
-stages after it (objectives.keep_row). A stage stopped by the time limit keeps its incumbent
+stages after it (keep_row). A stage stopped by the time limit keeps its incumbent
 and reports its gap: it is never called optimal.
 
 The clock: every stage stops after ``time_limit`` seconds on the wall clock, everything it
@@ -18,15 +18,47 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
-from planner import floor
+from planner.solve import floor_probe as floor
 from planner.clock import Deadline, OutOfTime
-from planner.cuts import ClosureCuts
-from planner.explain import explain_infeasible
-from planner.generation import ClosureGeneration, Snapshot, generate_closures
-from planner.highs import run_stage
-from planner.model.objectives import STAGE_TOLERANCE, keep_row
+from planner.solve.closure_cuts import ClosureCuts
+from planner.solve.infeasibility import explain_infeasible
+from planner.solve.closure_generation import ClosureGeneration, Snapshot, generate_closures
+from planner.model.targets import capped_stages
+from planner.solve.highs import largest_coefficient, run_stage
 from planner.model.projects import build_nothing, start_decisions
-from planner.solution import NoPortfolio, PlanInfeasible, StageResult
+from planner.solve.solution import NoPortfolio, PlanInfeasible, StageResult
+from planner.tolerances import KEEP_ROOM, SCALE_BELOW, STAGE_TOLERANCE
+
+
+def keep_row(m, name: str, value: float):
+    """stage objective <= value + room, divided by the objective's largest coefficient where
+    that is below SCALE_BELOW, so that HiGHS's absolute row
+    tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares of trade: unscaled, a
+    later stage could spend that tolerance to drop a project the stage's optimum needs
+    (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5).
+
+    None when no decision is in the objective and the row holds; ValueError when it cannot
+    hold (only a dependence cap below every portfolio's value asks for that). The room is
+    max(KEEP_ROOM, STAGE_TOLERANCE |value|) in the units of the row as HiGHS holds it."""
+    largest = largest_coefficient(m, name)
+    scale = 1.0 / largest if largest < SCALE_BELOW else 1.0
+    room = max(KEEP_ROOM, STAGE_TOLERANCE * abs(value) * scale)
+    keep = m.stage_objective[name].expr * scale <= value * scale + room
+    if keep is False:
+        raise ValueError(f"every portfolio has a {name} above {value:g}: raise that cap")
+    return None if keep is True else pyo.Constraint(expr=keep)
+
+
+def dependence_cap(m, cap: float, then_dependence: bool = False) -> None:
+    """dependence <= cap, and the stages become: unmet demand, least capex, cost.
+    ``then_dependence``: the least dependence that least capex buys comes before cost, so the
+    schedule of a selection is its most resilient one, not the one discounting favours
+    (alternatives: otherwise an alternative starts late within the cap, and a later one is
+    the same selection plus a useless project, started early)."""
+    if m.stage_objective["dependence"] is None:
+        raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
+    m.dependence_cap = keep_row(m, "dependence", cap)
+    m.stages = capped_stages(then_dependence)
 
 
 def portfolio_value(m, name: str, value: float) -> float:

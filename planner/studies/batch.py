@@ -15,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from planner import interrupt
-from planner.appraisal import Appraisal
-from planner.evaluate import Measures, evaluate
-from planner.instance import Instance
-from planner.solution import NoPortfolio, PlanInfeasible, Solution
-from planner.solve import solve
+from planner.analysis.appraisal import Appraisal
+from planner.analysis.pipeline import analyse
+from planner.analysis.measures import Measures, evaluate
+from planner.inputs.instance import Instance
+from planner.solve.solution import NoPortfolio, PlanInfeasible, Solution
+from planner.solve.run import solve
 
 
 @dataclass
@@ -51,8 +52,6 @@ class Outcome:
 
 def run_task(task: Task) -> Outcome:
     """Solve and evaluate one task; impossible plans and time-outs are outcomes, not errors."""
-    from planner.analysis import analyse  # it reads sheet Value's module, which reads batch
-
     start = time.perf_counter()
     try:
         sol = solve(task.instance, threads=1, **task.options)

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.analysis import analyse
-from planner.appraisal import Appraisal
-from planner.batch import Outcome, Task, run_all
+from planner.analysis.pipeline import analyse
+from planner.analysis.appraisal import Appraisal
+from planner.studies.batch import Outcome, Task, run_all
 from planner.clock import Deadline
-from planner.evaluate import Measures, evaluate
-from planner.instance import Instance
-from planner.model import build
-from planner.highs import highs_solver, stop_on_ctrl_c
+from planner.analysis.measures import Measures, evaluate
+from planner.inputs.instance import Instance
+from planner.solve.screening import formulate
+from planner.solve.highs import highs_solver, stop_on_ctrl_c
 from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
-from planner.stages import Clock, run_stages
+from planner.solve.stages import Clock, run_stages
 
 
 @dataclass
@@ -62,7 +62,7 @@ def build_robust(instances: dict[str, Instance], objective: str, deadline=None):
     for i, inst in enumerate(instances.values()):
         block = pyo.Block(concrete=True)
         m.add_component(f"scenario_{i}", block)
-        build(inst, objective=objective, block=block, shared_x=m.x, deadline=deadline)
+        formulate(inst, objective=objective, block=block, shared_x=m.x, deadline=deadline)
         for obj in block.component_objects(pyo.Objective):
             obj.deactivate()
         m.blocks.append(block)

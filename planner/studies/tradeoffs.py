@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from planner.batch import Outcome, Task, run_all, run_task
-from planner.evaluate import Measures
-from planner.instance import Instance
+from planner.studies.batch import Outcome, Task, run_all, run_task
+from planner.analysis.measures import CHANGE_MEASURES, Measures
+from planner.inputs.instance import Instance
 
 
 def _objective(inst: Instance, options: dict) -> str:
@@ -143,11 +143,6 @@ def parse_within(text: str) -> Within:
     return Within(float(match[1]) / 100, relative=match[2] == "%")
 
 
-# what an alternative may be better on, beside capex (dominance); lower is better for each
-TRADE_OFF_MEASURES = ("worst_disruption", "expected_disruption", "max_corridor_share",
-                      "max_country_share", "transport_cost", "unmet_demand")
-
-
 def _better(x: float, y: float) -> bool:
     """x is lower than y by more than solver round-off (1e-7, relative above 1)."""
     return x < y - 1e-7 * max(1.0, abs(y))
@@ -157,7 +152,7 @@ def dominates(a: Measures, b: Measures) -> bool:
     """``b`` has no less capex than ``a`` and is no better on any measure: a planner who has
     ``a`` gains nothing from ``b`` (``b`` may be ``a`` plus projects that improve nothing)."""
     return not _better(b.total_capex, a.total_capex) and not any(
-        _better(getattr(b, name), getattr(a, name)) for name in TRADE_OFF_MEASURES)
+        _better(getattr(b, name), getattr(a, name)) for name in CHANGE_MEASURES)
 
 
 def selection(outcome: Outcome) -> frozenset[str]:

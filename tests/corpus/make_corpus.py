@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.template import input_workbook  # noqa: E402
+from planner.report.template import input_workbook  # noqa: E402
 from tests.builders import project, two_corridors  # noqa: E402
 
 
