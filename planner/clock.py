@@ -18,9 +18,7 @@ import time
 
 # Seconds the command may run past its budget to report what it found: measuring the
 # portfolio and writing the results workbook, which cannot be left out, plus the interpreter's
-# start. Measured on the generated M network (500 projects, 400 routes) on a shared 2-core
-# machine: 2.1 s to load, 4.3 s to measure and appraise, 5.2 s to write; documented in
-# docs/solving.md (The clock) and --help.
+# start, with room for a network of 500 projects (docs/solving.md, The clock; --help).
 ALLOWANCE = 15.0
 
 

@@ -51,11 +51,11 @@ def test_generation_ends_at_the_full_models_optimum(tmp_path, monkeypatch, seed)
 def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
     """No waiting pair ever copied: from the one least likely pair, cuts from the closure LPs'
     duals alone bound w_t, and the optimum is still the full model's."""
-    from planner.solve import closure_generation as generation
+    from planner.solve import closure_cuts
     inst = load(tmp_path, generate(WIDE, seed=seed))
     full = solve_model(inst, objective="worst_disruption", closure_generation=False)
     least_likely_first(monkeypatch)
-    monkeypatch.setattr(generation, "COPY_AFTER", 10**9)
+    monkeypatch.setattr(closure_cuts, "COPY_AFTER", 10**9)
     cut = solve(inst, objective="worst_disruption")
     assert cut.size["closure_pairs"] == 1 and cut.size["closure_cuts"] > 0
     assert_same_stages(full, cut)

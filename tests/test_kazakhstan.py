@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from planner.analysis.measures import evaluate
-from planner.inputs.instance import BUDGET
-from planner.report.finance import debt_service_by_source
+from planner.inputs.schema import BUDGET
+from planner.analysis.finance import debt_service_by_source
 from planner.solve.run import solve
 from planner.inputs.read import read_workbook
 
@@ -55,7 +55,7 @@ def test_budgets_are_kept_with_carry_over(solved):
 
 def test_debt_service_stays_within_its_limit(solved):
     inst, sol, ms = solved
-    due = debt_service_by_source(inst, ms)
+    due = debt_service_by_source(inst, ms.draws)
     for t in inst.period_ids:
         limit = inst.period[t].debt_service_limit
         if limit is not None:
@@ -106,9 +106,9 @@ def test_the_worst_closure_is_the_saryagash_crossing_beyond_darbaza(solved):
         assert stranded == pytest.approx(share * inst.total_demand[t])
     assert {p for p, t in sol.portfolio.items() if t} == \
         {p for p, q in inst.projects.items() if q.status == "committed"}
-    from planner.inputs.scenarios import Change, apply
+    from planner.inputs.scenarios import ScenarioChange, apply
 
-    uncommitted = apply(inst, (Change("status", "P03", "excluded", 0),))
+    uncommitted = apply(inst, (ScenarioChange("status", "P03", "excluded", 0),))
     without = dict(sol.portfolio, P03=None)
     flows = solve(uncommitted, objective="cost", fixed=without, explain=False)
     lost = evaluate(uncommitted, without, flows.flows, flows.unmet)

@@ -116,7 +116,7 @@ def test_any_corrupted_cell_gets_a_clean_answer(sheet, row, column, value):
 def check_finance(inst, sol):
     """Draws add up to each project's spend, come only from payers its rules admit, keep
     max_share, every envelope (with carry-over) and every debt-service limit."""
-    from planner.report.finance import available, debt_service_by_source
+    from planner.analysis.finance import available, debt_service_by_source
 
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     spend: dict = {}
@@ -131,13 +131,13 @@ def check_finance(inst, sol):
             for s in inst.sources:
                 drawn = sol.draws.get((p, s, t), 0.0)
                 assert drawn <= inst.sources[s].max_share * want + EPS, (p, s, t)
-    room = available(inst, ms)
+    room = available(inst, ms.draws)
     drawn: dict = {}
     for (p, s, t), amount in sol.draws.items():
         drawn[s, t] = drawn.get((s, t), 0.0) + amount
     for (s, t), most in room.items():
         assert drawn.get((s, t), 0.0) <= most + EPS, (s, t)
-    due = debt_service_by_source(inst, ms)
+    due = debt_service_by_source(inst, ms.draws)
     for t in inst.period_ids:
         limit = inst.period[t].debt_service_limit
         if limit is not None:

@@ -149,11 +149,10 @@ def _sliced(inst: Instance, per_period: dict[str, float], *, spread: bool,
     return out
 
 
-def expected_stranded_beyond(inst: Instance, ms: Measures,
-                             unmet: dict[tuple[str, str], float]) -> dict[str, float]:
+def expected_stranded_beyond(inst: Instance, ms: Measures) -> dict[str, float]:
     """period -> sum over closures with closure_days of days/365 x (stranded beyond the
     normal unmet demand), Mt/yr."""
-    normal = {t: sum(v for (k, s), v in unmet.items() if s == t) for t in inst.period_ids}
+    normal = ms.unmet_per_period
     days = {("corridor", g): c.closure_days for g, c in inst.corridors.items()}
     days.update({("country", c): k.closure_days for c, k in inst.countries.items()})
     out = {t: 0.0 for t in inst.period_ids}
@@ -194,18 +193,15 @@ def appraise(inst: Instance, plan: Scored, reference: Scored) -> Appraisal:
     def transport(ms: Measures, t: str) -> float:  # USD m a year in period t
         return ms.transport_per_period.get(t, 0.0)
 
-    def unmet_in(unmet, t):
-        return sum(v for (k, s), v in unmet.items() if s == t)
-
     saved = {t: transport(reference.measures, t) - transport(plan.measures, t)
              for t in inst.period_ids}
     def tonnes(v: float) -> float:
         return 0.0 if abs(v) < TONNES_ROUND_OFF else v
 
-    served = {t: tonnes(unmet_in(reference.unmet, t) - unmet_in(plan.unmet, t)) * (loss or 0.0)
+    served = {t: tonnes(reference.measures.unmet_per_period[t] - plan.measures.unmet_per_period[t]) * (loss or 0.0)
               for t in inst.period_ids}
-    ref_beyond = expected_stranded_beyond(inst, reference.measures, reference.unmet)
-    plan_beyond = expected_stranded_beyond(inst, plan.measures, plan.unmet)
+    ref_beyond = expected_stranded_beyond(inst, reference.measures)
+    plan_beyond = expected_stranded_beyond(inst, plan.measures)
     avoided = {t: tonnes(ref_beyond[t] - plan_beyond[t]) * (loss or 0.0)
                for t in inst.period_ids}
     cut = slices(inst)

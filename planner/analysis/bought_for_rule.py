@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planner.analysis.measures import CHANGE_MEASURES, Measures
+from planner.tolerances import round_off
 from planner.inputs.instance import Instance
 
 RULE = "max_high_risk_capex_share"
@@ -48,7 +49,7 @@ def dependents(inst: Instance, portfolio: dict[str, str | None], project: str) -
 
 def same_measures(a: Measures, b: Measures) -> bool:
     """Equal on every measure, up to solver round-off (1e-7, relative above 1)."""
-    return all(abs(getattr(a, n) - getattr(b, n)) <= 1e-7 * max(1.0, abs(getattr(a, n)))
+    return all(abs(getattr(a, n) - getattr(b, n)) <= round_off(getattr(a, n))
                for n in CHANGE_MEASURES)
 
 

@@ -27,10 +27,11 @@ import numpy as np
 
 from planner.clock import check
 from planner.analysis.measures import FlowFigures, Measures, evaluate, flow_figures
-from planner.solve.highs import interrupted, quiet_highs
+from planner.solve.highs import LpRows, interrupted, lp_from_arrays
 from planner.inputs.instance import Instance
-from planner.tolerances import KEEP_ROOM, STAGE_TOLERANCE
-from planner.solve.closure_lp import MOVED, StrandedLP, built_capacity, unchanged_optimum
+from planner.solve.solution import reported
+from planner.tolerances import KEEP_ROOM, MOVED, STAGE_TOLERANCE
+from planner.solve.closure_lp import StrandedLP, built_capacity, unchanged_optimum
 
 INF = highspy.kHighsInf
 
@@ -54,73 +55,17 @@ class FlowLP:
         # returns: each solution's dicts are copies of these (the keys shared, not made anew)
         self.no_flows = {(r, t): 0.0 for r in inst.routes for t in inst.period_ids}
         self.no_unmet = {(k, t): 0.0 for k in inst.flows for t in inst.period_ids}
-        cols_lower, cols_upper, entries = [], [], ([], [], [])
-        self.f, self.u, self.z = {}, {}, {}
         periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
-        for t in periods:
-            for k in inst.flows:
-                d = inst.demand(k, t)
-                if d <= 0:
-                    continue
-                for r in inst.routes_of_flow[k]:
-                    self.f[r, t] = len(cols_upper)
-                    cols_upper.append(d)
-                self.u[k, t] = len(cols_upper)
-                cols_upper.append(d)
-        if objective == "max_share":
-            for t in inst.period_weights:
-                self.z[t] = len(cols_upper)
-                cols_upper.append(1.0)
-        cols_lower = [0.0] * len(cols_upper)
-        row_lower, row_upper = [], []
-
-        def row(lower, upper, terms):
-            i = len(row_lower)
-            row_lower.append(lower), row_upper.append(upper)
-            for j, v in terms:
-                entries[0].append(i), entries[1].append(j), entries[2].append(v)
-            return i
-
-        for (k, t), j in self.u.items():
-            d = inst.demand(k, t)
-            row(d, d, [(self.f[r, t], 1.0) for r in inst.routes_of_flow[k]] + [(j, 1.0)])
-        self.capacity_rows, capacity_index = [], []
-        for s in inst.segments:
-            for t in periods:
-                terms = [(self.f[r, t], float(n)) for r, n in inst.segment_routes[s].items()
-                         if (r, t) in self.f]
-                if terms and inst.load_bound(s, t) > inst.segments[s].capacity + 1e-9:
-                    capacity_index.append(row(-INF, inst.segments[s].capacity, terms))
-                    self.capacity_rows.append((s, t))
-        for lim in inst.limits:
-            if lim.limit != "max_share":
-                continue
-            for key in ((lim.key,) if lim.key else inst.units(lim.unit)):
-                for t in periods:
-                    row(-INF, lim.value * inst.total_demand[t],
-                        [(self.f[r, t], 1.0) for r in inst.routes_in_unit(lim.unit, key)
-                         if (r, t) in self.f])
-        unit = inst.settings.dependence_unit
-        for t, j in self.z.items():
-            for key in inst.units(unit):
-                terms = [(self.f[r, t], 1.0) for r in inst.routes_in_unit(unit, key)
-                         if (r, t) in self.f]
-                if terms:
-                    row(-INF, 0.0, terms + [(j, -inst.total_demand[t])])
+        upper = self._columns(objective, periods)
+        rows = LpRows()
+        self._demand_rows(rows)
+        capacity_index = self._capacity_rows(rows, periods)
+        self._share_limit_rows(rows, periods)
+        self._largest_share_rows(rows)
         # the stage objectives, and the rows that keep them (free until a stage is solved)
-        n = len(cols_upper)
-        self.stages = [np.zeros(n)]
-        for j in self.u.values():
-            self.stages[0][j] = 1.0
-        if self.z:
-            self.stages.append(np.zeros(n))
-            for t, j in self.z.items():
-                self.stages[-1][j] = inst.period_weights[t]
-        cost = np.zeros(n)
-        for (r, t), j in self.f.items():
-            cost[j] = inst.discount[t] * inst.period[t].years * inst.route_cost[r]
-        self.stages.append(cost)
-        self.keep_rows = [row(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
+        n = len(upper)
+        self.stages = self._stage_costs(n)
+        self.keep_rows = [rows.add(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
                           for c in self.stages[:-1]]
         self.rows = np.array(capacity_index, dtype=np.int32)
         self.base = None  # (bounds, capacity row activities, (flows, unmet)): hold_base
@@ -128,20 +73,89 @@ class FlowLP:
         self.highs = None
         if not n:
             return
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, len(row_lower)
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_, lp.col_upper_ = np.array(cols_lower), np.array(cols_upper, dtype=float)
-        lp.row_lower_, lp.row_upper_ = np.array(row_lower), np.array(row_upper)
-        rows, cols = np.array(entries[0]), np.array(entries[1], dtype=np.int64)
-        order = np.argsort(cols, kind="stable")
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
-        lp.a_matrix_.index_ = rows[order]
-        lp.a_matrix_.value_ = np.array(entries[2])[order]
-        self.highs = quiet_highs()
-        self.highs.passModel(lp)
+        self.highs = lp_from_arrays(np.zeros(n), [0.0] * n, upper, rows)
         self.columns = np.arange(n, dtype=np.int32)
+
+    def _columns(self, objective: str, periods: list[str]) -> list[float]:
+        """The columns' upper bounds, and their indices: f[r,t] and u[k,t] (flows and unmet,
+        Mt/yr, up to the demand), z[t] (the largest share, max_share only)."""
+        inst, upper = self.inst, []
+        self.f, self.u, self.z = {}, {}, {}
+        for t in periods:
+            for k in inst.flows:
+                d = inst.demand(k, t)
+                if d <= 0:
+                    continue
+                for r in inst.routes_of_flow[k]:
+                    self.f[r, t] = len(upper)
+                    upper.append(d)
+                self.u[k, t] = len(upper)
+                upper.append(d)
+        if objective == "max_share":
+            for t in inst.period_weights:
+                self.z[t] = len(upper)
+                upper.append(1.0)
+        return upper
+
+    def _demand_rows(self, rows: LpRows) -> None:
+        """sum_r f[r,t] + u[k,t] = d[k,t] for every flow with demand in t."""
+        inst = self.inst
+        for (k, t), j in self.u.items():
+            d = inst.demand(k, t)
+            rows.add(d, d, [(self.f[r, t], 1.0) for r in inst.routes_of_flow[k]] + [(j, 1.0)])
+
+    def _capacity_rows(self, rows: LpRows, periods: list[str]) -> list[int]:
+        """sum_r n_rs f[r,t] <= capacity of s (bounds set per portfolio), where the row can
+        bind; their indices (self.capacity_rows: their (segment, period))."""
+        inst, index = self.inst, []
+        self.capacity_rows = []
+        for s in inst.segments:
+            for t in periods:
+                terms = [(self.f[r, t], float(n)) for r, n in inst.segment_routes[s].items()
+                         if (r, t) in self.f]
+                if terms and inst.load_bound(s, t) > inst.segments[s].capacity + 1e-9:
+                    index.append(rows.add(-INF, inst.segments[s].capacity, terms))
+                    self.capacity_rows.append((s, t))
+        return index
+
+    def _share_limit_rows(self, rows: LpRows, periods: list[str]) -> None:
+        """sum over the unit's routes of f[r,t] <= max_share x D_t, for each max_share limit."""
+        inst = self.inst
+        for lim in inst.limits:
+            if lim.limit != "max_share":
+                continue
+            for key in ((lim.key,) if lim.key else inst.units(lim.unit)):
+                for t in periods:
+                    rows.add(-INF, lim.value * inst.total_demand[t],
+                             [(self.f[r, t], 1.0) for r in inst.routes_in_unit(lim.unit, key)
+                              if (r, t) in self.f])
+
+    def _largest_share_rows(self, rows: LpRows) -> None:
+        """sum over a unit's routes of f[r,t] - D_t z[t] <= 0 (max_share: z is the largest)."""
+        inst = self.inst
+        unit = inst.settings.dependence_unit
+        for t, j in self.z.items():
+            for key in inst.units(unit):
+                terms = [(self.f[r, t], 1.0) for r in inst.routes_in_unit(unit, key)
+                         if (r, t) in self.f]
+                if terms:
+                    rows.add(-INF, 0.0, terms + [(j, -inst.total_demand[t])])
+
+    def _stage_costs(self, n: int) -> list[np.ndarray]:
+        """The stages' cost vectors: unmet, the largest share (max_share), transport cost."""
+        inst = self.inst
+        stages = [np.zeros(n)]
+        for j in self.u.values():
+            stages[0][j] = 1.0
+        if self.z:
+            stages.append(np.zeros(n))
+            for t, j in self.z.items():
+                stages[-1][j] = inst.period_weights[t]
+        cost = np.zeros(n)
+        for (r, t), j in self.f.items():
+            cost[j] = inst.discount[t] * inst.period[t].years * inst.route_cost[r]
+        stages.append(cost)
+        return stages
 
     def hold_base(self, capacity: dict[tuple[str, str], float]) -> None:
         """Solve at ``capacity`` and keep the solution: a later set of capacities that leaves
@@ -163,9 +177,7 @@ class FlowLP:
 
         After hold_base, each stage starts from a basis of the base's solve, not from
         whatever the last portfolio left: ``near`` (a portfolio a project or a chain away
-        from the base) from the base's basis of that stage, a few pivots away (M, Value
-        analysis: 300-500 simplex iterations a stage -> 9-26, the flow LPs 3.4 s -> 0.9 s);
-        otherwise (the reference plan) the first stage from the base's last basis, as a
+        from the base) from the base's basis of that stage, a few pivots away; otherwise (the reference plan) the first stage from the base's last basis, as a
         FlowLP that had solved the base alone would. Either way a portfolio's flows do not
         depend on the portfolios scored before it. A basis is only a start: each stage is
         solved to optimality."""
@@ -220,9 +232,9 @@ class FlowLP:
             self.bases["last"] = h.getBasis()
         x = h.getSolution().col_value
         for key, j in self.f.items():
-            flows[key] = _clean(x[j])
+            flows[key] = reported(x[j])
         for key, j in self.u.items():
-            unmet[key] = _clean(x[j])
+            unmet[key] = reported(x[j])
         return flows, unmet
 
 
@@ -335,8 +347,3 @@ def reference_portfolio(inst: Instance) -> dict[str, str | None]:
     """The reference plan's portfolio: committed projects only, each at its start."""
     return {p: (inst.start_periods(p)[0] if q.status == "committed" and inst.start_periods(p)
                 else None) for p, q in inst.projects.items()}
-
-
-def _clean(value: float) -> float:
-    """A flow as reported (solve._clean): round-off below 1e-7 Mt/yr is 0."""
-    return value if value > 1e-7 else 0.0

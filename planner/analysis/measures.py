@@ -8,9 +8,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.inputs.instance import BUDGET, Instance
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import Instance
 from planner.model.finance import loan_cost_factor
 from planner.solve.closure_lp import built_capacity, stranded_demand
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure the results and comparison workbooks show: its id (a Summary metric, a
+    comparison row, a column: read by other tools, never renamed), the kind of number it is,
+    and what a planner calls it (lower case; the Summary capitalises the first letter)."""
+
+    id: str
+    kind: str  # share, money, rates (Mt/yr added up), total (Mt), gap, ratio, text
+    label: str
+
+
+MEASURE_TABLE = (
+    Measure("status", "text", "solver status"),
+    Measure("dependence", "share", "dependence: the objective's measure"),
+    Measure("unmet_demand", "rates", "unmet demand, per-period rates added up"),
+    Measure("unmet_demand_total", "total", "unmet demand over the horizon"),
+    Measure("total_capex", "money", "capital cost of the portfolio"),
+    Measure("transport_cost", "money", "transport cost over the horizon"),
+    Measure("worst_disruption", "share", "worst single closure: share of trade stranded"),
+    Measure("expected_disruption", "share",
+            "expected share of trade stranded (risk-weighted)"),
+    Measure("max_corridor_share", "share", "largest share of trade through one corridor"),
+    Measure("max_country_share", "share",
+            "largest share of trade through one transit country"),
+    Measure("mip_gap", "gap", "solver: largest relative gap of any stage"),
+    Measure("npv", "money", "net present value against the reference plan"),
+    Measure("npv_unmet_served", "money", "NPV's benefits from unmet demand served"),
+    Measure("bcr", "ratio", "benefit-cost ratio"),
+    Measure("eirr", "share", "economic internal rate of return"),
+    Measure("pv_cost_to_country", "money", "present cost of the capex to the country"),
+    Measure("external_share", "share", "share of capex paid by lenders and funds"),
+    Measure("max_captive_share", "share",
+            "largest share of trade one transit country holds captive"),
+)
+MEASURE = {m.id: m for m in MEASURE_TABLE}
 
 # What a portfolio is judged on beside capex, lower better for each: the columns of sheets
 # Value and Chains (in this order), what a project bought for a rule changes nothing of
@@ -40,6 +77,7 @@ class Measures:
     used: dict[tuple[str, str], float] = field(default_factory=dict)  # (segment, t)
     per_period: dict[str, dict[str, float]] = field(default_factory=dict)  # measure -> t -> value
     unmet_per_period: dict[str, float] = field(default_factory=dict)  # t -> Mt/yr unmet normally
+    unmet_total: float = 0.0  # Mt over the horizon: each (flow, period)'s unmet rate x its years
     max_captive_share: float = 0.0  # weighted mean of the largest transit country's captive share
     # (country, t) -> Mt/yr the plan serves of the flows whose market that country is
     market_served: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -183,6 +221,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         transport_per_period=transport, spend=spend, draws=draws, pv_cost_to_country=cost_to_country,
         external_share=external / capex_total if capex_total > 0 else 0.0, share=share, stranded=stranded, capacity=cap, used=figures.used,
         per_period=per_period, unmet_per_period=unmet_in,
+        unmet_total=sum(v * inst.period[t].years for (k, t), v in unmet.items()),
         max_captive_share=mean["max_captive_share"], market_served=market_served,
     )
 

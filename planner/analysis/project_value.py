@@ -20,13 +20,15 @@ from dataclasses import dataclass
 
 from planner.analysis.appraisal import appraise
 from planner.analysis.bought_for_rule import RULE, dependents, same_measures
+from planner.analysis.finance import fits_budget
 from planner.analysis.measures import CHANGE_MEASURES, Measures
-from planner.inputs.instance import BUDGET, Instance
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import Instance
 from planner.analysis.fixed_portfolio import Rescorer, Scored
 
 @dataclass(frozen=True)
 class ChangeMeasures:
-    """What a Change or a ChainStep keeps of its portfolio's Measures: the measures sheets
+    """What a ProjectChange or a ChainStep keeps of its portfolio's Measures: the measures sheets
     Value and Chains show, in their order (measures.CHANGE_MEASURES). A whole Measures also holds every segment's capacity and
     load and every closure's stranded amount in every period, nearly 1 MB at L, where the
     2,500 changes and chain steps kept 2.2 GB of them."""
@@ -44,7 +46,7 @@ class ChangeMeasures:
 
 
 @dataclass
-class Change:
+class ProjectChange:
     """One project dropped from the plan or added to it."""
 
     project: str
@@ -82,10 +84,10 @@ class ChainStep:
 class ProjectValue:
     plan: Scored
     dependence: float  # of the re-scored plan
-    changes: list[Change]
+    changes: list[ProjectChange]
     chains: list[list[ChainStep]] | None  # None: not scored (sheet Chains left out)
 
-    def buys_nothing(self) -> list[Change]:
+    def buys_nothing(self) -> list[ProjectChange]:
         """The drops that change no measure."""
         return [c for c in self.changes if c.change == "drop"
                 and same_measures(c.measures, self.plan.measures)]
@@ -188,7 +190,7 @@ def _breaks_budget(inst: Instance, portfolio, plan_draws) -> bool:
         for p in new:
             for t in inst.period_ids:
                 spend[t] += inst.projects[p].capex * inst.spend_share(p, portfolio[p], t)
-        if _fits(inst, spend):
+        if fits_budget(inst, spend):
             return False
         if not inst.sources:
             return True  # the budget is the only payer: the arithmetic is exact
@@ -214,8 +216,7 @@ class FinanceCheck:
         m.PT = pyo.Set(dimen=2, initialize=[(p, t) for p in inst.projects
                                             for t in inst.start_periods(p)], ordered=True)
         # continuous starts held by their bounds, not fixed: Pyomo hands a fixed variable's
-        # rows to HiGHS again whenever it is fixed anew (at M+finance 70 ms a check, nearly
-        # all of the analysis), a bound change is one call
+        # rows to HiGHS again whenever it is fixed anew, a bound change is one call
         m.x = pyo.Var(m.PT, bounds=(0, 0))
         finance.define(m, inst)
         budget.define(m, inst)
@@ -250,16 +251,6 @@ def _finance_check(inst: Instance) -> FinanceCheck:
     return held[1]
 
 
-def _fits(inst: Instance, spend: dict[str, float]) -> bool:
-    """The budget's spend fits each period's budget (with carry-over where allowed)."""
-    left = 0.0
-    for p in inst.periods:
-        left = (left if inst.settings.budget_carry_over else 0.0) + p.budget - spend[p.id]
-        if left < -1e-6 * max(1.0, p.budget):
-            return False
-    return True
-
-
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
                   rescorer: Rescorer | None = None, with_chains: bool = True) -> ProjectValue:
@@ -292,7 +283,7 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
             kind = "add"
         scored = score(changed)
         ms = scored.measures
-        changes.append(Change(
+        changes.append(ProjectChange(
             p, kind, changed, moved, ChangeMeasures.of(ms),
             ms.total_capex - plan.measures.total_capex, score.dependence(ms) - base,
             _breaks_limits(inst, changed) if kind == "drop" else

@@ -220,16 +220,13 @@ def rates(flow_unit: str) -> str:
     return rates_unit(flow_unit)
 
 
-def unmet_words(sol) -> str:
+def unmet_words(inst, ms) -> str:
     """'19.0 Mt/yr in 2026, 17.2 Mt/yr in 2029 (190.5 Mt over the horizon)', '' if none."""
-    inst = sol.instance
     unit = inst.settings.flow_unit
-    per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t) for t in inst.period_ids}
-    shown = [f"{mt(v, unit)} in {t}" for t, v in per.items() if v > 1e-6]
+    shown = [f"{mt(v, unit)} in {t}" for t, v in ms.unmet_per_period.items() if v > 1e-6]
     if not shown:
         return ""
-    total = sum(v * inst.period[t].years for t, v in per.items())
-    return f"{', '.join(shown)} ({mt(total, horizon_unit(unit))} over the horizon)"
+    return f"{', '.join(shown)} ({mt(ms.unmet_total, horizon_unit(unit))} over the horizon)"
 
 
 def table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
@@ -378,7 +375,7 @@ def cmd_solve(args) -> int:
     for line in lines:
         print(f"  {line}")
     if ms.unmet_demand > 1e-6:
-        print(f"UNMET DEMAND: {unmet_words(sol)} (sheet Unmet). What binds:")
+        print(f"UNMET DEMAND: {unmet_words(inst, ms)} (sheet Unmet). What binds:")
         for cause in causes:
             print(f"  - {cause}")
     _print_finance(inst, ms, appraisal)
@@ -491,9 +488,7 @@ def outcome_table(outcomes, inst) -> list[str]:
             rows.append([o.name, o.status, "", "", "", ""])
             continue
         sol, ms = o.solution, o.measures
-        per = {t: sum(v for (k, s), v in sol.unmet.items() if s == t)
-               for t in sol.instance.period_ids}
-        total = sum(v * sol.instance.period[t].years for t, v in per.items())
+        per, total = ms.unmet_per_period, ms.unmet_total
         worst = max(per, key=per.get, default=None)  # a rate is of a period: say which
         rows.append([o.name, o.status,
                      pct(ms.dependence(sol.objective, sol.instance.settings.dependence_unit)),
@@ -529,7 +524,7 @@ def cmd_frontier(args) -> int:
         flow = inst.settings.flow_unit
         less = (f": SERVES LESS THAN THE PLAN (unmet {mt(p.plan_unmet, rates(flow))})"
                 if p.serves_less else "")
-        unmet = unmet_words(o.solution) or "none"
+        unmet = unmet_words(inst, o.measures) or "none"
         print(f"  {o.name}: dependence {pct(dependence)} for capex "
               f"{usd(o.measures.total_capex, unit)}{marginal}, unmet demand {unmet}{less}")
     print(f"wrote {output}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from planner.inputs import schema
 from planner.inputs.cells import CellError, parse_number
-from planner.inputs.instance import BUDGET, Source
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import Source
 from planner.inputs.problems import Problem
 
 PROFILE_TOLERANCE = 1e-6  # a profile's shares add up to 1 within this
@@ -172,3 +173,12 @@ def check_committed_profiles(projects: dict[str, dict], profiles: dict, period_i
                                     f"a profile that ends by the last period: committed from "
                                     f"{start}, its {len(profiles[p])} shares run past the "
                                     "horizon"))
+
+
+def window(inst, t: str) -> tuple[str, ...]:
+    """The periods whose amounts bind together at period ``t``: every period up to ``t`` where
+    budget_carry_over is on (what one leaves unspent the next may commit), else ``t`` alone.
+    The rule of carry-over for the budget and for every source's envelope."""
+    if inst.settings.budget_carry_over:
+        return inst.period_ids[: inst.period_index[t] + 1]
+    return (t,)

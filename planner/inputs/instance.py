@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from planner.inputs.schema import BUDGET
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -96,7 +98,6 @@ class Project:
     opex: float = 0.0  # USD m a year once usable (appraisal only)
 
 
-BUDGET = "budget"  # the Periods' own budget, as a source id
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ STATUS_WORDS = {"commit": "committed", "committed": "committed", "exclude": "exc
 
 
 @dataclass(frozen=True)
-class Change:
+class ScenarioChange:
     change: str
     target: str
     value: object  # ("set"|"scale", number) for budget, demand, capex, source; else as read
@@ -124,38 +124,38 @@ def _close_target(inst: Instance, target: str, segments: bool = True) -> tuple[s
     return unit, key
 
 
-def _parse(inst: Instance, change: str, target: str, value) -> Change:
+def _parse(inst: Instance, change: str, target: str, value) -> ScenarioChange:
     """The change with its target checked and its value's syntax read (a factor, or a number
     to set); what it makes of the rows it edits is checked by _checked."""
     if change == "budget":
         if not _all(target) and target not in inst.period:
             raise _Bad("a period id, or all")
-        return Change(change, target, _set_or_scale(value), 0)
+        return ScenarioChange(change, target, _set_or_scale(value), 0)
     if change == "demand":
         if not _all(target) and target not in inst.flows:
             raise _Bad("a flow id, or all")
-        return Change(change, target, _set_or_scale(
+        return ScenarioChange(change, target, _set_or_scale(
             value, bare="the demands of all flows" if _all(target) else ""), 0)
     if change == "capex":
         if not (_all(target) or target in inst.projects or target in inst.countries):
             raise _Bad("a project or country id, or all")
         many = "" if target in inst.projects else "the capexes of all projects" \
             if _all(target) else f"the capexes of the projects in {target}"
-        return Change(change, target, _set_or_scale(value, bare=many), 0)
+        return ScenarioChange(change, target, _set_or_scale(value, bare=many), 0)
     if change == "close":
-        return Change(change, ":".join(_close_target(inst, target)), None, 0)
+        return ScenarioChange(change, ":".join(_close_target(inst, target)), None, 0)
     if change == "closure_days":
-        return Change(change, ":".join(_close_target(inst, target, segments=False)),
+        return ScenarioChange(change, ":".join(_close_target(inst, target, segments=False)),
                       _set_or_scale(value), 0)
     if change == "capacity":
         if target not in inst.segments:
             raise _Bad("a segment id")
-        return Change(change, target, _set_or_scale(value), 0)
+        return ScenarioChange(change, target, _set_or_scale(value), 0)
     if change == "limit":
         parts = [p.strip() for p in target.split(":")]
         if len(parts) not in (2, 3):
             raise _Bad("limit:unit or limit:unit:key, e.g. max_share:country:RU")
-        return Change(change, ":".join(parts + [""] * (3 - len(parts))),
+        return ScenarioChange(change, ":".join(parts + [""] * (3 - len(parts))),
                       _value_only(value, "the limit's new value, e.g. 0.3"), 0)
     if change == "status":
         if target not in inst.projects:
@@ -163,15 +163,15 @@ def _parse(inst: Instance, change: str, target: str, value) -> Change:
         word = str(value or "").strip().lower()
         if not word:  # blank on sheet Projects means candidate: here, surely a slip
             raise _Bad("the new status: commit, exclude or candidate", "value")
-        return Change(change, target, STATUS_WORDS.get(word, word), 0)
+        return ScenarioChange(change, target, STATUS_WORDS.get(word, word), 0)
     if change in ("source", "rate"):
         if target not in inst.sources:
             raise _Bad("a source id of sheet Sources")
-        return Change(change, target, _set_or_scale(value) if change == "source"
+        return ScenarioChange(change, target, _set_or_scale(value) if change == "source"
                       else _value_only(value, "the new yearly rate, e.g. 0.05 or 5%"), 0)
     if not str(value or "").strip():  # blank on sheet Settings means the default
         raise _Bad("one of " + ", ".join(schema.OBJECTIVES), "value")
-    return Change(change, "", value, 0)
+    return ScenarioChange(change, "", value, 0)
 
 
 class _Edit(NamedTuple):
@@ -190,7 +190,7 @@ def _row_of(sheet: str, item, inst: Instance) -> dict:
     return {**record, "_row": inst.rows.get((sheet, item.id))}
 
 
-def _edits(inst: Instance, c: Change) -> list[_Edit]:
+def _edits(inst: Instance, c: ScenarioChange) -> list[_Edit]:
     """The rows the change edits, as the hand-edited workbook would hold them."""
     if c.change == "budget":
         mode, number = c.value
@@ -261,7 +261,7 @@ def _known(inst: Instance) -> dict:
             "Projects": inst.projects, "Sources": inst.sources}
 
 
-def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]:
+def _checked(inst: Instance, c: ScenarioChange, r: dict) -> tuple[ScenarioChange, list[Problem]]:
     """The change as read by the rules of the sheets it edits, and their problems moved to
     its own row of sheet Scenarios (the first per column: a factor on many rows fails the
     same way on each)."""
@@ -304,12 +304,12 @@ def _checked(inst: Instance, c: Change, r: dict) -> tuple[Change, list[Problem]]
 
 
 def parse_scenarios(inst: Instance, records: list[dict],
-                    problems: list[Problem]) -> dict[str, tuple[Change, ...]]:
+                    problems: list[Problem]) -> dict[str, tuple[ScenarioChange, ...]]:
     """Scenario name -> its changes, in row order; problems are added for rows that fail.
 
     Each change is read like the row of the sheet it edits (planner.inputs.read.check_row), as
     that row stands after the scenario's earlier changes."""
-    out: dict[str, list[Change]] = {}
+    out: dict[str, list[ScenarioChange]] = {}
     states: dict[str, Instance] = {}  # each scenario's instance so far
     for r in records:
         name, change = r.get("scenario"), r.get("change")
@@ -353,7 +353,7 @@ def _transport_cost(inst: Instance) -> str | None:
     return None
 
 
-def apply(inst: Instance, changes: tuple[Change, ...]) -> Instance:
+def apply(inst: Instance, changes: tuple[ScenarioChange, ...]) -> Instance:
     """The instance with the changes made, in order."""
     periods, flows, projects = list(inst.periods), dict(inst.flows), dict(inst.projects)
     routes, limits, settings = dict(inst.routes), list(inst.limits), inst.settings

@@ -57,7 +57,7 @@ SCENARIO_CHANGE_RULES = {
 SCENARIO_CHANGES = tuple(SCENARIO_CHANGE_RULES)
 YES_NO = ("no", "yes")
 SOURCE_KINDS = ("grant", "loan")
-BUDGET_SOURCE = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
+BUDGET = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
 
 # Accepted magnitudes (docs/workbook.md, "Accepted ranges"). HiGHS works to about 1e-7
 # absolute and 1e-9 relative, and the planner reads flows below 1e-7 as round-off: amounts of

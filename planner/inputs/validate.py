@@ -8,7 +8,8 @@ from graphlib import CycleError, TopologicalSorter
 
 from planner.inputs import finance as financing
 from planner.inputs.cells import setting_value
-from planner.inputs.instance import (BUDGET, Corridor, Country, Flow, Instance, Period, Project,
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import (Corridor, Country, Flow, Instance, Period, Project,
     RiskLimit, Route, Segment, Settings)
 from planner.inputs.problems import Problem
 from planner.inputs.rules import check_refs, row_problems, transport_cost, unique_ids
@@ -100,7 +101,35 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     """Stage 2 of reading: ids, references and rules across sheets -> the Instance.
     ``scenarios=False``: sheet Scenarios is not used, so its problems are warnings."""
     settings = _settings(tables["Settings"], problems)
+    known = _ids(tables, problems)
+    _home_country(tables, settings, known["Countries"], problems)
+    flows, flow_period_row = _flows(tables, problems)
+    known["Flows"] = flows
+    periods, segments = known["Periods"], known["Segments"]
+    check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
+    _missing_flow_periods(flows, flow_period_row, periods, problems)
+    _check_transport_cost(tables, flows, flow_period_row, periods, segments, problems)
+    _routes(tables, segments, flows, problems)
+    _requires(tables, known["Projects"], problems)
+    for r in tables["RiskLimits"]:
+        problems.extend(row_problems("RiskLimits", r, known))
+    finance = _finance(tables, known, problems)
 
+    # scenario rows are checked against the instance: build it unless something else is wrong
+    if any(not p.warning and p.sheet != SCENARIOS for p in problems):
+        return None, unread(problems, scenarios)
+
+    instance = _instance(tables, settings, known, *finance, name=name, sha256=sha256)
+    parsed = parse_scenarios(instance, tables.get(SCENARIOS) or [], problems)
+    problems = unread(problems, scenarios)
+    if any(not p.warning for p in problems):
+        return None, problems
+    return replace(instance, scenarios=parsed, warnings=tuple(problems)), problems
+
+
+def _ids(tables: dict, problems: list[Problem]) -> dict[str, dict]:
+    """Sheet -> {id: row} of the sheets with ids (Flows added by _flows), each id unique,
+    every reference between them known."""
     periods = unique_ids("Periods", "period", tables["Periods"], problems)
     if not periods:
         problems.append(Problem("Periods", 2, "period", None, "at least one period"))
@@ -120,6 +149,13 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     check_refs("Projects", "earliest_period", tables["Projects"], periods, "Periods", problems)
     check_refs("Projects", "requires", tables["Projects"], projects, "Projects", problems)
 
+    return {"Periods": periods, "Countries": countries, "Corridors": corridors,
+            "Segments": segments, "Routes": routes, "Projects": projects}
+
+
+def _home_country(tables: dict, settings: Settings, countries: dict,
+                  problems: list[Problem]) -> None:
+    """A warning where Settings' home_country is not on sheet Countries."""
     if settings.home_country and settings.home_country not in countries:
         row = next((r["_row"] for r in tables["Settings"] if r.get("setting") == "home_country"),
                    None)
@@ -127,6 +163,9 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                                 "for home_country: an id from sheet Countries (no segment "
                                 "lies in it, so it changes nothing)", warning=True))
 
+
+def _flows(tables: dict, problems: list[Problem]) -> tuple[dict[str, dict], dict]:
+    """(flow -> origin, destination, demand by period, first row; (flow, period) -> row)."""
     # Flows: one row per flow and period; origin and destination the same on every row
     flows: dict[str, dict] = {}
     flow_period_row: dict[tuple[str, str], int] = {}
@@ -150,10 +189,10 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                 flow_period_row[(k, t)] = r["_row"]
                 if r.get("demand") is not None:
                     first["demand"][t] = r["demand"]
-    check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
-    _missing_flow_periods(flows, flow_period_row, periods, problems)
-    _check_transport_cost(tables, flows, flow_period_row, periods, segments, problems)
+    return flows, flow_period_row
 
+
+def _routes(tables: dict, segments: dict, flows: dict, problems: list[Problem]) -> None:
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:
         chain = [s for s in (r.get("segments") or ()) if s in segments]
@@ -180,6 +219,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                                     "at least one route on sheet Routes: without one, all of its "
                                     "demand is unmet", warning=True))
 
+
+def _requires(tables: dict, projects: dict, problems: list[Problem]) -> None:
     # Projects: requires without cycles; committed/excluded consistent
     for r in tables["Projects"]:
         if r.get("project") and r.get("project") in (r.get("requires") or ()):
@@ -193,11 +234,13 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
                                 " -> ".join(cycle),
                                 "requirements without a cycle: remove one of these"))
 
-    known = {"Periods": periods, "Countries": countries, "Corridors": corridors,
-             "Segments": segments, "Routes": routes, "Flows": flows, "Projects": projects}
-    for r in tables["RiskLimits"]:
-        problems.extend(row_problems("RiskLimits", r, known))
 
+def _finance(tables: dict, known: dict, problems: list[Problem]):
+    """(spend profiles, sources, source budgets), and the problems of sheets Sources and
+    SourceBudgets, of each project's sources and profile, and of the rows of Countries and
+    Corridors (closure days), in that order."""
+    projects, countries, periods = known["Projects"], known["Countries"], known["Periods"]
+    segments = known["Segments"]
     # financing: profiles, sources and their envelopes, what each project may be paid by
     profiles = financing.spend_profiles(projects, len(periods), problems)
     sources, source_budgets = financing.read_sources(tables, countries, periods, problems)
@@ -210,11 +253,16 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
             problems.extend(row_problems(sheet, r, known))
     financing.check_committed_profiles(projects, profiles, list(periods), problems)
 
-    # scenario rows are checked against the instance: build it unless something else is wrong
-    if any(not p.warning and p.sheet != SCENARIOS for p in problems):
-        return None, unread(problems, scenarios)
+    return profiles, sources, source_budgets
 
-    instance = Instance(
+
+def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
+              source_budgets, *, name: str, sha256: str) -> Instance:
+    """The Instance of tables with no problem (but warnings)."""
+    periods, countries, corridors = known["Periods"], known["Countries"], known["Corridors"]
+    segments, routes, flows = known["Segments"], known["Routes"], known["Flows"]
+    projects = known["Projects"]
+    return Instance(
         settings=settings,
         periods=tuple(Period(r["period"], r["budget"], r["years"], r["weight"],
                              r.get("debt_service_limit")) for r in tables["Periods"]),
@@ -248,11 +296,6 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         source_sha256=sha256,
         source_name=name,
     )
-    parsed = parse_scenarios(instance, tables.get(SCENARIOS) or [], problems)
-    problems = unread(problems, scenarios)
-    if any(not p.warning for p in problems):
-        return None, problems
-    return replace(instance, scenarios=parsed, warnings=tuple(problems)), problems
 
 
 def _check_transport_cost(tables: dict, flows: dict, flow_period_row: dict, periods: dict,

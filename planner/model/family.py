@@ -1,4 +1,5 @@
-"""The one helper the constraint families share."""
+"""What the constraint families share: the family itself, and the slack of a hard row in the
+elastic model."""
 
 from __future__ import annotations
 
@@ -14,3 +15,14 @@ def family(index, rule):
             return pyo.Constraint.Feasible if expr else pyo.Constraint.Infeasible
         return expr
     return pyo.Constraint(index, rule=checked)
+
+
+def slack(m, name: str, index) -> None:
+    """A non-negative slack per row of a hard family, present only in the elastic model."""
+    if m.elastic:
+        setattr(m, name, pyo.Var(index, domain=pyo.NonNegativeReals))
+
+
+def relax(m, name: str, key) -> object:
+    """The slack of row ``key`` of a hard family in the elastic model, else 0."""
+    return getattr(m, name)[key] if m.elastic else 0

@@ -20,9 +20,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.inputs.instance import BUDGET, Instance
-from planner.model.family import family
-from planner.model.projects import _relax, _slack
+from planner.inputs.schema import BUDGET
+from planner.inputs.finance import window
+from planner.inputs.instance import Instance
+from planner.model.family import family, relax, slack
 
 
 def define(m, inst: Instance) -> None:
@@ -101,16 +102,14 @@ def source_share(m, inst: Instance, keys) -> None:
 def source_envelope(m, inst: Instance) -> None:
     """sum_p d[p,s,t] <= A_st for every source and period; with carry-over,
     sum_{tau<=t} sum_p d[p,s,tau] <= sum_{tau<=t} A_s,tau (A: SourceBudgets, 0 if absent)."""
-    carry = inst.settings.budget_carry_over
     rows = [(s, t) for s in inst.sources for t in inst.period_ids]
-    _slack(m, "envelope_slack", rows)
+    slack(m, "envelope_slack", rows)
 
     def row(m, s, t):
-        i = inst.period_index[t]
-        window = inst.period_ids[: i + 1] if carry else (t,)
-        return (quicksum(m.drawn[s, tau] for tau in window)
-                <= sum(inst.source_budgets.get((s, tau), 0.0) for tau in window)
-                + _relax(m, "envelope_slack", (s, t)))
+        periods = window(inst, t)
+        return (quicksum(m.drawn[s, tau] for tau in periods)
+                <= sum(inst.source_budgets.get((s, tau), 0.0) for tau in periods)
+                + relax(m, "envelope_slack", (s, t)))
 
     m.source_envelope = family(rows, row)
 
@@ -137,10 +136,10 @@ def debt_service(m, inst: Instance) -> None:
     m.debt_service_due = {t: quicksum(c * m.drawn[s, tau] for (s, tau, t2), c in coef.items()
                                       if t2 == t) for t in inst.period_ids}
     rows = [t for t in inst.period_ids if inst.period[t].debt_service_limit is not None]
-    _slack(m, "debt_service_slack", rows)
+    slack(m, "debt_service_slack", rows)
     m.debt_service = family(rows, lambda m, t: m.debt_service_due[t]
                             <= inst.period[t].debt_service_limit
-                            + _relax(m, "debt_service_slack", t))
+                            + relax(m, "debt_service_slack", t))
 
 
 def ineligible_draws(m, inst: Instance) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pyomo.core.util import quicksum
 
-from planner.model.family import family
+from planner.model.family import family, relax, slack
 from planner.inputs.instance import Instance
-from planner.model.projects import _relax, _slack
 
 
 def define(m, inst: Instance) -> None:
@@ -49,16 +48,16 @@ def _capex_in(m, inst: Instance, unit: str, key: str):
 
 def max_capex(m, inst: Instance, rows) -> None:
     """sum_{p in unit} F_p sum_t x[p,t] <= E for the limit's country, corridor or total."""
-    _slack(m, "max_capex_slack", rows)
+    slack(m, "max_capex_slack", rows)
     m.max_capex = family(rows, lambda m, i, key: _capex_in(
         m, inst, inst.limits[i].unit, key) <= inst.limits[i].value
-        + _relax(m, "max_capex_slack", (i, key)))
+        + relax(m, "max_capex_slack", (i, key)))
 
 
 def max_high_risk_capex_share(m, inst: Instance, rows) -> None:
     """sum_{p high} F_p sum_t x[p,t] <= rho * sum_p F_p sum_t x[p,t]."""
     high = [p for p, proj in inst.projects.items() if proj.risk_class == "high"]
-    _slack(m, "high_risk_slack", rows)
+    slack(m, "high_risk_slack", rows)
     m.max_high_risk_capex_share = family(rows, lambda m, i: quicksum(
         inst.projects[p].capex * m.x[p, t] for p in high for t in inst.start_periods(p))
-        <= inst.limits[i].value * m.capex + _relax(m, "high_risk_slack", i))
+        <= inst.limits[i].value * m.capex + relax(m, "high_risk_slack", i))

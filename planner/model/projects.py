@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from planner.model.family import family
+from planner.model.family import family, relax, slack
 from planner.inputs.instance import Instance
 
 
@@ -43,16 +43,6 @@ def define(m, inst: Instance, shared_x=None) -> None:
         identical_projects(m, inst)
 
 
-def _slack(m, name: str, index) -> None:
-    """A non-negative slack per row of a hard family, present only in the elastic model."""
-    if m.elastic:
-        setattr(m, name, pyo.Var(index, domain=pyo.NonNegativeReals))
-
-
-def _relax(m, name: str, key) -> object:
-    return getattr(m, name)[key] if m.elastic else 0
-
-
 def start_once(m, inst: Instance) -> None:
     """sum_t x[p,t] <= 1 for every candidate project p."""
     candidates = [p for p, q in inst.projects.items() if q.status == "candidate"]
@@ -63,18 +53,18 @@ def start_once(m, inst: Instance) -> None:
 def committed(m, inst: Instance) -> None:
     """x[p,e_p] = 1 for every committed project p (e_p: its earliest period, else the first)."""
     ids = [p for p, q in inst.projects.items() if q.status == "committed"]
-    _slack(m, "committed_slack", ids)
+    slack(m, "committed_slack", ids)
     m.committed = family(ids, lambda m, p: m.x[p, inst.start_periods(p)[0]]
-                                 + _relax(m, "committed_slack", p) == 1)
+                                 + relax(m, "committed_slack", p) == 1)
 
 
 def requires(m, inst: Instance) -> None:
     """starts_by[q,t] <= starts_by[p,t] for every t, when q requires p: p starts no later."""
     pairs = [(q, p, t) for q, proj in inst.projects.items() for p in proj.requires
              for t in inst.period_ids if inst.start_periods(q)]
-    _slack(m, "requires_slack", pairs)
+    slack(m, "requires_slack", pairs)
     m.requires = family(pairs, lambda m, q, p, t: m.starts_by[q, t]
-                                <= m.starts_by[p, t] + _relax(m, "requires_slack", (q, p, t)))
+                                <= m.starts_by[p, t] + relax(m, "requires_slack", (q, p, t)))
 
 
 def exclusive_groups(m, inst: Instance) -> None:
@@ -84,10 +74,10 @@ def exclusive_groups(m, inst: Instance) -> None:
         if proj.exclusive_group:
             groups.setdefault(proj.exclusive_group, []).append(p)
     groups = {g: ps for g, ps in groups.items() if len(ps) > 1}
-    _slack(m, "exclusive_slack", list(groups))
+    slack(m, "exclusive_slack", list(groups))
     m.exclusive = family(list(groups), lambda m, g: quicksum(
         m.x[p, t] for p in groups[g] for t in inst.start_periods(p))
-        <= 1 + _relax(m, "exclusive_slack", g))
+        <= 1 + relax(m, "exclusive_slack", g))
 
 
 def identical_groups(inst: Instance) -> list[list[str]]:

@@ -13,11 +13,13 @@ import re
 
 from openpyxl.comments import Comment
 
+from planner.analysis.measures import MEASURE
 from planner.report.xlsx import BOOLEAN, FORMATS, fit_columns, print_setup, write_table
 
 SHEET = "Columns"
 
-# column id -> words, for any sheet that has no words of its own for it
+# column id -> words, for any sheet that has no words of its own for it (a measure's are the
+# measures' table's)
 WORDS = {
     "project": "project id (sheet Projects of the input)",
     "period": "period (sheet Periods of the input)",
@@ -30,21 +32,21 @@ WORDS = {
     "capacity_added": "capacity added to each of its segments",
     "countries": "countries its segments lie in",
     "risk_class": "risk class",
-    "worst_disruption": "worst single closure: share of trade stranded",
-    "expected_disruption": "expected share of trade stranded (risk-weighted)",
-    "max_corridor_share": "largest share of trade through one corridor",
-    "max_country_share": "largest share of trade through one transit country",
-    "unmet_demand": "unmet demand, per-period rates added up",
-    "transport_cost": "transport cost over the horizon",
+    "worst_disruption": MEASURE["worst_disruption"].label,
+    "expected_disruption": MEASURE["expected_disruption"].label,
+    "max_corridor_share": MEASURE["max_corridor_share"].label,
+    "max_country_share": MEASURE["max_country_share"].label,
+    "unmet_demand": MEASURE["unmet_demand"].label,
+    "transport_cost": MEASURE["transport_cost"].label,
     "over_budget": "TRUE: the portfolio breaks a budget, capex limit, high-risk share or "
                    "exclusive group",
-    "npv": "net present value against the reference plan",
-    "bcr": "benefit-cost ratio",
-    "eirr": "economic internal rate of return",
-    "pv_cost_to_country": "present cost of the capex to the country",
-    "external_share": "share of capex paid by lenders and funds",
-    "max_captive_share": "largest share of trade one transit country holds captive",
-    "dependence": "dependence: the objective's measure",
+    "npv": MEASURE["npv"].label,
+    "bcr": MEASURE["bcr"].label,
+    "eirr": MEASURE["eirr"].label,
+    "pv_cost_to_country": MEASURE["pv_cost_to_country"].label,
+    "external_share": MEASURE["external_share"].label,
+    "max_captive_share": MEASURE["max_captive_share"].label,
+    "dependence": MEASURE["dependence"].label,
     "project_name": "the project's name",
     "note": "note",
 }

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 
+from planner.analysis.measures import MEASURE_TABLE
 from planner.studies.batch import Outcome
 from planner.report.columns import write_legend
 from planner.report.xlsx import (SHARE, chart_page, fit_columns, flow, money, print_setup, put,
@@ -27,29 +28,10 @@ EXTRA = ("unmet_demand_total",)
 # after LEVERAGE: the part of the NPV's benefits that is unmet demand served (sheet Appraisal)
 APPRAISAL = ("npv_unmet_served",)
 
-# measure -> (kind of number, what a planner calls it)
-INFO = {
-    "status": ("text", "solver status"),
-    "objective": ("text", "what was minimised after unmet demand"),
-    "dependence": ("share", "dependence: the objective's measure"),
-    "unmet_demand": ("rates", "unmet demand, per-period rates added up"),
-    "unmet_demand_total": ("total", "unmet demand over the horizon"),
-    "total_capex": ("money", "capital cost of the portfolio"),
-    "transport_cost": ("money", "transport cost over the horizon"),
-    "worst_disruption": ("share", "worst single closure: share of trade stranded"),
-    "expected_disruption": ("share", "expected share of trade stranded (risk-weighted)"),
-    "max_corridor_share": ("share", "largest share of trade through one corridor"),
-    "max_country_share": ("share", "largest share of trade through one transit country"),
-    "mip_gap": ("gap", "solver: largest relative gap of any stage"),
-    "npv": ("money", "net present value against the reference plan"),
-    "npv_unmet_served": ("money", "NPV's benefits from unmet demand served"),
-    "bcr": ("ratio", "benefit-cost ratio"),
-    "eirr": ("share", "economic internal rate of return"),
-    "pv_cost_to_country": ("money", "present cost of the capex to the country"),
-    "external_share": ("share", "share of capex paid by lenders and funds"),
-    "max_captive_share": ("share", "largest share of trade one transit country holds "
-                                   "captive"),
-}
+# measure -> (kind of number, what a planner calls it): the measures' table, and the words
+# the comparison uses for the objective (the Summary says what the plan minimises)
+INFO = {"objective": ("text", "what was minimised after unmet demand"),
+        **{m.id: (m.kind, m.label) for m in MEASURE_TABLE}}
 OBJECTIVE_WORDS = {
     "worst_disruption": "worst single-closure disruption",
     "expected_disruption": "expected disruption",
@@ -75,8 +57,7 @@ def measures_of(outcome: Outcome) -> dict[str, object]:
     for name in MEASURES[1:-1]:
         out[name] = getattr(ms, name)
     out["mip_gap"] = sol.gap
-    out["unmet_demand_total"] = sum(v * sol.instance.period[t].years
-                                    for (k, t), v in sol.unmet.items())
+    out["unmet_demand_total"] = ms.unmet_total
     out["pv_cost_to_country"] = ms.pv_cost_to_country
     out["external_share"] = ms.external_share
     out["max_captive_share"] = ms.max_captive_share

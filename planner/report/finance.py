@@ -7,40 +7,14 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 
 from planner.analysis.appraisal import Appraisal
+from planner.analysis.finance import available, debt_service_by_source
 from planner.analysis.measures import Measures
-from planner.inputs.instance import BUDGET, Instance
-from planner.model.finance import debt_service_coefficients
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import Instance
 from planner.report.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
                           write_table)
 
 MONEY = "#,##0.0"
-
-
-def debt_service_by_source(inst: Instance, ms: Measures) -> dict[tuple[str, str], float]:
-    """(source, period) -> USD m of loan payments due in the period (within the horizon)."""
-    drawn: dict[tuple[str, str], float] = {}
-    for (p, s, t), amount in ms.draws.items():
-        drawn[s, t] = drawn.get((s, t), 0.0) + amount
-    out: dict[tuple[str, str], float] = {}
-    for (s, tau, t), c in debt_service_coefficients(inst).items():
-        out[s, t] = out.get((s, t), 0.0) + c * drawn.get((s, tau), 0.0)
-    return out
-
-
-def available(inst: Instance, ms: Measures) -> dict[tuple[str, str], float]:
-    """(source, period) -> USD m it could commit in the period: its envelope (the budget's for
-    'budget'), plus what earlier periods left unspent where budget_carry_over is on."""
-    out = {}
-    drawn: dict[tuple[str, str], float] = {}
-    for (p, s, t), amount in ms.draws.items():
-        drawn[s, t] = drawn.get((s, t), 0.0) + amount
-    for s in (BUDGET,) + tuple(inst.sources):
-        left = 0.0
-        for t in inst.period_ids:
-            own = inst.period[t].budget if s == BUDGET else inst.source_budgets.get((s, t), 0.0)
-            out[s, t] = own + (left if inst.settings.budget_carry_over else 0.0)
-            left = out[s, t] - drawn.get((s, t), 0.0)
-    return out
 
 
 def write_financing(book, inst: Instance, ms: Measures) -> None:
@@ -54,8 +28,8 @@ def write_financing(book, inst: Instance, ms: Measures) -> None:
     drawn: dict[tuple[str, str], float] = {}
     for (p, s, t), amount in ms.draws.items():
         drawn[s, t] = drawn.get((s, t), 0.0) + amount
-    due = debt_service_by_source(inst, ms)
-    room = available(inst, ms)
+    due = debt_service_by_source(inst, ms.draws)
+    room = available(inst, ms.draws)
     rows = [(t, s, room[s, t], drawn.get((s, t), 0.0), due.get((s, t), 0.0),
              inst.period[t].debt_service_limit)
             for t in inst.period_ids for s in sources]

@@ -12,11 +12,13 @@ from openpyxl.utils import get_column_letter
 
 from planner import __version__
 from planner.analysis.appraisal import Appraisal
-from planner.analysis.measures import Measures
+from planner.analysis.finance import available, drawn_by_source
+from planner.analysis.measures import MEASURE_TABLE, Measures
 from planner.report.columns import write_legend
 from planner.report.finance import unmet_served_words, write_appraisal, write_financing
 from planner.report.value import write_leverage, write_value
-from planner.inputs.instance import BUDGET, Instance
+from planner.inputs.schema import BUDGET
+from planner.inputs.instance import Instance
 from planner.solve.solution import Solution
 from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
                           print_parts, print_setup, put, rates_unit, save_results,
@@ -26,27 +28,12 @@ from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fi
 PERCENT = SHARE
 NUMBER = "#,##0.00"
 
-# What a planner calls each Summary metric (the ids stay: other tools read them)
+# What a planner calls each Summary metric (the ids stay: other tools read them): the
+# measures' table, capitalised, and the Summary's own metrics
 LABELS = {
-    "status": "Solver status",
+    **{m.id: m.label[0].upper() + m.label[1:] for m in MEASURE_TABLE},
     "objective": "What the plan minimises after unmet demand",
     "dependence_unit": "Closures and shares measured per",
-    "dependence": "Dependence: the objective's measure",
-    "worst_disruption": "Worst single closure: share of trade stranded",
-    "expected_disruption": "Expected share of trade stranded (risk-weighted)",
-    "max_corridor_share": "Largest share of trade through one corridor",
-    "max_country_share": "Largest share of trade through one transit country",
-    "max_captive_share": "Largest share of trade one transit country holds captive",
-    "unmet_demand": "Unmet demand, per-period rates added up",
-    "unmet_demand_total": "Unmet demand over the horizon",
-    "total_capex": "Capital cost of the portfolio",
-    "pv_cost_to_country": "Present cost of the capex to the country",
-    "external_share": "Share of capex paid by lenders and funds",
-    "npv": "Net present value against the reference plan",
-    "bcr": "Benefit-cost ratio",
-    "eirr": "Economic internal rate of return",
-    "npv_unmet_served": "NPV's benefits from unmet demand served",
-    "transport_cost": "Transport cost over the horizon",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
     "left_out": "Sheets left out: the time limit ran out before their analysis",
@@ -54,7 +41,6 @@ LABELS = {
     "input_file": "Input workbook",
     "input_sha256": "Input workbook checksum",
     "planner_version": "Corridor Planner version",
-    "mip_gap": "Solver: largest relative gap of any stage",
     "solve_seconds": "Solver: HiGHS time",
     "build_seconds": "Solver: model build time",
     "handover_seconds": "Solver: hand-over time",
@@ -157,7 +143,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
          "the periods' rates added up (what stage 1 minimises); per period: "
          "unmet_demand_<period>, over the horizon: unmet_demand_total" +
          (f"; unmet in {', '.join(unmet_periods)}: see sheet Unmet" if unmet_periods else "")),
-        ("unmet_demand_total", sum(v * inst.period[t].years for (k, t), v in sol.unmet.items()),
+        ("unmet_demand_total", ms.unmet_total,
          total_unit(s.flow_unit), "each period's unmet rate x its years, added up"),
         ("total_capex", ms.total_capex, s.money_unit, "undiscounted, committed projects included"),
         ("transport_cost", ms.transport_cost, s.money_unit, "over the horizon, undiscounted"),
@@ -196,7 +182,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("input_sha256", inst.source_sha256, "", "checksum of the input workbook"),
     ]
     for t in unmet_periods:
-        rows.append((f"unmet_demand_{t}", sum(v for (k, s), v in sol.unmet.items() if s == t),
+        rows.append((f"unmet_demand_{t}", ms.unmet_per_period[t],
                      s.flow_unit, f"demand not served in {t}, a yearly rate over its "
                      f"{inst.period[t].years:g} year(s)"))
     for cause in unmet_causes:
@@ -290,6 +276,25 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule, left_out, budget)
     write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
+    for writer in (write_portfolio, write_capacity, write_flows, write_exposure,
+                   write_disruptions, write_budget, write_unmet, write_stages):
+        writer(book, inst, sol, ms)
+    write_financing(book, inst, ms)
+    if appraisal is not None:
+        write_appraisal(book, inst, appraisal)
+    if value is not None:
+        write_value(book, inst, value)
+    if leverage is not None:
+        write_leverage(book, inst, leverage)
+
+    _charts(book, inst, ms)
+    write_solver_log(book, sol)
+    write_legend(book)
+    return save_results(book, target, smallest_demand(inst))
+
+
+def write_portfolio(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Portfolio: every project, those in the plan first."""
     st = inst.settings
     M, F = money(st.money_unit), flow(st.flow_unit)
     portfolio = book.create_sheet("Portfolio")
@@ -311,6 +316,10 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     # one page width printed it at half size: what and when, then where, on a page each
     print_parts(portfolio, [("project", "status"), ("segments", "risk_class")])
 
+
+def write_capacity(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Capacity: each segment's capacity and load in each period."""
+    F = flow(inst.settings.flow_unit)
     write_table(book.create_sheet("Capacity"),
                 ["segment", "period", "capacity", "used", "utilization", "country", "mode",
                  "from", "to"],
@@ -320,6 +329,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                  for s, seg in inst.segments.items() for t in inst.period_ids],
                 number_format={"utilization": PERCENT, "used": F, "capacity": F})
 
+
+def write_flows(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Flows: each route's flow in each period."""
+    st = inst.settings
+    F = flow(st.flow_unit)
     write_table(book.create_sheet("Flows"),
                 ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t",
                  "corridor_name"],
@@ -328,6 +342,9 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                  for r, route in inst.routes.items() for t in inst.period_ids],
                 number_format={"flow": F, "cost_per_t": with_unit(st.cost_unit, 2)})
 
+
+def write_exposure(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Exposure: each corridor's and country's share of trade, beside its limit."""
     limits = _share_limits(inst)
     write_table(book.create_sheet("Exposure"),
                 ["unit", "key", "period", "share", "limit", "name"],
@@ -335,11 +352,15 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                  for (u, k, t), v in ms.share.items()],
                 number_format={"share": PERCENT, "limit": PERCENT})
 
+
+def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Disruptions: what each closure strands in each period."""
+    F = flow(inst.settings.flow_unit)
     # the dependence unit's closures first; `closure` is the corridor or country id. Stranded
     # is what the open routes cannot physically carry (no share limits in a crisis), so it can
     # be less than the normal unmet demand: both are given, and the excess
     first = inst.settings.dependence_unit
-    unmet_in = {t: sum(v for (k, s), v in sol.unmet.items() if s == t) for t in inst.period_ids}
+    unmet_in = ms.unmet_per_period
     write_table(book.create_sheet("Disruptions"),
                 ["closure", "period", "stranded_share", "stranded", "unit", "unmet_normal",
                  "stranded_beyond_unmet", "closure_name"],
@@ -350,17 +371,25 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                 number_format={"stranded_share": PERCENT, "stranded": F,
                                "unmet_normal": F, "stranded_beyond_unmet": F})
 
-    carry = inst.settings.budget_carry_over
-    budget_rows, available = [], 0.0
+
+def write_budget(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Budget: what the budget pays in each period, and what it could."""
+    M = money(inst.settings.money_unit)
+    room, drawn = available(inst, ms.draws), drawn_by_source(ms.draws)
+    budget_rows = []
     for p in inst.periods:  # what the budget pays: its own draws, not the other sources'
-        spent = sum(v for (q, s, t), v in ms.draws.items() if s == BUDGET and t == p.id)
-        available = (available if carry else 0.0) + p.budget
-        budget_rows.append((p.id, p.budget, spent, available, available - spent))
-        available -= spent
+        spent = drawn.get((BUDGET, p.id), 0)
+        budget_rows.append((p.id, p.budget, spent, room[BUDGET, p.id],
+                            room[BUDGET, p.id] - spent))
     write_table(book.create_sheet("Budget"),
                 ["period", "budget", "spent", "available", "unspent"], budget_rows,
                 number_format={name: M for name in ("budget", "spent", "available", "unspent")})
 
+
+def write_unmet(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Unmet: each flow's unmet demand in each period where there is any."""
+    st = inst.settings
+    F = flow(st.flow_unit)
     unmet = [(k, t, v, v * inst.period[t].years) for (k, t), v in sol.unmet.items() if v > 1e-9]
     sheet = book.create_sheet("Unmet")
     if not unmet:  # said on the printed page, not in a row a reader would take for data
@@ -371,6 +400,9 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                                       "unmet_in_period": flow(total_unit(st.flow_unit))},
                 labels={"unmet_in_period": "the yearly rate x the period's years"})
 
+
+def write_stages(book, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Sheet Stages: each lexicographic stage's status, value, bound and effort."""
     write_table(book.create_sheet("Stages"),
                 ["stage", "status", "value", "bound", "gap", "seconds", "nodes", "iterations"],
                 [(s.name, s.status, s.value, s.bound, s.gap if math.isfinite(s.gap) else None,
@@ -379,16 +411,9 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                                "gap": "0.000%", "seconds": with_unit("s", 2),
                                "nodes": COUNT, "iterations": COUNT})
 
-    write_financing(book, inst, ms)
-    if appraisal is not None:
-        write_appraisal(book, inst, appraisal)
-    if value is not None:
-        write_value(book, inst, value)
-    if leverage is not None:
-        write_leverage(book, inst, leverage)
 
-    _charts(book, inst, ms)
-
+def write_solver_log(book, sol: Solution) -> None:
+    """Sheet Solver log: HiGHS's log, its last page printed."""
     log = book.create_sheet("Solver log")
     for i, line in enumerate(sol.log.splitlines()[:20000], start=1):
         put(log, i, 1, line)
@@ -399,8 +424,6 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     lines = min(len(sol.log.splitlines()), 20000)
     if lines > LOG_PRINT_LINES:
         log.print_area = f"A{lines - LOG_PRINT_LINES + 1}:A{lines}"
-    write_legend(book)
-    return save_results(book, target, smallest_demand(inst))
 
 
 def _charts(book, inst: Instance, ms: Measures) -> None:

@@ -33,31 +33,22 @@ from planner.inputs.instance import Instance
 from planner.model import closures
 from planner.model.projects import chosen_starts
 from planner.solve.closure_lp import StrandedLP, built_capacity
+from planner.tolerances import CUT_LOOSEN, CUT_TOLERANCE, CUT_TOLERANCE_MT
 
-# a pair is under-estimated when what it strands exceeds its estimate by this share of the
-# amount (at least 1 Mt/yr): relative to the pair itself, not to the period's trade, since
-# expected_disruption adds up small closures too
-TOLERANCE = 1e-6
-# and by at least this many Mt/yr (10 t/yr): HiGHS holds a cut row only to its tolerances,
-# which on a scaled row let an estimate sit some 1e-6 Mt/yr under its cut, and a pair held
-# to less would be cut at the same portfolio round after round (seen on a random instance)
-TOLERANCE_MT = 1e-5
-# a cut is loosened by this share: duals are exact only to HiGHS's tolerances, and a cut a
-# hair too tight would cut off the optimum (an order below TOLERANCE, so that the portfolio
-# a cut was made at satisfies it)
-LOOSEN = TOLERANCE / 10
+# the tolerances of a cut: planner/tolerances.py (CUT_TOLERANCE, CUT_TOLERANCE_MT, CUT_LOOSEN)
 # rounds on the LP relaxation, at most, and the least relative rise of its bound that pays
 # for another
 RELAXATION_ROUNDS = 30
 RELAXATION_RISE = 1e-4
-# cuts at portfolios after which a pair violated again gets its copy
+# cuts a pair gets (at portfolios here; in closure generation, before a violation copies it)
+# after which a pair violated again gets its copy (0: copied at once); read by both
 COPY_AFTER = 1
 
 
 def supporting(m, position, value, keys, slopes, vec):
-    """stranded + sum_s slope_s (c[s,t] - c_s), loosened by LOOSEN: the right side of a cut
+    """stranded + sum_s slope_s (c[s,t] - c_s), loosened by CUT_LOOSEN: the right side of a cut
     made at capacities ``vec`` (``position``: a capacity key's place in it)."""
-    constant = value - LOOSEN * max(1.0, value)
+    constant = value - CUT_LOOSEN * max(1.0, value)
     terms = []
     for key, slope in zip(keys, slopes):
         if abs(slope) <= 1e-10 or key not in m.built_capacity:
@@ -107,8 +98,8 @@ class ClosureCuts:
         out, self.scored = {}, {}
         for pair, support in self.lp.supports(vec, m.estimated_pairs).items():
             self.scored[pair] = support[0]
-            if support[0] > (m.eta[pair].value or 0.0) + max(TOLERANCE_MT,
-                                                             TOLERANCE * support[0]):
+            if support[0] > (m.eta[pair].value or 0.0) + max(CUT_TOLERANCE_MT,
+                                                             CUT_TOLERANCE * support[0]):
                 out[pair] = (*support, vec)
         return out
 

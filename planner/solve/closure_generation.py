@@ -20,19 +20,16 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
-from planner.solve.closure_cuts import TOLERANCE_MT, supporting
+from planner.solve import closure_cuts
+from planner.solve.closure_cuts import supporting
 from planner.solve.highs import relative_gap, run_stage
 from planner.inputs.instance import Instance
 from planner.model import closures, objectives
 from planner.model.projects import chosen_starts, start_decisions
 from planner.solve.solution import StageResult
 from planner.solve.closure_lp import StrandedLP, built_capacity
+from planner.tolerances import CUT_TOLERANCE_MT, VIOLATED
 
-# a waiting pair is violated when it strands more than w_t D_t by this share of D_t: HiGHS
-# holds rows to 1e-7 absolute, so smaller excesses are round-off
-TOLERANCE = 1e-6
-# cuts a waiting pair gets before a violation copies it (0: copied at once)
-COPY_AFTER = 1
 
 
 class ClosureGeneration:
@@ -61,7 +58,7 @@ class ClosureGeneration:
         self.scored = {key: v for key, v in stranded.items() if key in waiting}
         return {(t, d): v for (t, d), v in stranded.items() if (t, d) in waiting
                 and v > (m.w[t].value or 0.0) * inst.total_demand[t]
-                + max(TOLERANCE_MT, TOLERANCE * inst.total_demand[t])}
+                + max(CUT_TOLERANCE_MT, VIOLATED * inst.total_demand[t])}
 
     def add(self, pairs) -> None:
         """Bound w_t by the violated pairs: a pair violated for the first time by a cut at the
@@ -69,7 +66,7 @@ class ClosureGeneration:
         supporting hyperplane of the convex stranded amount), a pair violated again by its
         copy (exact). The cut keeps the pair waiting, so it is scored again every round."""
         m, inst = self.m, self.inst
-        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= COPY_AFTER]
+        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= closure_cuts.COPY_AFTER]
         if copies:
             closures.add_pairs(m, inst, copies)
             objectives.bound_worst(m, inst, copies)

@@ -16,8 +16,9 @@ import highspy
 import numpy as np
 
 from planner.clock import check
-from planner.solve.highs import interrupted, quiet_highs
+from planner.solve.highs import LpRows, interrupted, lp_from_arrays
 from planner.inputs.instance import Instance
+from planner.tolerances import MOVED
 
 
 def built(inst: Instance, portfolio: dict[str, str | None]) -> dict[tuple[str, str], float]:
@@ -45,9 +46,6 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
     return out
 
 
-# a capacity bound that moves less than this (Mt/yr) is unchanged; a row whose activity is
-# this far below its bound is slack: HiGHS's own feasibility tolerance
-MOVED = 1e-7
 
 
 def unchanged_optimum(new, base, activity, dual=None) -> bool:
@@ -234,8 +232,7 @@ class _MaxFlow:
         """``full_bound``: (segment, period) -> inst.load_bound over every route, shared by
         the blocks of one StrandedLP and filled as they need it."""
         self.fixed = 0.0  # demand with no open route: stranded whatever is built
-        upper, cost, entries = [], [], ([], [], [])  # entries: (row, column, value)
-        row_lower, row_upper, h = [], [], {}
+        upper, cost, lp_rows, h = [], [], LpRows(), {}
         for k in inst.flows:
             demand = inst.demand(k, t)
             open_routes = [r for r in inst.routes_of_flow[k] if r not in closed]
@@ -244,14 +241,13 @@ class _MaxFlow:
             if not open_routes:
                 self.fixed += demand
                 continue
-            row = len(row_lower)
-            row_lower.append(demand), row_upper.append(demand)
+            columns = []
             for r in open_routes + [None]:  # the routes' h, then v[k]
-                column = len(upper)
+                columns.append(len(upper))
                 upper.append(demand), cost.append(0.0 if r else 1.0)
-                entries[0].append(row), entries[1].append(column), entries[2].append(1.0)
                 if r:
-                    h[r] = column
+                    h[r] = columns[-1]
+            lp_rows.add(demand, demand, [(j, 1.0) for j in columns])
         load: dict[str, dict[str, int]] = {}  # segment -> its open routes' passes
         for r in h:
             for s, n in inst.route_segments[r].items():
@@ -272,11 +268,9 @@ class _MaxFlow:
                     most = full_bound[s, t] = inst.load_bound(s, t)
             if most <= inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind: capacities only grow
-            row = len(row_lower)
-            row_lower.append(-highspy.kHighsInf), row_upper.append(inst.segments[s].capacity)
+            lp_rows.add(-highspy.kHighsInf, inst.segments[s].capacity,
+                        [(h[r], n) for r, n in load[s].items()])
             self.capacity_rows.append((s, t))
-            for r, n in load[s].items():
-                entries[0].append(row), entries[1].append(h[r]), entries[2].append(n)
         self.highs = None
         routes = self.routes = _column_routes(h, len(upper))
         self.route_cost = np.array([inst.route_cost[r] if r else 0.0 for r in routes])
@@ -289,23 +283,9 @@ class _MaxFlow:
         self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
         if not upper:
             return
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(upper), len(row_lower)
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = \
-            np.array(cost), np.zeros(len(upper)), np.array(upper)
-        lp.row_lower_, lp.row_upper_ = np.array(row_lower), np.array(row_upper)
-        rows, cols = np.array(entries[0]), np.array(entries[1])
-        order = np.argsort(cols, kind="stable")  # column-wise storage
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols))))
-        lp.a_matrix_.index_ = rows[order]
-        lp.a_matrix_.value_ = np.array(entries[2])[order]
-        self.highs = quiet_highs()
-        # re-solved from the last basis after a change of bounds: presolve only costs time
-        # there (M, every closure LP of one portfolio: 122 ms with it, 76 ms without)
-        self.highs.setOptionValue("presolve", "off")
-        self.highs.passModel(lp)
-        self.rows = np.arange(len(row_lower) - len(self.capacity_rows), len(row_lower),
+        # re-solved from the last basis after each change of bounds: no presolve
+        self.highs = lp_from_arrays(cost, np.zeros(len(upper)), upper, lp_rows, presolve=False)
+        self.rows = np.arange(len(lp_rows) - len(self.capacity_rows), len(lp_rows),
                               dtype=np.int32)
 
     def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None

@@ -87,8 +87,7 @@ def highs_solver(threads: int | None = None):
 def quiet_highs() -> highspy.Highs:
     """A HiGHS object that prints nothing: the first one of a process prints a banner straight
     to the terminal's file descriptor unless that is captured. Later ones print nothing, so
-    only the first is captured (a capture costs about 1.5 ms: 0.25 s for the 178 closure LPs
-    of the M Value analysis)."""
+    only the first is captured (a capture costs time, and the analysis makes hundreds)."""
     if _banner_shown[0]:
         highs = highspy.Highs()
     else:
@@ -96,6 +95,50 @@ def quiet_highs() -> highspy.Highs:
             highs = highspy.Highs()
         _banner_shown[0] = True
     highs.setOptionValue("output_flag", False)
+    return highs
+
+
+class LpRows:
+    """The rows of an LP built straight into HiGHS: bounds, and (row, column, value) entries."""
+
+    def __init__(self):
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.entries: tuple[list[int], list[int], list[float]] = ([], [], [])
+
+    def __len__(self) -> int:
+        return len(self.lower)
+
+    def add(self, lower: float, upper: float, terms) -> int:
+        """lower <= sum of value x column over ``terms`` (column, value) <= upper; its index."""
+        i = len(self.lower)
+        self.lower.append(lower), self.upper.append(upper)
+        for j, v in terms:
+            self.entries[0].append(i), self.entries[1].append(j), self.entries[2].append(v)
+        return i
+
+
+def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True
+                   ) -> highspy.Highs:
+    """A quiet HiGHS holding the LP min cost x, lower <= x <= upper, the ``rows`` (stored
+    column-wise). ``presolve=False`` for an LP re-solved from its last basis after each change
+    of bounds, where presolve only costs time."""
+    n = len(upper)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(rows)
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    lp.row_lower_, lp.row_upper_ = np.array(rows.lower), np.array(rows.upper)
+    index, cols = np.array(rows.entries[0]), np.array(rows.entries[1], dtype=np.int64)
+    order = np.argsort(cols, kind="stable")
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
+    lp.a_matrix_.index_ = index[order]
+    lp.a_matrix_.value_ = np.array(rows.entries[2])[order]
+    highs = quiet_highs()
+    if not presolve:
+        highs.setOptionValue("presolve", "off")
+    highs.passModel(lp)
     return highs
 
 
@@ -150,19 +193,14 @@ def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
     highs_of(opt).setSolution(len(index), index, np.array(values, dtype=np.float64))
 
 
-# Measured on the M benchmark network (500 projects, ~27,000 rows), 120 s per stage: with
-# interior-point LPs in branch and bound, the dependence stage ended with a better portfolio and
-# a smaller gap (worst_disruption: 0.01348 at 9.8% against 0.01381 at 14.8%;
-# expected_disruption: 0.00342 at 12.9% against 0.00372 at 20.0%), while the cost stage got
-# slower. Small models solve at the root either way.
+# From this many rows the dependence stage uses interior-point LPs in branch and bound: on
+# large networks it ends with a better portfolio and a smaller gap within its time, while the
+# cost stage does not gain (docs/solving.md, HiGHS settings). Small models solve at the root either way.
 IPM_FROM_ROWS = 20_000
 
-# Measured on the M benchmark network: in the cost stage HiGHS's RENS sub-MIPs took most of the
-# time at the root without finding what the rest of the search did not (max_share: cost stage
-# 9.1-12.3 s -> 4.5-4.8 s over three runs each; worst_disruption 22.0 -> 16.6 s, same nodes;
-# cost objective and the capex stage of a dependence cap unchanged), and never made it slower
-# on three other seeds of M. In the dependence stage it was a coin flip across seeds (M
-# worst_disruption 240 -> 113 s on seed 0, 10.0 -> 13.6 s on seed 2), so it stays there.
+# The stages that keep HiGHS's RENS sub-MIPs: in the cost stage they take most of the time at
+# the root without finding what the rest of the search does not, so it runs without them; in
+# the dependence stage they help as often as not, so they stay.
 RENS_STAGES = ("unmet", "dependence", "capex")
 
 
@@ -200,8 +238,8 @@ class Deadline:
 
     HiGHS's own time limit cannot do it alone: branch and bound checks it against a clock that
     restarts with every run, while the LP that completes a MIP start checks it against the
-    run clock, which adds up over the runs of one model (measured at L: the cost stage's start
-    was dropped, "Timeout" in its presolve, after 380 s of earlier stages). So HiGHS gets room
+    run clock, which adds up over the runs of one model (a late stage's start would be dropped,
+    "Timeout" in its presolve, after the earlier stages' time). So HiGHS gets room
     on both clocks, and a timer stops it through HiGHS's interrupt callbacks when the run's
     time is up (or Ctrl-C was pressed: stop_on_ctrl_c).
     """

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 
 from planner.solve.highs import Deadline, highs_of, highs_solver, interrupted, run_status
+from planner.inputs.finance import window
 from planner.inputs.instance import Instance
 from planner.model import build
 
@@ -140,8 +141,7 @@ def _describe(inst: Instance, requirement: tuple) -> str:
     unit = inst.settings.money_unit
     if name == "budget_slack":
         if inst.settings.budget_carry_over:
-            total = sum(inst.period[t].budget for t in inst.period_ids
-                        if inst.period_index[t] <= inst.period_index[key])
+            total = sum(inst.period[t].budget for t in window(inst, key))
             return (f"{_row(inst, 'Periods', key)}: the {key} budget, {total:g} {unit} "
                     "with what earlier periods carry over")
         return f"{_row(inst, 'Periods', key)}: the {key} budget, {inst.period[key].budget:g} {unit}"

@@ -14,7 +14,8 @@ from planner.model.finance import finance_draws
 from planner.model.projects import chosen_starts
 from planner.model.objectives import stage_names
 from planner.model.targets import capped_stages, different_selection
-from planner.solve.solution import NoPortfolio, PlanInfeasible, Solution, StageResult  # noqa: F401
+from planner.solve.solution import (NoPortfolio, PlanInfeasible, Solution,  # noqa: F401
+                                    StageResult, reported)
 from planner.solve.screening import formulate
 from planner.solve.stages import Clock, dependence_cap, run_stages
 
@@ -96,14 +97,9 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     solve_seconds = sum(s.seconds for s in stages)
 
     portfolio = chosen_starts(m)
-    flows = {(r, t): _clean(m.f[r, t].value) for r, t in m.RT}
-    unmet = {(k, t): _clean(m.u[k, t].value) for k, t in m.KT}
+    flows = {(r, t): reported(m.f[r, t].value) for r, t in m.RT}
+    unmet = {(k, t): reported(m.u[k, t].value) for k, t in m.KT}
     proven = all(s.status == "optimal" for s in stages)
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
                     handover_seconds, mip_gap, clock.left(), finance_draws(m))
-
-
-def _clean(value: float | None) -> float:
-    """A flow as reported: solver round-off below 1e-7 Mt/yr (0.1 t/yr) is 0."""
-    return value if value is not None and value > 1e-7 else 0.0

@@ -15,6 +15,7 @@ from planner.clock import check
 from planner.inputs.instance import Closure, Instance
 from planner.model import build, closures
 from planner.solve.closure_lp import StrandedLP
+from planner.tolerances import SCREENED
 
 
 class Screening(NamedTuple):
@@ -45,13 +46,12 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
                   for p in inst.projects}
     lp = StrandedLP(inst, closure_set, periods, deadline=deadline)
     hi, lo = lp(nothing, deadline=deadline), lp(everything, deadline=deadline)
-    tol = 1e-7
     if objective == "worst_disruption":
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
                  for t in periods}
-        skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + tol)
+        skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + SCREENED)
         return Screening({}, skip, floor, hi, lo, lp)
-    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= tol}, frozenset(), {}, hi, lo, lp)
+    return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= SCREENED}, frozenset(), {}, hi, lo, lp)
 
 
 def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:

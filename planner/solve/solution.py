@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from planner.clock import NoPortfolio  # noqa: F401 (a solve's ending; defined with its clock)
 from planner.inputs.instance import Instance
+from planner.tolerances import REPORTED_FLOW
 
 
 class PlanInfeasible(Exception):
@@ -49,3 +50,8 @@ class Solution:
     @property
     def gap(self) -> float:
         return max((s.gap for s in self.stages), default=0.0)
+
+
+def reported(value: float | None) -> float:
+    """A flow as reported: solver round-off below REPORTED_FLOW (1e-7 Mt/yr, 0.1 t/yr) is 0."""
+    return value if value is not None and value > REPORTED_FLOW else 0.0

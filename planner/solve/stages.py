@@ -32,10 +32,9 @@ from planner.tolerances import KEEP_ROOM, SCALE_BELOW, STAGE_TOLERANCE
 
 def keep_row(m, name: str, value: float):
     """stage objective <= value + room, divided by the objective's largest coefficient where
-    that is below SCALE_BELOW, so that HiGHS's absolute row
-    tolerance (1e-7) is in the decisions' units (Mt/yr), not in shares of trade: unscaled, a
-    later stage could spend that tolerance to drop a project the stage's optimum needs
-    (measured on a small case: expected_disruption 2.0e-5, coefficients 2e-5).
+    that is below SCALE_BELOW, so that HiGHS's absolute row tolerance (1e-7) is in the
+    decisions' units (Mt/yr), not in shares of trade: unscaled, a later stage could spend that
+    tolerance to drop a project the stage's optimum needs (tests/test_objectives.py).
 
     None when no decision is in the objective and the row holds; ValueError when it cannot
     hold (only a dependence cap below every portfolio's value asks for that). The room is
@@ -112,23 +111,14 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     The unmet-demand stage runs no branch and bound when its LP relaxation already meets all
     demand (the usual case): its optimum is then 0 as soon as any portfolio meets all demand,
     so the row ``unmet demand <= 0`` goes in and the next stage finds that portfolio itself
-    (measured at M: the relaxation takes 0.05 s, the stage's branch and bound 0.7-1.5 s).
+    (the relaxation is an LP; the stage's branch and bound takes far longer).
     If that stage finds none, the unmet stage runs in full, within what is left of its own
     time, and the next stage again. ``spent``: seconds of such a first attempt, counted in
     the unmet stage's time."""
     clock = clock or Clock(time_limit, len(m.stages))
     options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
-    relaxed = unmet_relaxation(opt, m, time_limit=clock.for_stage(), **options) \
-        if unmet_shortcut else None
-    shortcut = None
-    if relaxed is not None:
-        if relaxed.status == "optimal" and relaxed.value <= STAGE_TOLERANCE:
-            keep = keep_row(m, "unmet", 0.0)
-            if keep is not None:  # None: no demand at all
-                m.keep_unmet = keep
-            shortcut = replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0)
-        else:
-            spent += relaxed.seconds
+    shortcut, tried = _unmet_shortcut(opt, m, clock, options) if unmet_shortcut else (None, 0.0)
+    spent += tried
     stages: list[StageResult] = []
     # no start after the shortcut: building nothing may leave demand unmet, and HiGHS would
     # spend an LP on a start it then drops
@@ -140,25 +130,8 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         if name == "unmet" and shortcut is not None:
             continue
         limit = clock.for_stage(spent if name == "unmet" else 0.0)
-        tightened, at_floor = 0.0, None
-        if limit > 0 and name == "dependence" and isinstance(generation, ClosureCuts):
-            tightened = generation.tighten(opt, name, time_limit=limit, **options)
-        if limit > 0 and name == "dependence" and floor.applies(m):
-            at_floor, tightened = floor.reach_floor(m, opt, generation,
-                                                    time_limit=limit * floor.SHARE, **options)
-        if at_floor is not None:
-            stage = at_floor
-        elif limit - tightened <= 0:
-            stage = StageResult(name, "time_limit", math.nan, None, math.inf, tightened)
-        else:
-            stage = run_stage(opt, m, name, time_limit=limit - tightened, start=portfolio,
-                              feasible=bool(stages), **options)
-            stage = replace(stage, seconds=stage.seconds + tightened)
-        # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
-        if generation is not None and at_floor is None and \
-                (name != "unmet" or hasattr(m, "dependence_cap")):
-            stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,
-                                      time_limit=limit, **options)
+        stage = _run_one(opt, m, name, limit, generation, portfolio, fallback,
+                         feasible=bool(stages), options=options)
         if name == "unmet":
             stage = replace(stage, seconds=stage.seconds + spent)
         if stage.status == "interrupted":
@@ -191,7 +164,53 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
         portfolio = start_decisions(m)
         if generation is not None:
             fallback = Snapshot(m)
-        keep = keep_row(m, name, stage.value)
-        if keep is not None:  # a stage whose value no decision changes needs none
-            m.add_component(f"keep_{name}", keep)
+        _keep(m, name, stage.value)
     return stages
+
+
+def _unmet_shortcut(opt, m, clock: Clock, options: dict) -> tuple[StageResult | None, float]:
+    """(the unmet stage's result, 0) when its LP relaxation meets all demand: the row
+    ``unmet demand <= 0`` goes in (m.keep_unmet); else (None, the seconds the relaxation
+    took, counted in the unmet stage's time)."""
+    relaxed = unmet_relaxation(opt, m, time_limit=clock.for_stage(), **options)
+    if relaxed is None:
+        return None, 0.0
+    if relaxed.status == "optimal" and relaxed.value <= STAGE_TOLERANCE:
+        keep = keep_row(m, "unmet", 0.0)
+        if keep is not None:  # None: no demand at all
+            m.keep_unmet = keep
+        return replace(relaxed, value=0.0, bound=0.0, gap=0.0, nodes=0), 0.0
+    return None, relaxed.seconds
+
+
+def _run_one(opt, m, name: str, limit: float, generation, portfolio, fallback, *,
+             feasible: bool, options: dict) -> StageResult:
+    """One stage within ``limit`` seconds: cuts tightened and the floor probed first where
+    they apply, then HiGHS from ``portfolio``, then closure generation or cuts."""
+    tightened, at_floor = 0.0, None
+    if limit > 0 and name == "dependence" and isinstance(generation, ClosureCuts):
+        tightened = generation.tighten(opt, name, time_limit=limit, **options)
+    if limit > 0 and name == "dependence" and floor.applies(m):
+        at_floor, tightened = floor.reach_floor(m, opt, generation,
+                                                time_limit=limit * floor.SHARE, **options)
+    if at_floor is not None:
+        stage = at_floor
+    elif limit - tightened <= 0:
+        stage = StageResult(name, "time_limit", math.nan, None, math.inf, tightened)
+    else:
+        stage = run_stage(opt, m, name, time_limit=limit - tightened, start=portfolio,
+                          feasible=feasible, **options)
+        stage = replace(stage, seconds=stage.seconds + tightened)
+    # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
+    if generation is not None and at_floor is None and \
+            (name != "unmet" or hasattr(m, "dependence_cap")):
+        stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,
+                                  time_limit=limit, **options)
+    return stage
+
+
+def _keep(m, name: str, value: float) -> None:
+    """The row that keeps stage ``name`` at ``value`` for the stages after it."""
+    keep = keep_row(m, name, value)
+    if keep is not None:  # a stage whose value no decision changes needs none
+        m.add_component(f"keep_{name}", keep)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from planner.studies.batch import Outcome, Task, run_all, run_task
 from planner.analysis.measures import CHANGE_MEASURES, Measures
+from planner.tolerances import round_off
 from planner.inputs.instance import Instance
 
 
@@ -145,7 +146,7 @@ def parse_within(text: str) -> Within:
 
 def _better(x: float, y: float) -> bool:
     """x is lower than y by more than solver round-off (1e-7, relative above 1)."""
-    return x < y - 1e-7 * max(1.0, abs(y))
+    return x < y - round_off(y)
 
 
 def dominates(a: Measures, b: Measures) -> bool:
