@@ -2,6 +2,14 @@
 
 One file per concern; each ``define(m, inst)`` adds its sets, variables and constraint families,
 and each family's docstring states its row. ../shared/design/model.md has the whole statement.
+
+The model builds rows; it solves nothing. Beside its components it keeps its own index, the
+plain attributes its rows and the solution readers are built from: inst, elastic, plain,
+starts_by, built, built_capacity, spend_of, spend, budget_spend, classes, class_spend, drawn,
+debt_service_due, ineligible_keys, closure_list, open_routes, stranded, closure_pairs,
+waiting_pairs, estimated_pairs, worst_floor (w's lower bounds), stages and stage_objective
+(its objectives, one per stage). What the solve keeps between HiGHS runs is
+planner/solve/state.py's.
 """
 
 from __future__ import annotations
@@ -57,8 +65,7 @@ def build(inst: Instance, *, objective: str | None = None, elastic: bool = False
     if closure_set:
         plan = closure_plan
         if plan is not None:
-            m.worst_floor = plan.floor
-            m.closure_lp = plan.lp  # generation and cuts score portfolios with it
+            m.worst_floor = plan.floor  # w's lower bounds (model.objectives)
         check(deadline, "building the closure copies")
         closures.define(m, inst, closure_set, periods,
                         *((plan.constant, plan.skip, plan.first, plan.estimate) if plan else ()))

@@ -166,6 +166,17 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
          "largest share of trade one country's closure strands of its transit trade (its "
          "own market's flows left out) beyond normal unmet demand, mean over measured "
          "periods (sheet Leverage, captive)"),
+        *_solver_rows(sol),
+    ]
+    rows += _more_rows(sol, ms, unmet_periods, unmet_causes, bought_for_rule, left_out,
+                       budget)
+    return _planner_order(rows)
+
+
+def _solver_rows(sol: Solution) -> list[tuple]:
+    """The Summary's rows of the solver's figures, the version and the input."""
+    inst = sol.instance
+    return [
         ("mip_gap", sol.gap, "", "largest final relative gap of any stage (HiGHS's own); "
          f"each stage stops at {sol.mip_gap:g}"),
         ("solve_seconds", sol.solve_seconds, "s", "HiGHS, all stages"),
@@ -181,6 +192,15 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         ("input_file", inst.source_name, "", ""),
         ("input_sha256", inst.source_sha256, "", "checksum of the input workbook"),
     ]
+
+
+def _more_rows(sol: Solution, ms: Measures, unmet_periods, unmet_causes, bought_for_rule,
+               left_out, budget) -> list[tuple]:
+    """The Summary's rows that come and go: unmet demand per period, why it is unmet, the
+    sheets left out, projects bought for a rule, each stage's value."""
+    inst = sol.instance
+    s = inst.settings
+    rows: list[tuple] = []
     for t in unmet_periods:
         rows.append((f"unmet_demand_{t}", ms.unmet_per_period[t],
                      s.flow_unit, f"demand not served in {t}, a yearly rate over its "
@@ -201,7 +221,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         bound = "none" if stage.bound is None else f"{stage.bound:,.6g}"
         rows.append((f"stage_{stage.name}", stage.value, stage.status,
                      f"bound {bound}, gap {stage.gap:.3g}"))
-    return _planner_order(rows)
+    return rows
 
 
 PLANNING = ("status", "left_out", "objective", "dependence_unit", "dependence", "worst_disruption",

@@ -33,6 +33,7 @@ from planner.inputs.instance import Instance
 from planner.model import closures
 from planner.model.projects import chosen_starts
 from planner.solve.closure_lp import StrandedLP, built_capacity
+from planner.solve.state import state_of
 from planner.tolerances import CUT_LOOSEN, CUT_TOLERANCE, CUT_TOLERANCE_MT
 
 # the tolerances of a cut: planner/tolerances.py (CUT_TOLERANCE, CUT_TOLERANCE_MT, CUT_LOOSEN)
@@ -63,16 +64,17 @@ class ClosureCuts:
 
     def __init__(self, m, inst: Instance):
         self.m, self.inst = m, inst
-        self.lp = getattr(m, "closure_lp", None)
+        state = state_of(m)
+        self.lp = state.closure_lp
         if self.lp is None:
             periods = tuple(sorted({t for t, _ in m.estimated_pairs},
                                    key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.estimated_pairs)
-        # kept on the model: run_stages starts again with a new ClosureCuts after the unmet
+        # kept with the model: run_stages starts again with a new ClosureCuts after the unmet
         # shortcut fails, and the cuts already made stay in the model
-        self.portfolio_cuts: dict[tuple[str, str], int] = m.__dict__.setdefault(
-            "_portfolio_cuts", {})  # pair -> cuts at portfolios
+        self.portfolio_cuts: dict[tuple[str, str], int] = state.cut_count  # pair -> cuts at
+        # portfolios
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio scored
         weights, pi = inst.period_weights, inst.closure_weights(tuple(m.closure_list.values()))
         self.weight = {(t, d): weights.get(t, 0.0) * pi[d] / inst.total_demand[t]

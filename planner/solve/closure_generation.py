@@ -27,6 +27,7 @@ from planner.inputs.instance import Instance
 from planner.model import closures, objectives
 from planner.model.projects import chosen_starts, start_decisions
 from planner.solve.solution import StageResult
+from planner.solve.state import state_of
 from planner.solve.closure_lp import StrandedLP, built_capacity
 from planner.tolerances import CUT_TOLERANCE_MT, VIOLATED
 
@@ -35,14 +36,15 @@ from planner.tolerances import CUT_TOLERANCE_MT, VIOLATED
 class ClosureGeneration:
     def __init__(self, m, inst: Instance):
         self.m, self.inst = m, inst
-        self.lp = getattr(m, "closure_lp", None)  # the screening's, when there was one
+        state = state_of(m)
+        self.lp = state.closure_lp  # the screening's, when there was one
         if self.lp is None:
             periods = tuple(sorted({t for t, _ in m.waiting_pairs}, key=inst.period_index.get))
             self.lp = StrandedLP(inst, tuple(m.closure_list.values()), periods,
                                  pairs=m.waiting_pairs)
-        # kept on the model, as its cuts are (a new ClosureGeneration after the unmet shortcut)
-        self.cut_count: dict[tuple[str, str], int] = m.__dict__.setdefault(
-            "_worst_cut_count", {})  # pair -> cuts made
+        # kept with the model, as its cuts are (a new ClosureGeneration after the unmet
+        # shortcut)
+        self.cut_count: dict[tuple[str, str], int] = state.cut_count  # pair -> cuts made
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio, waiting pairs
         if m.component("worst_cuts") is None:
             m.worst_cuts = pyo.Constraint(pyo.Any)

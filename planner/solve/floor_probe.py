@@ -24,6 +24,7 @@ import time
 
 import pyomo.environ as pyo
 
+from planner.solve.state import state_of
 from planner.solve.highs import relative_gap, run_stage
 from planner.model.projects import chosen_starts
 from planner.solve.solution import StageResult
@@ -35,7 +36,7 @@ SHARE = 0.25
 def applies(m) -> bool:
     """A worst_disruption stage with a screened floor and no dependence cap."""
     return m.component("w") is not None and bool(getattr(m, "worst_floor", None)) \
-        and m.component("dependence_cap") is None and "dependence" in m.stages
+        and m.component("dependence_cap") is None and "dependence" in state_of(m).stages
 
 
 def floor_bound(m) -> float:
@@ -48,7 +49,8 @@ def reach_floor(m, opt, generation, *, time_limit: float, mip_gap: float, thread
     """The dependence stage's result when a portfolio at the floor is found (see the module
     docstring), else None; and the seconds spent."""
     began = time.perf_counter()
-    following = m.stages[m.stages.index("dependence") + 1:] or ["dependence"]
+    stages = state_of(m).stages
+    following = stages[stages.index("dependence") + 1:] or ["dependence"]
     bound = floor_bound(m)
     upper = {t: m.w[t].ub for t in m.w}
     for t in m.w:
@@ -92,7 +94,7 @@ def exact_worst(m) -> float:
     the closure LPs (the probe's objective put no pressure on w or on a copy's stranded
     amount); the weighted sum, which the stage reports and the next stages keep."""
     inst = m.inst
-    stranded = m.closure_lp(chosen_starts(m))
+    stranded = state_of(m).closure_lp(chosen_starts(m))
     for t in m.w:
         worst = max((v for (s, _), v in stranded.items() if s == t), default=0.0)
         m.w[t].set_value(max(m.w[t].lb, worst / inst.total_demand[t]), skip_validation=True)

@@ -28,6 +28,7 @@ from pyomo.repn import generate_standard_repn
 from planner import interrupt
 from planner.tolerances import SCALE_BELOW
 from planner.solve.solution import StageResult
+from planner.solve.state import state_of
 
 # Pyomo warns of HiGHS's interrupt status as "unhandled"; we handle it (run_status)
 logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(
@@ -206,9 +207,9 @@ RENS_STAGES = ("unmet", "dependence", "capex")
 
 
 def largest_coefficient(m, name: str) -> float:
-    """The largest |coefficient| of a stage's objective (1 for a constant one), kept on the
-    model: the stage's scale (objective_scale, stages.keep_row)."""
-    cache = m.__dict__.setdefault("_largest_coefficient", {})
+    """The largest |coefficient| of a stage's objective (1 for a constant one), kept in the
+    solve's state: the stage's scale (objective_scale, stages.keep_row)."""
+    cache = state_of(m).largest_coefficient
     if name not in cache:
         repn = generate_standard_repn(m.stage_objective[name].expr, quadratic=False)
         cache[name] = max((abs(c) for c in repn.linear_coefs), default=1.0) or 1.0

@@ -17,6 +17,7 @@ from planner.model.targets import capped_stages, different_selection
 from planner.solve.solution import (NoPortfolio, PlanInfeasible, Solution,  # noqa: F401
                                     StageResult, reported)
 from planner.solve.screening import formulate
+from planner.solve.state import state_of
 from planner.solve.stages import Clock, dependence_cap, run_stages
 
 
@@ -89,7 +90,7 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     opt.set_instance(m)  # hand the model to HiGHS once; stages only change it
     handover_seconds = time.perf_counter() - start - build_seconds
     deadline.check("handing the model to HiGHS")
-    clock = Clock(time_limit, len(m.stages), deadline)
+    clock = Clock(time_limit, len(state_of(m).stages), deadline)
     with stop_on_ctrl_c():
         stages = run_stages(inst, m, opt, time_limit=time_limit, mip_gap=mip_gap,
                             threads=threads, tee=tee, explain=explain,

@@ -15,6 +15,7 @@ from planner.clock import check
 from planner.inputs.instance import Closure, Instance
 from planner.model import build, closures
 from planner.solve.closure_lp import StrandedLP
+from planner.solve.state import state_of
 from planner.tolerances import SCREENED
 
 
@@ -104,6 +105,9 @@ def formulate(inst: Instance, *, objective: str | None = None, elastic: bool = F
     if closure_set and not plain and objective in ("worst_disruption", "expected_disruption"):
         plan = closure_plan(inst, objective, closure_set, periods, generate=generate,
                             deadline=deadline)
-    return build(inst, objective=objective, elastic=elastic, closure_set=closure_set,
-                 closure_periods=periods, plain=plain, block=block, shared_x=shared_x,
-                 closure_plan=plan, deadline=deadline)
+    m = build(inst, objective=objective, elastic=elastic, closure_set=closure_set,
+              closure_periods=periods, plain=plain, block=block, shared_x=shared_x,
+              closure_plan=plan, deadline=deadline)
+    if plan is not None:
+        state_of(m).closure_lp = plan.lp  # generation and cuts score portfolios with it
+    return m

@@ -27,6 +27,7 @@ from planner.model.targets import capped_stages
 from planner.solve.highs import largest_coefficient, run_stage
 from planner.model.projects import build_nothing, start_decisions
 from planner.solve.solution import NoPortfolio, PlanInfeasible, StageResult
+from planner.solve.state import state_of
 from planner.tolerances import KEEP_ROOM, SCALE_BELOW, STAGE_TOLERANCE
 
 
@@ -56,8 +57,11 @@ def dependence_cap(m, cap: float, then_dependence: bool = False) -> None:
     the same selection plus a useless project, started early)."""
     if m.stage_objective["dependence"] is None:
         raise ValueError("a dependence cap needs a dependence objective, not 'cost'")
-    m.dependence_cap = keep_row(m, "dependence", cap)
-    m.stages = capped_stages(then_dependence)
+    keep = keep_row(m, "dependence", cap)
+    if keep is not None:  # None: no decision changes the dependence, and it is under the cap
+        m.dependence_cap = keep
+    state = state_of(m)
+    state.capped, state.stages = True, capped_stages(then_dependence)
 
 
 def portfolio_value(m, name: str, value: float) -> float:
@@ -99,7 +103,8 @@ def unmet_relaxation(opt, m, *, time_limit: float, **options) -> StageResult | N
     """The unmet-demand stage's LP relaxation, which bounds unmet demand from below; None
     where the shortcut of run_stages does not apply (under a dependence cap closure
     generation runs from the unmet stage on)."""
-    if hasattr(m, "dependence_cap") or m.stages[:1] != ["unmet"] or len(m.stages) < 2:
+    state = state_of(m)
+    if state.capped or state.stages[:1] != ["unmet"] or len(state.stages) < 2:
         return None
     return run_stage(opt, m, "unmet", time_limit=time_limit, relaxation=True, **options)
 
@@ -115,7 +120,7 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     If that stage finds none, the unmet stage runs in full, within what is left of its own
     time, and the next stage again. ``spent``: seconds of such a first attempt, counted in
     the unmet stage's time."""
-    clock = clock or Clock(time_limit, len(m.stages))
+    clock = clock or Clock(time_limit, len(state_of(m).stages))
     options = dict(mip_gap=mip_gap, threads=threads, tee=tee, highs_options=highs_options)
     shortcut, tried = _unmet_shortcut(opt, m, clock, options) if unmet_shortcut else (None, 0.0)
     spent += tried
@@ -126,7 +131,7 @@ def run_stages(inst, m, opt, *, time_limit, mip_gap, threads, tee, explain, high
     generation = ClosureGeneration(m, inst) if getattr(m, "waiting_pairs", None) else \
         ClosureCuts(m, inst) if getattr(m, "estimated_pairs", None) else None
     fallback = None
-    for name in m.stages:
+    for name in state_of(m).stages:
         if name == "unmet" and shortcut is not None:
             continue
         limit = clock.for_stage(spent if name == "unmet" else 0.0)
@@ -203,7 +208,7 @@ def _run_one(opt, m, name: str, limit: float, generation, portfolio, fallback, *
         stage = replace(stage, seconds=stage.seconds + tightened)
     # unmet demand needs no closure copy, unless a dependence cap constrains the portfolio
     if generation is not None and at_floor is None and \
-            (name != "unmet" or hasattr(m, "dependence_cap")):
+            (name != "unmet" or state_of(m).capped):
         stage = generate_closures(generation, opt, m, name, stage, portfolio, fallback,
                                   time_limit=limit, **options)
     return stage

@@ -21,6 +21,7 @@ from planner.studies.batch import Outcome, Task, run_all
 from planner.clock import Deadline
 from planner.analysis.measures import Measures, evaluate
 from planner.inputs.instance import Instance
+from planner.solve.state import state_of
 from planner.solve.screening import formulate
 from planner.solve.highs import highs_solver, stop_on_ctrl_c
 from planner.model.finance import finance_draws
@@ -74,7 +75,7 @@ def build_robust(instances: dict[str, Instance], objective: str, deadline=None):
     m.cost = pyo.Objective(expr=quicksum(b.cost.expr for b in m.blocks) / len(m.blocks))
     for obj in (m.dependence, m.cost):
         obj.deactivate()
-    m.stages = ["unmet", "dependence", "cost"]
+    state_of(m).stages = ["unmet", "dependence", "cost"]
     m.stage_objective = {"unmet": m.unmet_demand, "dependence": m.dependence, "cost": m.cost}
     return m
 
@@ -97,7 +98,7 @@ def robust(instances: dict[str, Instance], *, options: dict | None = None,
         stages = run_stages(base, m, opt, time_limit=limit, mip_gap=options.get(
             "mip_gap", base.settings.mip_gap), threads=options.get("threads"),
             tee=[io.StringIO()], explain=False, highs_options=None,
-            clock=Clock(limit, len(m.stages), deadline))
+            clock=Clock(limit, len(state_of(m).stages), deadline))
     portfolio = chosen_starts(m)
     own = run_all([Task(name, inst, options) for name, inst in instances.items()],
                   jobs=jobs, scheduler=scheduler, progress=progress)
