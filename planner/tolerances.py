@@ -38,6 +38,14 @@ Closures:
   cut off the optimum (an order below CUT_TOLERANCE, so that the portfolio a cut was made
   at satisfies it) (solve.closure_cuts).
 
+Appraisal: a yearly amount below MONEY_ROUND_OFF (USD m, per year of the period) is the
+solver's round-off (flows held to 1e-7 Mt/yr), and so is a difference of tonnes, unmet or
+stranded, below TONNES_ROUND_OFF (Mt/yr): at a loss of USD 1,370 a tonne, 3e-7 Mt/yr would
+otherwise be USD 0.0004 m "served" (analysis.appraisal).
+
+Figures written: a flow is known to HIGHS_FEASIBILITY + KEEP_ROOM (report.xlsx.FEASIBILITY,
+the rounding of the figures a workbook shows).
+
 Comparing measures: two values of a measure are equal up to solver round-off when they differ
 by no more than round_off: 1e-7, relative above 1 (analysis.bought_for_rule.same_measures,
 studies.tradeoffs.dominates).
@@ -57,6 +65,8 @@ VIOLATED = 1e-6
 CUT_TOLERANCE = 1e-6
 CUT_TOLERANCE_MT = 1e-5
 CUT_LOOSEN = CUT_TOLERANCE / 10
+MONEY_ROUND_OFF = 1e-5
+TONNES_ROUND_OFF = 1e-6
 
 
 def round_off(value: float) -> float:

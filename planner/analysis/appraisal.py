@@ -36,13 +36,7 @@ from dataclasses import dataclass, field
 from planner.analysis.measures import Measures
 from planner.inputs.instance import Instance
 from planner.analysis.fixed_portfolio import Scored, reference_portfolio  # noqa: F401 (read from here too)
-
-
-# yearly amounts below this (USD m) are the solver's round-off (flows held to 1e-7 Mt/yr)
-ROUND_OFF = 1e-5
-# differences of tonnes below this (Mt/yr), unmet or stranded, are round-off too: at a
-# loss_per_t of USD 1,370 a tonne, 3e-7 Mt/yr of round-off was USD 0.0004 m "served"
-TONNES_ROUND_OFF = 1e-6
+from planner.tolerances import MONEY_ROUND_OFF, TONNES_ROUND_OFF
 
 
 @dataclass
@@ -145,7 +139,7 @@ def _sliced(inst: Instance, per_period: dict[str, float], *, spread: bool,
             value = per_period.get(last, 0.0) * w if after else 0.0
         else:
             value = per_period.get(t, 0.0) * w / (inst.period[t].years if spread else 1.0)
-        out.append(0.0 if abs(value) < ROUND_OFF * w else value)
+        out.append(0.0 if abs(value) < MONEY_ROUND_OFF * w else value)
     return out
 
 

@@ -25,6 +25,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.print_settings import PrintArea
 
 from planner import interrupt
+from planner.tolerances import HIGHS_FEASIBILITY, KEEP_ROOM
 
 # Number formats by unit. Only the display is rounded: the stored value keeps every digit.
 SHARE = "0.0%"
@@ -535,7 +536,7 @@ def _umask() -> int:
 
 
 # The solver's tolerance, as the figures written carry it (the chain is stated once in
-# planner/model/objectives.py). HiGHS holds every row to 1e-7, absolute, in the row's own
+# planner/tolerances.py). HiGHS holds every row to 1e-7, absolute, in the row's own
 # units (HIGHS_FEASIBILITY, its primal feasibility tolerance): Mt/yr for flows, USD m for
 # money; a later stage may spend a keep row's room of another 1e-7 (KEEP_ROOM: e.g. a flow of
 # 9.9999999 for 10). So a flow is known to 2e-7. A figure that adds such terms up (a transport
@@ -543,7 +544,7 @@ def _umask() -> int:
 # 2e-7 x max(1, |figure|). A share of trade is a flow over the period's demand D, so its
 # tolerance is 2e-7 / D: 2e-7 / max(1, the smallest period demand) for every number of a
 # workbook shown in % (never more than 2e-7: an EIRR or a gap is shown in % too).
-FEASIBILITY = 2e-7  # HIGHS_FEASIBILITY + KEEP_ROOM
+FEASIBILITY = HIGHS_FEASIBILITY + KEEP_ROOM
 ROUND_DIGITS = 6  # a round value has at most this many significant digits, or is whole
 
 
