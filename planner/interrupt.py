@@ -70,15 +70,20 @@ def is_ours(handler) -> bool:
     return handler is _stop
 
 
-def install() -> dict[int, object]:
+def handlers() -> dict[int, object]:
+    """The stop signals' handlers as they are: what ``restore`` puts back. Read before any is
+    replaced, so that a signal whose Python handler runs in the middle of replacing them
+    cannot lose one (Python runs a handler between any two bytecodes, even for a signal that
+    arrived before the signals were blocked)."""
+    return {signum: signal.getsignal(signum) for signum in STOP}
+
+
+def install() -> None:
     """The command's handler for every stop signal the process does not ignore (a signal
-    ignored on entry, as nohup does, stays ignored). Returns the handlers replaced."""
-    previous = {}
+    ignored on entry, as nohup does, stays ignored). Take ``handlers()`` first, to restore."""
     for signum in STOP:
-        handler = signal.getsignal(signum)
-        if handler is not signal.SIG_IGN:
-            previous[signum] = signal.signal(signum, _stop)
-    return previous
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
 
 
 def restore(previous: dict[int, object]) -> None:
@@ -94,8 +99,12 @@ def held():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
+    # the mask to restore is read without changing it: were it read by the call that blocks,
+    # a handler running between that call and the try (a signal that came just before) would
+    # leave the signals blocked for good, and inherited by every process started later
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)

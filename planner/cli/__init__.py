@@ -685,10 +685,10 @@ def main(argv: list[str] | None = None) -> int:
     number. Called as the program (``argv`` None) they stay installed for the interpreter's
     exit, so that a second Ctrl-C cannot break that off, and a stopped command exits at once;
     called with ``argv`` (a test), the previous handlers come back."""
-    previous: dict = {}
+    previous = interrupt.handlers()
     try:
         interrupt.reset()
-        previous = interrupt.install()
+        interrupt.install()
         status = _run(argv)
     except KeyboardInterrupt:  # one that came before _run's own handling was in place
         status = interrupted()

@@ -317,8 +317,10 @@ def stop_on_ctrl_c():
         return interrupt.is_ours(handler)
 
     _ctrl_c.clear()
-    previous = {s: signal.signal(s, stop) for s in interrupt.STOP if taken(s)}
+    previous = {s: h for s, h in interrupt.handlers().items() if taken(s)}
     try:
+        for s in previous:
+            signal.signal(s, stop)
         yield
     finally:
         interrupt.restore(previous)
