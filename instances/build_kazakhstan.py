@@ -26,7 +26,7 @@ SHEETS = {"Settings": "settings.csv", "Periods": "periods.csv", "Countries": "co
           "Corridors": "corridors.csv", "Segments": "segments.csv", "Routes": "routes.csv",
           "Flows": "flows.csv", "Projects": "projects.csv", "RiskLimits": "risk_limits.csv",
           "Sources": "sources.csv", "SourceBudgets": "source_budgets.csv",
-          "Scenarios": "scenarios.csv"}
+          "Scenarios": "scenarios.csv", "Nodes": "nodes.csv"}
 CITATION = {"Sources": "reference", "SourceBudgets": "reference"}  # else "source"
 # column-group provenance: prefix -> the workbook columns it covers
 EXTRA = {"finance": "spend_profile, sources, opex", "closure": "closure_days",

@@ -96,13 +96,14 @@ def parse_cell(column: schema.Column, value: object):
         if not number.is_integer():
             raise CellError("a whole number")
         number = int(number)
-    if column.minimum is not None and number < column.minimum:
-        raise CellError(f"a number of at least {column.minimum:g}")
     unit = f" {column.unit}" if column.unit else ""
+    if column.minimum is not None and number < column.minimum:
+        raise CellError(f"a number of at least {column.minimum:g}" + (
+            f"{unit}: {column.range_note}" if column.range_note else ""))
     if column.maximum is not None and number > column.maximum:
-        raise CellError(f"a number of at most {column.maximum:g}{unit}: the solver cannot "
-                         "hold larger values together with the smallest a workbook may hold "
-                         "(docs/workbook.md, Accepted ranges)")
+        raise CellError(f"a number of at most {column.maximum:g}{unit}: " + (
+            column.range_note or "the solver cannot hold larger values together with the "
+            "smallest a workbook may hold (docs/workbook.md, Accepted ranges)"))
     if column.least is not None and 0 < abs(number) < column.least:
         raise CellError(f"0 or a number of at least {column.least:g}{unit}: the solver "
                          "cannot tell a smaller amount from 0 (docs/workbook.md, Accepted "

@@ -65,6 +65,20 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Node:
+    """Where a node of the network lies (sheet Nodes), for the corridor map only."""
+
+    id: str
+    name: str = ""
+    lat: float | None = None  # degrees north; None with lon: a node with no one place
+    lon: float | None = None  # degrees east
+
+    @property
+    def placed(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(frozen=True)
 class Route:
     id: str
     flow: str
@@ -184,6 +198,7 @@ class Instance:
     scenarios: dict = field(default_factory=dict)  # name -> changes (planner/inputs/scenarios.py)
     sources: dict[str, Source] = field(default_factory=dict)  # sheet Sources; {} = budget only
     source_budgets: dict[tuple[str, str], float] = field(default_factory=dict)  # (s, t) -> USD m
+    nodes: dict[str, Node] = field(default_factory=dict)  # sheet Nodes; {} = no map data
 
     # -- derived views, computed once ------------------------------------------------------
     @cached_property

@@ -85,6 +85,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None  # the largest value accepted (a number)
     least: float | None = None  # the smallest accepted other than 0 (a number)
+    range_note: str = ""  # why a number beyond ``maximum`` is refused; blank: the solver's reason
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,23 @@ SHEETS: tuple[Sheet, ...] = (
                description="USD m the source can commit in that period.", example=500,
                maximum=MONEY_MOST, least=LEAST),
     ), required=False, examples=(("ADB", 2026, 500),)),
+    Sheet("Nodes", "Where each node of sheet Segments lies, for the corridor map (optional: "
+          "without it the map is a schematic drawing of the network).", (
+        Column("node", "id", description="A node named in the from or to column of sheet "
+                                         "Segments.", example="AST"),
+        Column("name", "text", required=False, description="Display name on the map.",
+               example="Astana"),
+        Column("lat", "number", required=False, minimum=-90, maximum=90, unit="degrees",
+               description="Latitude, -90 to 90 (north positive). Blank with lon blank: a "
+                           "node with no one place (such as world markets by sea), drawn as "
+                           "an arrow off each segment that reaches it.", example=51.17,
+               range_note="a latitude runs from -90 (South Pole) to 90 (North Pole): is it "
+                          "the longitude?"),
+        Column("lon", "number", required=False, minimum=-180, maximum=180, unit="degrees",
+               description="Longitude, -180 to 180 (east positive).", example=71.45,
+               range_note="a longitude runs from -180 to 180 (east positive)"),
+    ), required=False, examples=(("AST", "Astana", 51.17, 71.45),
+                                 ("SEA", "World markets by sea", None, None))),
     Sheet("Scenarios", "Named changes to the base case, for 'planner scenarios' and "
           "'planner robust'; rows with the same scenario name add up. The base case ignores "
           "this sheet. Each change is checked like the row of the sheet it edits.", (

@@ -11,6 +11,7 @@ from planner.inputs.cells import setting_value
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import (Corridor, Country, Flow, Instance, Period, Project,
     RiskLimit, Route, Segment, Settings)
+from planner.inputs.nodes import SHEET as NODES, read_nodes
 from planner.inputs.problems import Problem
 from planner.inputs.rules import check_refs, row_problems, transport_cost, unique_ids
 from planner.inputs.scenarios import SHEET as SCENARIOS, parse_scenarios
@@ -114,12 +115,14 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     for r in tables["RiskLimits"]:
         problems.extend(row_problems("RiskLimits", r, known))
     finance = _finance(tables, known, problems)
+    nodes = read_nodes(tables.get(NODES) or [], segments, problems)
 
     # scenario rows are checked against the instance: build it unless something else is wrong
     if any(not p.warning and p.sheet != SCENARIOS for p in problems):
         return None, unread(problems, scenarios)
 
-    instance = _instance(tables, settings, known, *finance, name=name, sha256=sha256)
+    instance = _instance(tables, settings, known, *finance, nodes=nodes, name=name,
+                         sha256=sha256)
     parsed = parse_scenarios(instance, tables.get(SCENARIOS) or [], problems)
     problems = unread(problems, scenarios)
     if any(not p.warning for p in problems):
@@ -257,7 +260,7 @@ def _finance(tables: dict, known: dict, problems: list[Problem]):
 
 
 def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
-              source_budgets, *, name: str, sha256: str) -> Instance:
+              source_budgets, *, nodes: dict, name: str, sha256: str) -> Instance:
     """The Instance of tables with no problem (but warnings)."""
     periods, countries, corridors = known["Periods"], known["Countries"], known["Corridors"]
     segments, routes, flows = known["Segments"], known["Routes"], known["Flows"]
@@ -289,10 +292,13 @@ def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
                  (("Periods", periods), ("Countries", countries), ("Corridors", corridors),
                   ("Segments", segments), ("Routes", routes), ("Projects", projects),
                   ("Flows", flows)) for k, r in table.items()},
+              **{(NODES, r["node"]): r["_row"] for r in tables.get(NODES) or []
+                 if r.get("node")},
               **{("Sources", r["source"]): r["_row"] for r in tables.get("Sources") or []
                  if r.get("source")}},
         sources=sources,
         source_budgets=source_budgets,
+        nodes=nodes,
         source_sha256=sha256,
         source_name=name,
     )

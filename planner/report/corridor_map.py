@@ -1,0 +1,643 @@
+"""The corridor map: country borders, the network's segments by mode, the plan's projects and
+each corridor's routes in its colour, drawn with matplotlib alone (no tile server, no download:
+the borders ship in planner/report/data/borders.json, made by scripts/make_borders.py).
+
+Made for grey print: modes differ by line style (rail solid, road dashed, sea dotted, any
+other dash-dot), corridors by colour (Paul Tol's colour-blind-safe "muted" set), by width (the
+tonnes they carry) and, past nine corridors, by a dashed band; the plan's projects are a black
+casing with a diamond. Without node coordinates (sheet Nodes) the network is drawn as a
+schematic layout with a note that says how to get the real map.
+
+Placement rules (docs/results.md, "The corridor map"):
+- a node far from the others (farther from their median than FAR_FACTOR times the
+  75th-percentile distance, as the EU or a Chinese market is from Central Asia) stays off the
+  map: an arrow at the map's edge points toward it, labelled, and its segments run to the arrow;
+- a node with no place (lat and lon blank: world markets by sea) is a short arrow off each
+  segment that reaches it, pointing away from the map's centre, labelled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib import patheffects
+
+MAP_DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
+                  "imply any judgment on the legal status of any territory, or any endorsement "
+                  "or acceptance of such boundaries. Borders: Natural Earth (public domain).")
+SCHEMATIC_NOTE = ("Schematic layout: add sheet Nodes (node, name, lat, lon) to the input "
+                  "workbook for the real map.")
+BORDERS = Path(__file__).resolve().parent / "data" / "borders.json"
+
+# Paul Tol's "muted" qualitative set: distinguishable by colour-blind readers
+CORRIDOR_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77",
+                    "#CC6677", "#882255", "#AA4499")
+MODE_STYLES = {"rail": "-", "road": (0, (5, 2.5)), "sea": (0, (1, 1.6)), "other": "-."}
+MODE_WORDS = {"rail": "rail", "road": "road", "sea": "sea", "other": "border, port, other"}
+FAR_FACTOR = 1.8  # a node this many times the typical distance from the rest is off the map
+MARGIN = 0.07  # share of the extent added on each side
+MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
+LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
+NETWORK = "#3c3c3c"
+
+
+def mode_kind(mode: str) -> str:
+    """rail, road, sea or other, from a segment's mode (rail+port is rail, ferry is sea)."""
+    text = str(mode or "").lower()
+    for kind, words in (("rail", ("rail",)), ("road", ("road", "truck")),
+                        ("sea", ("sea", "ferry", "ship", "shipping"))):
+        if any(w in text for w in words):
+            return kind
+    return "other"
+
+
+def _segment_list(value) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    if isinstance(value, str):
+        return tuple(s.strip() for s in value.split(";") if s.strip())
+    return tuple(str(s) for s in value)
+
+
+@dataclass(frozen=True)
+class MapNetwork:
+    """What the map draws, as plain tables (so it is built from an Instance and a Solution,
+    or from a results workbook's sheets alike).
+
+    nodes:    node, name, lat, lon (degrees; lat and lon blank: no one place). May be empty:
+              the map is then a schematic layout.
+    segments: segment, from, to, mode, country, built (a project of the plan adds capacity to
+              it), used (tonnes it carries in ``period``; optional), projects (ids of the
+              plan's projects on it, '; '-joined; optional).
+    routes:   route, corridor, corridor_name, segments (a list, or ids joined by ';'), flow
+              (tonnes it carries in ``period``), generated (optional).
+    """
+
+    nodes: pd.DataFrame
+    segments: pd.DataFrame
+    routes: pd.DataFrame
+    period: str = ""  # the period whose flows are drawn, for the legend
+    flow_unit: str = "Mt/yr"
+    corridor_order: tuple[str, ...] = field(default=())  # colour order; () = as in routes
+
+    def __post_init__(self):
+        nodes = pd.DataFrame(self.nodes).copy()
+        for column in ("node", "name", "lat", "lon"):
+            if column not in nodes:
+                nodes[column] = np.nan if column in ("lat", "lon") else ""
+        nodes["node"] = nodes["node"].astype(str)
+        nodes["name"] = [n if isinstance(n, str) and n.strip() else k
+                         for k, n in zip(nodes["node"], nodes["name"])]
+        nodes["lat"] = pd.to_numeric(nodes["lat"], errors="coerce")
+        nodes["lon"] = pd.to_numeric(nodes["lon"], errors="coerce")
+        segments = pd.DataFrame(self.segments).copy()
+        for column, default in (("mode", ""), ("country", ""), ("built", False),
+                                ("used", np.nan), ("projects", "")):
+            if column not in segments:
+                segments[column] = default
+        for column in ("segment", "from", "to"):
+            segments[column] = segments[column].astype(str)
+        segments["built"] = segments["built"].fillna(False).astype(bool)
+        segments["projects"] = segments["projects"].fillna("").astype(str)
+        routes = pd.DataFrame(self.routes).copy()
+        for column, default in (("route", ""), ("corridor", ""), ("corridor_name", ""),
+                                ("segments", ""), ("flow", 0.0), ("generated", False)):
+            if column not in routes:
+                routes[column] = default
+        routes["segments"] = [_segment_list(v) for v in routes["segments"]]
+        routes["flow"] = pd.to_numeric(routes["flow"], errors="coerce").fillna(0.0)
+        routes["corridor"] = routes["corridor"].astype(str)
+        object.__setattr__(self, "nodes", nodes.reset_index(drop=True))
+        object.__setattr__(self, "segments", segments.reset_index(drop=True))
+        object.__setattr__(self, "routes", routes.reset_index(drop=True))
+
+    @property
+    def has_places(self) -> bool:
+        """True when at least two nodes have coordinates: a real map, else a schematic."""
+        return int((self.nodes["lat"].notna() & self.nodes["lon"].notna()).sum()) >= 2
+
+
+# -- building a MapNetwork -------------------------------------------------------------------
+
+def network_from_instance(inst, sol=None, ms=None, period: str | None = None) -> MapNetwork:
+    """The map of an Instance (planner.inputs.instance) and, when given, its Solution (built
+    segments, route flows) and Measures (segment loads), in ``period`` (default: the last)."""
+    period = period or (inst.period_ids[-1] if inst.period_ids else "")
+    plan = {p for p, start in (sol.portfolio.items() if sol is not None else ()) if start}
+    on_segment: dict[str, list[str]] = {}
+    for p in sorted(plan):
+        for s in dict.fromkeys(inst.projects[p].segments):
+            on_segment.setdefault(s, []).append(p)
+    nodes = pd.DataFrame([(n.id, n.name, n.lat, n.lon) for n in inst.nodes.values()],
+                         columns=["node", "name", "lat", "lon"])
+    segments = pd.DataFrame(
+        [(s.id, s.from_node, s.to_node, s.mode, s.country, s.id in on_segment,
+          ms.used.get((s.id, period), np.nan) if ms is not None else np.nan,
+          "; ".join(on_segment.get(s.id, ()))) for s in inst.segments.values()],
+        columns=["segment", "from", "to", "mode", "country", "built", "used", "projects"])
+    routes = pd.DataFrame(
+        [(r.id, r.corridor, inst.corridors[r.corridor].name, list(r.segments),
+          sol.flows.get((r.id, period), 0.0) if sol is not None else 0.0)
+         for r in inst.routes.values()],
+        columns=["route", "corridor", "corridor_name", "segments", "flow"])
+    return MapNetwork(nodes, segments, routes, str(period), inst.settings.flow_unit,
+                      tuple(inst.corridors))
+
+
+def network_from_results(frames: dict[str, pd.DataFrame], period: str | None = None
+                         ) -> MapNetwork:
+    """The map of a results workbook, from its sheets as {sheet name: DataFrame} (headers as
+    written by 'planner solve'): Capacity (segment, period, used, country, mode, from, to),
+    Portfolio (project, selected, segments), Flows (route, corridor, period, flow,
+    corridor_name; segments when written) and Nodes (node, name, lat, lon; optional). Routes
+    without a segments column are left off the map (the network and projects are drawn)."""
+    capacity = frames["Capacity"].copy()
+    capacity["period"] = capacity["period"].astype(str)
+    periods = list(dict.fromkeys(capacity["period"]))
+    period = str(period) if period is not None else (periods[-1] if periods else "")
+    last = capacity[capacity["period"] == period].drop_duplicates("segment")
+    portfolio = frames.get("Portfolio", pd.DataFrame(columns=["project", "selected",
+                                                              "segments"]))
+    on_segment: dict[str, list[str]] = {}
+    for _, row in portfolio.iterrows():
+        if _yes(row.get("selected")):
+            for s in _segment_list(row.get("segments")):
+                on_segment.setdefault(s, []).append(str(row["project"]))
+    segments = pd.DataFrame({
+        "segment": last["segment"].astype(str), "from": last["from"], "to": last["to"],
+        "mode": last["mode"], "country": last["country"],
+        "used": pd.to_numeric(last["used"], errors="coerce")})
+    segments["built"] = [s in on_segment for s in segments["segment"]]
+    segments["projects"] = ["; ".join(on_segment.get(s, ())) for s in segments["segment"]]
+    flows = frames.get("Flows", pd.DataFrame(columns=["route", "corridor", "period", "flow"]))
+    flows = flows.copy()
+    if "period" in flows:
+        flows["period"] = flows["period"].astype(str)
+        flows = flows[flows["period"] == period]
+    routes = flows if "segments" in flows else flows.iloc[0:0]
+    routes = routes.rename(columns={})
+    nodes = frames.get("Nodes", pd.DataFrame(columns=["node", "name", "lat", "lon"]))
+    order = tuple(dict.fromkeys(str(c) for c in flows.get("corridor", ())))
+    return MapNetwork(nodes, segments, routes, period, "Mt/yr", order)
+
+
+def _yes(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+
+
+# -- borders ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def load_borders(path: Path = BORDERS) -> dict:
+    """The shipped borders: {source, note, countries: [{name, iso_a3, rings}]}."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# -- layout ----------------------------------------------------------------------------------
+
+@dataclass
+class _Layout:
+    xy: dict[str, tuple[float, float]]  # node -> drawing coordinates, nodes on the map
+    far: dict[str, tuple[float, float]]  # node -> its real (projected) place, off the map
+    placeless: set[str]  # nodes with no one place
+    extent: tuple[float, float, float, float]  # x0, x1, y0, y1
+    k: float  # x = lon * k (equirectangular about the map's middle latitude); 0: schematic
+    names: dict[str, str]
+
+
+def _layout(net: MapNetwork, ax) -> _Layout:
+    names = dict(zip(net.nodes["node"], net.nodes["name"]))
+    used = list(dict.fromkeys(list(net.segments["from"]) + list(net.segments["to"])))
+    for n in used:
+        names.setdefault(n, n)
+    if not net.has_places:
+        return _schematic(net, used, names, ax)
+    placed = net.nodes.dropna(subset=["lat", "lon"])
+    lat = dict(zip(placed["node"], placed["lat"]))
+    lon = dict(zip(placed["node"], placed["lon"]))
+    placeless = {n for n in used if n not in lat}
+    on = _near_nodes(lat, lon)
+    lat0 = float(np.mean([lat[n] for n in on]))
+    k = max(math.cos(math.radians(lat0)), 0.2)
+    xy = {n: (lon[n] * k, lat[n]) for n in on}
+    far = {n: (lon[n] * k, lat[n]) for n in lat if n not in on}
+    extent = _fit(np.array(list(xy.values())), ax, MIN_SPAN * k)
+    return _Layout(xy, far, placeless, extent, k, names)
+
+
+def _near_nodes(lat: dict, lon: dict) -> list[str]:
+    """The nodes that set the map's extent: all but those far from the rest (FAR_FACTOR)."""
+    nodes = list(lat)
+    if len(nodes) < 5:
+        return nodes
+    mlat, mlon = float(np.median(list(lat.values()))), float(np.median(list(lon.values())))
+    k = math.cos(math.radians(mlat))
+    d = {n: math.hypot((lon[n] - mlon) * k, lat[n] - mlat) for n in nodes}
+    typical = float(np.percentile(list(d.values()), 75))
+    near = [n for n in nodes if d[n] <= FAR_FACTOR * typical or typical == 0]
+    return near if len(near) >= 2 else nodes
+
+
+def _fit(points: np.ndarray, ax, min_span: float) -> tuple[float, float, float, float]:
+    """The extent around ``points`` with a margin, widened to the axes' shape (equal aspect)."""
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    w, h = max(x1 - x0, min_span), max(y1 - y0, min_span)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = w * (1 + 2 * MARGIN), h * (1 + 2 * MARGIN)
+    box = ax.get_position()
+    fw, fh = ax.figure.get_size_inches()
+    shape = (box.height * fh) / (box.width * fw)  # height / width of the axes
+    if h / w < shape:
+        h = w * shape
+    else:
+        w = h / shape
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+def _schematic(net: MapNetwork, used: list[str], names: dict, ax) -> _Layout:
+    """A deterministic drawing of the network without places (Kamada-Kawai)."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(used)
+    graph.add_edges_from(zip(net.segments["from"], net.segments["to"]))
+    if len(graph) == 0:
+        xy = {}
+    elif len(graph) == 1:
+        xy = {used[0]: (0.0, 0.0)}
+    else:
+        pos = nx.kamada_kawai_layout(graph)
+        xy = {n: (float(p[0]), float(p[1])) for n, p in pos.items()}
+    points = np.array(list(xy.values())) if xy else np.zeros((1, 2))
+    extent = _fit(points, ax, 0.5)
+    return _Layout(xy, {}, set(), extent, 0.0, names)
+
+
+# -- drawing ---------------------------------------------------------------------------------
+
+def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> None:
+    """Draw the map of ``network`` on ``ax``. ``legend``: 'right' (outside the axes: save the
+    figure with bbox_inches='tight' or leave room), 'inside' or 'none'. Every artist of the
+    network carries a gid (segment:S, built:S, corridor:C:S, node:N, label:N, offmap:N,
+    stub:S), kept as an id in SVG output."""
+    lay = _layout(network, ax)
+    x0, x1, y0, y1 = lay.extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor(SEA_COLOUR if lay.k else "white")
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6)
+        spine.set_color("#808080")
+    if lay.k:
+        _draw_borders(ax, lay)
+    per_pt = (x1 - x0) / (ax.get_position().width * ax.figure.get_size_inches()[0] * 72)
+    ends = _segment_ends(network, lay, per_pt)
+    bands = _corridor_bands(network)
+    colours = _corridor_colours(network, bands)
+    _draw_segments(ax, network, ends, bands, colours, per_pt, lay.names)
+    _draw_offmap(ax, lay, network)
+    _draw_nodes(ax, lay)
+    if not lay.k:
+        ax.text(0.01, 0.01, SCHEMATIC_NOTE, transform=ax.transAxes, fontsize=7,
+                style="italic", color="#404040", va="bottom", ha="left", gid="schematic-note")
+    if legend != "none":
+        _legends(ax, network, colours, bands, legend)
+
+
+def _draw_borders(ax, lay: _Layout) -> None:
+    x0, x1, y0, y1 = lay.extent
+    polys, labels = [], []
+    for country in load_borders()["countries"]:
+        best, best_area = None, 0.0
+        for ring in country["rings"]:
+            xy = np.asarray(ring, dtype=float)
+            xy[:, 0] *= lay.k
+            if xy[:, 0].max() < x0 or xy[:, 0].min() > x1 or xy[:, 1].max() < y0 \
+                    or xy[:, 1].min() > y1:
+                continue
+            polys.append(xy)
+            area = abs(_area(xy))
+            if area > best_area:
+                best, best_area = xy, area
+        if best is not None and best_area > 0.012 * (x1 - x0) * (y1 - y0):
+            cx, cy = _label_point(best, lay.extent)
+            if cx is not None:
+                labels.append((cx, cy, country["name"]))
+    ax.add_collection(PolyCollection(polys, facecolors=LAND, edgecolors=COAST,
+                                     linewidths=0.45, zorder=0, gid="borders"))
+    for cx, cy, name in labels:
+        ax.text(cx, cy, name.upper(), fontsize=5.5, color="#9a9a9a", ha="center",
+                va="center", zorder=0.5, clip_on=True, gid=f"country:{name}")
+
+
+def _area(xy: np.ndarray) -> float:
+    x, y = xy[:, 0], xy[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def _label_point(xy: np.ndarray, extent) -> tuple[float | None, float | None]:
+    """A point for a country's name: the centre of the part of its ring inside the map."""
+    x0, x1, y0, y1 = extent
+    inside = xy[(xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)]
+    if len(inside) < 3:
+        return None, None
+    a = _area(xy)
+    if a == 0:
+        return None, None
+    x, y = xy[:, 0], xy[:, 1]
+    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+    cx = float(np.sum((x + np.roll(x, -1)) * cross) / (6 * a))
+    cy = float(np.sum((y + np.roll(y, -1)) * cross) / (6 * a))
+    if not (x0 < cx < x1 and y0 < cy < y1):
+        cx, cy = float(inside[:, 0].mean()), float(inside[:, 1].mean())
+    return cx, cy
+
+
+def _edge_point(lay: _Layout, target: tuple[float, float], inset: float = 0.035
+                ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where the ray from the map's centre toward ``target`` leaves the map (inset a little),
+    and the unit direction."""
+    x0, x1, y0, y1 = lay.extent
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    dx, dy = target[0] - cx, target[1] - cy
+    norm = math.hypot(dx, dy) or 1.0
+    dx, dy = dx / norm, dy / norm
+    hw, hh = (x1 - x0) / 2 * (1 - inset), (y1 - y0) / 2 * (1 - inset)
+    t = min(hw / abs(dx) if dx else math.inf, hh / abs(dy) if dy else math.inf)
+    return (cx + dx * t, cy + dy * t), (dx, dy)
+
+
+def _segment_ends(net: MapNetwork, lay: _Layout, per_pt: float) -> dict[str, tuple]:
+    """segment -> (start, end, placeless): both ends on the map or at an off-map arrow
+    (placeless None), or a stub toward the end with no place (placeless: that node, the stub
+    pointing away from the map's centre); segments with neither end drawable are left out."""
+    out = {}
+    for _, s in net.segments.iterrows():
+        a, b = s["from"], s["to"]
+        pa, pb = _node_point(lay, a), _node_point(lay, b)
+        if pa is not None and pb is not None:
+            out[s["segment"]] = (pa, pb, None)
+        elif (pa is None) != (pb is None) and (a in lay.placeless or b in lay.placeless):
+            base = pa if pa is not None else pb
+            x0, x1, y0, y1 = lay.extent
+            cx, cy = np.mean([p for p in lay.xy.values()], axis=0) if lay.xy else (0, 0)
+            dx, dy = base[0] - cx, base[1] - cy
+            norm = math.hypot(dx, dy) or 1.0
+            length = 0.07 * (x1 - x0)
+            tip = (base[0] + dx / norm * length, base[1] + dy / norm * length)
+            out[s["segment"]] = (base, tip, b) if pa is not None else (tip, base, a)
+    return out
+
+
+def _node_point(lay: _Layout, node: str):
+    if node in lay.xy:
+        return lay.xy[node]
+    if node in lay.far:
+        return _edge_point(lay, lay.far[node])[0]
+    return None
+
+
+def _corridor_bands(net: MapNetwork) -> dict[str, dict[str, float]]:
+    """segment -> {corridor: tonnes its routes carry over the segment}, corridors with flow."""
+    bands: dict[str, dict[str, float]] = {}
+    for _, r in net.routes.iterrows():
+        if r["flow"] <= 0:
+            continue
+        for s in r["segments"]:
+            bands.setdefault(s, {})
+            bands[s][r["corridor"]] = bands[s].get(r["corridor"], 0.0) + float(r["flow"])
+    return bands
+
+
+def _corridor_colours(net: MapNetwork, bands) -> dict[str, tuple[str, object]]:
+    """corridor -> (colour, line style) for the corridors that carry flow."""
+    carrying = {c for b in bands.values() for c in b}
+    order = [c for c in (net.corridor_order or ()) if c in carrying] + sorted(
+        carrying - set(net.corridor_order or ()))
+    n = len(CORRIDOR_COLOURS)
+    return {c: (CORRIDOR_COLOURS[i % n], "-" if i < n else (0, (4, 1.5)))
+            for i, c in enumerate(order)}
+
+
+def _width(flow: float, most: float) -> float:
+    """Points of a corridor band carrying ``flow`` when the largest carries ``most``."""
+    return 1.4 + 4.2 * math.sqrt(flow / most) if most > 0 else 1.4
+
+
+def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt, names) -> None:
+    """Each segment in its lane: segments between the same two nodes side by side."""
+    most = max((f for b in bands.values() for f in b.values()), default=0.0)
+    order = list(colours)
+    lanes: dict[frozenset, list[str]] = {}
+    for s, (a, b, kind) in ends.items():
+        lanes.setdefault(frozenset((a, b)), []).append(s)
+    segs = net.segments.set_index("segment")
+    for pair, members in lanes.items():
+        widths = {s: sum(_width(f, most) for f in bands.get(s, {}).values()) +
+                  0.6 * max(len(bands.get(s, {})) - 1, 0) for s in members}
+        lane = max(max(widths.values()) + 2.5, 5.0)
+        for i, s in enumerate(members):
+            a, b, kind = ends[s]
+            shift = (i - (len(members) - 1) / 2) * lane
+            seg = segs.loc[s]
+            _draw_one(ax, s, seg, a, b, names.get(kind, kind) if kind else None, shift,
+                      bands.get(s, {}), colours, order, most, per_pt, widths[s])
+
+
+def _draw_one(ax, s, seg, a, b, stub_to, shift, band, colours, order, most, per_pt, total):
+    """One segment: the plan's casing, its corridors' bands, the line of its mode, and an
+    arrow and label at the end of a stub."""
+    (ax0, ay0), (bx, by) = a, b
+    dx, dy = bx - ax0, by - ay0
+    norm = math.hypot(dx, dy) or 1.0
+    nx_, ny_ = -dy / norm, dx / norm  # left of the travel direction
+
+    def line(offset_pt):
+        o = offset_pt * per_pt
+        return [ax0 + nx_ * o, bx + nx_ * o], [ay0 + ny_ * o, by + ny_ * o]
+
+    style = MODE_STYLES[mode_kind(seg["mode"])]
+    if seg["built"]:
+        xs, ys = line(shift)
+        ax.plot(xs, ys, color="black", lw=max(total, 1.5) + 3.2, solid_capstyle="butt",
+                zorder=3, gid=f"built:{s}")
+        mx, my = (xs[0] + xs[1]) / 2, (ys[0] + ys[1]) / 2
+        ax.plot([mx], [my], marker="D", ms=6.5, color="black", mec="white", mew=1.0, zorder=7,
+                gid=f"project-marker:{s}")
+        if seg.get("projects"):
+            ax.annotate(str(seg["projects"]), (mx, my), xytext=(0, -8.5),
+                        textcoords="offset points", fontsize=5.8, ha="center", va="top",
+                        weight="bold", zorder=8, gid=f"project-label:{s}",
+                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+    cursor = shift + total / 2
+    for c in sorted(band, key=order.index):
+        w = _width(band[c], most)
+        xs, ys = line(cursor - w / 2)
+        colour, pattern = colours[c]
+        ax.plot(xs, ys, color=colour, lw=w, ls=pattern, solid_capstyle="butt", zorder=4,
+                gid=f"corridor:{c}:{s}")
+        cursor -= w + 0.6
+    xs, ys = line(shift)
+    ax.plot(xs, ys, color=NETWORK, lw=0.8, ls=style, zorder=5, gid=f"segment:{s}")
+    if stub_to:
+        tip = (bx + nx_ * shift * per_pt, by + ny_ * shift * per_pt)
+        ax.annotate("", tip, (tip[0] - dx * 0.35, tip[1] - dy * 0.35), zorder=6,
+                    gid=f"stub:{s}", arrowprops=dict(arrowstyle="-|>", color=NETWORK, lw=0.9,
+                                                     mutation_scale=9))
+        ax.annotate(stub_to, tip, xytext=(3 if dx >= 0 else -3, 3 if dy >= 0 else -3),
+                    textcoords="offset points", fontsize=5.8, style="italic",
+                    ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
+                    zorder=8, gid=f"stub-label:{s}", color="#303030",
+                    path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+
+
+def _draw_offmap(ax, lay: _Layout, net: MapNetwork) -> None:
+    for n, place in lay.far.items():
+        (ex, ey), (dx, dy) = _edge_point(lay, place)
+        x0, x1, y0, y1 = lay.extent
+        back = 0.06 * (x1 - x0)
+        start = (ex - dx * back, ey - dy * back)
+        ax.annotate("", (ex, ey), start, zorder=6, gid=f"offmap:{n}",
+                    arrowprops=dict(arrowstyle="simple,head_width=0.9,head_length=0.9",
+                                    fc="white", ec="black", lw=0.9, mutation_scale=11))
+        ha = "left" if dx < -0.3 else "right" if dx > 0.3 else "center"
+        va = "bottom" if dy < -0.3 else "top" if dy > 0.3 else "center"
+        offset = (-dy * 0 + (6 if dx < -0.3 else -6 if dx > 0.3 else 0),
+                  (6 if dy < -0.3 else -6 if dy > 0.3 else 9))
+        ax.annotate(f"to {lay.names.get(n, n)}", (ex, ey), xytext=offset,
+                    textcoords="offset points", fontsize=6.8, weight="bold", ha=ha, va=va,
+                    zorder=8, gid=f"offmap-label:{n}",
+                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+
+
+def _draw_nodes(ax, lay: _Layout) -> None:
+    """Dots, and each node's name where it overlaps the fewest labels and dots already
+    placed (eight positions tried around the dot, busiest nodes first)."""
+    if not lay.xy:
+        return
+    xs, ys = zip(*lay.xy.values())
+    ax.scatter(xs, ys, s=16, facecolor="white", edgecolor="black", linewidths=0.9, zorder=9,
+               gid="nodes")
+    renderer = _renderer(ax.figure)
+    to_px = ax.transData.transform
+    dots = [to_px(p) for p in lay.xy.values()]
+    taken: list = []
+    box = ax.get_window_extent(renderer)
+    positions = [(5, 0, "left", "center"), (-5, 0, "right", "center"),
+                 (0, 5, "center", "bottom"), (0, -5, "center", "top"),
+                 (4, 4, "left", "bottom"), (-4, 4, "right", "bottom"),
+                 (4, -4, "left", "top"), (-4, -4, "right", "top")]
+    order = sorted(lay.xy, key=lambda n: (-_crowding(n, lay), n))
+    for n in order:
+        best, best_cost = None, None
+        for dx, dy, ha, va in positions:
+            t = ax.annotate(lay.names.get(n, n), lay.xy[n], xytext=(dx, dy),
+                            textcoords="offset points", fontsize=6.5, ha=ha, va=va, zorder=10,
+                            gid=f"label:{n}",
+                            path_effects=[patheffects.withStroke(linewidth=2.0,
+                                                                 foreground="white")])
+            bb = t.get_window_extent(renderer).expanded(1.04, 1.1)
+            cost = sum(_overlap(bb, o) for o in taken)
+            cost += sum(40.0 for d in dots if bb.contains(*d))
+            outside = max(box.x0 - bb.x0, 0) + max(bb.x1 - box.x1, 0) + \
+                max(box.y0 - bb.y0, 0) + max(bb.y1 - box.y1, 0)
+            cost += outside * 50
+            if best_cost is None or cost < best_cost - 1e-9:
+                if best is not None:
+                    best[0].remove()
+                best, best_cost = (t, bb), cost
+            else:
+                t.remove()
+            if best_cost == 0:
+                break
+        taken.append(best[1])
+
+
+def _renderer(fig):
+    """A renderer to measure text with, whatever canvas the figure has (Agg when none)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def _crowding(n: str, lay: _Layout) -> int:
+    x, y = lay.xy[n]
+    x0, x1, _, _ = lay.extent
+    r = 0.06 * (x1 - x0)
+    return sum(1 for m, (a, b) in lay.xy.items() if m != n and math.hypot(a - x, b - y) < r)
+
+
+def _overlap(a, b) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
+    kinds = [k for k in MODE_STYLES if any(mode_kind(m) == k for m in net.segments["mode"])]
+    handles = [Line2D([], [], color=NETWORK, lw=1.0, ls=MODE_STYLES[k], label=MODE_WORDS[k])
+               for k in kinds]
+    if net.segments["built"].any():
+        handles.append(Line2D([], [], color="black", lw=4.5, marker="D", ms=6, mfc="black",
+                              mec="white", label="project in the plan"))
+    corridor_flow: dict[str, float] = {}
+    for _, r in net.routes.iterrows():
+        if r["flow"] > 0:
+            corridor_flow[r["corridor"]] = corridor_flow.get(r["corridor"], 0.0) + r["flow"]
+    most = max((f for b in bands.values() for f in b.values()), default=0.0)
+    names = dict(zip(net.routes["corridor"], net.routes["corridor_name"]))
+    corridor_handles = []
+    for c, (colour, pattern) in colours.items():
+        name = names.get(c) or c
+        if len(name) > 46:
+            name = name[:44].rstrip() + "..."
+        corridor_handles.append(Line2D([], [], color=colour, ls=pattern,
+                                       lw=_width(corridor_flow.get(c, 0.0), most),
+                                       label=f"{name}  {corridor_flow.get(c, 0.0):,.1f}"))
+    inside = where == "inside"
+    kw = dict(fontsize=6.2, frameon=True, framealpha=0.92, edgecolor="#b0b0b0",
+              borderaxespad=0.4, handlelength=2.6)
+    first = ax.legend(handles=handles, loc="lower left" if inside else "upper left",
+                      bbox_to_anchor=None if inside else (1.01, 1.0), title="Network",
+                      title_fontsize=6.8, **kw)
+    first.set_gid("legend-network")
+    if corridor_handles:
+        ax.add_artist(first)
+        unit = f"{net.flow_unit}, {net.period}" if net.period else net.flow_unit
+        second = ax.legend(handles=corridor_handles,
+                           loc="lower right" if inside else "lower left",
+                           bbox_to_anchor=None if inside else (1.01, 0.0),
+                           title=f"Corridors carrying trade ({unit})", title_fontsize=6.8,
+                           **kw)
+        second.set_gid("legend-corridors")
+        second._legend_box.align = "left"
+
+
+def corridor_map_figure(network: MapNetwork, *, width: float = 10.0, height: float = 6.2,
+                        legend: str = "right") -> Figure:
+    """A figure holding the map alone (inches), for the brief or a picture: save it as PDF,
+    SVG or PNG with bbox_inches='tight'."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)  # the brief may save to PDF or SVG: savefig switches canvas itself
+    left, right = (0.01, 0.70) if legend == "right" else (0.01, 0.99)
+    ax = fig.add_axes((left, 0.02, right - left, 0.96))
+    draw_corridor_map(ax, network, legend=legend)
+    return fig
