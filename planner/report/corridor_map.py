@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib import patheffects
+from matplotlib.transforms import Bbox
 
 MAP_DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
                   "imply any judgment on the legal status of any territory, or any endorsement "
@@ -50,6 +50,9 @@ MARGIN = 0.07  # share of the extent added on each side
 MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
 LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
 NETWORK = "#3c3c3c"
+# a name knocks out what lies under it (a white box, half see-through): cheap to draw in PDF
+# and SVG, where a halo is drawn as a path for every letter
+KNOCKOUT = dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.8)
 
 
 def mode_kind(mode: str) -> str:
@@ -341,7 +344,8 @@ def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> None
     colours = _corridor_colours(network, bands)
     markers = _draw_segments(ax, network, ends, bands, colours, per_pt)
     _draw_offmap(ax, lay, ends, network)
-    placer = _Placer(ax, list(lay.xy.values()) + [p for _, p, _ in markers])
+    placer = _Placer(ax, list(lay.xy.values()) + [p for _, p, _ in markers],
+                     [(np.array(a), np.array(b)) for a, b, _ in ends.values()])
     for text, point, s in markers:
         placer.place(text, point, f"project-label:{s}", prefer=(0, -1), gap=6.0,
                      fontsize=5.8, weight="bold")
@@ -579,7 +583,7 @@ def _draw_offmap(ax, lay: _Layout, ends, net: MapNetwork) -> None:
         ax.annotate(f"to {lay.names.get(n, n)}", anchor,
                     xytext=offset, textcoords="offset points", fontsize=6.8, weight="bold",
                     ha=ha, va=va, zorder=8, gid=f"offmap-label:{n}",
-                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+                    bbox=KNOCKOUT)
 
 
 class _Placer:
@@ -588,39 +592,59 @@ class _Placer:
 
     POSITIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
 
-    def __init__(self, ax, dots):
+    def __init__(self, ax, dots, lines=()):
         self.ax, self.renderer = ax, _renderer(ax.figure)
         self.box = ax.get_window_extent(self.renderer)
-        self.dots = [ax.transData.transform(p) for p in dots]
-        self.taken: list = []
+        r = 4.0 * ax.figure.dpi / 72  # a dot's half width, pixels
+        centres = ax.transData.transform(np.array(list(dots), dtype=float).reshape(-1, 2))
+        self.dots = np.column_stack([centres - r, centres + r])  # x0, y0, x1, y1
+        # points along each line drawn, so that a name sits beside the lines, not on them
+        samples = [np.linspace(a, b, 30) for a, b in lines]
+        self.line_points = ax.transData.transform(np.vstack(samples)) if samples else \
+            np.zeros((0, 2))
+        self.taken = np.zeros((0, 4))
 
     def place(self, text: str, xy, gid: str, prefer=(1, 0), gap: float = 4.5, **style):
+        """Annotate ``text`` at ``xy`` (data) where it costs least; the text is measured
+        once and each position's box computed, so only the chosen one is drawn."""
+        t = self.ax.annotate(text, xy, xytext=(0, 0), textcoords="offset points", ha="left",
+                             va="bottom", zorder=10, gid=gid, bbox=KNOCKOUT, **style)
+        size = t.get_window_extent(self.renderer)
+        w, h = size.width * 1.04 + 2, size.height * 1.12 + 1
+        px = self.ax.figure.dpi / 72
+        x, y = self.ax.transData.transform(xy)
         order = [prefer] + [p for p in self.POSITIONS if p != prefer]
         best, best_cost = None, None
         for dx, dy in order:
-            ha = "left" if dx > 0 else "right" if dx < 0 else "center"
-            va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
-            scale = 0.8 if dx and dy else 1.0
-            t = self.ax.annotate(text, xy, xytext=(dx * gap * scale, dy * gap * scale),
-                                 textcoords="offset points", ha=ha, va=va, zorder=10, gid=gid,
-                                 path_effects=[patheffects.withStroke(linewidth=2.0,
-                                                                      foreground="white")],
-                                 **style)
-            bb = t.get_window_extent(self.renderer).expanded(1.04, 1.12)
-            cost = sum(_overlap(bb, o) for o in self.taken)
-            cost += sum(60.0 for d in self.dots if bb.contains(*d))
-            cost += 80 * (max(self.box.x0 - bb.x0, 0) + max(bb.x1 - self.box.x1, 0) +
-                          max(self.box.y0 - bb.y0, 0) + max(bb.y1 - self.box.y1, 0))
+            scale = (0.8 if dx and dy else 1.0) * gap
+            left = x + dx * scale * px - (0 if dx > 0 else w if dx < 0 else w / 2)
+            bottom = y + dy * scale * px - (0 if dy > 0 else h if dy < 0 else h / 2)
+            box = np.array([left, bottom, left + w, bottom + h])
+            cost = _overlaps(box, self.taken) + 4.0 * _overlaps(box, self.dots)
+            p = self.line_points
+            cost += 6.0 * int(np.count_nonzero((p[:, 0] > box[0]) & (p[:, 0] < box[2]) &
+                                               (p[:, 1] > box[1]) & (p[:, 1] < box[3])))
+            cost += 80 * (max(self.box.x0 - box[0], 0) + max(box[2] - self.box.x1, 0) +
+                          max(self.box.y0 - box[1], 0) + max(box[3] - self.box.y1, 0))
             if best_cost is None or cost < best_cost - 1e-9:
-                if best is not None:
-                    best[0].remove()
-                best, best_cost = (t, bb), cost
-            else:
-                t.remove()
+                best, best_cost = (dx, dy, scale, box), cost
             if best_cost == 0:
                 break
-        self.taken.append(best[1])
-        return best[0]
+        dx, dy, scale, box = best
+        t.xyann = (dx * scale, dy * scale)
+        t.set_horizontalalignment("left" if dx > 0 else "right" if dx < 0 else "center")
+        t.set_verticalalignment("bottom" if dy > 0 else "top" if dy < 0 else "center")
+        self.taken = np.vstack([self.taken, box])
+        return t
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray) -> float:
+    """The area ``box`` (x0, y0, x1, y1) shares with ``boxes``, added up."""
+    if not len(boxes):
+        return 0.0
+    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    return float(np.sum(np.clip(w, 0, None) * np.clip(h, 0, None)))
 
 
 def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> None:
@@ -647,12 +671,6 @@ def _crowding(n: str, lay: _Layout) -> int:
     x0, x1, _, _ = lay.extent
     r = 0.06 * (x1 - x0)
     return sum(1 for m, (a, b) in lay.xy.items() if m != n and math.hypot(a - x, b - y) < r)
-
-
-def _overlap(a, b) -> float:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w * h if w > 0 and h > 0 else 0.0
 
 
 def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
