@@ -32,9 +32,20 @@ def gids(ax, prefix: str) -> list[str]:
     return sorted(found)
 
 
+def paths(ax, gid: str) -> int:
+    """Lines in the collection ``gid`` (0 when there is none)."""
+    return sum(len(c.get_paths()) for c in ax.collections if c.get_gid() == gid)
+
+
 def drawn(network, **options):
-    fig = cm.corridor_map_figure(network, **options)
-    return fig, fig.axes[0]
+    """The figure, its map axes and what draw_corridor_map says it drew."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 6.2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.02, 0.69, 0.96))
+    return fig, ax, cm.draw_corridor_map(ax, network, **options)
 
 
 def digest(path):
@@ -59,19 +70,22 @@ def test_solved_plan_draws_each_segment_its_project_and_its_corridors(tmp_path):
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     net = cm.network_from_instance(inst, sol, ms)
     assert list(net.routes["flow"]) == pytest.approx([10.0, 0.0])
-    fig, ax = drawn(net)
-    assert gids(ax, "segment:") == ["segment:sA", "segment:sB"]
-    assert gids(ax, "built:") == ["built:sB"]
+    fig, ax, d = drawn(net)
+    assert sorted(d.segments) == ["sA", "sB"] and paths(ax, "segments:rail") == 2
+    assert d.built == ["sB"] and paths(ax, "built") == 1
     assert gids(ax, "project-label:") == ["project-label:sB"]
-    assert gids(ax, "corridor:") == ["corridor:CA:sA"]
+    assert d.bands == {"CA": ["sA"]} and paths(ax, "corridor:CA") == 1
+    assert not gids(ax, "corridor:CB")
     labels = {a.get_gid(): a.get_text() for a in ax.texts if (a.get_gid() or "")
               .startswith("label:")}
-    assert labels == {"label:H": "Home", "label:M": "Market"}
+    assert labels == {"label:H": "Home", "label:M": "Market"} and \
+        d.labels == {"H": "Home", "M": "Market"}
     # the two lines between H and M lie side by side, not on top of each other
-    lines = {a.get_gid(): np.column_stack(a.get_data()) for a in ax.lines
-             if (a.get_gid() or "").startswith("segment:")}
-    assert not np.allclose(lines["segment:sA"], lines["segment:sB"])
+    a, b = (np.asarray(p.vertices) for p in next(
+        c for c in ax.collections if c.get_gid() == "segments:rail").get_paths())
+    assert not np.allclose(a, b)
     assert gids(ax, "borders") == ["borders"] and not gids(ax, "schematic-note")
+    assert not d.schematic
 
 
 def test_the_map_saves_as_pdf_and_svg_from_one_figure(tmp_path):
@@ -81,12 +95,12 @@ def test_the_map_saves_as_pdf_and_svg_from_one_figure(tmp_path):
           "built": True}]), pd.DataFrame(
         [{"route": "r", "corridor": "C", "corridor_name": "Road", "segments": "s1",
           "flow": 3.0}]))
-    fig, _ = drawn(net)
-    fig.savefig(tmp_path / "map.pdf", bbox_inches="tight")
-    fig.savefig(tmp_path / "map.svg", bbox_inches="tight")
+    fig = cm.corridor_map_figure(net)
+    fig.savefig(tmp_path / "map.pdf")
+    fig.savefig(tmp_path / "map.svg")
     assert (tmp_path / "map.pdf").read_bytes().startswith(b"%PDF")
     svg = (tmp_path / "map.svg").read_text()
-    assert 'id="segment:s1"' in svg and 'id="built:s1"' in svg
+    assert 'id="segments:road"' in svg and 'id="built"' in svg and 'id="corridor:C"' in svg
     assert not re.search(r'(src|href)="(?!#)', svg)  # no link to anything outside the file
 
 
@@ -99,9 +113,10 @@ def test_without_places_the_network_is_a_schematic_with_a_note():
         {"segment": "c", "from": "O", "to": "D", "mode": "road"}])
     net = cm.MapNetwork(pd.DataFrame(), segments, pd.DataFrame())
     assert not net.has_places
-    _, ax = drawn(net)
-    _, again = drawn(net)
-    assert gids(ax, "segment:") == ["segment:a", "segment:b", "segment:c"]
+    _, ax, d = drawn(net)
+    _, again, _ = drawn(net)
+    assert d.schematic and sorted(d.segments) == ["a", "b", "c"]
+    assert [paths(ax, f"segments:{k}") for k in ("rail", "sea", "road")] == [1, 1, 1]
     assert gids(ax, "label:") == ["label:D", "label:O", "label:X"]
     note = [t.get_text() for t in ax.texts if t.get_gid() == "schematic-note"]
     assert note == [cm.SCHEMATIC_NOTE] and "sheet Nodes" in note[0]
@@ -133,18 +148,21 @@ def test_a_far_market_is_an_arrow_at_the_edge_and_a_placeless_one_a_stub():
     points to EU, labelled, and the rail segment B -> EU runs to the arrow. A sea leg to it
     (eu_sea) and the leg to SEA, which has no place, are short arrows off E, whose label
     names both ends."""
-    _, ax = drawn(far_network())
+    _, ax, d = drawn(far_network())
     x0, x1 = ax.get_xlim()
     assert x0 > 55 * np.cos(np.radians(45)) - 5  # Brussels (4E) is not inside the map
-    assert gids(ax, "offmap:") == ["offmap:EU"]
+    assert d.offmap == ["EU"] and gids(ax, "offmap:") == ["offmap:EU"]
     arrow = next(a for a in ax.texts if a.get_gid() == "offmap:EU")
     tip_x = arrow.xy[0]
     assert x0 <= tip_x < x0 + 0.05 * (x1 - x0)  # at the west edge
     label = next(a for a in ax.texts if a.get_gid() == "offmap-label:EU")
     assert label.get_text() == "to EU (Brussels)"
-    line = next(a for a in ax.lines if a.get_gid() == "segment:eu")
-    assert min(line.get_xdata()) == pytest.approx(tip_x, abs=1e-6)
-    assert gids(ax, "stub:") == ["stub:eu_sea", "stub:sea"]
+    rail = [np.asarray(p.vertices) for c in ax.collections if c.get_gid() == "segments:rail"
+            for p in c.get_paths()]
+    assert len(rail) == 4  # ab, ac, ae and the line to EU's arrow
+    assert min(v[:, 0].min() for v in rail) == pytest.approx(tip_x, abs=1e-6)
+    assert sorted(d.stubs) == ["eu_sea", "sea"] and gids(ax, "stub:") == ["stub:eu_sea",
+                                                                            "stub:sea"]
     stub_labels = [a.get_text() for a in ax.texts if a.get_gid() == "stub-label"]
     assert stub_labels == ["to World markets by sea; EU (Brussels)"] or \
         stub_labels == ["to EU (Brussels); World markets by sea"]
@@ -264,13 +282,12 @@ def test_results_carry_nodes_and_draw_the_same_map(tmp_path, monkeypatch):
     assert list(frames["Nodes"].columns) == ["node", "name", "lat", "lon"]
     net = cm.network_from_results(frames)
     assert list(net.segments["built"]) == [False, True]
-    _, ax = drawn(net)
-    assert gids(ax, "segment:") == ["segment:sA", "segment:sB"]
-    assert gids(ax, "built:") == ["built:sB"] and gids(ax, "label:") == ["label:H", "label:M"]
-    assert not gids(ax, "corridor:")
+    _, ax, d = drawn(net)
+    assert sorted(d.segments) == ["sA", "sB"] and d.built == ["sB"]
+    assert d.labels == {"H": "Home", "M": "Market"} and d.bands == {}
     frames["Flows"]["segments"] = frames["Flows"]["route"].map({"rA": "sA", "rB": "sB"})
-    _, ax = drawn(cm.network_from_results(frames))
-    assert gids(ax, "corridor:") == ["corridor:CA:sA"]  # CB carries nothing
+    _, ax, d = drawn(cm.network_from_results(frames))
+    assert d.bands == {"CA": ["sA"]}  # CB carries nothing
     assert source.exists()
 
 

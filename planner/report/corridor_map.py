@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
@@ -42,11 +43,15 @@ BORDERS = Path(__file__).resolve().parent / "data" / "borders.json"
 # Paul Tol's "muted" qualitative set: distinguishable by colour-blind readers
 CORRIDOR_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77",
                     "#CC6677", "#882255", "#AA4499")
-MODE_STYLES = {"rail": "-", "road": (0, (5, 2.5)), "sea": (0, (1, 1.6)), "other": "-."}
+MODE_STYLES = {"rail": "solid", "road": (0, (5, 2.5)), "sea": (0, (1, 1.6)),
+               "other": (0, (6, 2, 1.2, 2))}
+STRIPE = (0, (2.5, 2.5))
 MODE_WORDS = {"rail": "rail", "road": "road", "sea": "sea", "other": "border, port, other"}
 STUB = 0.09  # a stub's length, share of the network's span
 FAR_FACTOR = 1.8  # a node this many times the typical distance from the rest is off the map
 MARGIN = 0.07  # share of the extent added on each side
+SCHEMATIC_KK_NODES = 60
+LEGEND_CORRIDORS = 12  # the largest corridors named in the legend
 MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
 LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
 NETWORK = "#3c3c3c"
@@ -65,12 +70,19 @@ def mode_kind(mode: str) -> str:
     return "other"
 
 
+def _id(value) -> str:
+    """An id as text: 7.0 read back from a workbook is '7', as the planner reads it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else \
+        str(value).strip()
+
+
 def _segment_list(value) -> tuple[str, ...]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ()
-    if isinstance(value, str):
-        return tuple(s.strip() for s in value.split(";") if s.strip())
-    return tuple(str(s) for s in value)
+    """Segment ids from a list, or from text joined by ';' (a lone number is one id)."""
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return tuple(_id(s) for s in value if _id(s))
+    return tuple(s.strip() for s in _id(value).split(";") if s.strip())
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,7 @@ class MapNetwork:
         for column in ("node", "name", "lat", "lon"):
             if column not in nodes:
                 nodes[column] = np.nan if column in ("lat", "lon") else ""
-        nodes["node"] = nodes["node"].astype(str)
+        nodes["node"] = [_id(v) for v in nodes["node"]]
         nodes["name"] = [n if isinstance(n, str) and n.strip() else k
                          for k, n in zip(nodes["node"], nodes["name"])]
         nodes["lat"] = pd.to_numeric(nodes["lat"], errors="coerce")
@@ -110,7 +122,7 @@ class MapNetwork:
             if column not in segments:
                 segments[column] = default
         for column in ("segment", "from", "to"):
-            segments[column] = segments[column].astype(str)
+            segments[column] = [_id(v) for v in segments[column]]
         segments["built"] = segments["built"].fillna(False).astype(bool)
         segments["projects"] = segments["projects"].fillna("").astype(str)
         routes = pd.DataFrame(self.routes).copy()
@@ -120,7 +132,7 @@ class MapNetwork:
                 routes[column] = default
         routes["segments"] = [_segment_list(v) for v in routes["segments"]]
         routes["flow"] = pd.to_numeric(routes["flow"], errors="coerce").fillna(0.0)
-        routes["corridor"] = routes["corridor"].astype(str)
+        routes["corridor"] = [_id(v) for v in routes["corridor"]]
         object.__setattr__(self, "nodes", nodes.reset_index(drop=True))
         object.__setattr__(self, "segments", segments.reset_index(drop=True))
         object.__setattr__(self, "routes", routes.reset_index(drop=True))
@@ -158,27 +170,28 @@ def network_from_instance(inst, sol=None, ms=None, period: str | None = None) ->
                       tuple(inst.corridors))
 
 
-def network_from_results(frames: dict[str, pd.DataFrame], period: str | None = None
-                         ) -> MapNetwork:
+def network_from_results(frames: dict[str, pd.DataFrame], period: str | None = None,
+                         flow_unit: str = "Mt/yr") -> MapNetwork:
     """The map of a results workbook, from its sheets as {sheet name: DataFrame} (headers as
     written by 'planner solve'): Capacity (segment, period, used, country, mode, from, to),
     Portfolio (project, selected, segments), Flows (route, corridor, period, flow,
     corridor_name; segments when written) and Nodes (node, name, lat, lon; optional). Routes
     without a segments column are left off the map (the network and projects are drawn)."""
     capacity = frames["Capacity"].copy()
-    capacity["period"] = capacity["period"].astype(str)
+    capacity["period"] = [_id(v) for v in capacity["period"]]
     periods = list(dict.fromkeys(capacity["period"]))
-    period = str(period) if period is not None else (periods[-1] if periods else "")
-    last = capacity[capacity["period"] == period].drop_duplicates("segment")
+    period = _id(period) if period is not None else (periods[-1] if periods else "")
+    last = capacity[capacity["period"] == period].drop_duplicates("segment") \
+        .reset_index(drop=True)
     portfolio = frames.get("Portfolio", pd.DataFrame(columns=["project", "selected",
                                                               "segments"]))
     on_segment: dict[str, list[str]] = {}
     for _, row in portfolio.iterrows():
         if _yes(row.get("selected")):
             for s in _segment_list(row.get("segments")):
-                on_segment.setdefault(s, []).append(str(row["project"]))
+                on_segment.setdefault(s, []).append(_id(row["project"]))
     segments = pd.DataFrame({
-        "segment": last["segment"].astype(str), "from": last["from"], "to": last["to"],
+        "segment": [_id(v) for v in last["segment"]], "from": last["from"], "to": last["to"],
         "mode": last["mode"], "country": last["country"],
         "used": pd.to_numeric(last["used"], errors="coerce")})
     segments["built"] = [s in on_segment for s in segments["segment"]]
@@ -186,13 +199,12 @@ def network_from_results(frames: dict[str, pd.DataFrame], period: str | None = N
     flows = frames.get("Flows", pd.DataFrame(columns=["route", "corridor", "period", "flow"]))
     flows = flows.copy()
     if "period" in flows:
-        flows["period"] = flows["period"].astype(str)
+        flows["period"] = [_id(v) for v in flows["period"]]
         flows = flows[flows["period"] == period]
     routes = flows if "segments" in flows else flows.iloc[0:0]
-    routes = routes.rename(columns={})
     nodes = frames.get("Nodes", pd.DataFrame(columns=["node", "name", "lat", "lon"]))
-    order = tuple(dict.fromkeys(str(c) for c in flows.get("corridor", ())))
-    return MapNetwork(nodes, segments, routes, period, "Mt/yr", order)
+    order = tuple(dict.fromkeys(_id(c) for c in flows.get("corridor", ())))
+    return MapNetwork(nodes, segments, routes, period, flow_unit, order)
 
 
 def _yes(value) -> bool:
@@ -254,7 +266,7 @@ def _stubs(net: MapNetwork, lay: _Layout, length: float) -> dict[str, tuple]:
     cross land the ship never sails over)."""
     centre = np.mean(np.array(list(lay.xy.values())), axis=0)
     out = {}
-    for _, s in net.segments.iterrows():
+    for s in net.segments.to_dict("records"):
         for here, there in ((s["from"], s["to"]), (s["to"], s["from"])):
             if here not in lay.xy:
                 continue
@@ -300,19 +312,20 @@ def _fit(points: np.ndarray, ax, min_span: float) -> tuple[float, float, float, 
 
 
 def _schematic(net: MapNetwork, used: list[str], names: dict, ax) -> _Layout:
-    """A deterministic drawing of the network without places (Kamada-Kawai)."""
+    """A deterministic drawing of the network without places: Kamada-Kawai (node distances
+    follow the number of segments between them), a seeded spring layout for large networks."""
     import networkx as nx
 
     graph = nx.Graph()
     graph.add_nodes_from(used)
     graph.add_edges_from(zip(net.segments["from"], net.segments["to"]))
-    if len(graph) == 0:
-        xy = {}
-    elif len(graph) == 1:
-        xy = {used[0]: (0.0, 0.0)}
-    else:
+    if len(graph) <= 1:
+        pos = {n: (0.0, 0.0) for n in graph}
+    elif len(graph) <= SCHEMATIC_KK_NODES:
         pos = nx.kamada_kawai_layout(graph)
-        xy = {n: (float(p[0]), float(p[1])) for n, p in pos.items()}
+    else:  # Kamada-Kawai takes seconds beyond some 60 nodes; a seeded spring layout does not
+        pos = nx.spring_layout(graph, seed=0)
+    xy = {n: (float(p[0]), float(p[1])) for n, p in pos.items()}
     points = np.array(list(xy.values())) if xy else np.zeros((1, 2))
     extent = _fit(points, ax, 0.5)
     return _Layout(xy, {}, set(), extent, 0.0, names)
@@ -320,12 +333,28 @@ def _schematic(net: MapNetwork, used: list[str], names: dict, ax) -> _Layout:
 
 # -- drawing ---------------------------------------------------------------------------------
 
-def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> None:
-    """Draw the map of ``network`` on ``ax``. ``legend``: 'right' (outside the axes: save the
-    figure with bbox_inches='tight' or leave room), 'inside' or 'none'. Every artist of the
-    network carries a gid (segment:S, built:S, corridor:C:S, node:N, label:N, offmap:N,
-    stub:S), kept as an id in SVG output."""
+@dataclass
+class MapDrawing:
+    """What draw_corridor_map drew, by id: for tests and for a caller that lists it."""
+
+    schematic: bool = False
+    segments: list[str] = field(default_factory=list)  # segments drawn (lines and stubs)
+    built: list[str] = field(default_factory=list)  # segments with the plan's casing
+    bands: dict[str, list[str]] = field(default_factory=dict)  # corridor -> its segments
+    stubs: list[str] = field(default_factory=list)  # segments drawn as a short arrow
+    offmap: list[str] = field(default_factory=list)  # nodes drawn as an arrow at the edge
+    labels: dict[str, str] = field(default_factory=dict)  # node -> its name as drawn
+
+
+def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> MapDrawing:
+    """Draw the map of ``network`` on ``ax`` and say what was drawn. ``legend``: 'right'
+    (outside the axes, on the figure's right: leave about 0.3 of the width, as
+    corridor_map_figure does), 'inside' or 'none'. The artists carry gids (kept as ids in
+    SVG): borders, segments:<mode>, built, corridor:<id>, stripes:<id>, stub:<segment>,
+    offmap:<node>, label:<node>, project-label:<segment>, stub-label, schematic-note."""
+    drawing = MapDrawing()
     lay = _layout(network, ax)
+    drawing.schematic = not lay.k
     x0, x1, y0, y1 = lay.extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -342,20 +371,21 @@ def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> None
     ends = _segment_ends(network, lay)
     bands = _corridor_bands(network)
     colours = _corridor_colours(network, bands)
-    markers = _draw_segments(ax, network, ends, bands, colours, per_pt)
-    _draw_offmap(ax, lay, ends, network)
+    markers = _draw_segments(ax, network, ends, bands, colours, per_pt, drawing)
+    drawing.offmap = _draw_offmap(ax, lay, ends, network)
     placer = _Placer(ax, list(lay.xy.values()) + [p for _, p, _ in markers],
                      [(np.array(a), np.array(b)) for a, b, _ in ends.values()])
     for text, point, s in markers:
         placer.place(text, point, f"project-label:{s}", prefer=(0, -1), gap=6.0,
                      fontsize=5.8, weight="bold")
     _label_stubs(ax, lay, ends, placer)
-    _draw_nodes(ax, lay, placer)
+    drawing.labels = _draw_nodes(ax, lay, placer)
     if not lay.k:
         ax.text(0.01, 0.01, SCHEMATIC_NOTE, transform=ax.transAxes, fontsize=7,
                 style="italic", color="#404040", va="bottom", ha="left", gid="schematic-note")
     if legend != "none":
         _legends(ax, network, colours, bands, legend)
+    return drawing
 
 
 def _draw_borders(ax, lay: _Layout) -> None:
@@ -426,7 +456,7 @@ def _segment_ends(net: MapNetwork, lay: _Layout) -> dict[str, tuple]:
     arrow of a node off it (stub end None), or a stub (_stubs; stub end its node, start or
     end its tip as the segment runs). Segments with neither end on the map are left out."""
     out = {}
-    for _, s in net.segments.iterrows():
+    for s in net.segments.to_dict("records"):
         seg = s["segment"]
         if seg in lay.stubs:
             base, tip, there = lay.stubs[seg]
@@ -449,7 +479,7 @@ def _node_point(lay: _Layout, node: str):
 def _corridor_bands(net: MapNetwork) -> dict[str, dict[str, float]]:
     """segment -> {corridor: tonnes its routes carry over the segment}, corridors with flow."""
     bands: dict[str, dict[str, float]] = {}
-    for _, r in net.routes.iterrows():
+    for r in net.routes.to_dict("records"):
         if r["flow"] <= 0:
             continue
         for s in r["segments"]:
@@ -474,73 +504,84 @@ def _width(flow: float, most: float) -> float:
     return 1.4 + 4.2 * math.sqrt(flow / most) if most > 0 else 1.4
 
 
-def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt) -> list[tuple]:
-    """Each segment in its lane: segments between the same two nodes side by side. Returns
-    the plan's project markers to label: (project ids, point, segment)."""
-    markers: list[tuple] = []
+def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt,
+                   drawing: "MapDrawing") -> list[tuple]:
+    """Each segment in its lane (segments between the same two nodes side by side): the
+    plan's casing, its corridors' bands, the line of its mode, an arrow at a stub's end.
+    Lines of one kind are one collection (a map of 600 segments draws in a second), each
+    with a gid: segments:<mode>, built, corridor:<id>, stripes:<id>. Returns the plan's
+    project markers to label: (project ids, point, segment)."""
     most = max((f for b in bands.values() for f in b.values()), default=0.0)
-    order = list(colours)
+    order = {c: i for i, c in enumerate(colours)}
     lanes: dict[frozenset, list[str]] = {}
-    for s, (a, b, kind) in ends.items():
+    for s, (a, b, _) in ends.items():
         lanes.setdefault(frozenset((a, b)), []).append(s)
-    segs = net.segments.set_index("segment")
-    for pair, members in lanes.items():
+    rows = {r["segment"]: r for r in net.segments.to_dict("records")}
+    base: dict[str, list] = {}
+    built, built_widths, markers = [], [], []
+    band_lines: dict[str, list] = {}
+    band_widths: dict[str, list] = {}
+    for members in lanes.values():
         widths = {s: sum(_width(f, most) for f in bands.get(s, {}).values()) +
                   0.6 * max(len(bands.get(s, {})) - 1, 0) for s in members}
         lane = max(max(widths.values()) + 2.5, 5.0)
         for i, s in enumerate(members):
-            a, b, kind = ends[s]
+            (ax0, ay0), (bx, by), stub_to = ends[s]
             shift = (i - (len(members) - 1) / 2) * lane
-            seg = segs.loc[s]
-            _draw_one(ax, s, seg, a, b, kind, shift, bands.get(s, {}), colours, order, most,
-                      per_pt, widths[s], markers)
-    return markers
+            dx, dy = bx - ax0, by - ay0
+            norm = math.hypot(dx, dy) or 1.0
+            nx_, ny_ = -dy / norm * per_pt, dx / norm * per_pt  # left of travel, per point
 
+            def line(offset_pt):
+                return [(ax0 + nx_ * offset_pt, ay0 + ny_ * offset_pt),
+                        (bx + nx_ * offset_pt, by + ny_ * offset_pt)]
 
-def _draw_one(ax, s, seg, a, b, stub_to, shift, band, colours, order, most, per_pt, total,
-              markers):
-    """One segment: the plan's casing, its corridors' bands, the line of its mode, and an
-    arrow and label at the end of a stub."""
-    (ax0, ay0), (bx, by) = a, b
-    dx, dy = bx - ax0, by - ay0
-    norm = math.hypot(dx, dy) or 1.0
-    nx_, ny_ = -dy / norm, dx / norm  # left of the travel direction
-
-    def line(offset_pt):
-        o = offset_pt * per_pt
-        return [ax0 + nx_ * o, bx + nx_ * o], [ay0 + ny_ * o, by + ny_ * o]
-
-    style = MODE_STYLES[mode_kind(seg["mode"])]
-    if seg["built"]:
-        xs, ys = line(shift)
-        ax.plot(xs, ys, color="black", lw=max(total, 1.5) + 3.2, solid_capstyle="butt",
-                zorder=3, gid=f"built:{s}")
-        mx, my = (xs[0] + xs[1]) / 2, (ys[0] + ys[1]) / 2
-        ax.plot([mx], [my], marker="D", ms=6.5, color="black", mec="white", mew=1.0, zorder=7,
-                gid=f"project-marker:{s}")
-        if seg.get("projects"):
-            markers.append((str(seg["projects"]), (mx, my), s))
-    cursor = shift + total / 2
-    for c in sorted(band, key=order.index):
-        w = _width(band[c], most)
-        xs, ys = line(cursor - w / 2)
+            seg = rows[s]
+            centre = line(shift)
+            base.setdefault(mode_kind(seg["mode"]), []).append(centre)
+            drawing.segments.append(s)
+            if seg["built"]:
+                built.append(centre)
+                built_widths.append(max(widths[s], 1.5) + 3.2)
+                drawing.built.append(s)
+                mid = ((centre[0][0] + centre[1][0]) / 2, (centre[0][1] + centre[1][1]) / 2)
+                markers.append((str(seg.get("projects") or ""), mid, s))
+            cursor = shift + widths[s] / 2
+            for c in sorted(bands.get(s, {}), key=order.get):
+                w = _width(bands[s][c], most)
+                band_lines.setdefault(c, []).append(line(cursor - w / 2))
+                band_widths.setdefault(c, []).append(w)
+                drawing.bands.setdefault(c, []).append(s)
+                cursor -= w + 0.6
+            if stub_to:
+                tip, back = (centre[1], centre[0]) if stub_to == seg["to"] else \
+                    (centre[0], centre[1])
+                tail = (tip[0] + (back[0] - tip[0]) * 0.35, tip[1] + (back[1] - tip[1]) * 0.35)
+                ax.annotate("", tip, tail, zorder=6, gid=f"stub:{s}",
+                            arrowprops=dict(arrowstyle="-|>", color=NETWORK, lw=0.9,
+                                            mutation_scale=9, shrinkA=0, shrinkB=0))
+                drawing.stubs.append(s)
+    if built:
+        ax.add_collection(LineCollection(built, colors="black", linewidths=built_widths,
+                                         capstyle="butt", zorder=3, gid="built"),
+                          autolim=False)
+        ax.scatter([m[1][0] for m in markers], [m[1][1] for m in markers], marker="D", s=40,
+                   c="black", edgecolors="white", linewidths=1.0, zorder=7,
+                   gid="project-markers")
+    for c, lines in band_lines.items():
         colour, striped = colours[c]
-        ax.plot(xs, ys, color=colour, lw=w, solid_capstyle="butt", zorder=4,
-                gid=f"corridor:{c}:{s}")
+        ax.add_collection(LineCollection(lines, colors=colour, linewidths=band_widths[c],
+                                         capstyle="butt", zorder=4, gid=f"corridor:{c}"),
+                          autolim=False)
         if striped:
-            ax.plot(xs, ys, color="white", lw=max(w * 0.3, 0.6), ls=(0, (2.5, 2.5)), zorder=4.1,
-                    gid=f"stripe:{c}:{s}")
-        cursor -= w + 0.6
-    xs, ys = line(shift)
-    ax.plot(xs, ys, color=NETWORK, lw=0.8, ls=style, zorder=5, gid=f"segment:{s}")
-    if stub_to:
-        at_end = stub_to == seg["to"]
-        tip, back = ((bx, by), (ax0, ay0)) if at_end else ((ax0, ay0), (bx, by))
-        tip = (tip[0] + nx_ * shift * per_pt, tip[1] + ny_ * shift * per_pt)
-        tail = (tip[0] + (back[0] - tip[0]) * 0.35, tip[1] + (back[1] - tip[1]) * 0.35)
-        ax.annotate("", tip, tail, zorder=6, gid=f"stub:{s}",
-                    arrowprops=dict(arrowstyle="-|>", color=NETWORK, lw=0.9,
-                                    mutation_scale=9, shrinkA=0, shrinkB=0))
+            ax.add_collection(LineCollection(
+                lines, colors="white", linewidths=[max(w * 0.3, 0.6) for w in band_widths[c]],
+                linestyles=[STRIPE], zorder=4.1, gid=f"stripes:{c}"), autolim=False)
+    for kind, lines in base.items():
+        ax.add_collection(LineCollection(lines, colors=NETWORK, linewidths=0.8,
+                                         linestyles=[MODE_STYLES[kind]], zorder=5,
+                                         gid=f"segments:{kind}"), autolim=False)
+    return [m for m in markers if m[0]]
 
 
 def _label_stubs(ax, lay: _Layout, ends, placer: "_Placer") -> None:
@@ -558,12 +599,14 @@ def _label_stubs(ax, lay: _Layout, ends, placer: "_Placer") -> None:
                      prefer=first, fontsize=5.8, style="italic", color="#303030")
 
 
-def _draw_offmap(ax, lay: _Layout, ends, net: MapNetwork) -> None:
+def _draw_offmap(ax, lay: _Layout, ends, net: MapNetwork) -> list[str]:
     """An arrow at the map's edge toward each node off the map that a line runs to,
     labelled with its name on the map's side of the arrow."""
-    lines = net.segments[[s in ends and ends[s][2] is None for s in net.segments["segment"]]]
-    reached = set(lines["from"]) | set(lines["to"])
+    reached = {n for r in net.segments.to_dict("records")
+               if r["segment"] in ends and ends[r["segment"]][2] is None
+               for n in (r["from"], r["to"])}
     x0, x1, y0, y1 = lay.extent
+    drawn = []
     for n, place in lay.far.items():
         (ex, ey), (dx, dy) = _edge_point(lay, place)
         if n not in reached:
@@ -584,6 +627,8 @@ def _draw_offmap(ax, lay: _Layout, ends, net: MapNetwork) -> None:
                     xytext=offset, textcoords="offset points", fontsize=6.8, weight="bold",
                     ha=ha, va=va, zorder=8, gid=f"offmap-label:{n}",
                     bbox=KNOCKOUT)
+        drawn.append(n)
+    return drawn
 
 
 class _Placer:
@@ -607,10 +652,10 @@ class _Placer:
     def place(self, text: str, xy, gid: str, prefer=(1, 0), gap: float = 4.5, **style):
         """Annotate ``text`` at ``xy`` (data) where it costs least; the text is measured
         once and each position's box computed, so only the chosen one is drawn."""
-        t = self.ax.annotate(text, xy, xytext=(0, 0), textcoords="offset points", ha="left",
-                             va="bottom", zorder=10, gid=gid, bbox=KNOCKOUT, **style)
-        size = t.get_window_extent(self.renderer)
-        w, h = size.width * 1.04 + 2, size.height * 1.12 + 1
+        font = FontProperties(size=style.get("fontsize"), weight=style.get("weight", "normal"),
+                              style=style.get("style", "normal"))
+        w, h, _ = self.renderer.get_text_width_height_descent(text, font, ismath=False)
+        w, h = w * 1.04 + 3, h * 1.25 + 2  # the knock-out box's pad and the line's descent
         px = self.ax.figure.dpi / 72
         x, y = self.ax.transData.transform(xy)
         order = [prefer] + [p for p in self.POSITIONS if p != prefer]
@@ -631,9 +676,10 @@ class _Placer:
             if best_cost == 0:
                 break
         dx, dy, scale, box = best
-        t.xyann = (dx * scale, dy * scale)
-        t.set_horizontalalignment("left" if dx > 0 else "right" if dx < 0 else "center")
-        t.set_verticalalignment("bottom" if dy > 0 else "top" if dy < 0 else "center")
+        t = self.ax.annotate(text, xy, xytext=(dx * scale, dy * scale),
+                             textcoords="offset points", zorder=10, gid=gid, bbox=KNOCKOUT,
+                             ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                             va="bottom" if dy > 0 else "top" if dy < 0 else "center", **style)
         self.taken = np.vstack([self.taken, box])
         return t
 
@@ -647,15 +693,17 @@ def _overlaps(box: np.ndarray, boxes: np.ndarray) -> float:
     return float(np.sum(np.clip(w, 0, None) * np.clip(h, 0, None)))
 
 
-def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> None:
-    """Dots, and each node's name placed by ``placer``, the most crowded nodes first."""
+def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> dict[str, str]:
+    """Dots, and each node's name placed by ``placer``, the most crowded nodes first;
+    returns node -> name drawn."""
     if not lay.xy:
-        return
+        return {}
     xs, ys = zip(*lay.xy.values())
     ax.scatter(xs, ys, s=16, facecolor="white", edgecolor="black", linewidths=0.9, zorder=9,
                gid="nodes")
     for n in sorted(lay.xy, key=lambda n: (-_crowding(n, lay), n)):
         placer.place(lay.names.get(n, n), lay.xy[n], f"label:{n}", fontsize=6.5)
+    return {n: lay.names.get(n, n) for n in lay.xy}
 
 
 def _renderer(fig):
@@ -681,20 +729,26 @@ def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
         handles.append(Line2D([], [], color="black", lw=4.5, marker="D", ms=6, mfc="black",
                               mec="white", label="project in the plan"))
     corridor_flow: dict[str, float] = {}
-    for _, r in net.routes.iterrows():
+    for r in net.routes.to_dict("records"):
         if r["flow"] > 0:
             corridor_flow[r["corridor"]] = corridor_flow.get(r["corridor"], 0.0) + r["flow"]
     most = max((f for b in bands.values() for f in b.values()), default=0.0)
     names = dict(zip(net.routes["corridor"], net.routes["corridor_name"]))
     corridor_handles = []
     labels = []
+    largest = set(sorted(colours, key=lambda c: -corridor_flow.get(c, 0.0))[:LEGEND_CORRIDORS])
     for c, (colour, striped) in colours.items():
+        if c not in largest:
+            continue
         name = "\n".join(textwrap.wrap(str(names.get(c) or c), 44))
         w = _width(corridor_flow.get(c, 0.0), most)
         band = Line2D([], [], color=colour, lw=w)
         corridor_handles.append((band, Line2D([], [], color="white", lw=max(w * 0.3, 0.6),
-                                              ls=(0, (2.5, 2.5)))) if striped else band)
+                                              ls=STRIPE)) if striped else band)
         labels.append(f"{name}  {corridor_flow.get(c, 0.0):,.1f}")
+    if len(colours) > len(largest):  # the legend would run off the page
+        corridor_handles.append(Line2D([], [], color="none"))
+        labels.append(f"and {len(colours) - len(largest)} smaller corridors\n(sheet Flows)")
     inside = where == "inside"
     kw = dict(fontsize=6.2, frameon=True, framealpha=0.92, edgecolor="#b0b0b0",
               borderaxespad=0.4, handlelength=2.6, alignment="left")
