@@ -4,16 +4,17 @@ the borders ship in planner/report/data/borders.json, made by scripts/make_borde
 
 Made for grey print: modes differ by line style (rail solid, road dashed, sea dotted, any
 other dash-dot), corridors by colour (Paul Tol's colour-blind-safe "muted" set), by width (the
-tonnes they carry) and, past nine corridors, by a dashed band; the plan's projects are a black
-casing with a diamond. Without node coordinates (sheet Nodes) the network is drawn as a
+tonnes they carry) and by a white dashed stripe on every second one; the plan's projects are a
+black casing with a diamond. Without node coordinates (sheet Nodes) the network is drawn as a
 schematic layout with a note that says how to get the real map.
 
 Placement rules (docs/results.md, "The corridor map"):
 - a node far from the others (farther from their median than FAR_FACTOR times the
   75th-percentile distance, as the EU or a Chinese market is from Central Asia) stays off the
   map: an arrow at the map's edge points toward it, labelled, and its segments run to the arrow;
-- a node with no place (lat and lon blank: world markets by sea) is a short arrow off each
-  segment that reaches it, pointing away from the map's centre, labelled.
+- a sea leg to such a node, and a segment to a node with no place (lat and lon blank: world
+  markets by sea), is a short arrow off its port, pointing away from the map's centre,
+  labelled with where it goes.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
-from matplotlib.transforms import Bbox
 
 MAP_DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
                   "imply any judgment on the legal status of any territory, or any endorsement "
@@ -50,7 +50,7 @@ MODE_WORDS = {"rail": "rail", "road": "road", "sea": "sea", "other": "border, po
 STUB = 0.09  # a stub's length, share of the network's span
 FAR_FACTOR = 1.8  # a node this many times the typical distance from the rest is off the map
 MARGIN = 0.07  # share of the extent added on each side
-SCHEMATIC_KK_NODES = 60
+SCHEMATIC_KK_NODES = 60  # larger schematics use a spring layout (Kamada-Kawai takes seconds)
 LEGEND_CORRIDORS = 12  # the largest corridors named in the legend
 MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
 LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
@@ -749,6 +749,8 @@ def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
     if len(colours) > len(largest):  # the legend would run off the page
         corridor_handles.append(Line2D([], [], color="none"))
         labels.append(f"and {len(colours) - len(largest)} smaller corridors\n(sheet Flows)")
+    if not handles and not corridor_handles:
+        return
     inside = where == "inside"
     kw = dict(fontsize=6.2, frameon=True, framealpha=0.92, edgecolor="#b0b0b0",
               borderaxespad=0.4, handlelength=2.6, alignment="left")
@@ -772,8 +774,9 @@ def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
 
 def corridor_map_figure(network: MapNetwork, *, width: float = 10.0, height: float = 6.2,
                         legend: str = "right") -> Figure:
-    """A figure holding the map alone (inches), for the brief or a picture: save it as PDF,
-    SVG or PNG with bbox_inches='tight'."""
+    """A figure (inches) holding the map and, with legend 'right', its legends on the right
+    third: save it as PDF, SVG or PNG as it is (bbox_inches='tight' is not needed, and draws
+    everything twice)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = Figure(figsize=(width, height))
