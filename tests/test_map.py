@@ -261,6 +261,10 @@ def test_nodes_twice_or_half_placed_are_refused_and_a_missing_one_warned(tmp_pat
     assert [p.warning for p in found] == [True]
     assert (found[0].sheet, found[0].row, found[0].column, found[0].found) == \
         ("Segments", 2, "to", "M")
+    # headers misspelt: no node has a place, which is allowed (a schematic) but said
+    misspelt = [{"node": r["node"], "latitude": r["lat"], "longitude": r["lon"]} for r in NODES]
+    found = validate_workbook(write(tmp_path, edit(two_corridors(), Nodes=misspelt), "d.xlsx"))
+    assert [(p.warning, p.sheet, p.column) for p in found] == [(True, "Nodes", "lat")]
 
 
 def test_the_template_offers_sheet_nodes(tmp_path):

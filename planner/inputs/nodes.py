@@ -14,8 +14,9 @@ def read_nodes(records: list[dict], segments: dict[str, dict],
                problems: list[Problem]) -> dict[str, Node]:
     """node -> Node from the rows of sheet Nodes (``records``), checked against the segments
     read (segment -> row). Errors: a node listed twice, a node no segment starts or ends at,
-    a latitude without a longitude or the reverse. A warning names each segment node the
-    sheet leaves out (the map cannot place it), once the sheet lists any node."""
+    a latitude without a longitude or the reverse. Warnings: each segment node the sheet
+    leaves out (the map cannot place it), once the sheet lists any node; a sheet where no
+    node has a place (a misspelt lat or lon header reads as no column)."""
     rows = unique_ids(SHEET, "node", records, problems)
     used: dict[str, tuple[int, str]] = {}  # node -> (first Segments row, column)
     for seg in segments.values():
@@ -33,6 +34,12 @@ def read_nodes(records: list[dict], segments: dict[str, dict],
                 problems.append(Problem(SHEET, r["_row"], lack, None,
                                         f"a value beside {have}: both lat and lon, or neither "
                                         "for a node with no one place"))
+    if rows and all(r.get("lat") is None or r.get("lon") is None for r in rows.values()):
+        first = min(r["_row"] for r in rows.values())
+        problems.append(Problem(SHEET, first, "lat", None,
+                                "columns lat and lon filled (headed lat and lon in row 1): no "
+                                "node has both, so the map is drawn as a schematic",
+                                warning=True))
     if rows:
         for k, (row, column) in used.items():
             if k not in rows:
