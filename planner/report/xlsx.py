@@ -37,6 +37,7 @@ PAGE_ROWS = 32  # rows of default height on a landscape A4 page (at scale 1)
 PART_WIDTH = 160  # characters of column width a part prints in at about 2/3 size or more
 ROW_CM = 0.53
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+NOTE_FONT = Font(name="Calibri", size=10, italic=True, color="555555")  # a line about a chart
 
 
 def with_unit(unit: str, decimals: int = 1) -> str:
@@ -123,14 +124,17 @@ def put(ws, row: int, col: int, value):
 def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = None,
                 number_format: dict[str, str] | None = None,
                 labels: dict[str, str] | None = None, top: int = 1,
-                widest: int = WIDEST) -> int:
+                widest: int = WIDEST, sheet_table: bool | None = None) -> int:
     """A header row (the column ids, bold, shaded, each with its label in words as a comment),
     then one row per record, each number in its column's format (a float without one gets
     two decimals with thousands separators). Widths fit the text up to WIDEST characters
-    (longer text wraps); the header is frozen, long tables get filters, the sheet prints to
-    the page width. Returns the last row written."""
+    (longer text wraps). ``sheet_table`` (default: the table starts in row 1): the sheet's
+    table, which other tools read: its header is frozen and listed on sheet Columns, long
+    tables get filters, the sheet prints to the page width with the header repeated; not so
+    a chart's table on a chart_sheet. Returns the last row written."""
     formats = number_format or {}
-    if top == 1:
+    sheet_table = top == 1 if sheet_table is None else sheet_table
+    if sheet_table:
         FORMATS[ws] = dict(formats)
     for j, name in enumerate(header, start=1):
         cell = put(ws, top, j, name)
@@ -152,16 +156,17 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
                     cell.number_format = formats[name]
             elif isinstance(cell.value, float):
                 cell.number_format = DECIMAL
-    filtered = top == 1 and last - top > 15
+    filtered = sheet_table and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
                 names=header, widest=widest, header_pad=3 if filtered else 1)
     if any(len(str(name)) + 2 > (ws.column_dimensions[get_column_letter(j)].width or 13)
            for j, name in enumerate(header, start=1)):  # indented after the first
-        ws.row_dimensions[top].height = 30  # a header on two lines
-    if top == 1:
-        ws.freeze_panes = "A2"
+        # a header on two lines, or the more fit_columns gave a long one in words
+        ws.row_dimensions[top].height = max(30, ws.row_dimensions[top].height or 15)
+    if sheet_table:
+        ws.freeze_panes = f"A{top + 1}"
         if filtered:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
+            ws.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{last}"
         print_setup(ws)
     return last
 
@@ -397,14 +402,25 @@ def columns_for(ws, width_cm: float) -> str:
     return get_column_letter(max(1, j))
 
 
+def chart_sheet(book, title: str, table):
+    """A sheet for the charts of the sheet ``table``, right after it, printed landscape with
+    no header row repeated: a table's header row repeats on every page of its sheet (print
+    titles are the sheet's, not a range's), so a chart on the table's sheet printed under a
+    header that is not its own, over its own data table."""
+    ws = book.create_sheet(title, book.index(table) + 1)
+    print_setup(ws, landscape=True, title_rows=None)
+    return ws
+
+
 def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
                height_cm: float = 12.0, block_top: int | None = None,
                own_range: bool = False) -> int:
     """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
     landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
-    the chart itself) and one after the chart. Returns the first row after it.
-    ``own_range``: the chart prints in a print range of its own (print_parts), fitted to its
-    width, not the sheet's."""
+    the chart itself) and one after the chart. Returns the first row after it. Where the
+    block and the chart are more than a page, the break goes right above the chart instead
+    (a chart split over two pages). ``own_range``: the chart prints in a print range of its
+    own (print_parts), fitted to its width, not the sheet's."""
     # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
     scale = 1.0 if own_range else max(1.0, sheet_cm(ws) / PAGE_CM)
     chart.width, chart.height = width_cm * scale, height_cm * scale
@@ -412,6 +428,8 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
         scale_text(chart, scale)
     height_cm *= scale
     top = row if block_top is None else block_top
+    if rows_cm(ws, top, row) + height_cm > PAGE_ROWS * ROW_CM * scale:
+        top = row
     if top > 1:
         add_break(ws, top - 1)
     ws.add_chart(chart, f"{col}{row}")
@@ -441,6 +459,12 @@ def scale_text(chart, scale: float) -> None:
 
 PAGE_CM = 27.0  # printable width of a landscape A4 page at the margins of print_setup
 CHAR_CM = 0.2  # one character of column width
+
+
+def rows_cm(ws, first: int, end: int) -> float:
+    """The printed height of rows ``first`` up to ``end`` (not included), at scale 1."""
+    heights = (getattr(ws.row_dimensions.get(r), "height", None) for r in range(first, end))
+    return ROW_CM / 15 * sum(h or 15 for h in heights)  # get: looking adds no row
 
 
 def sheet_cm(ws) -> float:
