@@ -340,6 +340,10 @@ def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
                 (name, ws.title)
             assert ws.sheet_properties.pageSetUpPr.fitToPage, (name, ws.title)
             assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+            # room for the footer's line (sheet, page): 0.1 in printed half of it
+            margins = ws.page_margins
+            assert min(margins.top - margins.header, margins.bottom - margins.footer) >= 0.3, \
+                (name, ws.title)
             if ws._charts:  # a header repeated would print over the chart and its own table
                 assert not ws.print_title_rows, (name, ws.title)
             # Appraisal: two tables, each printed with its own header (sheet tested below)

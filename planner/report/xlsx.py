@@ -34,6 +34,7 @@ DECIMAL = "#,##0.00"
 BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # Excel shows booleans so anyway; LibreOffice needs it
 WIDEST = 50  # characters; longer text wraps
 PAGE_ROWS = 32  # rows of default height on a landscape A4 page (at scale 1)
+FOOTER_IN = 0.25  # inches from the page's edge to the footer; the table starts at 0.6
 PART_WIDTH = 160  # characters of column width a part prints in at about 2/3 size or more
 ROW_CM = 0.53
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -324,6 +325,9 @@ def print_setup(ws, *, landscape: bool | None = None, title_rows: str | None = "
     ws.page_setup.fitToHeight = 0
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    # the footer (and a header's line) between the page's edge and the table: its default
+    # 0.5 in left 0.1 in, and LibreOffice printed the lower half of its letters cut off
+    ws.page_margins.header = ws.page_margins.footer = FOOTER_IN
     if title_rows:
         ws.print_title_rows = title_rows
     ws.oddFooter.center.text = "&A, page &P of &N"
