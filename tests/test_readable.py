@@ -410,6 +410,27 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     assert wrapped_lines("x" * 120, 50) == 3
 
 
+def test_column_ids_print_whole_on_one_line(outputs):
+    """A spreadsheet breaks a column id (no space to wrap at) inside a word, wherever its
+    line is full: 'expected_disru / ption' (Value, Chains), 'stranded_beyon / d_unmet'
+    (Disruptions), 'dependence_ow / n_optimum' (Robust) printed so. An id of up to 26
+    characters gets a column it fits in on one line."""
+    from planner.report.xlsx import header_width
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            if ws.freeze_panes != "A2":
+                continue
+            for cell in ws[1]:
+                if isinstance(cell.value, str) and " " not in cell.value and \
+                        len(cell.value) <= 26:
+                    width = ws.column_dimensions[cell.column_letter].width
+                    assert width >= len(cell.value) + 1, (name, ws.title, cell.value, width)
+    # a header in words still wraps at its spaces, onto two lines of about equal length
+    assert header_width("a scenario with a long name that must not be cut") == 26
+    assert header_width("expected_disruption") == 19
+
+
 def test_an_empty_unmet_sheet_says_so_on_its_printed_page(outputs):
     ws = book(outputs, "kazakhstan")["Unmet"]
     assert ws.max_row == 1 and "No demand is unmet" in ws.oddHeader.center.text
@@ -792,11 +813,16 @@ def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
         assert "No debt-service chart" in chart_pages and "Debt service" not in chart_pages
         assert "Spend by source per period" in chart_pages
     text = pdf_text(pdf / "robust.pdf")
-    if text is not None:  # the Robust sheet in three parts, each with the scenario names
+    if text is not None:  # the Robust sheet in parts, each with the scenario names; each
+        # column id printed whole, on one line ('dependence_ow / n_optimum' was broken),
+        # on one page
         pages = [p for p in text.split("\f") if re.search(r"Robust, page \d+ of", p)]
-        assert len(pages) == 3 and all("scenario" in p for p in pages)
+        assert len(pages) >= 3 and all("scenario" in p for p in pages)
+        for column in [c.value for c in book(outputs, "robust")["Robust"][1]][1:]:
+            whole = re.compile(rf"(?<!\w){column}(?!\w)")
+            assert len([p for p in pages if whole.search(p)]) == 1, column
         assert "dependence_robust" in pages[0] and "npv_robust" in pages[1] and \
-            "max_captive" in pages[2] and "npv_robust" not in pages[0]
+            "max_captive_share_robust" in pages[-1] and "npv_robust" not in pages[0]
 
 
 def printed(text: str, sheet: str) -> list[str]:

@@ -267,13 +267,23 @@ def text_size(cell) -> int:
     return math.ceil(widest + (cell.alignment.indent or 0))
 
 
-def header_width(size: int) -> int:
-    """Characters of width a header of ``size`` characters needs. A column id has no space
-    to wrap at, so a spreadsheet breaks it inside a word: up to 18 characters it stays on one
-    line (a break there left a tail of a letter or two: 'unmet_in_peri / od'); a longer one
-    wraps onto two lines of about equal length (no room for a filter's button, which would
-    widen the first line: 'stranded_beyond_u / nmet')."""
-    return size if size <= 18 else math.ceil(size / 2) + 2
+ONE_LINE = 26  # characters: a column id up to this long prints on one line
+
+
+def one_line(header: str) -> bool:
+    """A header that stays on one line. A column id has no space to wrap at, so a spreadsheet
+    breaks it inside a word, wherever its line is full ('unmet_in_peri / od',
+    'expected_disru / ption', 'stranded_beyon / d_unmet' printed so): up to ONE_LINE
+    characters an id is not wrapped, nor is a header in words up to 18."""
+    return len(header) <= (18 if " " in header else ONE_LINE)
+
+
+def header_width(header: str) -> int:
+    """Characters of width a header needs: its length on one line (one_line); a longer
+    one wraps onto two lines of about equal length, words at their spaces (no room for a
+    filter's button, which would widen the first line)."""
+    size = len(header)
+    return size if one_line(header) else math.ceil(size / 2) + 2
 
 
 def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
@@ -290,7 +300,7 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
             if cell.row == min_row:  # a long header wraps onto two lines before it widens
-                size = header_width(size) + (header_pad if size <= 18 else 0)
+                size = header_width(text) + (header_pad if one_line(text) else 0)
             elif isinstance(cell.value, str):  # as wide as it prints: capitals are wider
                 size = text_size(cell)
             longest = max(longest, size)
