@@ -399,6 +399,9 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     header = {c.value: c for c in portfolio[1]}
     assert header["capex"].alignment.horizontal == "right"
     assert header["name"].alignment.horizontal in (None, "general", "left")
+    assert header["project"].alignment.horizontal in (None, "general", "left")  # ids: left
+    year = next(c for c in wb["Appraisal"]["A"] if c.value == "year")  # a first column too
+    assert year.alignment.horizontal == "right"
     unmet = wb["Unmet"]
     for cell in unmet[1]:
         assert unmet.column_dimensions[cell.column_letter].width >= len(cell.value) + 1

@@ -181,13 +181,13 @@ def style_header(cell) -> None:
 
 def align_headers(ws) -> None:
     """A header over a column of numbers is right-aligned, as its numbers are: a header left
-    and its numbers right sit a column's width apart; any other header but the first is
-    indented as its text is (every table of the sheet: a header is a cell styled by
-    style_header; its table ends at the first row blank in column A and in its own column)."""
+    and its numbers right sit a column's width apart (Appraisal's year, a first column);
+    any other header but the first is indented as its text is (every table of the sheet: a
+    header is a cell styled by style_header; its table ends at the first row blank in column
+    A and in its own column)."""
     for row in ws.iter_rows():
         for cell in row:
-            if cell.column == 1 or cell.fill is None or \
-                    cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
+            if cell.fill is None or cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
                 continue
             below = []
             for r in range(cell.row + 1, ws.max_row + 1):
@@ -199,7 +199,7 @@ def align_headers(ws) -> None:
             if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                              for v in below):
                 cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
-            else:  # off a right-aligned header before it, as the column's text is
+            elif cell.column > 1:  # off a right-aligned header before it, as its text is
                 cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left",
                                            indent=1)
 
