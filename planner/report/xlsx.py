@@ -198,7 +198,16 @@ def align_headers(ws) -> None:
                     below.append(value)
             if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                              for v in below):
-                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
+                # a header on lines of their own a character off the right, where the header
+                # before it ends ('European Bank for Commercial loans under' read as one)
+                width = ws.column_dimensions[cell.column_letter].width or 13
+                inset = int(isinstance(cell.value, str) and wrapped_lines(cell.value, width) > 1)
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right",
+                                           indent=inset)
+                if inset:
+                    height = ws.row_dimensions[cell.row].height or 15
+                    ws.row_dimensions[cell.row].height = max(
+                        height, 15 * wrapped_lines(cell.value, width - inset))
             elif cell.column > 1:  # off a right-aligned header before it, as its text is
                 cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left",
                                            indent=1)
