@@ -13,7 +13,7 @@ from planner.analysis.measures import Measures
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
 from planner.report.xlsx import (NOTE_FONT, SHARE, chart_page, chart_sheet, fit_columns, money,
-                                 print_ranges, put, style_header, write_table)
+                          print_ranges, put, style_header, write_table)
 
 MONEY = "#,##0.0"
 

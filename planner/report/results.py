@@ -22,8 +22,8 @@ from planner.inputs.instance import Instance
 from planner.solve.solution import Solution
 from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, add_break, chart_page,
                           fit_columns, flow, money, print_parts, print_setup, put, rates_unit,
-                          save_results, smallest_demand, style_header, total_unit, unit_format, with_unit,
-                          write_table)
+                          save_results, smallest_demand, style_header, total_unit, unit_format,
+                          with_unit, write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"

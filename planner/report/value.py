@@ -9,8 +9,8 @@ from planner.inputs.instance import Instance
 from planner.analysis.leverage import Leverage, large_countries
 from planner.analysis.measures import CHANGE_MEASURES as MEASURES
 from planner.analysis.project_value import ProjectValue
-from planner.report.xlsx import (NOTE_FONT, chart_page, chart_sheet, fit_columns, flow, money, print_parts,
-                                 put, rates_unit, with_unit, write_table)
+from planner.report.xlsx import (NOTE_FONT, chart_page, chart_sheet, fit_columns, flow, money,
+                          print_parts, put, rates_unit, with_unit, write_table)
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
