@@ -62,9 +62,10 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     with zipfile.ZipFile(out) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
     # Charts: shares (no closure strands anything here: no stranded chart, a line says so);
-    # CashFlow: spend and debt service; Leverage: captive share
-    assert len(charts) == 4
+    # CashFlow charts: spend (no lender: no debt service, a line says so); Leverage chart
+    assert len(charts) == 3
     assert any("no closure strands" in str(c.value) for c in book["Charts"]["A"])
+    assert "No debt-service chart" in book["CashFlow charts"]["A1"].value
     assert "status: optimal" in capsys.readouterr().out
 
 

@@ -319,3 +319,32 @@ def test_a_lenders_share_caps_each_periods_spend_not_only_the_whole(tmp_path, bu
     if built:
         assert sol.draws.get(("PB", "ADB", "2026")) == pytest.approx(40)
         assert sum(v for (p, s, t), v in sol.draws.items() if s == "ADB") == pytest.approx(40)
+
+
+def test_the_debt_service_chart_is_drawn_only_where_a_loan_payment_falls_due(tmp_path):
+    """Budget 50 and a one-year loan at 10%: PB draws 50 of it in 2026, 55 falls due in 2027,
+    against the limit of 55: sheet CashFlow charts draws the debt service (0, 55) against its
+    limit (a line). With the loan's envelope 0 and the budget 100, nothing is borrowed: no
+    debt-service chart, and a line says the plan draws no loan."""
+    import openpyxl
+
+    from planner.report.results import write_results
+
+    def charts(tables, name):
+        sol, ms = solve_tables(tmp_path, tables)
+        out = write_results(sol, ms, tmp_path / f"{name}.xlsx")  # the sheets of any solve
+        return openpyxl.load_workbook(out)["CashFlow charts"]
+
+    ws = charts(with_sources(base((50, 0), limits=(None, 55)), [loan(rate=0.1)],
+                             [("ADB", 2026, 100)]), "borrowed")
+    assert len(ws._charts) == 2 and ws["A1"].value == "period"
+    top = next(c.row for c in ws["A"] if c.value == "period" and c.row > 1)
+    assert [c.value for c in ws[top]][:3] == ["period", "debt service", "limit"]
+    assert [[c.value for c in ws[r]][:3] for r in (top + 1, top + 2)] == \
+        [["2026", 0, None], ["2027", pytest.approx(55), 55]]
+    assert "Debt service against its limit" in ws._charts[1].title.tx.rich.p[0].r[0].t
+
+    ws = charts(with_sources(base((100, 0)), [loan(rate=0.1)], [("ADB", 2026, 0)]), "unborrowed")
+    assert len(ws._charts) == 1  # what the budget spends
+    assert ws["A1"].value == ("No debt-service chart: the plan draws no loan, so no loan "
+                              "payment falls due in any period.")

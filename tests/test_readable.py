@@ -211,7 +211,7 @@ def test_starts_and_changes_name_the_projects_beside_their_ids(outputs):
 def test_headers_frozen_filters_on_long_tables(outputs):
     wb = book(outputs, "kazakhstan")
     for ws in wb.worksheets:
-        if ws.title in ("Charts", "Solver log"):
+        if ws._charts or ws.title == "Solver log":  # no table other tools read
             continue
         assert ws.freeze_panes == "A2", ws.title
     assert wb["Capacity"].auto_filter.ref.startswith("A1:")
@@ -340,10 +340,14 @@ def test_every_sheet_prints_to_the_page_width_with_its_header_repeated(outputs):
                 (name, ws.title)
             assert ws.sheet_properties.pageSetUpPr.fitToPage, (name, ws.title)
             assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
-            one_page = ws._charts and ws.max_row <= 32  # the header would print over a chart
+            # room for the footer's line (sheet, page): 0.1 in printed half of it
+            margins = ws.page_margins
+            assert min(margins.top - margins.header, margins.bottom - margins.footer) >= 0.3, \
+                (name, ws.title)
+            if ws._charts:  # a header repeated would print over the chart and its own table
+                assert not ws.print_title_rows, (name, ws.title)
             # Appraisal: two tables, each printed with its own header (sheet tested below)
-            if ws.title not in ("Charts", "Solver log", "Appraisal") and ws.max_row > 1 and \
-                    not one_page:
+            elif ws.freeze_panes == "A2" and ws.title != "Appraisal" and ws.max_row > 1:
                 assert ws.print_title_rows == "$1:$1", (name, ws.title)
             wide = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width or 13
                        for j in range(1, ws.max_column + 1))
@@ -395,6 +399,9 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     header = {c.value: c for c in portfolio[1]}
     assert header["capex"].alignment.horizontal == "right"
     assert header["name"].alignment.horizontal in (None, "general", "left")
+    assert header["project"].alignment.horizontal in (None, "general", "left")  # ids: left
+    year = next(c for c in wb["Appraisal"]["A"] if c.value == "year")  # a first column too
+    assert year.alignment.horizontal == "right"
     unmet = wb["Unmet"]
     for cell in unmet[1]:
         assert unmet.column_dimensions[cell.column_letter].width >= len(cell.value) + 1
@@ -406,6 +413,27 @@ def test_headers_stand_over_their_numbers_and_short_ids_stay_whole(outputs):
     assert wrapped_lines("x" * 120, 50) == 3
 
 
+def test_column_ids_print_whole_on_one_line(outputs):
+    """A spreadsheet breaks a column id (no space to wrap at) inside a word, wherever its
+    line is full: 'expected_disru / ption' (Value, Chains), 'stranded_beyon / d_unmet'
+    (Disruptions), 'dependence_ow / n_optimum' (Robust) printed so. An id of up to 26
+    characters gets a column it fits in on one line."""
+    from planner.report.xlsx import header_width
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            if ws.freeze_panes != "A2":
+                continue
+            for cell in ws[1]:
+                if isinstance(cell.value, str) and " " not in cell.value and \
+                        len(cell.value) <= 26:
+                    width = ws.column_dimensions[cell.column_letter].width
+                    assert width >= len(cell.value) + 1, (name, ws.title, cell.value, width)
+    # a header in words still wraps at its spaces, onto two lines of about equal length
+    assert header_width("a scenario with a long name that must not be cut") == 26
+    assert header_width("expected_disruption") == 19
+
+
 def test_an_empty_unmet_sheet_says_so_on_its_printed_page(outputs):
     ws = book(outputs, "kazakhstan")["Unmet"]
     assert ws.max_row == 1 and "No demand is unmet" in ws.oddHeader.center.text
@@ -415,14 +443,95 @@ def test_captive_chart_counts_transit_trade_only(outputs):
     """China is the China trade's market, not a transit country for it: China is charted
     by what it holds of the trade that crosses it (nothing), every country is charted, and a
     note says whose market's flows are left out."""
-    ws = book(outputs, "kazakhstan")["Leverage"]
-    names = [c.value for c in ws["N"][1:] if c.value]
+    ws = book(outputs, "kazakhstan")["Leverage chart"]
+    names = [c.value for c in ws["A"][1:] if c.value]
     china = 2 + names.index("China")
-    assert ws.cell(row=china, column=15).value == ws.cell(row=china, column=16).value == 0
+    assert ws.cell(row=china, column=2).value == ws.cell(row=china, column=3).value == 0
     assert names[-1].startswith("Transit trade only: the flows whose market is China")
     xml = [x for x in chart_xml(outputs["kazakhstan"]) if "Captive share of trade" in x][0]
-    last = max(int(r) for r in re.findall(r"'Leverage'!\$N\$\d+:\$N\$(\d+)", xml))
+    last = max(int(r) for r in re.findall(r"'Leverage chart'!\$A\$\d+:\$A\$(\d+)", xml))
     assert last == len(names)  # every country, the note not
+
+
+def test_charts_of_a_table_print_on_a_sheet_of_their_own(outputs):
+    """A sheet's header row repeats on every page of it (print titles are the sheet's, not
+    a print range's): CashFlow's and Leverage's charts printed under the table's header, over
+    the charts' own tables. They are on sheets of their own, right after the table, which
+    repeat no header row."""
+    wb = book(outputs, "kazakhstan")
+    names = wb.sheetnames
+    for table, charts, count in (("CashFlow", "CashFlow charts", 2),
+                                 ("Leverage", "Leverage chart", 1)):
+        assert not wb[table]._charts and wb[table].print_title_rows == "$1:$1", table
+        assert names.index(charts) == names.index(table) + 1
+        assert len(wb[charts]._charts) == count and not wb[charts].print_title_rows, charts
+        assert wb[charts].freeze_panes is None  # no table other tools read (sheet Columns)
+
+
+def test_no_debt_service_chart_without_lenders(outputs):
+    """small() has no sheet Sources: the budget pays for everything and no loan payment
+    falls due. Its debt-service chart was drawn all the same, empty, an axis of 0, 1, 1; now
+    none is, and a line says why. Kazakhstan's loans fall due from 2026: its chart is drawn,
+    with no limit line and no 'against its limit' (no period sets debt_service_limit)."""
+    def debt_charts(name):
+        return [x for x in chart_xml(outputs[name]) if "Debt service" in x]
+    assert debt_charts("results") == []
+    ws = book(outputs, "results")["CashFlow charts"]
+    assert ws["A1"].value == ("No debt-service chart: the input has no sheet Sources: the "
+                              "budget pays for everything, so no loan payment falls due in any "
+                              "period.")
+    assert len(ws._charts) == 1  # what the budget spends is still charted
+    kazakhstan = debt_charts("kazakhstan")
+    assert len(kazakhstan) == 1 and "against its limit" not in kazakhstan[0]
+    assert "lineChart" not in kazakhstan[0]
+
+
+def test_every_header_of_a_charts_table_prints_whole(outputs):
+    """A header of a chart's table fits its column on one line, or wraps onto no more lines
+    than its row is tall for ('captive share, reference' ran into the next header, cut, in
+    a column 13 wide)."""
+    from planner.report.xlsx import HEADER_FILL, text_width, wrapped_lines
+
+    for name in outputs:
+        for ws in book(outputs, name).worksheets:
+            if not ws._charts:
+                continue
+            for row in ws.iter_rows():
+                for cell in row:
+                    header = cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb or \
+                        cell.row == 1 and ws.max_column > 1 and any(c.value for c in row[1:])
+                    if not header or not isinstance(cell.value, str):
+                        continue
+                    width = ws.column_dimensions[cell.column_letter].width or 13
+                    where = (name, ws.title, cell.coordinate, cell.value, width)
+                    if cell.alignment.wrap_text:
+                        height = ws.row_dimensions[cell.row].height or 15
+                        assert 15 * wrapped_lines(cell.value, width) <= height, where
+                    else:
+                        assert text_width(cell.value) + 1 <= width, where
+    # a header on lines of its own over numbers stands a character off the right, where the
+    # one before it ends: 'European Bank for Commercial loans under' read as one
+    ws = book(outputs, "kazakhstan")["CashFlow charts"]
+    header = next(row for row in ws.iter_rows() if row[0].value == "period")
+    wrapped = [c for c in header[1:] if c.value and wrapped_lines(
+        c.value, ws.column_dimensions[c.column_letter].width) > 1]
+    assert len(wrapped) >= 2
+    assert all(c.alignment.horizontal == "right" and c.alignment.indent == 1 for c in wrapped)
+
+
+def test_summary_prints_the_solvers_figures_on_a_page_of_their_own(outputs):
+    """The Summary's first page ended with three of the solver's figures and its second held
+    the rest: a page break now stands right above the first of them (mip_gap), so the
+    reader's figures (ids unchanged) come first, the solver's together after them."""
+    from planner.report.results import SOLVER
+
+    ws = book(outputs, "kazakhstan")["Summary"]
+    metrics = [c.value for c in ws["A"]]
+    solver = [r for r, m in enumerate(metrics, start=1)
+              if m in SOLVER or str(m).startswith("stage_")]
+    assert solver == list(range(solver[0], len(metrics) + 1))  # together, at the end
+    assert metrics[solver[0] - 1] == "mip_gap"
+    assert [b.id for b in ws.row_breaks.brk] == [solver[0] - 1]
 
 
 def test_appraisal_prints_each_table_with_its_own_header(outputs):
@@ -693,12 +802,43 @@ def test_every_workbook_opens_and_prints_in_libreoffice(outputs, tmp_path):
         # the columns' words print (a header comment does not)
         legend = [p for p in text.split("\f") if re.search(r"Columns, page \d+ of", p)]
         assert legend and "first period its capacity can be used" in " ".join(legend)
+        # the reader's figures on the Summary's first page, the solver's on pages after it
+        for metric in ("worst_disruption", "total_capex", "npv", "input_sha256"):
+            assert metric in pages[0], metric
+        for metric in ("mip_gap", "solve_seconds", "nonzeros", "stage_cost"):
+            assert metric not in pages[0] and metric in "".join(pages[1:]), metric
+        # a chart's page carries no header of another table (the CashFlow's and Leverage's
+        # repeated over their charts' own tables), and each chart prints
+        for sheet, ids, titles in (
+                ("CashFlow charts", ("debt_service_limit", "available"),
+                 ("Spend by source per period", "Debt service")),
+                ("Leverage chart", ("traffic_share", "captive_ref"),
+                 ("Captive share of trade per transit country",))):
+            chart_pages = printed(text, sheet)
+            assert chart_pages, sheet
+            assert not [i for i in ids if i in "".join(chart_pages)], sheet
+            assert all(t in "".join(chart_pages) for t in titles), sheet
+    text = pdf_text(pdf / "results.pdf")
+    if text is not None:  # no lender: no debt-service chart, a line that says why
+        chart_pages = "".join(printed(text, "CashFlow charts"))
+        assert "No debt-service chart" in chart_pages and "Debt service" not in chart_pages
+        assert "Spend by source per period" in chart_pages
     text = pdf_text(pdf / "robust.pdf")
-    if text is not None:  # the Robust sheet in three parts, each with the scenario names
+    if text is not None:  # the Robust sheet in parts, each with the scenario names; each
+        # column id printed whole, on one line ('dependence_ow / n_optimum' was broken),
+        # on one page
         pages = [p for p in text.split("\f") if re.search(r"Robust, page \d+ of", p)]
-        assert len(pages) == 3 and all("scenario" in p for p in pages)
+        assert len(pages) >= 3 and all("scenario" in p for p in pages)
+        for column in [c.value for c in book(outputs, "robust")["Robust"][1]][1:]:
+            whole = re.compile(rf"(?<!\w){column}(?!\w)")
+            assert len([p for p in pages if whole.search(p)]) == 1, column
         assert "dependence_robust" in pages[0] and "npv_robust" in pages[1] and \
-            "max_captive" in pages[2] and "npv_robust" not in pages[0]
+            "max_captive_share_robust" in pages[-1] and "npv_robust" not in pages[0]
+
+
+def printed(text: str, sheet: str) -> list[str]:
+    """The pages of ``sheet`` in a PDF's text (each page's footer names its sheet)."""
+    return [p for p in text.split("\f") if re.search(rf"(^|\n)\s*{sheet}, page \d+ of", p)]
 
 
 def pdf_text(path):

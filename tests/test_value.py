@@ -186,9 +186,9 @@ def test_a_transit_country_that_is_one_flows_market_is_still_a_transit_country(t
     assert summary["max_captive_share"] == pytest.approx(9 / 16)
     assert "A: captive 9.0 -> 9.0 Mt/yr in 2026; premium 15 -> 15 USD/t" \
         in capsys.readouterr().out
-    ws = openpyxl.load_workbook(out)["Leverage"]
-    chart = {ws.cell(i, 14).value: ws.cell(i, 16).value for i in range(2, ws.max_row + 1)
-             if ws.cell(i, 14).value}
+    ws = openpyxl.load_workbook(out)["Leverage chart"]
+    chart = {ws.cell(i, 1).value: ws.cell(i, 3).value for i in range(2, ws.max_row + 1)
+             if ws.cell(i, 1).value}
     assert chart["A"] == pytest.approx(9 / 16)
     ws = openpyxl.load_workbook(out)["Charts"]
     names = {ws.cell(i, 1).value: ws.cell(i, 2).value for i in range(1, ws.max_row + 1)}

@@ -1,5 +1,6 @@
 """The financing sheets of the results workbook: Financing (every draw), CashFlow (per period
-and source, with two charts) and Appraisal (what the plan is worth against the reference)."""
+and source; its charts on sheet CashFlow charts) and Appraisal (what the plan is worth against
+the reference)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from planner.analysis.finance import available, debt_service_by_source
 from planner.analysis.measures import Measures
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
-from planner.report.xlsx import (SHARE, chart_page, fit_columns, money, print_ranges, put, style_header,
-                          write_table)
+from planner.report.xlsx import (NOTE_FONT, SHARE, chart_page, chart_sheet, fit_columns, money,
+                          print_ranges, put, style_header, write_table)
 
 MONEY = "#,##0.0"
 
@@ -38,64 +39,83 @@ def write_financing(book, inst: Instance, ms: Measures) -> None:
                 number_format={name: money(inst.settings.money_unit)
                                for name in ("available", "drawn", "debt_service",
                                             "debt_service_limit")})
-    _charts(ws, inst, sources, drawn, due, top=len(rows) + 3)
+    _charts(chart_sheet(book, CHARTS, ws), inst, sources, drawn, due)
 
 
-def _charts(ws, inst: Instance, sources, drawn, due, top: int) -> None:
-    """Spend by source per period (stacked), and debt service against its limit; each below
-    its table, on a print page of its own."""
+CHARTS = "CashFlow charts"
+
+
+def _charts(ws, inst: Instance, sources, drawn, due) -> None:
+    """Spend by source per period (stacked), and the loan payments due per period (against
+    their limit where Periods sets one); each chart below its table, on a print page of its
+    own. A chart with nothing to draw (nothing drawn; no loan payment due) is left out and a
+    line says why: an empty chart, its axis 0, 1, 1, reads as a figure."""
     periods = inst.period_ids
     unit = inst.settings.money_unit
     fmt = money(unit)
     used = [s for s in sources if any(drawn.get((s, t), 0.0) > 1e-9 for t in periods)]
+    service = {t: sum(due.get((s, t), 0.0) for s in sources) for t in periods}
+    limits = {t: inst.period[t].debt_service_limit for t in periods}
+    notes = [] if used else ["No spend chart: the plan draws on no source in any period."]
+    if not any(v > 1e-9 for v in service.values()):
+        notes.append(f"No debt-service chart: {_why_no_debt(inst, drawn)}, so no loan payment "
+                     "falls due in any period.")
+    for i, note in enumerate(notes, start=1):
+        put(ws, i, 1, note).font = NOTE_FONT
+    top = len(notes) + 2 if notes else 1
+    block = 1  # the notes print on the first chart's page
     if used:
-        put(ws, top, 1, "period")
-        for j, s in enumerate(used, start=2):
-            put(ws, top, j, inst.sources[s].name or s if s in inst.sources else s)
-        for j in range(1, len(used) + 2):
-            style_header(ws.cell(row=top, column=j))
-        for i, t in enumerate(periods, start=top + 1):
-            put(ws, i, 1, t)
-            for j, s in enumerate(used, start=2):
-                put(ws, i, j, drawn.get((s, t), 0.0)).number_format = fmt
+        names = [inst.sources[s].name or s if s in inst.sources else s for s in used]
+        last = write_table(ws, ["period", *names],
+                           [(t, *(drawn.get((s, t), 0.0) for s in used)) for t in periods],
+                           top=top, number_format=dict.fromkeys(names, fmt), widest=22,
+                           sheet_table=False)  # the sources' long names wrap
         spend = BarChart()
         spend.type, spend.grouping, spend.overlap = "col", "stacked", 100
         spend.title = f"Spend by source per period ({unit})"
         spend.y_axis.title, spend.x_axis.title = unit, "period"
         spend.y_axis.number_format = "#,##0"
         spend.add_data(Reference(ws, min_col=2, max_col=1 + len(used), min_row=top,
-                                 max_row=top + len(periods)), titles_from_data=True)
-        spend.set_categories(Reference(ws, min_col=1, min_row=top + 1,
-                                       max_row=top + len(periods)))
+                                 max_row=last), titles_from_data=True)
+        spend.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=last))
         spend.legend.position = "r"
-        top = chart_page(ws, spend, top + len(periods) + 2, height_cm=11, block_top=top)
+        top = chart_page(ws, spend, last + 2, height_cm=11, block_top=block)
+        block = top
+    if any(v > 1e-9 for v in service.values()):
+        limited = any(v is not None for v in limits.values())
+        last = write_table(ws, ["period", "debt service"] + (["limit"] if limited else []),
+                           [(t, service[t], *([limits[t]] if limited else [])) for t in periods],
+                           top=top, number_format={"debt service": fmt, "limit": fmt},
+                           sheet_table=False)
+        bars = BarChart()
+        bars.title = (f"Debt service against its limit ({unit})" if limited
+                      else f"Debt service: loan payments due per period ({unit})")
+        bars.y_axis.title, bars.x_axis.title = unit, "period"
+        bars.y_axis.number_format = "#,##0"
+        bars.add_data(Reference(ws, min_col=2, min_row=top, max_row=last),
+                      titles_from_data=True)
+        bars.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=last))
+        if limited:
+            limit = LineChart()
+            limit.add_data(Reference(ws, min_col=3, min_row=top, max_row=last),
+                           titles_from_data=True)
+            bars += limit
+            bars.legend.position = "b"
+        else:
+            bars.legend = None
+        chart_page(ws, bars, last + 2, height_cm=11, block_top=block)
 
-    put(ws, top, 1, "period")
-    put(ws, top, 2, "debt service")
-    put(ws, top, 3, "limit")
-    for j in range(1, 4):
-        style_header(ws.cell(row=top, column=j))
-    for i, t in enumerate(periods, start=top + 1):
-        put(ws, i, 1, t)
-        put(ws, i, 2, sum(due.get((s, t), 0.0) for s in sources)).number_format = fmt
-        put(ws, i, 3, inst.period[t].debt_service_limit).number_format = fmt
-    bars = BarChart()
-    bars.title = f"Debt service against its limit ({unit})"
-    bars.y_axis.title, bars.x_axis.title = unit, "period"
-    bars.y_axis.number_format = "#,##0"
-    bars.add_data(Reference(ws, min_col=2, min_row=top, max_row=top + len(periods)),
-                  titles_from_data=True)
-    bars.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(periods)))
-    if any(inst.period[t].debt_service_limit is not None for t in periods):
-        limit = LineChart()
-        limit.add_data(Reference(ws, min_col=3, min_row=top, max_row=top + len(periods)),
-                       titles_from_data=True)
-        bars += limit
-        bars.legend.position = "b"
-    else:
-        bars.legend = None
-    chart_page(ws, bars, top + len(periods) + 2, height_cm=11, block_top=top)
-    fit_columns(ws, widest=22)  # the sources' names above the spend chart wrap
+
+def _why_no_debt(inst: Instance, drawn) -> str:
+    """Why no loan payment falls due: no source lends, none is drawn, or they fall due after
+    the last period."""
+    loans = [s for s, source in inst.sources.items() if source.kind == "loan"]
+    if not loans:
+        return ("no source on sheet Sources is a loan" if inst.sources
+                else "the input has no sheet Sources: the budget pays for everything")
+    if not any(drawn.get((s, t), 0.0) > 1e-9 for s in loans for t in inst.period_ids):
+        return "the plan draws no loan"
+    return "the plan's loans are repaid after the last period"
 
 
 def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:

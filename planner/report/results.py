@@ -20,10 +20,10 @@ from planner.report.value import write_leverage, write_value
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
 from planner.solve.solution import Solution
-from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, chart_page, fit_columns, flow, money,
-                          print_parts, print_setup, put, rates_unit, save_results,
-                          smallest_demand, style_header, total_unit, unit_format, with_unit,
-                          write_table)
+from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, add_break, chart_page,
+                          fit_columns, flow, money, print_parts, print_setup, put, rates_unit,
+                          save_results, smallest_demand, style_header, total_unit, unit_format,
+                          with_unit, write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -274,11 +274,14 @@ def write_summary(ws, rows, settings) -> None:
         unit.alignment = Alignment(horizontal="left", indent=1, vertical="top")
     fit_columns(ws, widths={"value": 16, "note": 50, "label": 34}, widest=24,
                 columns=[2], names=["value"])  # in their formats; a checksum wraps
-    for row in ws.iter_rows(min_row=2, max_col=1):
-        if row[0].value in SOLVER or str(row[0].value).startswith("stage_"):
-            for cell in ws[row[0].row]:
-                cell.font = Font(name="Calibri", size=11, color="666666")
+    solver = [row[0].row for row in ws.iter_rows(min_row=2, max_col=1)
+              if row[0].value in SOLVER or str(row[0].value).startswith("stage_")]
+    for r in solver:
+        for cell in ws[r]:
+            cell.font = Font(name="Calibri", size=11, color="666666")
     print_setup(ws, landscape=True)
+    if solver:  # the reader's figures on the first page(s), the solver's on a page of their own
+        add_break(ws, solver[0] - 1)
 
 
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,

@@ -4,14 +4,13 @@ planner/analysis/leverage.py), and the terminal lines that name what they find."
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
 
 from planner.inputs.instance import Instance
 from planner.analysis.leverage import Leverage, large_countries
 from planner.analysis.measures import CHANGE_MEASURES as MEASURES
 from planner.analysis.project_value import ProjectValue
-from planner.report.xlsx import (chart_page, columns_for, fit_columns, flow, money, print_parts,
-                          put, rates_unit, with_unit, write_table)
+from planner.report.xlsx import (NOTE_FONT, chart_page, chart_sheet, fit_columns, flow, money,
+                          print_parts, put, rates_unit, with_unit, write_table)
 
 PERCENT = "0.0%"
 SHARES = ("worst_disruption", "expected_disruption", "max_corridor_share", "max_country_share")
@@ -97,48 +96,47 @@ def write_leverage(book, inst: Instance, rows: list[Leverage]) -> None:
                                    "captive_ref", "divertible_ref")},
                                **{name: with_unit(inst.settings.cost_unit, 1)
                                   for name in ("premium", "premium_ref")}})
-    chart = _captive_chart(ws, inst, rows)
-    # the plan's figures, then the reference plan's, each part with the unit, key and period;
-    # then the chart (its table, right of the sheet's, is the chart's data: not printed)
-    print_parts(ws, [("unit", "premium"), ("traffic_ref", "premium_ref")], repeat="C",
-                rows=(1, len(rows) + 1), extra=(chart,) if chart else ())
+    # the plan's figures, then the reference plan's, each part with the unit, key and period
+    print_parts(ws, [("unit", "premium"), ("traffic_ref", "premium_ref")], repeat="C")
+    _captive_chart(book, ws, inst, rows)
 
 
-def _captive_chart(ws, inst: Instance, rows: list[Leverage]) -> str | None:
+CHART = "Leverage chart"
+
+
+def _captive_chart(book, table, inst: Instance, rows: list[Leverage]) -> None:
     """Captive share of the last period's trade per country, reference against plan: a small
-    table right of the sheet's, and its bar chart below the sheet's table. Returns the
-    chart's print range. Captive counts transit trade only (a country's own market's flows
-    are left out: planner/analysis/leverage.py), so a market such as China is charted by what it
-    holds of the trade that crosses it."""
+    table and its bar chart on a sheet of their own after Leverage (chart_sheet). Captive
+    counts transit trade only (a country's own market's flows are left out:
+    planner/analysis/leverage.py), so a market such as China is charted by what it holds of
+    the trade that crosses it."""
     last = max((r.period for r in rows), key=inst.period_index.get, default=None)
     countries = [r for r in rows if r.unit == "country" and r.period == last]
     if not countries:
-        return None
-    col = 14
-    for j, label in enumerate([f"country ({last})", "captive share, reference",
-                               "captive share, plan"]):
-        put(ws, 1, col + j, label)
-    for i, r in enumerate(countries, start=2):
-        put(ws, i, col, inst.countries[r.key].name or r.key)
-        put(ws, i, col + 1, r.reference.captive / inst.total_demand[last]).number_format = \
-            PERCENT
-        put(ws, i, col + 2, r.plan.captive / inst.total_demand[last]).number_format = PERCENT
+        return
+    ws = chart_sheet(book, CHART, table)
+    end = write_table(ws, [f"country ({last})", "captive share, reference",
+                           "captive share, plan"],
+                      [(inst.countries[r.key].name or r.key,
+                        r.reference.captive / inst.total_demand[last],
+                        r.plan.captive / inst.total_demand[last]) for r in countries],
+                      number_format={"captive share, reference": PERCENT,
+                                     "captive share, plan": PERCENT},
+                      widths={f"country ({last})": 20}, sheet_table=False)
     if inst.destination_countries:
         names = ", ".join(inst.countries[c].name or c for c in inst.countries
                           if c in inst.destination_countries)
-        put(ws, len(countries) + 2, col, f"Transit trade only: the flows whose market is "
-            f"{names} are left out of that country's figures.")
+        put(ws, end + 1, 1, f"Transit trade only: the flows whose market is {names} are left "
+            "out of that country's figures.").font = NOTE_FONT
+        end += 1
     chart = BarChart()
     chart.title = f"Captive share of trade per transit country, {last}"
     chart.y_axis.title, chart.y_axis.number_format = "share of trade", "0%"
     chart.y_axis.scaling.min = 0
-    chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=1,
+    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=1,
                              max_row=1 + len(countries)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=1 + len(countries)))
-    ws.column_dimensions[get_column_letter(col)].width = 28
-    top = len(rows) + 4
-    end = chart_page(ws, chart, top, own_range=True)  # below the table, on a page of its own
-    return f"A{top}:{columns_for(ws, chart.width)}{end}"
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(countries)))
+    chart_page(ws, chart, end + 2, height_cm=9, block_top=1)  # with its table on a page
 
 
 def value_lines(inst: Instance, value: ProjectValue, for_rule=()) -> list[str]:

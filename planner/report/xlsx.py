@@ -34,9 +34,11 @@ DECIMAL = "#,##0.00"
 BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # Excel shows booleans so anyway; LibreOffice needs it
 WIDEST = 50  # characters; longer text wraps
 PAGE_ROWS = 32  # rows of default height on a landscape A4 page (at scale 1)
+FOOTER_IN = 0.25  # inches from the page's edge to the footer; the table starts at 0.6
 PART_WIDTH = 160  # characters of column width a part prints in at about 2/3 size or more
 ROW_CM = 0.53
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+NOTE_FONT = Font(name="Calibri", size=10, italic=True, color="555555")  # a line about a chart
 
 
 def with_unit(unit: str, decimals: int = 1) -> str:
@@ -123,14 +125,17 @@ def put(ws, row: int, col: int, value):
 def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = None,
                 number_format: dict[str, str] | None = None,
                 labels: dict[str, str] | None = None, top: int = 1,
-                widest: int = WIDEST) -> int:
+                widest: int = WIDEST, sheet_table: bool | None = None) -> int:
     """A header row (the column ids, bold, shaded, each with its label in words as a comment),
     then one row per record, each number in its column's format (a float without one gets
     two decimals with thousands separators). Widths fit the text up to WIDEST characters
-    (longer text wraps); the header is frozen, long tables get filters, the sheet prints to
-    the page width. Returns the last row written."""
+    (longer text wraps). ``sheet_table`` (default: the table starts in row 1): the sheet's
+    table, which other tools read: its header is frozen and listed on sheet Columns, long
+    tables get filters, the sheet prints to the page width with the header repeated; not so
+    a chart's table on a chart_sheet. Returns the last row written."""
     formats = number_format or {}
-    if top == 1:
+    sheet_table = top == 1 if sheet_table is None else sheet_table
+    if sheet_table:
         FORMATS[ws] = dict(formats)
     for j, name in enumerate(header, start=1):
         cell = put(ws, top, j, name)
@@ -152,16 +157,17 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
                     cell.number_format = formats[name]
             elif isinstance(cell.value, float):
                 cell.number_format = DECIMAL
-    filtered = top == 1 and last - top > 15
+    filtered = sheet_table and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
                 names=header, widest=widest, header_pad=3 if filtered else 1)
     if any(len(str(name)) + 2 > (ws.column_dimensions[get_column_letter(j)].width or 13)
            for j, name in enumerate(header, start=1)):  # indented after the first
-        ws.row_dimensions[top].height = 30  # a header on two lines
-    if top == 1:
-        ws.freeze_panes = "A2"
+        # a header on two lines, or the more fit_columns gave a long one in words
+        ws.row_dimensions[top].height = max(30, ws.row_dimensions[top].height or 15)
+    if sheet_table:
+        ws.freeze_panes = f"A{top + 1}"
         if filtered:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
+            ws.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{last}"
         print_setup(ws)
     return last
 
@@ -175,13 +181,13 @@ def style_header(cell) -> None:
 
 def align_headers(ws) -> None:
     """A header over a column of numbers is right-aligned, as its numbers are: a header left
-    and its numbers right sit a column's width apart; any other header but the first is
-    indented as its text is (every table of the sheet: a header is a cell styled by
-    style_header; its table ends at the first row blank in column A and in its own column)."""
+    and its numbers right sit a column's width apart (Appraisal's year, a first column);
+    any other header but the first is indented as its text is (every table of the sheet: a
+    header is a cell styled by style_header; its table ends at the first row blank in column
+    A and in its own column)."""
     for row in ws.iter_rows():
         for cell in row:
-            if cell.column == 1 or cell.fill is None or \
-                    cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
+            if cell.fill is None or cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
                 continue
             below = []
             for r in range(cell.row + 1, ws.max_row + 1):
@@ -192,8 +198,17 @@ def align_headers(ws) -> None:
                     below.append(value)
             if below and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                              for v in below):
-                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right")
-            else:  # off a right-aligned header before it, as the column's text is
+                # a header on lines of their own a character off the right, where the header
+                # before it ends ('European Bank for Commercial loans under' read as one)
+                width = ws.column_dimensions[cell.column_letter].width or 13
+                inset = int(isinstance(cell.value, str) and wrapped_lines(cell.value, width) > 1)
+                cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right",
+                                           indent=inset)
+                if inset:
+                    height = ws.row_dimensions[cell.row].height or 15
+                    ws.row_dimensions[cell.row].height = max(
+                        height, 15 * wrapped_lines(cell.value, width - inset))
+            elif cell.column > 1:  # off a right-aligned header before it, as its text is
                 cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left",
                                            indent=1)
 
@@ -261,13 +276,23 @@ def text_size(cell) -> int:
     return math.ceil(widest + (cell.alignment.indent or 0))
 
 
-def header_width(size: int) -> int:
-    """Characters of width a header of ``size`` characters needs. A column id has no space
-    to wrap at, so a spreadsheet breaks it inside a word: up to 18 characters it stays on one
-    line (a break there left a tail of a letter or two: 'unmet_in_peri / od'); a longer one
-    wraps onto two lines of about equal length (no room for a filter's button, which would
-    widen the first line: 'stranded_beyond_u / nmet')."""
-    return size if size <= 18 else math.ceil(size / 2) + 2
+ONE_LINE = 26  # characters: a column id up to this long prints on one line
+
+
+def one_line(header: str) -> bool:
+    """A header that stays on one line. A column id has no space to wrap at, so a spreadsheet
+    breaks it inside a word, wherever its line is full ('unmet_in_peri / od',
+    'expected_disru / ption', 'stranded_beyon / d_unmet' printed so): up to ONE_LINE
+    characters an id is not wrapped, nor is a header in words up to 18."""
+    return len(header) <= (18 if " " in header else ONE_LINE)
+
+
+def header_width(header: str) -> int:
+    """Characters of width a header needs: its length on one line (one_line); a longer
+    one wraps onto two lines of about equal length, words at their spaces (no room for a
+    filter's button, which would widen the first line)."""
+    size = len(header)
+    return size if one_line(header) else math.ceil(size / 2) + 2
 
 
 def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
@@ -284,7 +309,7 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
             if cell.row == min_row:  # a long header wraps onto two lines before it widens
-                size = header_width(size) + (header_pad if size <= 18 else 0)
+                size = header_width(text) + (header_pad if one_line(text) else 0)
             elif isinstance(cell.value, str):  # as wide as it prints: capitals are wider
                 size = text_size(cell)
             longest = max(longest, size)
@@ -319,6 +344,9 @@ def print_setup(ws, *, landscape: bool | None = None, title_rows: str | None = "
     ws.page_setup.fitToHeight = 0
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    # the footer (and a header's line) between the page's edge and the table: its default
+    # 0.5 in left 0.1 in, and LibreOffice printed the lower half of its letters cut off
+    ws.page_margins.header = ws.page_margins.footer = FOOTER_IN
     if title_rows:
         ws.print_title_rows = title_rows
     ws.oddFooter.center.text = "&A, page &P of &N"
@@ -397,14 +425,25 @@ def columns_for(ws, width_cm: float) -> str:
     return get_column_letter(max(1, j))
 
 
+def chart_sheet(book, title: str, table):
+    """A sheet for the charts of the sheet ``table``, right after it, printed landscape with
+    no header row repeated: a table's header row repeats on every page of its sheet (print
+    titles are the sheet's, not a range's), so a chart on the table's sheet printed under a
+    header that is not its own, over its own data table."""
+    ws = book.create_sheet(title, book.index(table) + 1)
+    print_setup(ws, landscape=True, title_rows=None)
+    return ws
+
+
 def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
                height_cm: float = 12.0, block_top: int | None = None,
                own_range: bool = False) -> int:
     """Anchor ``chart`` at ``col``+``row`` on a print page of its own, sized to fit a
     landscape A4 page: a page break before ``block_top`` (the chart's table, above it; default
-    the chart itself) and one after the chart. Returns the first row after it.
-    ``own_range``: the chart prints in a print range of its own (print_parts), fitted to its
-    width, not the sheet's."""
+    the chart itself) and one after the chart. Returns the first row after it. Where the
+    block and the chart are more than a page, the break goes right above the chart instead
+    (a chart split over two pages). ``own_range``: the chart prints in a print range of its
+    own (print_parts), fitted to its width, not the sheet's."""
     # fitting the page width shrinks a wide sheet, its charts with it: grow them to match
     scale = 1.0 if own_range else max(1.0, sheet_cm(ws) / PAGE_CM)
     chart.width, chart.height = width_cm * scale, height_cm * scale
@@ -412,6 +451,8 @@ def chart_page(ws, chart, row: int, *, col: str = "A", width_cm: float = 24.0,
         scale_text(chart, scale)
     height_cm *= scale
     top = row if block_top is None else block_top
+    if rows_cm(ws, top, row) + height_cm > PAGE_ROWS * ROW_CM * scale:
+        top = row
     if top > 1:
         add_break(ws, top - 1)
     ws.add_chart(chart, f"{col}{row}")
@@ -441,6 +482,12 @@ def scale_text(chart, scale: float) -> None:
 
 PAGE_CM = 27.0  # printable width of a landscape A4 page at the margins of print_setup
 CHAR_CM = 0.2  # one character of column width
+
+
+def rows_cm(ws, first: int, end: int) -> float:
+    """The printed height of rows ``first`` up to ``end`` (not included), at scale 1."""
+    heights = (getattr(ws.row_dimensions.get(r), "height", None) for r in range(first, end))
+    return ROW_CM / 15 * sum(h or 15 for h in heights)  # get: looking adds no row
 
 
 def sheet_cm(ws) -> float:
