@@ -8,7 +8,12 @@ planner/solve/stages.py reduce to LPs over the route flows f[r,t] and the unmet 
 2. for objective max_share, least largest share: min sum_t omega_t z_t with
    sum_{r in unit} f <= z_t D_t, unmet demand held (the other dependence measures are the
    closures', which the flows do not change);
-3. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
+3. where the flows are worth different amounts a tonne (Flows loss_per_t), the least value
+   unmet: min sum w[k,t] u[k,t], the tonnes unmet held, so that the tonnes left unmet are the
+   least valuable, as a closure's are (planner/solve/closure_lp.py). The solve's stages have no
+   such stage: where the plan leaves demand unmet and the flows' values differ, its flows here
+   may leave other flows unmet than the solve's (docs/model.md, "Value of a stranded tonne");
+4. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
 
 The strong links and the finance of the model do not move the flows once the starts are held
 (the first are implied by the capacity rows at integer starts, the second price only the
@@ -31,7 +36,8 @@ from planner.solve.highs import LpRows, interrupted, lp_from_arrays
 from planner.inputs.instance import Instance
 from planner.solve.solution import reported
 from planner.tolerances import KEEP_ROOM, MOVED, STAGE_TOLERANCE
-from planner.solve.closure_lp import StrandedLP, built_capacity, unchanged_optimum
+from planner.solve.closure_lp import (StrandedLP, built_capacity, unchanged_optimum,
+                                      valued_closures)
 
 INF = highspy.kHighsInf
 
@@ -142,7 +148,8 @@ class FlowLP:
                     rows.add(-INF, 0.0, terms + [(j, -inst.total_demand[t])])
 
     def _stage_costs(self, n: int) -> list[np.ndarray]:
-        """The stages' cost vectors: unmet, the largest share (max_share), transport cost."""
+        """The stages' cost vectors: unmet, the largest share (max_share), the value unmet
+        (where flows are worth different amounts a tonne), transport cost."""
         inst = self.inst
         stages = [np.zeros(n)]
         for j in self.u.values():
@@ -151,6 +158,13 @@ class FlowLP:
             stages.append(np.zeros(n))
             for t, j in self.z.items():
                 stages[-1][j] = inst.period_weights[t]
+        if any(inst.values_differ(t) for t in {t for _, t in self.u}):
+            # the least value unmet: min sum w[k,t] u[k,t] / the largest w (module docstring)
+            w = {key: inst.value_per_t(*key) or 0.0 for key in self.u}
+            top = max(w.values())
+            stages.append(np.zeros(n))
+            for key, j in self.u.items():
+                stages[-1][j] = w[key] / top
         cost = np.zeros(n)
         for (r, t), j in self.f.items():
             cost[j] = inst.discount[t] * inst.period[t].years * inst.route_cost[r]
@@ -257,6 +271,7 @@ class Rescorer:
         self.closure_set = inst.closures("corridor") + inst.closures("country")
         self.closure_lp = StrandedLP(inst, self.closure_set, periods)
         self._by_name = {c.name: c for c in self.closure_set}
+        self._valued = valued_closures(inst)  # the closures valued flow by flow
         # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and
         # unmet demand there, as arrays in FlowLP.no_flows' and no_unmet's order: _flows
         self._solved: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
@@ -303,9 +318,12 @@ class Rescorer:
             figures = flow_figures(self.inst, flows, unmet)
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
                     for (t, d), v in self.closure_lp(portfolio, vector=vector).items()}
+        stranded_flows = {(self._by_name[d].unit, self._by_name[d].key, t): v for (t, d), v
+                          in self.closure_lp.by_flow(portfolio, self._valued, vector).items()}
         return Scored(portfolio, flows, unmet,
                       evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
-                               capacity=capacity, figures=figures))
+                               capacity=capacity, figures=figures,
+                               stranded_flows=stranded_flows))
 
     def _flows(self, capacity: dict[tuple[str, str], float], near: bool):
         """(flows, unmet) of the flow LP at these capacities (FlowLP.flows). Capacities
