@@ -206,3 +206,12 @@ def test_the_results_show_each_flows_value(tmp_path):
     assert got["A"]["loss_avoided"] == pytest.approx(2000)
     assert got["B"]["loss_avoided"] == pytest.approx(0, abs=1e-6)
     assert got["A"]["beyond_reference"] == pytest.approx(2)  # 0.2 x 10 Mt/yr
+    rows = list(book["Appraisal"].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "flow")
+    pv = {r[0]: dict(zip(rows[top], r)) for r in rows[top + 1:] if r[0]}
+    assert pv["A"]["pv_expected_loss_avoided"] == pytest.approx(2000)
+    assert pv["A"]["share_of_resilience"] == pytest.approx(1)
+    rows = list(book["Disruptions"].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if i and r[0] == "closure")
+    assert [r[:4] + r[5:7] for r in rows[top + 1:] if r[0]] == [
+        ("C1", "2026", "B", 10, 100, 1000)]

@@ -15,7 +15,8 @@ from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
 from planner.report.columns import write_legend
-from planner.report.finance import unmet_served_words, write_appraisal, write_financing
+from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
+                                    write_flow_value)
 from planner.report.value import write_leverage, write_value
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
@@ -302,6 +303,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_financing(book, inst, ms)
     if appraisal is not None:
         write_appraisal(book, inst, appraisal)
+        write_flow_value(book, inst, appraisal)
     if value is not None:
         write_value(book, inst, value)
     if leverage is not None:
@@ -381,7 +383,8 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
     # be less than the normal unmet demand: both are given, and the excess
     first = inst.settings.dependence_unit
     unmet_in = ms.unmet_per_period
-    write_table(book.create_sheet("Disruptions"),
+    ws = book.create_sheet("Disruptions")
+    last = write_table(ws,
                 ["closure", "period", "stranded_share", "stranded", "unit", "unmet_normal",
                  "stranded_beyond_unmet", "closure_name"],
                 [(k, t, v / inst.total_demand[t], v, u, unmet_in[t], max(0.0, v - unmet_in[t]),
@@ -390,6 +393,25 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
                 number_format={"stranded_share": PERCENT, "stranded": F,
                                "unmet_normal": F, "stranded_beyond_unmet": F})
+    if ms.stranded_flows:  # below: what the closures with closure_days strand of each flow
+        write_table(ws, list(STRANDED_BY_FLOW),
+                    [(key, t, k, v, sol.unmet.get((k, t), 0.0), inst.value_per_t(k, t),
+                      v * (inst.value_per_t(k, t) or 0.0))
+                     for (u, key, t), by_flow in ms.stranded_flows.items()
+                     for k, v in by_flow.items() if v > 0],
+                    labels=STRANDED_BY_FLOW, top=last + 3,
+                    number_format={"stranded": F, "unmet_normal": F,
+                                   "loss_per_t": with_unit(inst.settings.cost_unit, 0),
+                                   "value_stranded": money(inst.settings.money_unit)})
+
+
+STRANDED_BY_FLOW = {
+    "closure": "a corridor or country with closure_days",
+    "period": "period", "flow": "trade flow it strands (the least valuable tonnes first)",
+    "stranded": "what the closure strands of the flow",
+    "unmet_normal": "the flow's unmet demand with nothing closed",
+    "loss_per_t": "the flow's value a tonne (Flows, else Settings)",
+    "value_stranded": "stranded x loss_per_t, a year of closure"}
 
 
 def write_budget(book, inst: Instance, sol: Solution, ms: Measures) -> None:
