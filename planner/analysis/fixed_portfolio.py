@@ -10,7 +10,8 @@ planner/solve/stages.py reduce to LPs over the route flows f[r,t] and the unmet 
    closures', which the flows do not change);
 3. where the flows are worth different amounts a tonne (Flows loss_per_t), the least value
    unmet: min sum w[k,t] u[k,t], the tonnes unmet held, so that the tonnes left unmet are the
-   least valuable, as a closure's are (planner/solve/closure_lp.py). The solve's stages have no
+   least valuable, as a closure's are (planner/solve/closure_lp.py); skipped where nothing is
+   unmet (it has nothing to choose). The solve's stages have no
    such stage: where the plan leaves demand unmet and the flows' values differ, its flows here
    may leave other flows unmet than the solve's (docs/model.md, "Value of a stranded tonne");
 4. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
@@ -158,10 +159,12 @@ class FlowLP:
             stages.append(np.zeros(n))
             for t, j in self.z.items():
                 stages[-1][j] = inst.period_weights[t]
+        self.value_stage = None  # its index
         if any(inst.values_differ(t) for t in {t for _, t in self.u}):
             # the least value unmet: min sum w[k,t] u[k,t] / the largest w (module docstring)
             w = {key: inst.value_per_t(*key) or 0.0 for key in self.u}
             top = max(w.values())
+            self.value_stage = len(stages)
             stages.append(np.zeros(n))
             for key, j in self.u.items():
                 stages[-1][j] = w[key] / top
@@ -220,7 +223,10 @@ class FlowLP:
         if len(self.rows):
             h.changeRowsBounds(len(self.rows), self.rows, np.full(len(self.rows), -INF),
                                np.array([capacity[key] for key in self.capacity_rows]))
+        unmet = None  # the first stage's value
         for i, cost in enumerate(self.stages):
+            if i == self.value_stage and unmet <= KEEP_ROOM:
+                continue  # nothing unmet: no value to choose, and the cost stage's start kept
             if i == 0 and unmet_value is not None and len(self.stages) > 1:
                 value = unmet_value
             else:
@@ -239,6 +245,8 @@ class FlowLP:
                 value = h.getInfo().objective_function_value
                 if keep_bases:
                     self.bases[i] = h.getBasis()
+            if i == 0:
+                unmet = value
             if i < len(self.keep_rows):
                 h.changeRowBounds(self.keep_rows[i], -INF,
                                   value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))

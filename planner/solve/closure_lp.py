@@ -474,12 +474,12 @@ class _MaxFlow:
         """Stages 1 and 2 of least_cost at capacity bounds ``new``: hold the most carried,
         then, where the flows' values differ, minimize the value stranded and hold it (row
         cost_row + 3). The stage's value (in units of the largest value a tonne), None where
-        there is no value stage. The rows stay until _release."""
+        there is no value stage or the open routes carry all. The rows stay until _release."""
         highs, inf = self.highs, highspy.kHighsInf
         most = self.stranded(new) - self.fixed
         self._set_capacity(new)
         highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
-        if self.value_cost is None:
+        if self.value_cost is None or most <= 1e-7:  # nothing stranded: nothing to choose
             return None
         columns = np.arange(len(self.value_cost), dtype=np.int32)
         highs.changeColsCost(len(columns), columns, self.value_cost)
