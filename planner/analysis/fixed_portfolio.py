@@ -72,8 +72,10 @@ class FlowLP:
         # the stage objectives, and the rows that keep them (free until a stage is solved)
         n = len(upper)
         self.stages = self._stage_costs(n)
-        self.keep_rows = [rows.add(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
-                          for c in self.stages[:-1]]
+        # the value stage's row is added only while it runs (_value_row): a free row more
+        # changes which of equal-cost routings HiGHS ends on, for every portfolio
+        self.keep_rows = {i: rows.add(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
+                          for i, c in enumerate(self.stages[:-1]) if i != self.value_stage}
         self.rows = np.array(capacity_index, dtype=np.int32)
         self.base = None  # (bounds, capacity row activities, (flows, unmet)): hold_base
         self.bases = {}  # stage (and "last") -> the basis hold_base's solve ended it with
@@ -218,46 +220,70 @@ class FlowLP:
         if self.highs is None:
             return flows, unmet
         h = self.highs
-        for i in self.keep_rows:
+        for i in self.keep_rows.values():
             h.changeRowBounds(i, -INF, INF)
         if len(self.rows):
             h.changeRowsBounds(len(self.rows), self.rows, np.full(len(self.rows), -INF),
                                np.array([capacity[key] for key in self.capacity_rows]))
-        unmet = None  # the first stage's value
-        for i, cost in enumerate(self.stages):
-            if i == self.value_stage and unmet <= KEEP_ROOM:
-                continue  # nothing unmet: no value to choose, and the cost stage's start kept
-            if i == 0 and unmet_value is not None and len(self.stages) > 1:
-                value = unmet_value
-            else:
-                h.changeColsCost(len(self.columns), self.columns, cost)
-                basis = self.bases.get(i) if start == "stages" else \
-                    self.bases.get("last") if start == "last" else None
-                if basis is not None:
-                    h.setBasis(basis)
-                    start = start if start == "stages" else None  # "last": the first run only
-                if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs
-                    raise KeyboardInterrupt
-                h.run()
-                status = h.getModelStatus()
-                if status != highspy.HighsModelStatus.kOptimal:
-                    raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
-                value = h.getInfo().objective_function_value
-                if keep_bases:
-                    self.bases[i] = h.getBasis()
-            if i == 0:
-                unmet = value
-            if i < len(self.keep_rows):
-                h.changeRowBounds(self.keep_rows[i], -INF,
-                                  value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
-        if keep_bases:
-            self.bases["last"] = h.getBasis()
-        x = h.getSolution().col_value
+        least_unmet, value_row = None, None  # the first stage's value; the value stage's row
+        try:
+            for i, cost in enumerate(self.stages):
+                if i == self.value_stage:
+                    if least_unmet <= KEEP_ROOM:
+                        continue  # nothing unmet: no value to choose
+                    value_row = self._value_row()
+                    start = None  # the kept bases have no such row
+                value, started = self._stage(i, cost, unmet_value, start,
+                                             keep_bases and value_row is None)
+                if started and start == "last":
+                    start = None  # "last": the first run only
+                if i == 0:
+                    least_unmet = value
+                row = self.keep_rows.get(i, value_row if i == self.value_stage else None)
+                if row is not None:
+                    h.changeRowBounds(row, -INF,
+                                      value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
+            if keep_bases:
+                self.bases["last"] = h.getBasis() if value_row is None else self.bases[0]
+            x = h.getSolution().col_value
+        finally:
+            if value_row is not None:
+                h.deleteRows(1, np.array([value_row], dtype=np.int32))
         for key, j in self.f.items():
             flows[key] = reported(x[j])
         for key, j in self.u.items():
             unmet[key] = reported(x[j])
         return flows, unmet
+
+    def _value_row(self) -> int:
+        """The value stage's keep row, added last (free); _solve deletes it after."""
+        h, cost = self.highs, self.stages[self.value_stage]
+        index = np.flatnonzero(cost).astype(np.int32)
+        h.addRow(-INF, INF, len(index), index, cost[index])
+        return h.getNumRow() - 1
+
+    def _stage(self, i: int, cost: np.ndarray, unmet_value, start, keep_basis: bool
+               ) -> tuple[float, bool]:
+        """(stage i's value, whether it started from a kept basis): solved with its cost,
+        from the kept basis where ``start`` says (_solve), or the first stage's known
+        ``unmet_value``."""
+        h = self.highs
+        if i == 0 and unmet_value is not None and len(self.stages) > 1:
+            return unmet_value, False
+        h.changeColsCost(len(self.columns), self.columns, cost)
+        basis = self.bases.get(i) if start == "stages" else \
+            self.bases.get("last") if start == "last" else None
+        if basis is not None:
+            h.setBasis(basis)
+        if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs
+            raise KeyboardInterrupt
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
+        if keep_basis:
+            self.bases[i] = h.getBasis()
+        return h.getInfo().objective_function_value, basis is not None
 
 
 class Rescorer:
