@@ -233,9 +233,16 @@ class Instance:
     def values_differ(self, period: str) -> bool:
         """The flows with demand in ``period`` are not all worth the same a tonne: which of
         them a closure strands changes what it loses (planner/solve/closure_lp.py)."""
-        values = {self.value_per_t(k, period) or 0.0 for k in self.flows
-                  if self.demand(k, period) > 0}
-        return len(values) > 1
+        return self._values_differ[period]
+
+    @cached_property
+    def _values_differ(self) -> dict[str, bool]:
+        out = {}
+        for t in self.period_ids:
+            values = {self.value_per_t(k, t) or 0.0 for k in self.flows
+                      if self.demand(k, t) > 0} if self.flow_values else ()
+            out[t] = len(values) > 1
+        return out
 
     @cached_property
     def route_cost(self) -> dict[str, float]:
