@@ -383,8 +383,7 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
     # be less than the normal unmet demand: both are given, and the excess
     first = inst.settings.dependence_unit
     unmet_in = ms.unmet_per_period
-    ws = book.create_sheet("Disruptions")
-    last = write_table(ws,
+    write_table(book.create_sheet("Disruptions"),
                 ["closure", "period", "stranded_share", "stranded", "unit", "unmet_normal",
                  "stranded_beyond_unmet", "closure_name"],
                 [(k, t, v / inst.total_demand[t], v, u, unmet_in[t], max(0.0, v - unmet_in[t]),
@@ -393,16 +392,23 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
                 number_format={"stranded_share": PERCENT, "stranded": F,
                                "unmet_normal": F, "stranded_beyond_unmet": F})
-    if ms.stranded_flows:  # below: what the closures with closure_days strand of each flow
-        write_table(ws, list(STRANDED_BY_FLOW),
-                    [(key, t, k, v, sol.unmet.get((k, t), 0.0), inst.value_per_t(k, t),
-                      v * (inst.value_per_t(k, t) or 0.0))
-                     for (u, key, t), by_flow in ms.stranded_flows.items()
-                     for k, v in by_flow.items() if v > 0],
-                    labels=STRANDED_BY_FLOW, top=last + 3,
-                    number_format={"stranded": F, "unmet_normal": F,
-                                   "loss_per_t": with_unit(inst.settings.cost_unit, 0),
-                                   "value_stranded": money(inst.settings.money_unit)})
+    if ms.stranded_flows:
+        _stranded_by_flow(book["Disruptions"], inst, sol, ms)
+
+
+def _stranded_by_flow(ws, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Below sheet Disruptions' table: what each closure with closure_days strands of each
+    flow, the least valuable tonnes first (Measures.stranded_flows)."""
+    F = flow(inst.settings.flow_unit)
+    write_table(ws, list(STRANDED_BY_FLOW),
+                [(key, t, k, v, sol.unmet.get((k, t), 0.0), inst.value_per_t(k, t),
+                  v * (inst.value_per_t(k, t) or 0.0))
+                 for (u, key, t), by_flow in ms.stranded_flows.items()
+                 for k, v in by_flow.items() if v > 0],
+                labels=STRANDED_BY_FLOW, top=ws.max_row + 2,
+                number_format={"stranded": F, "unmet_normal": F,
+                               "loss_per_t": with_unit(inst.settings.cost_unit, 0),
+                               "value_stranded": money(inst.settings.money_unit)})
 
 
 STRANDED_BY_FLOW = {
