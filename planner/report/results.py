@@ -392,7 +392,7 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
                 number_format={"stranded_share": PERCENT, "stranded": F,
                                "unmet_normal": F, "stranded_beyond_unmet": F})
-    if ms.stranded_flows:
+    if any(v > 0 for by_flow in ms.stranded_flows.values() for v in by_flow.values()):
         _stranded_by_flow(book["Disruptions"], inst, sol, ms)
 
 
