@@ -456,7 +456,8 @@ class _MaxFlow:
         if key in self.known_flows:
             return self.known_flows[key]
         out = dict(self.fixed_flows)
-        if self.highs is not None:
+        # the open routes carry all (the usual case): nothing to split, no LP
+        if self.highs is not None and self.stranded(new) - self.fixed > 1e-7:
             self._stage_rows()
             try:
                 if self.value_stage(new) is None:
