@@ -135,7 +135,8 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=0.0, maximum=1.0),
     Setting("loss_per_t", "number", None,
             "USD lost per tonne of trade that cannot move (appraisal only: the value of unmet "
-            "demand served and of the expected loss avoided). Blank: the appraisal counts "
+            "demand served and of the expected loss avoided), for every flow whose Flows row "
+            "gives no loss_per_t of its own. Blank, and none on Flows: the appraisal counts "
             "transport savings alone.", minimum=0.0),
     Setting("benefit_years_after", "number", 0.0,
             "Years after the horizon over which the last period's yearly benefits and opex "
