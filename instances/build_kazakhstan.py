@@ -30,7 +30,7 @@ SHEETS = {"Settings": "settings.csv", "Periods": "periods.csv", "Countries": "co
 CITATION = {"Sources": "reference", "SourceBudgets": "reference"}  # else "source"
 # column-group provenance: prefix -> the workbook columns it covers
 EXTRA = {"finance": "spend_profile, sources, opex", "closure": "closure_days",
-         "debt": "debt_service_limit"}
+         "debt": "debt_service_limit", "value": "loss_per_t"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

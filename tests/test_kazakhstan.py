@@ -150,6 +150,32 @@ def test_every_number_has_a_source_row_on_provenance():
     assert checked == 155
 
 
+def test_every_flows_value_has_a_source_row():
+    """Each Flows row's loss_per_t (a value a tonne by cargo) has its own Provenance row, with
+    a basis and a citation; a blank one too (its cargo is not known: Settings loss_per_t
+    applies, and the row says so)."""
+    book = openpyxl.load_workbook(SHIPPED, read_only=True)
+    cited = {ident: (basis, source) for sheet, ident, basis, source
+             in list(book["Provenance"].values)[1:] if sheet == "Flows"}
+    table = list(book["Flows"].values)
+    header = [str(h).strip().lower() for h in table[0]]
+    valued = blank = 0
+    for values in table[1:]:
+        row = dict(zip(header, values))
+        if row["flow"] is None:
+            continue
+        basis, source = cited[f"{row['flow']} {row['period']} (loss_per_t)"]
+        assert basis in ("sourced", "derived", "assumption", "default")
+        assert source and len(source.strip()) > 10
+        if row["loss_per_t"] is None:
+            blank += 1
+            assert basis == "default" or "same as" in source
+        else:
+            valued += 1
+            assert row["loss_per_t"] > 0
+    assert (valued, blank) == (12, 4)  # CHINA, CENTRAL_ASIA, SEA valued; EUROPE blank
+
+
 def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):
     sys.path.insert(0, str(ROOT / "instances"))
     try:

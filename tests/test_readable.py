@@ -536,12 +536,15 @@ def test_summary_prints_the_solvers_figures_on_a_page_of_their_own(outputs):
 
 def test_appraisal_prints_each_table_with_its_own_header(outputs):
     """The items, then the flows slice by slice (year ... net, years: A to H): row 1 repeated
-    put 'item value unit note' over the flows' last rows, on a page of their own."""
+    put 'item value unit note' over the flows' last rows, on a page of their own. Then, as
+    the Kazakhstan flows have their own values a tonne, the PV by flow (flow ... share: A
+    to E)."""
     ws = book(outputs, "kazakhstan")["Appraisal"]
     year = next(c.row for c in ws["A"] if c.value == "year")
+    flow = next(c.row for c in ws["A"] if c.value == "flow")
     assert not ws.print_title_rows
     assert ws.print_area == f"'Appraisal'!$A$1:$D${year - 2},'Appraisal'!$A${year}:$H$" \
-                            f"{ws.max_row}"
+                            f"{flow - 2},'Appraisal'!$A${flow}:$E${ws.max_row}"
 
 
 def test_each_chart_prints_whole_on_a_page_of_its_own(outputs):

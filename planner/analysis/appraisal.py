@@ -16,7 +16,17 @@ from e_t; for one-year periods the two agree.
 Benefits, a year: transport cost saved (reference minus plan, USD m); unmet demand served
 (reference minus plan, Mt/yr) x loss_per_t; and the expected loss avoided: sum over closures
 with closure_days of days / 365 x (stranded beyond normal unmet, reference minus plan) x
-loss_per_t. Costs: the capex and opex of the plan's portfolio less the reference's, each the
+loss_per_t.
+
+Where sheet Flows gives flows their own value a tonne w[k,t] (Flows loss_per_t, blank: the
+Settings value; Instance.value_per_t), each flow's tonnes are valued at its own: unmet demand
+served sum_k (u_ref[k,t] - u_plan[k,t]) w[k,t], and a closure c strands v[k,c,t] of flow k,
+the least valuable tonnes first (Measures.stranded_flows), so that what it loses beyond the
+normal unmet is B[c,t] = max(0, sum_k w[k,t] (v[k,c,t] - u[k,t])), each flow's part
+w[k,t] (v[k,c,t] - u[k,t]) where B > 0 (a part can be negative: the closure carries more of
+that flow than normal operation does), and the expected loss avoided sum_c days_c / 365 x
+(B_ref - B_plan). With one value w for all, B = w max(0, stranded - unmet): the rule above.
+Appraisal.by_flow holds each flow's PV of both. Costs: the capex and opex of the plan's portfolio less the reference's, each the
 whole stream of its projects at their starts (a committed project the plan drops is a saving).
 NPV = PV benefits - PV costs, BCR = PV benefits / PV costs (None unless the costs are
 positive), EIRR = the rate where NPV = 0 (None when the net flows never change sign). Each is
@@ -58,6 +68,9 @@ class Appraisal:
     npv_without_resilience: float = 0.0
     bcr_without_resilience: float | None = None
     eirr_without_resilience: float | None = None
+    # flow -> {"unmet_served": PV, "loss_avoided": PV} (USD m), where Flows gives values
+    by_flow: dict[str, dict[str, float]] = field(default_factory=dict)
+    flow_years: dict = field(default_factory=dict)  # (flow, period) -> FlowYear, the same
 
     def benefits(self, resilience: bool = True) -> list[float]:
         return [a + b + (c if resilience else 0.0) for a, b, c in
@@ -157,6 +170,61 @@ def expected_stranded_beyond(inst: Instance, ms: Measures) -> dict[str, float]:
     return out
 
 
+def _tonnes(v: float) -> float:
+    return 0.0 if abs(v) < TONNES_ROUND_OFF else v
+
+
+def expected_beyond_by_flow(inst: Instance, scored: Scored) -> dict[tuple[str, str], float]:
+    """(flow, period) -> sum over closures with closure_days of days/365 x the flow's part
+    of what the closure strands beyond the normal unmet demand, Mt/yr (module docstring:
+    v[k,c,t] - u[k,t] where B[c,t] > 0, else 0)."""
+    ms, out = scored.measures, {}
+    for (unit, key, t), stranded in ms.stranded_flows.items():
+        days = (inst.corridors if unit == "corridor" else inst.countries)[key].closure_days
+        part = {k: stranded.get(k, 0.0) - scored.unmet.get((k, t), 0.0) for k in inst.flows
+                if inst.demand(k, t) > 0}
+        if sum((inst.value_per_t(k, t) or 0.0) * v for k, v in part.items()) <= 0:
+            continue
+        for k, v in part.items():
+            out[k, t] = out.get((k, t), 0.0) + days / 365.0 * v
+    return out
+
+
+@dataclass
+class FlowYear:
+    """One flow in one period, a year of it: what the appraisal values (sheet FlowValue)."""
+
+    value: float | None  # USD/t a tonne of it is worth (Instance.value_per_t)
+    value_from: str  # "Flows" (its row), "Settings" (loss_per_t there) or "" (none)
+    demand: float  # Mt/yr
+    unmet_reference: float  # Mt/yr unmet in normal operation
+    unmet_plan: float
+    beyond_reference: float  # Mt/yr: expected_beyond_by_flow
+    beyond_plan: float
+    unmet_served: float  # USD m a year: (unmet_reference - unmet_plan) x value
+    loss_avoided: float  # USD m a year: (beyond_reference - beyond_plan) x value
+
+
+def flow_benefits(inst: Instance, plan: Scored, reference: Scored
+                  ) -> dict[tuple[str, str], FlowYear]:
+    """(flow, period) -> FlowYear: unmet demand served and the expected loss avoided, USD m
+    a year, each flow's tonnes at its own value (module docstring)."""
+    out = {}
+    ref_beyond = expected_beyond_by_flow(inst, reference)
+    plan_beyond = expected_beyond_by_flow(inst, plan)
+    for k, f in inst.flows.items():
+        for t in inst.period_ids:
+            w = inst.value_per_t(k, t)
+            year = FlowYear(w, "Flows" if t in f.loss_per_t else "Settings" if w is not None
+                            else "", inst.demand(k, t), reference.unmet.get((k, t), 0.0),
+                            plan.unmet.get((k, t), 0.0), ref_beyond.get((k, t), 0.0),
+                            plan_beyond.get((k, t), 0.0), 0.0, 0.0)
+            year.unmet_served = _tonnes(year.unmet_reference - year.unmet_plan) * (w or 0.0)
+            year.loss_avoided = _tonnes(year.beyond_reference - year.beyond_plan) * (w or 0.0)
+            out[k, t] = year
+    return out
+
+
 def project_costs(inst: Instance, portfolio: dict[str, str | None]
                   ) -> tuple[dict[str, float], dict[str, float]]:
     """(capex spent, opex a year) per period of every project of the portfolio at its start:
@@ -189,15 +257,20 @@ def appraise(inst: Instance, plan: Scored, reference: Scored) -> Appraisal:
 
     saved = {t: transport(reference.measures, t) - transport(plan.measures, t)
              for t in inst.period_ids}
-    def tonnes(v: float) -> float:
-        return 0.0 if abs(v) < TONNES_ROUND_OFF else v
-
-    served = {t: tonnes(reference.measures.unmet_per_period[t] - plan.measures.unmet_per_period[t]) * (loss or 0.0)
-              for t in inst.period_ids}
-    ref_beyond = expected_stranded_beyond(inst, reference.measures)
-    plan_beyond = expected_stranded_beyond(inst, plan.measures)
-    avoided = {t: tonnes(ref_beyond[t] - plan_beyond[t]) * (loss or 0.0)
-               for t in inst.period_ids}
+    flow_years = flow_benefits(inst, plan, reference) if inst.flow_values else None
+    if flow_years is not None:
+        served = {t: sum(y.unmet_served for (_, s), y in flow_years.items() if s == t)
+                  for t in inst.period_ids}
+        avoided = {t: sum(y.loss_avoided for (_, s), y in flow_years.items() if s == t)
+                   for t in inst.period_ids}
+    else:
+        served = {t: _tonnes(reference.measures.unmet_per_period[t]
+                             - plan.measures.unmet_per_period[t]) * (loss or 0.0)
+                  for t in inst.period_ids}
+        ref_beyond = expected_stranded_beyond(inst, reference.measures)
+        plan_beyond = expected_stranded_beyond(inst, plan.measures)
+        avoided = {t: _tonnes(ref_beyond[t] - plan_beyond[t]) * (loss or 0.0)
+                   for t in inst.period_ids}
     cut = slices(inst)
     a = Appraisal(
         years=[y for _, y, _ in cut], lengths=[w for _, _, w in cut],
@@ -206,16 +279,22 @@ def appraise(inst: Instance, plan: Scored, reference: Scored) -> Appraisal:
         transport_saved=_sliced(inst, saved, spread=False, after=True),
         unmet_served=_sliced(inst, served, spread=False, after=True),
         loss_avoided=_sliced(inst, avoided, spread=False, after=True),
-        rate=inst.settings.discount_rate, with_loss=loss is not None)
-    r, years = a.rate, a.years
-    a.pv = {name: present_value(getattr(a, name), r, years) for name in
+        rate=inst.settings.discount_rate, with_loss=inst.valued)
+    r = a.rate
+    a.pv = {name: present_value(getattr(a, name), r, a.years) for name in
             ("capex", "opex", "transport_saved", "unmet_served", "loss_avoided")}
+    if flow_years is not None:
+        a.flow_years = flow_years
+        for k in inst.flows:
+            a.by_flow[k] = {name: present_value(_sliced(inst, {
+                t: getattr(flow_years[k, t], name) for t in inst.period_ids}, spread=False,
+                after=True), r, a.years) for name in ("unmet_served", "loss_avoided")}
     costs = a.pv["capex"] + a.pv["opex"]
     for resilience in (True, False):
-        benefits = present_value(a.benefits(resilience), r, years)
+        benefits = present_value(a.benefits(resilience), r, a.years)
         net = [b - c for b, c in zip(a.benefits(resilience), a.costs())]
         npv, bcr = benefits - costs, (benefits / costs if costs > 1e-9 else None)
-        eirr = internal_rate(net, years)
+        eirr = internal_rate(net, a.years)
         if resilience:
             a.npv, a.bcr, a.eirr = npv, bcr, eirr
         else:

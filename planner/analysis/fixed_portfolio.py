@@ -8,7 +8,13 @@ planner/solve/stages.py reduce to LPs over the route flows f[r,t] and the unmet 
 2. for objective max_share, least largest share: min sum_t omega_t z_t with
    sum_{r in unit} f <= z_t D_t, unmet demand held (the other dependence measures are the
    closures', which the flows do not change);
-3. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
+3. where the flows are worth different amounts a tonne (Flows loss_per_t), the least value
+   unmet: min sum w[k,t] u[k,t], the tonnes unmet held, so that the tonnes left unmet are the
+   least valuable, as a closure's are (planner/solve/closure_lp.py); skipped where nothing is
+   unmet (it has nothing to choose). The solve's stages have no
+   such stage: where the plan leaves demand unmet and the flows' values differ, its flows here
+   may leave other flows unmet than the solve's (docs/model.md, "Value of a stranded tonne");
+4. least transport cost: min sum_t delta_t years_t sum_r c_r f, the stages before held.
 
 The strong links and the finance of the model do not move the flows once the starts are held
 (the first are implied by the capacity rows at integer starts, the second price only the
@@ -31,7 +37,8 @@ from planner.solve.highs import LpRows, interrupted, lp_from_arrays
 from planner.inputs.instance import Instance
 from planner.solve.solution import reported
 from planner.tolerances import KEEP_ROOM, MOVED, STAGE_TOLERANCE
-from planner.solve.closure_lp import StrandedLP, built_capacity, unchanged_optimum
+from planner.solve.closure_lp import (StrandedLP, built_capacity, unchanged_optimum,
+                                      valued_closures)
 
 INF = highspy.kHighsInf
 
@@ -65,8 +72,10 @@ class FlowLP:
         # the stage objectives, and the rows that keep them (free until a stage is solved)
         n = len(upper)
         self.stages = self._stage_costs(n)
-        self.keep_rows = [rows.add(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
-                          for c in self.stages[:-1]]
+        # the value stage's row is added only while it runs (_value_row): a free row more
+        # changes which of equal-cost routings HiGHS ends on, for every portfolio
+        self.keep_rows = {i: rows.add(-INF, INF, [(j, v) for j, v in enumerate(c) if v])
+                          for i, c in enumerate(self.stages[:-1]) if i != self.value_stage}
         self.rows = np.array(capacity_index, dtype=np.int32)
         self.base = None  # (bounds, capacity row activities, (flows, unmet)): hold_base
         self.bases = {}  # stage (and "last") -> the basis hold_base's solve ended it with
@@ -142,7 +151,8 @@ class FlowLP:
                     rows.add(-INF, 0.0, terms + [(j, -inst.total_demand[t])])
 
     def _stage_costs(self, n: int) -> list[np.ndarray]:
-        """The stages' cost vectors: unmet, the largest share (max_share), transport cost."""
+        """The stages' cost vectors: unmet, the largest share (max_share), the value unmet
+        (where flows are worth different amounts a tonne), transport cost."""
         inst = self.inst
         stages = [np.zeros(n)]
         for j in self.u.values():
@@ -151,6 +161,15 @@ class FlowLP:
             stages.append(np.zeros(n))
             for t, j in self.z.items():
                 stages[-1][j] = inst.period_weights[t]
+        self.value_stage = None  # its index
+        if any(inst.values_differ(t) for t in {t for _, t in self.u}):
+            # the least value unmet: min sum w[k,t] u[k,t] / the largest w (module docstring)
+            w = {key: inst.value_per_t(*key) or 0.0 for key in self.u}
+            top = max(w.values())
+            self.value_stage = len(stages)
+            stages.append(np.zeros(n))
+            for key, j in self.u.items():
+                stages[-1][j] = w[key] / top
         cost = np.zeros(n)
         for (r, t), j in self.f.items():
             cost[j] = inst.discount[t] * inst.period[t].years * inst.route_cost[r]
@@ -201,41 +220,70 @@ class FlowLP:
         if self.highs is None:
             return flows, unmet
         h = self.highs
-        for i in self.keep_rows:
+        for i in self.keep_rows.values():
             h.changeRowBounds(i, -INF, INF)
         if len(self.rows):
             h.changeRowsBounds(len(self.rows), self.rows, np.full(len(self.rows), -INF),
                                np.array([capacity[key] for key in self.capacity_rows]))
-        for i, cost in enumerate(self.stages):
-            if i == 0 and unmet_value is not None and len(self.stages) > 1:
-                value = unmet_value
-            else:
-                h.changeColsCost(len(self.columns), self.columns, cost)
-                basis = self.bases.get(i) if start == "stages" else \
-                    self.bases.get("last") if start == "last" else None
-                if basis is not None:
-                    h.setBasis(basis)
-                    start = start if start == "stages" else None  # "last": the first run only
-                if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs
-                    raise KeyboardInterrupt
-                h.run()
-                status = h.getModelStatus()
-                if status != highspy.HighsModelStatus.kOptimal:
-                    raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
-                value = h.getInfo().objective_function_value
-                if keep_bases:
-                    self.bases[i] = h.getBasis()
-            if i < len(self.keep_rows):
-                h.changeRowBounds(self.keep_rows[i], -INF,
-                                  value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
-        if keep_bases:
-            self.bases["last"] = h.getBasis()
-        x = h.getSolution().col_value
+        least_unmet, value_row = None, None  # the first stage's value; the value stage's row
+        try:
+            for i, cost in enumerate(self.stages):
+                if i == self.value_stage:
+                    if least_unmet <= KEEP_ROOM:
+                        continue  # nothing unmet: no value to choose
+                    value_row = self._value_row()
+                    start = None  # the kept bases have no such row
+                value, started = self._stage(i, cost, unmet_value, start,
+                                             keep_bases and value_row is None)
+                if started and start == "last":
+                    start = None  # "last": the first run only
+                if i == 0:
+                    least_unmet = value
+                row = self.keep_rows.get(i, value_row if i == self.value_stage else None)
+                if row is not None:
+                    h.changeRowBounds(row, -INF,
+                                      value + max(KEEP_ROOM, STAGE_TOLERANCE * abs(value)))
+            if keep_bases:
+                self.bases["last"] = h.getBasis() if value_row is None else self.bases[0]
+            x = h.getSolution().col_value
+        finally:
+            if value_row is not None:
+                h.deleteRows(1, np.array([value_row], dtype=np.int32))
         for key, j in self.f.items():
             flows[key] = reported(x[j])
         for key, j in self.u.items():
             unmet[key] = reported(x[j])
         return flows, unmet
+
+    def _value_row(self) -> int:
+        """The value stage's keep row, added last (free); _solve deletes it after."""
+        h, cost = self.highs, self.stages[self.value_stage]
+        index = np.flatnonzero(cost).astype(np.int32)
+        h.addRow(-INF, INF, len(index), index, cost[index])
+        return h.getNumRow() - 1
+
+    def _stage(self, i: int, cost: np.ndarray, unmet_value, start, keep_basis: bool
+               ) -> tuple[float, bool]:
+        """(stage i's value, whether it started from a kept basis): solved with its cost,
+        from the kept basis where ``start`` says (_solve), or the first stage's known
+        ``unmet_value``."""
+        h = self.highs
+        if i == 0 and unmet_value is not None and len(self.stages) > 1:
+            return unmet_value, False
+        h.changeColsCost(len(self.columns), self.columns, cost)
+        basis = self.bases.get(i) if start == "stages" else \
+            self.bases.get("last") if start == "last" else None
+        if basis is not None:
+            h.setBasis(basis)
+        if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs
+            raise KeyboardInterrupt
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the flow LP ended {h.modelStatusToString(status)}")
+        if keep_basis:
+            self.bases[i] = h.getBasis()
+        return h.getInfo().objective_function_value, basis is not None
 
 
 class Rescorer:
@@ -257,6 +305,7 @@ class Rescorer:
         self.closure_set = inst.closures("corridor") + inst.closures("country")
         self.closure_lp = StrandedLP(inst, self.closure_set, periods)
         self._by_name = {c.name: c for c in self.closure_set}
+        self._valued = valued_closures(inst)  # the closures valued flow by flow
         # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and
         # unmet demand there, as arrays in FlowLP.no_flows' and no_unmet's order: _flows
         self._solved: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
@@ -303,9 +352,12 @@ class Rescorer:
             figures = flow_figures(self.inst, flows, unmet)
         stranded = {(self._by_name[d].unit, self._by_name[d].key, t): v
                     for (t, d), v in self.closure_lp(portfolio, vector=vector).items()}
+        stranded_flows = {(self._by_name[d].unit, self._by_name[d].key, t): v for (t, d), v
+                          in self.closure_lp.by_flow(portfolio, self._valued, vector).items()}
         return Scored(portfolio, flows, unmet,
                       evaluate(self.inst, portfolio, flows, unmet, stranded=stranded,
-                               capacity=capacity, figures=figures))
+                               capacity=capacity, figures=figures,
+                               stranded_flows=stranded_flows))
 
     def _flows(self, capacity: dict[tuple[str, str], float], near: bool):
         """(flows, unmet) of the flow LP at these capacities (FlowLP.flows). Capacities

@@ -14,8 +14,9 @@ Instance.market: their trade is left out of all four figures; a corridor is nobo
 - divertible: traffic - captive;
 - premium, USD/t: the extra transport cost per divertible tonne, flow by flow and route by
   route against the closure's routing h (StrandedLP.least_cost, on the closure's LP: max
-  flow; then the most of the plan's tonnes left on their routes; then the least cost; then
-  the tonnes stranded those that paid least). Each tonne a flow k carries less (or more) in
+  flow; then, where sheet Flows gives the flows different values a tonne, the least value
+  stranded; then the most of the plan's tonnes left on their routes; then the least cost;
+  then the tonnes stranded those that paid least). Each tonne a flow k carries less (or more) in
   the closure is priced at p_k, what a tonne of it paid in the plan (stranded.paid: its mean
   USD/t on its routes through the unit, or, where it has none there, on all its routes; 0
   where the plan does not carry it). With the plan's flows f, S_k and S'_k the tonnes of
@@ -25,7 +26,8 @@ Instance.market: their trade is left out of all four figures; a corridor is nobo
   through the unit (the plan's other tonnes stay where they are wherever the closure can
   carry as much so), at what it paid for them there: each diverted tonne counts what it
   costs around the unit less what it cost through it. The last stage makes extra the least
-  over routings equal in the stages before, so the figure does not depend on which of them
+  over routings equal in the stages before (with values, the tonnes stranded are the least
+  valuable, whatever they paid: docs/model.md, Value of a stranded tonne), so the figure does not depend on which of them
   the LP finds. In the issue-21 case (K1 captive at 100 USD/t, K2 diverted from 10 to 25) it
   is +15, where pricing the captive tonnes at the unit's mean USD/t gave -15.
 

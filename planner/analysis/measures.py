@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
 from planner.model.finance import loan_cost_factor
-from planner.solve.closure_lp import built_capacity, stranded_demand
+from planner.solve.closure_lp import built_capacity, stranded_by_flow, stranded_demand
 
 @dataclass(frozen=True)
 class Measure:
@@ -81,6 +81,9 @@ class Measures:
     max_captive_share: float = 0.0  # weighted mean of the largest transit country's captive share
     # (country, t) -> Mt/yr the plan serves of the flows whose market that country is
     market_served: dict[tuple[str, str], float] = field(default_factory=dict)
+    # (unit, key, t) -> {flow: Mt/yr} stranded, the least valuable first, of the closures the
+    # appraisal values flow by flow (closure_lp.valued_closures; empty without Flows loss_per_t)
+    stranded_flows: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
 
     def captive(self, unit: str, key: str, t: str) -> float:
         """Mt/yr of the trade that crosses ``key`` in transit that its closure strands beyond
@@ -159,14 +162,17 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
              draws: dict[tuple[str, str, str], float] | None = None,
              stranded: dict[tuple[str, str, str], float] | None = None,
              capacity: dict[tuple[str, str], float] | None = None,
-             figures: FlowFigures | None = None) -> Measures:
+             figures: FlowFigures | None = None,
+             stranded_flows: dict[tuple[str, str, str], dict[str, float]] | None = None
+             ) -> Measures:
     """Every measure of a portfolio with its flows; ``draws`` (project, source, period) ->
     USD m, as a solve chose them: every draw, the budget's included (finance_draws). Without
     them the budget pays all. ``stranded``: (unit, key, period) -> Mt/yr of every corridor
     and country closure, where the caller already has them (stranded_demand's LPs, kept
     between portfolios: planner/analysis/fixed_portfolio.py), ``capacity`` the portfolio's built_capacity
     and ``figures`` flow_figures(inst, flows, unmet) (shared, not copied: Measures are
-    read, never changed)."""
+    read, never changed). ``stranded_flows``: Measures.stranded_flows, where the caller has
+    them."""
     periods = inst.period_ids
     draws = draws if draws is not None else budget_draws(inst, portfolio)
     spend = {t: 0.0 for t in periods}
@@ -182,6 +188,8 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
 
     if stranded is None:
         stranded = stranded_demand(inst, portfolio)
+    if stranded_flows is None:
+        stranded_flows = stranded_by_flow(inst, portfolio)
 
     measured = inst.measured_periods
     weight = inst.period_weights
@@ -223,6 +231,7 @@ def evaluate(inst: Instance, portfolio: dict[str, str | None],
         per_period=per_period, unmet_per_period=unmet_in,
         unmet_total=sum(v * inst.period[t].years for (k, t), v in unmet.items()),
         max_captive_share=mean["max_captive_share"], market_served=market_served,
+        stranded_flows=stranded_flows,
     )
 
 

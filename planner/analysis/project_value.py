@@ -330,7 +330,7 @@ def appraisal_inputs(inst: Instance) -> bool:
     """The appraisal says more than transport savings at no discount: a discount rate,
     loss_per_t or an opex is given."""
     s = inst.settings
-    return s.discount_rate > 0 or s.loss_per_t is not None or \
+    return s.discount_rate > 0 or inst.valued or \
         any(p.opex for p in inst.projects.values())
 
 

@@ -92,6 +92,8 @@ class Flow:
     origin: str
     destination: str
     demand: dict[str, float]  # period -> Mt/yr; a period without a row has demand 0
+    # period -> USD/t a tonne of it is worth where its row gives one (Flows loss_per_t)
+    loss_per_t: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,38 @@ class Instance:
 
     def demand(self, flow: str, period: str) -> float:
         return self.flows[flow].demand.get(period, 0.0)
+
+    def value_per_t(self, flow: str, period: str) -> float | None:
+        """USD a tonne of ``flow`` that cannot move in ``period`` loses: its row's loss_per_t
+        on sheet Flows, else Settings loss_per_t (None: neither given)."""
+        return self.flows[flow].loss_per_t.get(period, self.settings.loss_per_t)
+
+    @cached_property
+    def valued(self) -> bool:
+        """A value per tonne is given somewhere (Settings or a Flows row): the appraisal
+        counts unmet demand served and the expected loss avoided."""
+        return self.settings.loss_per_t is not None or \
+            any(f.loss_per_t for f in self.flows.values())
+
+    @cached_property
+    def flow_values(self) -> bool:
+        """A Flows row gives its own loss_per_t: the appraisal values each flow's tonnes at
+        its value (planner/analysis/appraisal.py)."""
+        return any(f.loss_per_t for f in self.flows.values())
+
+    def values_differ(self, period: str) -> bool:
+        """The flows with demand in ``period`` are not all worth the same a tonne: which of
+        them a closure strands changes what it loses (planner/solve/closure_lp.py)."""
+        return self._values_differ[period]
+
+    @cached_property
+    def _values_differ(self) -> dict[str, bool]:
+        out = {}
+        for t in self.period_ids:
+            values = {self.value_per_t(k, t) or 0.0 for k in self.flows
+                      if self.demand(k, t) > 0} if self.flow_values else ()
+            out[t] = len(values) > 1
+        return out
 
     @cached_property
     def route_cost(self) -> dict[str, float]:

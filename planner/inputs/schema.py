@@ -67,6 +67,7 @@ LEAST = 1e-3  # the smallest amount other than 0: a flow, a sum of money, a unit
 FLOW_MOST = 1e6  # Mt/yr: demand, capacity, capacity added
 MONEY_MOST = 1e9  # USD m
 UNIT_COST_MOST = 1e4  # USD/t
+VALUE_MOST = 1e6  # USD/t: a tonne's value (Flows loss_per_t), appraisal and closure ranking only
 MAX_TRANSPORT_COST = 1e10  # USD m: a flow's demand x its dearest route's cost x the years
 YEARS_MOST = 100  # a period, a loan's tenor or grace, the appraisal's years after the horizon
 
@@ -135,7 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=0.0, maximum=1.0),
     Setting("loss_per_t", "number", None,
             "USD lost per tonne of trade that cannot move (appraisal only: the value of unmet "
-            "demand served and of the expected loss avoided). Blank: the appraisal counts "
+            "demand served and of the expected loss avoided), for every flow whose Flows row "
+            "gives no loss_per_t of its own. Blank, and none on Flows: the appraisal counts "
             "transport savings alone.", minimum=0.0),
     Setting("benefit_years_after", "number", 0.0,
             "Years after the horizon over which the last period's yearly benefits and opex "
@@ -233,7 +235,12 @@ SHEETS: tuple[Sheet, ...] = (
                example=2026),
         Column("demand", "number", minimum=0, unit="Mt/yr", description="Volume to move.",
                example=15, maximum=FLOW_MOST, least=LEAST),
-    ), examples=(("KZ-EU", "Astana", "Moscow", 2026, 15),)),
+        Column("loss_per_t", "number", required=False, minimum=0, unit="USD/t",
+               description="Value lost per tonne of this flow that cannot move in this "
+                           "period, where its cargo is known (appraisal, and which tonnes a "
+                           "closure strands first: the least valuable). Blank: Settings "
+                           "loss_per_t.", example=580, maximum=VALUE_MOST),
+    ), examples=(("KZ-EU", "Astana", "Moscow", 2026, 15, None),)),
     Sheet("Projects", "Candidate, committed and excluded projects.", (
         Column("project", "id", description="Project id.", example="P01"),
         Column("name", "text", required=False, description="Display name.",

@@ -177,7 +177,8 @@ def _flows(tables: dict, problems: list[Problem]) -> tuple[dict[str, dict], dict
         if not k:
             continue
         first = flows.setdefault(k, {"origin": r.get("origin"), "destination":
-                                     r.get("destination"), "demand": {}, "_row": r["_row"]})
+                                     r.get("destination"), "demand": {}, "loss_per_t": {},
+                                     "_row": r["_row"]})
         for col in ("origin", "destination"):
             if r.get(col) and first[col] and r[col] != first[col]:
                 problems.append(Problem("Flows", r["_row"], col, r[col],
@@ -192,6 +193,8 @@ def _flows(tables: dict, problems: list[Problem]) -> tuple[dict[str, dict], dict
                 flow_period_row[(k, t)] = r["_row"]
                 if r.get("demand") is not None:
                     first["demand"][t] = r["demand"]
+                if r.get("loss_per_t") is not None:
+                    first["loss_per_t"][t] = r["loss_per_t"]
     return flows, flow_period_row
 
 
@@ -277,7 +280,8 @@ def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
                              r["cost_per_t"], r["length_km"]) for k, r in segments.items()},
         routes={k: Route(k, r["flow"], r["corridor"], tuple(r["segments"]))
                 for k, r in routes.items()},
-        flows={k: Flow(k, f["origin"], f["destination"], dict(f["demand"]))
+        flows={k: Flow(k, f["origin"], f["destination"], dict(f["demand"]),
+                       dict(f["loss_per_t"]))
                for k, f in flows.items()},
         projects={k: Project(k, tuple(r["segments"]), r["capacity_added"], r["capex"],
                              r["name"] or "", r["lead_time"], r["earliest_period"] or "",

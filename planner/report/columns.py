@@ -98,6 +98,18 @@ SHEETS = {
                  "drawn": "what it paid in the period",
                  "debt_service": "loan payments due in the period",
                  "debt_service_limit": "limit on a period's loan payments (Periods)"},
+    "FlowValue": {  # its columns in this order (planner/report/finance.write_flow_value)
+        "flow": "trade flow (sheet Flows)", "period": "period",
+        "loss_per_t": "value lost per tonne of it that cannot move",
+        "value_from": "Flows: its own row; Settings: loss_per_t there (the row blank)",
+        "demand": "its demand",
+        "unmet_reference": "unmet in normal operation, reference plan (least valuable first)",
+        "unmet_plan": "unmet in normal operation, plan",
+        "beyond_reference": "expected stranded beyond normal unmet, reference: over the "
+                            "closures with closure_days, days/365 x its part",
+        "beyond_plan": "the same, plan",
+        "unmet_served": "(unmet_reference - unmet_plan) x loss_per_t, a year",
+        "loss_avoided": "(beyond_reference - beyond_plan) x loss_per_t, a year"},
     "Appraisal": {"item": "appraisal item id", "value": "its value, in the unit beside it",
                   "unit": "unit of the value", "note": "how it is measured"},
     "Value": {"name": "project name",

@@ -12,8 +12,9 @@ from planner.analysis.finance import available, debt_service_by_source
 from planner.analysis.measures import Measures
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
+from planner.report.columns import SHEETS
 from planner.report.xlsx import (NOTE_FONT, SHARE, chart_page, chart_sheet, fit_columns, money,
-                          print_ranges, put, style_header, write_table)
+                                 print_ranges, put, style_header, with_unit, write_table)
 
 MONEY = "#,##0.0"
 
@@ -120,7 +121,8 @@ def _why_no_debt(inst: Instance, drawn) -> str:
 
 def appraisal_rows(inst: Instance, a: Appraisal) -> list[tuple]:
     unit = inst.settings.money_unit
-    loss = "" if a.with_loss else " (0: no loss_per_t on sheet Settings)"
+    loss = (" (each flow's own, sheet Flows: by flow below and on sheet FlowValue)"
+            if a.by_flow else "" if a.with_loss else " (0: no loss_per_t on sheet Settings)")
     rate = f"discounted at {a.rate:g} a year to year 0"
     return [
         ("reference_plan", a.reference, "", "what the plan is compared with"),
@@ -192,9 +194,54 @@ def write_appraisal(book, inst: Instance, a: Appraisal) -> None:
             cell = ws.cell(row=top + 1 + i, column=j, value=v)
             if 1 < j < len(header):  # year and years as they are (General): 1.5 or 2
                 cell.number_format = money(inst.settings.money_unit)
+    below = top + len(a.years) + 2  # the PV by flow, where sheet Flows gives values
+    if a.by_flow:
+        _appraisal_by_flow(ws, inst, a, below)
     fit_columns(ws, min_row=top)
     # the items, then the flows, each table on its own page with its own header: row 1
     # repeated would have put the items' header over the flows
     ws._print_rows = None
     print_ranges(ws, [f"A1:D{top - 2}", f"A{top}:{get_column_letter(len(header))}"
-                                        f"{top + len(a.years)}"])
+                                        f"{top + len(a.years)}"]
+                 + ([f"A{below}:E{below + len(a.by_flow)}"] if a.by_flow else []))
+
+
+FLOW_PV = {"flow": "trade flow (sheet Flows)",
+           "pv_unmet_served": "its unmet demand served at its value a tonne, present value",
+           "pv_expected_loss_avoided": "its expected loss avoided at its value a tonne, "
+                                       "present value",
+           "pv_benefits": "the two added",
+           "share_of_resilience": "its share of the plan's unmet served and loss avoided"}
+
+
+def _appraisal_by_flow(ws, inst: Instance, a: Appraisal, top: int) -> None:
+    """The present values of unmet demand served and expected loss avoided flow by flow
+    (where sheet Flows gives values a tonne), below the slices: they add up to the items
+    pv_unmet_served and pv_expected_loss_avoided."""
+    M = money(inst.settings.money_unit)
+    total = a.pv["unmet_served"] + a.pv["loss_avoided"]
+    rows = []
+    for k, pv in a.by_flow.items():
+        both = pv["unmet_served"] + pv["loss_avoided"]
+        rows.append((k, pv["unmet_served"], pv["loss_avoided"], both,
+                     both / total if abs(total) > 1e-9 else None))
+    write_table(ws, list(FLOW_PV), rows, labels=FLOW_PV, top=top,
+                number_format={"pv_unmet_served": M, "pv_expected_loss_avoided": M,
+                               "pv_benefits": M, "share_of_resilience": SHARE})
+
+
+def write_flow_value(book, inst: Instance, a: Appraisal) -> None:
+    """Sheet FlowValue, where sheet Flows gives values a tonne: one row per flow and period,
+    what the appraisal values of it (planner/analysis/appraisal.py, FlowYear)."""
+    if not a.flow_years:
+        return
+    st = inst.settings
+    F, M = with_unit(st.flow_unit, 2), money(st.money_unit)
+    write_table(book.create_sheet("FlowValue"), list(SHEETS["FlowValue"]),
+                [(k, t, y.value, y.value_from, y.demand, y.unmet_reference, y.unmet_plan,
+                  y.beyond_reference, y.beyond_plan, y.unmet_served, y.loss_avoided)
+                 for (k, t), y in a.flow_years.items() if y.demand > 0],
+                number_format={"loss_per_t": with_unit(st.cost_unit, 0), "demand": F,
+                               "unmet_reference": F, "unmet_plan": F,
+                               "beyond_reference": F, "beyond_plan": F,
+                               "unmet_served": M, "loss_avoided": M})

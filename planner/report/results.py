@@ -15,7 +15,8 @@ from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
 from planner.report.columns import write_legend
-from planner.report.finance import unmet_served_words, write_appraisal, write_financing
+from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
+                                    write_flow_value)
 from planner.report.value import write_leverage, write_value
 from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
@@ -305,6 +306,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_financing(book, inst, ms)
     if appraisal is not None:
         write_appraisal(book, inst, appraisal)
+        write_flow_value(book, inst, appraisal)
     if value is not None:
         write_value(book, inst, value)
     if leverage is not None:
@@ -404,6 +406,32 @@ def write_disruptions(book, inst: Instance, sol: Solution, ms: Measures) -> None
                  sorted(ms.stranded.items(), key=lambda item: item[0][0] != first)],
                 number_format={"stranded_share": PERCENT, "stranded": F,
                                "unmet_normal": F, "stranded_beyond_unmet": F})
+    if any(v > 0 for by_flow in ms.stranded_flows.values() for v in by_flow.values()):
+        _stranded_by_flow(book["Disruptions"], inst, sol, ms)
+
+
+def _stranded_by_flow(ws, inst: Instance, sol: Solution, ms: Measures) -> None:
+    """Below sheet Disruptions' table: what each closure with closure_days strands of each
+    flow, the least valuable tonnes first (Measures.stranded_flows)."""
+    F = flow(inst.settings.flow_unit)
+    write_table(ws, list(STRANDED_BY_FLOW),
+                [(key, t, k, v, sol.unmet.get((k, t), 0.0), inst.value_per_t(k, t),
+                  v * (inst.value_per_t(k, t) or 0.0))
+                 for (u, key, t), by_flow in ms.stranded_flows.items()
+                 for k, v in by_flow.items() if v > 0],
+                labels=STRANDED_BY_FLOW, top=ws.max_row + 2,
+                number_format={"stranded": F, "unmet_normal": F,
+                               "loss_per_t": with_unit(inst.settings.cost_unit, 0),
+                               "value_stranded": money(inst.settings.money_unit)})
+
+
+STRANDED_BY_FLOW = {
+    "closure": "a corridor or country with closure_days",
+    "period": "period", "flow": "trade flow it strands (the least valuable tonnes first)",
+    "stranded": "what the closure strands of the flow",
+    "unmet_normal": "the flow's unmet demand with nothing closed",
+    "loss_per_t": "the flow's value a tonne (Flows, else Settings)",
+    "value_stranded": "stranded x loss_per_t, a year of closure"}
 
 
 def write_budget(book, inst: Instance, sol: Solution, ms: Measures) -> None:

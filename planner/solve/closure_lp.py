@@ -186,6 +186,15 @@ class StrandedLP:
             out[pair] = block.support(vec[block.index])
         return out
 
+    def by_flow(self, portfolio: dict[str, str | None], pairs, vector=None
+                ) -> dict[tuple[str, str], dict[str, float]]:
+        """(period, closure name) -> {flow: Mt/yr} stranded, the least valuable tonnes first
+        (_MaxFlow.by_flow), for each of ``pairs`` this StrandedLP holds. ``vector``: the
+        portfolio's capacity(), where the caller has it."""
+        vec = vector if vector is not None else self.capacity(portfolio)
+        return {pair: self.blocks[pair].by_flow(vec[self.blocks[pair].index])
+                for pair in pairs if pair in self.blocks}
+
     def least_cost(self, portfolio: dict[str, str | None],
                    plan: dict[tuple[str, str], float] | None = None
                    ) -> dict[tuple[str, str], dict[str, float]]:
@@ -232,6 +241,8 @@ class _MaxFlow:
         """``full_bound``: (segment, period) -> inst.load_bound over every route, shared by
         the blocks of one StrandedLP and filled as they need it."""
         self.fixed = 0.0  # demand with no open route: stranded whatever is built
+        self.fixed_flows: dict[str, float] = {}  # that demand by flow
+        self.unmet_flow: dict[int, str] = {}  # column of v[k] -> k
         upper, cost, lp_rows, h = [], [], LpRows(), {}
         for k in inst.flows:
             demand = inst.demand(k, t)
@@ -240,7 +251,9 @@ class _MaxFlow:
                 continue
             if not open_routes:
                 self.fixed += demand
+                self.fixed_flows[k] = demand
                 continue
+            self.unmet_flow[len(upper) + len(open_routes)] = k
             columns = []
             for r in open_routes + [None]:  # the routes' h, then v[k]
                 columns.append(len(upper))
@@ -277,7 +290,19 @@ class _MaxFlow:
         self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
                                       dtype=np.int32)
         self.max_flow_cost = np.array(cost)
+        # the value stage's costs (value_stage): each v[k] at flow k's value a tonne in t,
+        # divided by the largest so that the row and its room are in tonnes; None where the
+        # flows are worth the same (every routing of the most strands the same value)
+        self.value_cost = None
+        if inst.values_differ(t):
+            w = {k: inst.value_per_t(k, t) or 0.0 for k in self.unmet_flow.values()}
+            top = max(w.values(), default=0.0)
+            if top > 0:
+                self.value_cost = np.zeros(len(upper))
+                for j, k in self.unmet_flow.items():
+                    self.value_cost[j] = w[k] / top
         self.known: dict[bytes, float] = {}  # bounds_key(capacity bounds) -> stranded, solved
+        self.known_flows: dict[bytes, dict[str, float]] = {}  # -> stranded by flow (by_flow)
         self.cost_row = None  # sum_k v[k] <= stranded: added on the first least_cost
         self.base = None  # (bounds, row activities, stranded, floor, duals): hold_base
         self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
@@ -372,40 +397,33 @@ class _MaxFlow:
         within HiGHS's tolerance moves it):
 
         1. the most the open routes carry (stranded);
-        2. of ``plan``'s flows (route, period t) f_r, the most left where they are:
+        2. where the flows are worth different amounts a tonne (Flows loss_per_t), the least
+           value stranded: min sum_k w_k v[k] (value_stage), so the tonnes stranded are the
+           least valuable;
+        3. of ``plan``'s flows (route, period t) f_r, the most left where they are:
            max sum_r g_r, 0 <= g_r <= f_r, g_r <= h_r (a column g_r and its row for each
            route a plan uses, added as plans need them, held at 0 between calls);
-        3. the least transport cost;
-        4. the most tonnes carried of the flows whose tonnes paid most in the plan:
+        4. the least transport cost;
+        5. the most tonnes carried of the flows whose tonnes paid most in the plan:
            max sum_r paid_k(r) h_r (``paid``: flow -> USD/t, stranded.paid; ``flow_of``:
-           route -> flow), so the tonnes it strands are those that paid least.
+           route -> flow), so that among tonnes worth the same, those stranded paid least.
 
-        So a closure moves the plan's tonnes only where it must to carry the most, diverts
-        the rest at the least cost, and strands the tonnes that lose least: the leverage's
-        flow-by-flow figures do not depend on which of equal routings the LP finds
-        (planner/analysis/leverage.py). Without ``plan``, stages 1 and 3. The max-flow objective is
-        put back after."""
+        So a closure strands the tonnes that lose least, moves the plan's tonnes only where
+        it must, diverts the rest at the least cost: the leverage's flow-by-flow figures do
+        not depend on which of equal routings the LP finds (planner/analysis/leverage.py).
+        Without ``plan``, stages 1, 2 and 4. The max-flow objective is put back after."""
         if self.highs is None:
             return {}
-        most = self.stranded(new) - self.fixed
-        self._set_capacity(new)
-        highs, v = self.highs, self.unmet_columns
+        highs = self.highs
         inf = highspy.kHighsInf
-        if self.cost_row is None:
-            self.cost_row = highs.getNumRow()
-            highs.addRow(-inf, inf, len(v), v, np.ones(len(v)))
-            paid_columns = np.flatnonzero(self.route_cost).astype(np.int32)
-            highs.addRow(-inf, inf, len(paid_columns), paid_columns,
-                         self.route_cost[paid_columns])  # cost_row + 1: the cost
-            highs.addRow(-inf, inf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))  # + 2: sum g
-            self.kept = {}  # route column -> its g column
+        columns = np.arange(len(self.route_cost), dtype=np.int32)
+        self._stage_rows()
         used = {j: plan.get((r, t), 0.0) for j, r in enumerate(self.routes)
                 if r and plan.get((r, t), 0.0) > 0} if plan else {}
         self._keep_columns([j for j in used if j not in self.kept])
-        highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
-        columns = np.arange(len(self.route_cost), dtype=np.int32)
         g = np.array(list(self.kept.values()), dtype=np.int32)
         try:
+            self.value_stage(new)
             if used:
                 highs.changeColsCost(len(columns), columns, np.zeros(len(columns)))
                 upper = np.array([used.get(j, 0.0) for j in self.kept])
@@ -427,12 +445,78 @@ class _MaxFlow:
             x = highs.getSolution().col_value
             return {r: x[j] for j, r in enumerate(self.routes) if r and x[j] > 1e-9}
         finally:
-            highs.changeColsCost(len(columns), columns, self.max_flow_cost)
-            for row in range(self.cost_row, self.cost_row + 3):
-                highs.changeRowBounds(row, -inf, inf)
-            if len(g):
-                highs.changeColsCost(len(g), g, np.zeros(len(g)))
-                highs.changeColsBounds(len(g), g, np.zeros(len(g)), np.zeros(len(g)))
+            self._release(g)
+
+    def by_flow(self, new: np.ndarray) -> dict[str, float]:
+        """{flow: Mt/yr} the closure strands at these capacities, the least valuable tonnes
+        first (stages 1 and 2 of least_cost; flows it strands nothing of left out). Where
+        the flows are worth the same a tonne the split between them is one of equal ones:
+        what they lose together does not depend on it."""
+        key = bounds_key(new)
+        if key in self.known_flows:
+            return self.known_flows[key]
+        out = dict(self.fixed_flows)
+        # the open routes carry all (the usual case): nothing to split, no LP
+        if self.highs is not None and self.stranded(new) - self.fixed > 1e-7:
+            self._stage_rows()
+            try:
+                if self.value_stage(new) is None:
+                    self._run()  # the max flow at these bounds (stranded may not have run)
+                x = self.highs.getSolution().col_value
+                for j, k in self.unmet_flow.items():
+                    if x[j] > 1e-9:
+                        out[k] = out.get(k, 0.0) + x[j]
+            finally:
+                self._release(np.zeros(0, dtype=np.int32))
+        self.known_flows[key] = out
+        return out
+
+    def value_stage(self, new: np.ndarray) -> float | None:
+        """Stages 1 and 2 of least_cost at capacity bounds ``new``: hold the most carried,
+        then, where the flows' values differ, minimize the value stranded and hold it (row
+        cost_row + 3). The stage's value (in units of the largest value a tonne), None where
+        there is no value stage or the open routes carry all. The rows stay until _release."""
+        highs, inf = self.highs, highspy.kHighsInf
+        most = self.stranded(new) - self.fixed
+        self._set_capacity(new)
+        highs.changeRowBounds(self.cost_row, -inf, most + max(1e-7, 1e-9 * most))
+        if self.value_cost is None or most <= 1e-7:  # nothing stranded: nothing to choose
+            return None
+        columns = np.arange(len(self.value_cost), dtype=np.int32)
+        highs.changeColsCost(len(columns), columns, self.value_cost)
+        value = self._run()
+        highs.changeRowBounds(self.cost_row + 3, -inf, value + max(1e-7, 1e-9 * value))
+        return value
+
+    def _stage_rows(self) -> None:
+        """The rows that hold the stages (unbounded until a stage sets them), added on the
+        first call: cost_row sum_k v[k]; + 1 the transport cost; + 2 sum g; + 3 the value
+        stranded sum_k w_k v[k] (empty without a value stage)."""
+        if self.cost_row is not None:
+            return
+        highs, v, inf = self.highs, self.unmet_columns, highspy.kHighsInf
+        self.cost_row = highs.getNumRow()
+        highs.addRow(-inf, inf, len(v), v, np.ones(len(v)))
+        paid_columns = np.flatnonzero(self.route_cost).astype(np.int32)
+        highs.addRow(-inf, inf, len(paid_columns), paid_columns,
+                     self.route_cost[paid_columns])  # cost_row + 1: the cost
+        highs.addRow(-inf, inf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))  # + 2: sum g
+        valued = np.flatnonzero(self.value_cost if self.value_cost is not None
+                                else np.zeros(0)).astype(np.int32)
+        highs.addRow(-inf, inf, len(valued), valued,
+                     self.value_cost[valued] if len(valued) else np.zeros(0))  # + 3: value
+        self.kept = {}  # route column -> its g column
+
+    def _release(self, g: np.ndarray) -> None:
+        """Put the max-flow objective back, free the stage rows and close the g columns."""
+        highs, inf = self.highs, highspy.kHighsInf
+        columns = np.arange(len(self.route_cost), dtype=np.int32)
+        highs.changeColsCost(len(columns), columns, self.max_flow_cost)
+        for row in range(self.cost_row, self.cost_row + 4):
+            highs.changeRowBounds(row, -inf, inf)
+        if len(g):
+            highs.changeColsCost(len(g), g, np.zeros(len(g)))
+            highs.changeColsBounds(len(g), g, np.zeros(len(g)), np.zeros(len(g)))
 
     def _keep_columns(self, routes: list[int]) -> None:
         """A column g (bounds 0, 0), a row g - h <= 0 and an entry in the row sum g (row
@@ -481,6 +565,37 @@ def _column_routes(h: dict[str, int], columns: int) -> list[str | None]:
     for r, j in h.items():
         out[j] = r
     return out
+
+
+def valued_closures(inst: Instance) -> list[tuple[str, str]]:
+    """(period, closure name) of the closures the appraisal values flow by flow: those
+    with closure_days, in the periods with demand, where the workbook gives flows their own
+    value a tonne (Flows loss_per_t); [] otherwise (one value for all: the totals do)."""
+    if not inst.flow_values:
+        return []
+    periods = [t for t in inst.period_ids if inst.total_demand[t] > 0]
+    return [(t, c.name) for c in inst.closures("corridor") + inst.closures("country")
+            if closure_days(inst, c.unit, c.key) > 0 for t in periods]
+
+
+def closure_days(inst: Instance, unit: str, key: str) -> float:
+    """Expected days a year the corridor or country is closed (Corridors / Countries)."""
+    table = inst.corridors if unit == "corridor" else inst.countries
+    return table[key].closure_days
+
+
+def stranded_by_flow(inst: Instance, portfolio: dict[str, str | None]):
+    """(unit, key, period) -> {flow: Mt/yr} stranded, the least valuable first, for the
+    closures valued_closures names."""
+    pairs = valued_closures(inst)
+    if not pairs:
+        return {}
+    closure_set = inst.closures("corridor") + inst.closures("country")
+    by_name = {c.name: c for c in closure_set}
+    lp = StrandedLP(inst, [c for c in closure_set if any(d == c.name for _, d in pairs)],
+                    tuple(dict.fromkeys(t for t, _ in pairs)), pairs)
+    return {(by_name[d].unit, by_name[d].key, t): v
+            for (t, d), v in lp.by_flow(portfolio, pairs).items()}
 
 
 def stranded_demand(inst: Instance, portfolio: dict[str, str | None]):
