@@ -226,8 +226,9 @@ def named(project: str, name: str | None) -> str:
     return f"{name} ({project})" if name and name != project else project
 
 
-def brief_of(frames: dict[str, pd.DataFrame]) -> Brief:
-    """What the brief shows, from a results workbook's tables (module docstring)."""
+def brief_of(frames: dict[str, pd.DataFrame], drawn: bool = True) -> Brief:
+    """What the brief shows, from a results workbook's tables (module docstring); without
+    ``drawn`` (sheet Brief's cells alone) the map's network is left out."""
     summary = {key(r["metric"]): r for r in rows_of(frames, "Summary",
                                                     ("metric", "value", "unit", "note"))}
 
@@ -279,7 +280,8 @@ def brief_of(frames: dict[str, pd.DataFrame]) -> Brief:
              if m and m.startswith("unmet_demand_") and m != "unmet_demand_total"
              and (num(m) or 0) > 1e-6]
     return Brief(source, sentence, tiles, periods, shown, money_unit, flow_unit, spend, budget,
-                 buys, buys_note, leverage, last, footer, _network(frames), more, unmet)
+                 buys, buys_note, leverage, last, footer,
+                 _network(frames) if drawn else None, more, unmet)
 
 
 def _when(made) -> str:
@@ -607,7 +609,7 @@ def _thousands():
 FIGURES = {  # name -> (draw, width, height in inches, shown when)
     "map": (draw_map, 10.0, 6.2, lambda b: b.network is not None),
     "schedule": (draw_schedule, 7.0, None, lambda b: bool(b.schedule)),
-    "buys": (draw_buys, 3.6, None, lambda b: bool(b.buys)),
+    "buys": (draw_buys, 3.6, None, lambda b: False),  # the HTML has its table; the PDF draws it
     "spend": (draw_spend, 3.6, 2.6, lambda b: bool(b.spend)),
     "leverage": (draw_leverage, 3.6, 2.2, lambda b: bool(b.leverage)),
 }
@@ -808,7 +810,7 @@ def figures_of(b: Brief) -> dict:
 # sheet Brief of the results workbook
 
 
-def png_of(fig, dpi: int = 110) -> bytes:
+def png_of(fig, dpi: int = 90) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -846,13 +848,10 @@ def add_sheet(book, b: Brief, figures: dict | None = None) -> None:
     for letter, w in zip("ABCDEF", (20, 26, 14, 14, 60, 4)):
         ws.column_dimensions[letter].width = w
     row = 6 + len(b.tiles)
-    for name, scale in (("map", 0.9), ("schedule", 0.9)):
+    for name in ("map", "schedule"):  # at 90 dpi the map's 10 inches span columns A:E
         if not figures or name not in figures:
             continue
-        fig = figures[name]
-        image = Image(io.BytesIO(png_of(fig)))
-        image.width, image.height = (int(image.width * scale * 0.87),
-                                     int(image.height * scale * 0.87))
+        image = Image(io.BytesIO(png_of(figures[name])))
         ws.add_image(image, f"A{row}")
         row += int(image.height / 20) + 2
     put(ws, row, 1, MAP_DISCLAIMER).font = Font(size=8, italic=True, color="555555")

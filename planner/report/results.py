@@ -335,7 +335,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_solver_log(book, sol)
     write_legend(book)
     round_figures(book, smallest_demand(inst))  # the brief reads the figures as written
-    made = brief_of({**frames_of_book(book), "_made": made_frame(book)})
+    made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=brief)
     figures = figures_of(made) if brief else None
     add_sheet(book, made, figures)
     path = save_atomic(book, target)
