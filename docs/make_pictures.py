@@ -101,6 +101,25 @@ def main_pictures() -> None:
                 trim(target)
                 print(f"wrote {target.relative_to(ROOT)}")
 
+    corridor_map_picture()
+
+
+def corridor_map_picture() -> None:
+    """docs/pictures/kazakhstan-map.png: the plan of the shipped instance on the corridor map,
+    drawn as the brief draws it (planner/report/corridor_map.py)."""
+    from planner.analysis.measures import evaluate
+    from planner.inputs.read import read_workbook
+    from planner.report.corridor_map import corridor_map_figure, network_from_instance
+    from planner.solve.run import solve
+
+    inst = read_workbook(INSTANCE)
+    sol = solve(inst)
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
+    target = OUT / "kazakhstan-map.png"
+    corridor_map_figure(network_from_instance(inst, sol, ms)).savefig(
+        target, dpi=130, bbox_inches="tight")
+    print(f"wrote {target.relative_to(ROOT)}")
+
 
 if __name__ == "__main__":
     main_pictures()

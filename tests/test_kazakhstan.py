@@ -122,6 +122,7 @@ PROVENANCE_KEYS = {
     "Projects": lambda r: r["project"],
     "Sources": lambda r: r["source"],
     "SourceBudgets": lambda r: f"{r['source']} {r['period']}",
+    "Nodes": lambda r: r["node"],
 }
 
 
@@ -145,7 +146,8 @@ def test_every_number_has_a_source_row_on_provenance():
             assert basis in ("sourced", "derived", "assumption", "default"), (sheet, ident)
             assert source and len(source.strip()) > 10, (sheet, ident)
             checked += 1
-    assert checked == 125  # 16 flow rows, 45 segments, 19 projects, 11 lenders, 34 envelopes
+    # 16 flow rows, 45 segments, 19 projects, 11 lenders, 34 envelopes, 30 nodes
+    assert checked == 155
 
 
 def test_shipped_workbook_is_what_the_build_script_makes(tmp_path):

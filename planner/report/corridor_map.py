@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,7 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib import patheffects
+from matplotlib.transforms import Bbox
 
 MAP_DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
                   "imply any judgment on the legal status of any territory, or any endorsement "
@@ -43,11 +44,15 @@ CORRIDOR_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDC
                     "#CC6677", "#882255", "#AA4499")
 MODE_STYLES = {"rail": "-", "road": (0, (5, 2.5)), "sea": (0, (1, 1.6)), "other": "-."}
 MODE_WORDS = {"rail": "rail", "road": "road", "sea": "sea", "other": "border, port, other"}
+STUB = 0.09  # a stub's length, share of the network's span
 FAR_FACTOR = 1.8  # a node this many times the typical distance from the rest is off the map
 MARGIN = 0.07  # share of the extent added on each side
 MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
 LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
 NETWORK = "#3c3c3c"
+# a name knocks out what lies under it (a white box, half see-through): cheap to draw in PDF
+# and SVG, where a halo is drawn as a path for every letter
+KNOCKOUT = dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.8)
 
 
 def mode_kind(mode: str) -> str:
@@ -214,6 +219,7 @@ class _Layout:
     extent: tuple[float, float, float, float]  # x0, x1, y0, y1
     k: float  # x = lon * k (equirectangular about the map's middle latitude); 0: schematic
     names: dict[str, str]
+    stubs: dict[str, tuple] = field(default_factory=dict)  # segment -> (base, tip, end node)
 
 
 def _layout(net: MapNetwork, ax) -> _Layout:
@@ -226,14 +232,41 @@ def _layout(net: MapNetwork, ax) -> _Layout:
     placed = net.nodes.dropna(subset=["lat", "lon"])
     lat = dict(zip(placed["node"], placed["lat"]))
     lon = dict(zip(placed["node"], placed["lon"]))
-    placeless = {n for n in used if n not in lat}
     on = _near_nodes(lat, lon)
     lat0 = float(np.mean([lat[n] for n in on]))
     k = max(math.cos(math.radians(lat0)), 0.2)
     xy = {n: (lon[n] * k, lat[n]) for n in on}
     far = {n: (lon[n] * k, lat[n]) for n in lat if n not in on}
-    extent = _fit(np.array(list(xy.values())), ax, MIN_SPAN * k)
-    return _Layout(xy, far, placeless, extent, k, names)
+    lay = _Layout(xy, far, {n for n in used if n not in lat}, (0, 0, 0, 0), k, names)
+    points = np.array(list(xy.values()))
+    span = max(float(np.ptp(points[:, 0])), float(np.ptp(points[:, 1])), MIN_SPAN * k)
+    lay.stubs = _stubs(net, lay, STUB * span)
+    tips = [tip for _, tip, _ in lay.stubs.values()]
+    lay.extent = _fit(np.vstack([points] + ([np.array(tips)] if tips else [])), ax,
+                      MIN_SPAN * k)
+    return lay
+
+
+def _stubs(net: MapNetwork, lay: _Layout, length: float) -> dict[str, tuple]:
+    """segment -> (base, tip, the end it stands for) for each segment drawn as a short arrow
+    off the map's node at one end, pointing away from the map's centre: its other end has no
+    place, or it is a sea leg to a node off the map (a straight line to the map's edge would
+    cross land the ship never sails over)."""
+    centre = np.mean(np.array(list(lay.xy.values())), axis=0)
+    out = {}
+    for _, s in net.segments.iterrows():
+        for here, there in ((s["from"], s["to"]), (s["to"], s["from"])):
+            if here not in lay.xy:
+                continue
+            if there in lay.placeless or (there in lay.far and mode_kind(s["mode"]) == "sea"):
+                base = lay.xy[here]
+                d = np.array(base) - centre
+                norm = float(np.hypot(*d))
+                d = d / norm if norm > 1e-9 else np.array([1.0, 0.0])
+                out[s["segment"]] = (base, (base[0] + d[0] * length, base[1] + d[1] * length),
+                                     there)
+                break
+    return out
 
 
 def _near_nodes(lat: dict, lon: dict) -> list[str]:
@@ -306,12 +339,18 @@ def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> None
     if lay.k:
         _draw_borders(ax, lay)
     per_pt = (x1 - x0) / (ax.get_position().width * ax.figure.get_size_inches()[0] * 72)
-    ends = _segment_ends(network, lay, per_pt)
+    ends = _segment_ends(network, lay)
     bands = _corridor_bands(network)
     colours = _corridor_colours(network, bands)
-    _draw_segments(ax, network, ends, bands, colours, per_pt, lay.names)
-    _draw_offmap(ax, lay, network)
-    _draw_nodes(ax, lay)
+    markers = _draw_segments(ax, network, ends, bands, colours, per_pt)
+    _draw_offmap(ax, lay, ends, network)
+    placer = _Placer(ax, list(lay.xy.values()) + [p for _, p, _ in markers],
+                     [(np.array(a), np.array(b)) for a, b, _ in ends.values()])
+    for text, point, s in markers:
+        placer.place(text, point, f"project-label:{s}", prefer=(0, -1), gap=6.0,
+                     fontsize=5.8, weight="bold")
+    _label_stubs(ax, lay, ends, placer)
+    _draw_nodes(ax, lay, placer)
     if not lay.k:
         ax.text(0.01, 0.01, SCHEMATIC_NOTE, transform=ax.transAxes, fontsize=7,
                 style="italic", color="#404040", va="bottom", ha="left", gid="schematic-note")
@@ -382,25 +421,20 @@ def _edge_point(lay: _Layout, target: tuple[float, float], inset: float = 0.035
     return (cx + dx * t, cy + dy * t), (dx, dy)
 
 
-def _segment_ends(net: MapNetwork, lay: _Layout, per_pt: float) -> dict[str, tuple]:
-    """segment -> (start, end, placeless): both ends on the map or at an off-map arrow
-    (placeless None), or a stub toward the end with no place (placeless: that node, the stub
-    pointing away from the map's centre); segments with neither end drawable are left out."""
+def _segment_ends(net: MapNetwork, lay: _Layout) -> dict[str, tuple]:
+    """segment -> (start, end, stub end): a line between two nodes on the map or to the
+    arrow of a node off it (stub end None), or a stub (_stubs; stub end its node, start or
+    end its tip as the segment runs). Segments with neither end on the map are left out."""
     out = {}
     for _, s in net.segments.iterrows():
-        a, b = s["from"], s["to"]
-        pa, pb = _node_point(lay, a), _node_point(lay, b)
-        if pa is not None and pb is not None:
-            out[s["segment"]] = (pa, pb, None)
-        elif (pa is None) != (pb is None) and (a in lay.placeless or b in lay.placeless):
-            base = pa if pa is not None else pb
-            x0, x1, y0, y1 = lay.extent
-            cx, cy = np.mean([p for p in lay.xy.values()], axis=0) if lay.xy else (0, 0)
-            dx, dy = base[0] - cx, base[1] - cy
-            norm = math.hypot(dx, dy) or 1.0
-            length = 0.07 * (x1 - x0)
-            tip = (base[0] + dx / norm * length, base[1] + dy / norm * length)
-            out[s["segment"]] = (base, tip, b) if pa is not None else (tip, base, a)
+        seg = s["segment"]
+        if seg in lay.stubs:
+            base, tip, there = lay.stubs[seg]
+            out[seg] = (tip, base, there) if s["from"] == there else (base, tip, there)
+            continue
+        pa, pb = _node_point(lay, s["from"]), _node_point(lay, s["to"])
+        if pa is not None and pb is not None and (s["from"] in lay.xy or s["to"] in lay.xy):
+            out[seg] = (pa, pb, None)
     return out
 
 
@@ -425,13 +459,14 @@ def _corridor_bands(net: MapNetwork) -> dict[str, dict[str, float]]:
 
 
 def _corridor_colours(net: MapNetwork, bands) -> dict[str, tuple[str, object]]:
-    """corridor -> (colour, line style) for the corridors that carry flow."""
+    """corridor -> (colour, striped) for the corridors that carry flow: every second one has
+    a white dashed stripe along it, so that two of like grey still differ in grey print (and
+    past the palette's nine colours, a colour comes back with the other pattern)."""
     carrying = {c for b in bands.values() for c in b}
     order = [c for c in (net.corridor_order or ()) if c in carrying] + sorted(
         carrying - set(net.corridor_order or ()))
     n = len(CORRIDOR_COLOURS)
-    return {c: (CORRIDOR_COLOURS[i % n], "-" if i < n else (0, (4, 1.5)))
-            for i, c in enumerate(order)}
+    return {c: (CORRIDOR_COLOURS[i % n], (i + i // n) % 2 == 1) for i, c in enumerate(order)}
 
 
 def _width(flow: float, most: float) -> float:
@@ -439,8 +474,10 @@ def _width(flow: float, most: float) -> float:
     return 1.4 + 4.2 * math.sqrt(flow / most) if most > 0 else 1.4
 
 
-def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt, names) -> None:
-    """Each segment in its lane: segments between the same two nodes side by side."""
+def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt) -> list[tuple]:
+    """Each segment in its lane: segments between the same two nodes side by side. Returns
+    the plan's project markers to label: (project ids, point, segment)."""
+    markers: list[tuple] = []
     most = max((f for b in bands.values() for f in b.values()), default=0.0)
     order = list(colours)
     lanes: dict[frozenset, list[str]] = {}
@@ -455,11 +492,13 @@ def _draw_segments(ax, net: MapNetwork, ends, bands, colours, per_pt, names) -> 
             a, b, kind = ends[s]
             shift = (i - (len(members) - 1) / 2) * lane
             seg = segs.loc[s]
-            _draw_one(ax, s, seg, a, b, names.get(kind, kind) if kind else None, shift,
-                      bands.get(s, {}), colours, order, most, per_pt, widths[s])
+            _draw_one(ax, s, seg, a, b, kind, shift, bands.get(s, {}), colours, order, most,
+                      per_pt, widths[s], markers)
+    return markers
 
 
-def _draw_one(ax, s, seg, a, b, stub_to, shift, band, colours, order, most, per_pt, total):
+def _draw_one(ax, s, seg, a, b, stub_to, shift, band, colours, order, most, per_pt, total,
+              markers):
     """One segment: the plan's casing, its corridors' bands, the line of its mode, and an
     arrow and label at the end of a stub."""
     (ax0, ay0), (bx, by) = a, b
@@ -480,92 +519,143 @@ def _draw_one(ax, s, seg, a, b, stub_to, shift, band, colours, order, most, per_
         ax.plot([mx], [my], marker="D", ms=6.5, color="black", mec="white", mew=1.0, zorder=7,
                 gid=f"project-marker:{s}")
         if seg.get("projects"):
-            ax.annotate(str(seg["projects"]), (mx, my), xytext=(0, -8.5),
-                        textcoords="offset points", fontsize=5.8, ha="center", va="top",
-                        weight="bold", zorder=8, gid=f"project-label:{s}",
-                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+            markers.append((str(seg["projects"]), (mx, my), s))
     cursor = shift + total / 2
     for c in sorted(band, key=order.index):
         w = _width(band[c], most)
         xs, ys = line(cursor - w / 2)
-        colour, pattern = colours[c]
-        ax.plot(xs, ys, color=colour, lw=w, ls=pattern, solid_capstyle="butt", zorder=4,
+        colour, striped = colours[c]
+        ax.plot(xs, ys, color=colour, lw=w, solid_capstyle="butt", zorder=4,
                 gid=f"corridor:{c}:{s}")
+        if striped:
+            ax.plot(xs, ys, color="white", lw=max(w * 0.3, 0.6), ls=(0, (2.5, 2.5)), zorder=4.1,
+                    gid=f"stripe:{c}:{s}")
         cursor -= w + 0.6
     xs, ys = line(shift)
     ax.plot(xs, ys, color=NETWORK, lw=0.8, ls=style, zorder=5, gid=f"segment:{s}")
     if stub_to:
-        tip = (bx + nx_ * shift * per_pt, by + ny_ * shift * per_pt)
-        ax.annotate("", tip, (tip[0] - dx * 0.35, tip[1] - dy * 0.35), zorder=6,
-                    gid=f"stub:{s}", arrowprops=dict(arrowstyle="-|>", color=NETWORK, lw=0.9,
-                                                     mutation_scale=9))
-        ax.annotate(stub_to, tip, xytext=(3 if dx >= 0 else -3, 3 if dy >= 0 else -3),
-                    textcoords="offset points", fontsize=5.8, style="italic",
-                    ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
-                    zorder=8, gid=f"stub-label:{s}", color="#303030",
-                    path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+        at_end = stub_to == seg["to"]
+        tip, back = ((bx, by), (ax0, ay0)) if at_end else ((ax0, ay0), (bx, by))
+        tip = (tip[0] + nx_ * shift * per_pt, tip[1] + ny_ * shift * per_pt)
+        tail = (tip[0] + (back[0] - tip[0]) * 0.35, tip[1] + (back[1] - tip[1]) * 0.35)
+        ax.annotate("", tip, tail, zorder=6, gid=f"stub:{s}",
+                    arrowprops=dict(arrowstyle="-|>", color=NETWORK, lw=0.9,
+                                    mutation_scale=9, shrinkA=0, shrinkB=0))
 
 
-def _draw_offmap(ax, lay: _Layout, net: MapNetwork) -> None:
+def _label_stubs(ax, lay: _Layout, ends, placer: "_Placer") -> None:
+    """One label at the tip of the stubs that leave a node the same way: the ends they
+    stand for, joined."""
+    groups: dict[tuple, list[str]] = {}
+    for s, (base, tip, there) in lay.stubs.items():
+        if s in ends:
+            groups.setdefault((tuple(base), tuple(tip)), []).append(lay.names.get(there, there))
+    for (base, tip), names in groups.items():
+        dx, dy = tip[0] - base[0], tip[1] - base[1]
+        first = (1 if dx > abs(dy) * 0.3 else -1 if dx < -abs(dy) * 0.3 else 0,
+                 1 if dy > abs(dx) * 0.3 else -1 if dy < -abs(dx) * 0.3 else 0)
+        placer.place("to " + "; ".join(dict.fromkeys(names)), tip, "stub-label",
+                     prefer=first, fontsize=5.8, style="italic", color="#303030")
+
+
+def _draw_offmap(ax, lay: _Layout, ends, net: MapNetwork) -> None:
+    """An arrow at the map's edge toward each node off the map that a line runs to,
+    labelled with its name on the map's side of the arrow."""
+    lines = net.segments[[s in ends and ends[s][2] is None for s in net.segments["segment"]]]
+    reached = set(lines["from"]) | set(lines["to"])
+    x0, x1, y0, y1 = lay.extent
     for n, place in lay.far.items():
         (ex, ey), (dx, dy) = _edge_point(lay, place)
-        x0, x1, y0, y1 = lay.extent
-        back = 0.06 * (x1 - x0)
+        if n not in reached:
+            continue
+        back = 0.055 * (x1 - x0)
         start = (ex - dx * back, ey - dy * back)
         ax.annotate("", (ex, ey), start, zorder=6, gid=f"offmap:{n}",
                     arrowprops=dict(arrowstyle="simple,head_width=0.9,head_length=0.9",
-                                    fc="white", ec="black", lw=0.9, mutation_scale=11))
-        ha = "left" if dx < -0.3 else "right" if dx > 0.3 else "center"
-        va = "bottom" if dy < -0.3 else "top" if dy > 0.3 else "center"
-        offset = (-dy * 0 + (6 if dx < -0.3 else -6 if dx > 0.3 else 0),
-                  (6 if dy < -0.3 else -6 if dy > 0.3 else 9))
-        ax.annotate(f"to {lay.names.get(n, n)}", (ex, ey), xytext=offset,
-                    textcoords="offset points", fontsize=6.8, weight="bold", ha=ha, va=va,
-                    zorder=8, gid=f"offmap-label:{n}",
-                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+                                    fc="white", ec="black", lw=0.9, mutation_scale=11,
+                                    shrinkA=0, shrinkB=0))
+        side = abs(dx) >= abs(dy)  # on the left or right edge: the name under the arrow
+        ha = ("left" if dx < 0 else "right") if side else "center"
+        va = "top" if side or dy > 0 else "bottom"
+        offset = (0, -8) if side else (0, -9 if dy > 0 else 9)
+        anchor = (min(ex, start[0]) if dx < 0 else max(ex, start[0]), (ey + start[1]) / 2) \
+            if side else ((ex + start[0]) / 2, min(ey, start[1]) if dy > 0 else max(ey, start[1]))
+        ax.annotate(f"to {lay.names.get(n, n)}", anchor,
+                    xytext=offset, textcoords="offset points", fontsize=6.8, weight="bold",
+                    ha=ha, va=va, zorder=8, gid=f"offmap-label:{n}",
+                    bbox=KNOCKOUT)
 
 
-def _draw_nodes(ax, lay: _Layout) -> None:
-    """Dots, and each node's name where it overlaps the fewest labels and dots already
-    placed (eight positions tried around the dot, busiest nodes first)."""
+class _Placer:
+    """Puts each label where it overlaps the fewest labels, dots and map edge: eight
+    positions around its point are tried, the preferred direction first."""
+
+    POSITIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+
+    def __init__(self, ax, dots, lines=()):
+        self.ax, self.renderer = ax, _renderer(ax.figure)
+        self.box = ax.get_window_extent(self.renderer)
+        r = 4.0 * ax.figure.dpi / 72  # a dot's half width, pixels
+        centres = ax.transData.transform(np.array(list(dots), dtype=float).reshape(-1, 2))
+        self.dots = np.column_stack([centres - r, centres + r])  # x0, y0, x1, y1
+        # points along each line drawn, so that a name sits beside the lines, not on them
+        samples = [np.linspace(a, b, 30) for a, b in lines]
+        self.line_points = ax.transData.transform(np.vstack(samples)) if samples else \
+            np.zeros((0, 2))
+        self.taken = np.zeros((0, 4))
+
+    def place(self, text: str, xy, gid: str, prefer=(1, 0), gap: float = 4.5, **style):
+        """Annotate ``text`` at ``xy`` (data) where it costs least; the text is measured
+        once and each position's box computed, so only the chosen one is drawn."""
+        t = self.ax.annotate(text, xy, xytext=(0, 0), textcoords="offset points", ha="left",
+                             va="bottom", zorder=10, gid=gid, bbox=KNOCKOUT, **style)
+        size = t.get_window_extent(self.renderer)
+        w, h = size.width * 1.04 + 2, size.height * 1.12 + 1
+        px = self.ax.figure.dpi / 72
+        x, y = self.ax.transData.transform(xy)
+        order = [prefer] + [p for p in self.POSITIONS if p != prefer]
+        best, best_cost = None, None
+        for dx, dy in order:
+            scale = (0.8 if dx and dy else 1.0) * gap
+            left = x + dx * scale * px - (0 if dx > 0 else w if dx < 0 else w / 2)
+            bottom = y + dy * scale * px - (0 if dy > 0 else h if dy < 0 else h / 2)
+            box = np.array([left, bottom, left + w, bottom + h])
+            cost = _overlaps(box, self.taken) + 4.0 * _overlaps(box, self.dots)
+            p = self.line_points
+            cost += 6.0 * int(np.count_nonzero((p[:, 0] > box[0]) & (p[:, 0] < box[2]) &
+                                               (p[:, 1] > box[1]) & (p[:, 1] < box[3])))
+            cost += 80 * (max(self.box.x0 - box[0], 0) + max(box[2] - self.box.x1, 0) +
+                          max(self.box.y0 - box[1], 0) + max(box[3] - self.box.y1, 0))
+            if best_cost is None or cost < best_cost - 1e-9:
+                best, best_cost = (dx, dy, scale, box), cost
+            if best_cost == 0:
+                break
+        dx, dy, scale, box = best
+        t.xyann = (dx * scale, dy * scale)
+        t.set_horizontalalignment("left" if dx > 0 else "right" if dx < 0 else "center")
+        t.set_verticalalignment("bottom" if dy > 0 else "top" if dy < 0 else "center")
+        self.taken = np.vstack([self.taken, box])
+        return t
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray) -> float:
+    """The area ``box`` (x0, y0, x1, y1) shares with ``boxes``, added up."""
+    if not len(boxes):
+        return 0.0
+    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    return float(np.sum(np.clip(w, 0, None) * np.clip(h, 0, None)))
+
+
+def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> None:
+    """Dots, and each node's name placed by ``placer``, the most crowded nodes first."""
     if not lay.xy:
         return
     xs, ys = zip(*lay.xy.values())
     ax.scatter(xs, ys, s=16, facecolor="white", edgecolor="black", linewidths=0.9, zorder=9,
                gid="nodes")
-    renderer = _renderer(ax.figure)
-    to_px = ax.transData.transform
-    dots = [to_px(p) for p in lay.xy.values()]
-    taken: list = []
-    box = ax.get_window_extent(renderer)
-    positions = [(5, 0, "left", "center"), (-5, 0, "right", "center"),
-                 (0, 5, "center", "bottom"), (0, -5, "center", "top"),
-                 (4, 4, "left", "bottom"), (-4, 4, "right", "bottom"),
-                 (4, -4, "left", "top"), (-4, -4, "right", "top")]
-    order = sorted(lay.xy, key=lambda n: (-_crowding(n, lay), n))
-    for n in order:
-        best, best_cost = None, None
-        for dx, dy, ha, va in positions:
-            t = ax.annotate(lay.names.get(n, n), lay.xy[n], xytext=(dx, dy),
-                            textcoords="offset points", fontsize=6.5, ha=ha, va=va, zorder=10,
-                            gid=f"label:{n}",
-                            path_effects=[patheffects.withStroke(linewidth=2.0,
-                                                                 foreground="white")])
-            bb = t.get_window_extent(renderer).expanded(1.04, 1.1)
-            cost = sum(_overlap(bb, o) for o in taken)
-            cost += sum(40.0 for d in dots if bb.contains(*d))
-            outside = max(box.x0 - bb.x0, 0) + max(bb.x1 - box.x1, 0) + \
-                max(box.y0 - bb.y0, 0) + max(bb.y1 - box.y1, 0)
-            cost += outside * 50
-            if best_cost is None or cost < best_cost - 1e-9:
-                if best is not None:
-                    best[0].remove()
-                best, best_cost = (t, bb), cost
-            else:
-                t.remove()
-            if best_cost == 0:
-                break
-        taken.append(best[1])
+    for n in sorted(lay.xy, key=lambda n: (-_crowding(n, lay), n)):
+        placer.place(lay.names.get(n, n), lay.xy[n], f"label:{n}", fontsize=6.5)
 
 
 def _renderer(fig):
@@ -583,12 +673,6 @@ def _crowding(n: str, lay: _Layout) -> int:
     return sum(1 for m, (a, b) in lay.xy.items() if m != n and math.hypot(a - x, b - y) < r)
 
 
-def _overlap(a, b) -> float:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w * h if w > 0 and h > 0 else 0.0
-
-
 def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
     kinds = [k for k in MODE_STYLES if any(mode_kind(m) == k for m in net.segments["mode"])]
     handles = [Line2D([], [], color=NETWORK, lw=1.0, ls=MODE_STYLES[k], label=MODE_WORDS[k])
@@ -603,16 +687,17 @@ def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
     most = max((f for b in bands.values() for f in b.values()), default=0.0)
     names = dict(zip(net.routes["corridor"], net.routes["corridor_name"]))
     corridor_handles = []
-    for c, (colour, pattern) in colours.items():
-        name = names.get(c) or c
-        if len(name) > 46:
-            name = name[:44].rstrip() + "..."
-        corridor_handles.append(Line2D([], [], color=colour, ls=pattern,
-                                       lw=_width(corridor_flow.get(c, 0.0), most),
-                                       label=f"{name}  {corridor_flow.get(c, 0.0):,.1f}"))
+    labels = []
+    for c, (colour, striped) in colours.items():
+        name = "\n".join(textwrap.wrap(str(names.get(c) or c), 44))
+        w = _width(corridor_flow.get(c, 0.0), most)
+        band = Line2D([], [], color=colour, lw=w)
+        corridor_handles.append((band, Line2D([], [], color="white", lw=max(w * 0.3, 0.6),
+                                              ls=(0, (2.5, 2.5)))) if striped else band)
+        labels.append(f"{name}  {corridor_flow.get(c, 0.0):,.1f}")
     inside = where == "inside"
     kw = dict(fontsize=6.2, frameon=True, framealpha=0.92, edgecolor="#b0b0b0",
-              borderaxespad=0.4, handlelength=2.6)
+              borderaxespad=0.4, handlelength=2.6, alignment="left")
     first = ax.legend(handles=handles, loc="lower left" if inside else "upper left",
                       bbox_to_anchor=None if inside else (1.01, 1.0), title="Network",
                       title_fontsize=6.8, **kw)
@@ -620,13 +705,15 @@ def _legends(ax, net: MapNetwork, colours, bands, where: str) -> None:
     if corridor_handles:
         ax.add_artist(first)
         unit = f"{net.flow_unit}, {net.period}" if net.period else net.flow_unit
-        second = ax.legend(handles=corridor_handles,
-                           loc="lower right" if inside else "lower left",
-                           bbox_to_anchor=None if inside else (1.01, 0.0),
-                           title=f"Corridors carrying trade ({unit})", title_fontsize=6.8,
-                           **kw)
+        if inside:
+            at = dict(loc="lower right")
+        else:  # under the first
+            box = first.get_window_extent(_renderer(ax.figure))
+            bottom = ax.transAxes.inverted().transform((box.x0, box.y0))[1]
+            at = dict(loc="upper left", bbox_to_anchor=(1.01, bottom - 0.02))
+        second = ax.legend(corridor_handles, labels, title=f"Corridors carrying trade\n({unit})",
+                           title_fontsize=6.8, **at, **kw)
         second.set_gid("legend-corridors")
-        second._legend_box.align = "left"
 
 
 def corridor_map_figure(network: MapNetwork, *, width: float = 10.0, height: float = 6.2,

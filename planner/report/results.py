@@ -321,7 +321,7 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
     for writer in (write_portfolio, write_capacity, write_flows, write_exposure,
-                   write_disruptions, write_budget, write_unmet, write_stages):
+                   write_disruptions, write_budget, write_unmet, write_stages, write_nodes):
         writer(book, inst, sol, ms)
     write_financing(book, inst, ms)
     if appraisal is not None:
@@ -392,6 +392,17 @@ def write_flows(book, inst: Instance, sol: Solution, ms: Measures) -> None:
                   inst.corridors[route.corridor].name, "; ".join(route.segments))
                  for r, route in inst.routes.items() for t in inst.period_ids],
                 number_format={"flow": F, "cost_per_t": with_unit(st.cost_unit, 2)})
+
+
+def write_nodes(book, inst: Instance, sol: Solution = None, ms: Measures = None) -> None:
+    """Sheet Nodes, as the input's (node, name, lat, lon), when the input has one: the
+    corridor map of 'planner brief RESULTS.xlsx' places the network with it."""
+    if not inst.nodes:
+        return
+    write_table(book.create_sheet("Nodes"), ["node", "name", "lat", "lon"],
+                [(n.id, n.name, n.lat, n.lon) for n in inst.nodes.values()],
+                number_format={"lat": "0.00", "lon": "0.00"},
+                labels={"lat": "latitude (degrees north)", "lon": "longitude (degrees east)"})
 
 
 def write_exposure(book, inst: Instance, sol: Solution, ms: Measures) -> None:
