@@ -74,7 +74,7 @@ def test_the_pdf_says_the_answer_as_the_summary_does(solved):
     pages, text = pdf_text(pdf)
     text = flat(text)
     assert pages == 1
-    assert ("The plan builds 1 project(s) (0 committed, 1 new) for 100 USD m of capital cost: "
+    assert ("The plan builds no committed project and 1 new one, for 100 USD m of capital cost: "
             "the worst single corridor closure falls from 100.0% of trade in the reference "
             "plan (committed projects only) to 0.0%.") in text
     assert flat(NAME) in text
@@ -173,7 +173,7 @@ def test_the_workbook_opens_on_the_brief(solved):
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[0] == "Brief" and book.active.title == "Brief"
     ws = book["Brief"]
-    assert ws["A2"].value.startswith("The plan builds 1 project(s)")
+    assert ws["A2"].value.startswith("The plan builds no committed project and 1 new one")
     summary = {r[0]: r[1] for r in book["Summary"].values}
     tiles = {r[0]: r for r in ws.iter_rows(min_row=5, max_col=4, values_only=True) if r[0]}
     for metric in ("worst_disruption", "expected_disruption", "total_capex", "npv"):

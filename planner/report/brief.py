@@ -262,7 +262,8 @@ def brief_of(frames: dict[str, pd.DataFrame], drawn: bool = True) -> Brief:
                    committed)
     sentence = _sentence(num, unit, money_unit, len(schedule), committed, flow_unit)
     spend, budget = _spend(frames)
-    buys, buys_note = _buys(frames, money_unit)
+    buys, buys_note = _buys(frames, money_unit, OBJECTIVE_WORDS.get(str(val("objective")),
+                                                                     "the dependence measure"))
     leverage, last = _leverage(frames)
     shown = schedule[:MAX_ROWS]
     more = ""
@@ -382,8 +383,10 @@ def _tiles(frames, summary, val, num, unit, money_unit, flow_unit, n, committed)
 def _sentence(num, unit, money_unit, n, committed, flow_unit) -> str:
     worst, ref = num("worst_disruption"), num("worst_disruption_ref")
     new = n - committed
-    what = (f"The plan builds {n} project(s) ({committed} committed, {new} new) for "
-            f"{amount(num('total_capex'), money_unit)} of capital cost")
+    what = f"The plan builds {_count(committed, 'committed project')}" if committed else \
+        "The plan builds no committed project"
+    what += (f" and {_count(new, 'new one')}" if new else " and no new one") + \
+        f", for {amount(num('total_capex'), money_unit)} of capital cost"
     closure = f"the worst single {unit} closure"
     if ref is None:
         then = f"{closure} strands {pct(worst)} of trade"
@@ -401,6 +404,10 @@ def _sentence(num, unit, money_unit, n, committed, flow_unit) -> str:
     return f"{what}: {then}{tail}."
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
 def _spend(frames):
     spend: dict[str, dict[str, float]] = {}
     for r in rows_of(frames, "CashFlow", ("period", "source", "drawn")):
@@ -412,7 +419,13 @@ def _spend(frames):
     return spend, budget
 
 
-def _buys(frames, money_unit):
+OBJECTIVE_WORDS = {"worst_disruption": "the worst single closure",
+                   "cost": "the worst single closure",
+                   "expected_disruption": "the expected disruption",
+                   "max_share": "the largest corridor or country share"}
+
+
+def _buys(frames, money_unit, measure: str):
     """Each selected project's drop (sheet Value): the dependence points it buys and the
     capital cost per point, the largest first."""
     rows = rows_of(frames, "Value", ("project", "name", "change", "capex", "dependence_change",
@@ -429,9 +442,9 @@ def _buys(frames, money_unit):
                         points=100 * change, per_point=number(r["usd_m_per_point"]),
                         capex=number(r["capex"]) or 0.0))
     out.sort(key=lambda r: (-r["points"], r["per_point"] or math.inf, r["project"]))
-    note = ("Dependence points: how much the objective's measure would rise, in points of "
-            f"trade, were the project dropped; {money_unit} per point: its capital cost over "
-            "them.")
+    note = (f"What each project buys: how many points of trade {measure} would rise by, were "
+            f"the project dropped from the plan; {money_unit} per point: its capital cost over "
+            "those points (sheet Value).")
     nothing = [r["project"] for r in out if abs(r["points"]) < 5e-5]
     if nothing:
         note += f" Buying no measurable point: {', '.join(nothing)}."
@@ -543,7 +556,7 @@ def draw_spend(ax, b: Brief) -> None:
         bottom = [a + v for a, v in zip(bottom, values)]
     if b.budget:
         ax.plot(list(x), [b.budget.get(t, 0.0) for t in periods], "_", color="black",
-                markersize=14, mew=1.6, label="budget of the period")
+                markersize=14, mew=1.6, label="national budget")
     ax.set_xticks(list(x), [plain(t) for t in periods], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.yaxis.set_major_formatter(_thousands())
@@ -648,7 +661,7 @@ def _rc():
 
     # Type 3 fonts: the text stays text (pypdf, pdftotext, a search read it) and embedding
     # them takes a fraction of Type 42's subsetting
-    matplotlib.rcParams.update({"pdf.fonttype": 3, "svg.fonttype": "none",
+    matplotlib.rcParams.update({"pdf.fonttype": 3, "svg.fonttype": "none", "pdf.compression": 1,
                                 "font.family": "DejaVu Sans", "hatch.linewidth": 0.5,
                                 "svg.hashsalt": "planner"})
 
@@ -810,7 +823,7 @@ def figures_of(b: Brief) -> dict:
 # sheet Brief of the results workbook
 
 
-def png_of(fig, dpi: int = 90) -> bytes:
+def png_of(fig, dpi: int = 72) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -848,7 +861,7 @@ def add_sheet(book, b: Brief, figures: dict | None = None) -> None:
     for letter, w in zip("ABCDEF", (20, 26, 14, 14, 60, 4)):
         ws.column_dimensions[letter].width = w
     row = 6 + len(b.tiles)
-    for name in ("map", "schedule"):  # at 90 dpi the map's 10 inches span columns A:E
+    for name in ("map", "schedule"):  # at 72 dpi the map's 10 inches span columns A:E
         if not figures or name not in figures:
             continue
         image = Image(io.BytesIO(png_of(figures[name])))
