@@ -352,7 +352,7 @@ def _tiles(frames, summary, val, num, unit, money_unit, flow_unit, n, committed)
                       "share of trade" + (f"; chiefly {country}" if country else ""),
                       num("max_country_share"), None, "share"))
     tiles.append(Tile("total_capex", "Capital cost", amount(num("total_capex"), money_unit),
-                      None, f"{n} project(s), {committed} of them committed; undiscounted",
+                      None, _projects_words(n, committed) + "; undiscounted",
                       num("total_capex"), None, "money"))
     if "pv_cost_to_country" in summary:
         tiles.append(Tile("pv_cost_to_country", "Present cost to the country",
@@ -402,6 +402,15 @@ def _sentence(num, unit, money_unit, n, committed, flow_unit) -> str:
         tail = (f"; {unmet:,.1f} {flow_unit[:-3] if flow_unit.endswith('/yr') else flow_unit}"
                 " of demand stays unmet")
     return f"{what}: {then}{tail}."
+
+
+def _projects_words(n: int, committed: int) -> str:
+    """'6 projects, all committed', '1 project, new', '3 projects, 1 committed'."""
+    which = ("all committed" if committed == n else "none committed" if committed == 0
+             else f"{committed} committed")
+    if n == 1:
+        which = "committed" if committed else "new"
+    return f"{_count(n, 'project')}, {which}" if n else "no project"
 
 
 def _count(n: int, thing: str) -> str:
