@@ -199,6 +199,22 @@ def test_no_brief_writes_none_and_a_bad_workbook_is_refused(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.xlsx", "small.xlsx"]
 
 
+def test_unmet_demand_is_said_and_an_empty_plan_still_makes_a_brief(tmp_path):
+    """15 Mt/yr over corridor CA's 10, no money for PB, two periods of a year each (ids P1,
+    P2): 5 Mt/yr unmet a period, 10 Mt over the horizon; no project is built."""
+    tables = edit(two_corridors(), Periods=periods(("P1", 0), ("P2", 0)),
+                  Flows=[{"flow": "K", "origin": "H", "destination": "M", "period": t,
+                          "demand": 15} for t in ("P1", "P2")])
+    out = tmp_path / "unmet.xlsx"
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    pages, text = pdf_text(brief_paths(out)[0])
+    text = flat(text)
+    assert pages == 1
+    assert "no committed project and no new one, for 0 USD m" in text
+    assert "10.0 Mt of demand stays unmet" in text and "Unmet demand 10.0 Mt" in text
+    assert "The plan selects no project" in text
+
+
 def test_the_scenarios_brief_lists_each_scenario(tmp_path):
     """One page naming the base and both scenarios; with no money PB is not built, so that
     scenario's worst closure is 100.0%, and it drops PB against the base."""

@@ -454,6 +454,8 @@ def _buys(frames, money_unit, measure: str):
     note = (f"What each project buys: how many points of trade {measure} would rise by, were "
             f"the project dropped from the plan; {money_unit} per point: its capital cost over "
             "those points (sheet Value).")
+    if not out:
+        return [], "The plan selects no project: nothing to score on sheet Value."
     nothing = [r["project"] for r in out if abs(r["points"]) < 5e-5]
     if nothing:
         note += f" Buying no measurable point: {', '.join(nothing)}."
