@@ -630,37 +630,41 @@ def _thousands():
     return FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
-FIGURES = {  # name -> (draw, width, height in inches, shown when)
-    "map": (draw_map, 10.0, 6.2, lambda b: b.network is not None),
-    "schedule": (draw_schedule, 7.0, None, lambda b: bool(b.schedule)),
-    "buys": (draw_buys, 3.6, None, lambda b: False),  # the HTML has its table; the PDF draws it
-    "spend": (draw_spend, 3.6, 2.6, lambda b: bool(b.spend)),
-    "leverage": (draw_leverage, 3.6, 2.2, lambda b: bool(b.leverage)),
-}
+CHARTS = {"map": draw_map, "schedule": draw_schedule, "buys": draw_buys, "spend": draw_spend,
+          "leverage": draw_leverage}
+IN_HTML = ("map", "schedule", "spend", "leverage")  # what each project buys: a table there
+IN_SHEET = ("map", "schedule")
 
 
-def _height(name: str, b: Brief) -> float:
-    draw, width, height, _ = FIGURES[name]
-    if height is not None:
-        return height
-    rows = len(b.schedule if name == "schedule" else b.buys)
-    return 0.75 + 0.22 * rows
+@dataclass
+class Drawn:
+    """The brief drawn once: its A4 pages, and where each chart is on them (the HTML's SVGs
+    and the sheet's pictures are those same charts, rendered alone: ``part``)."""
+    pages: list
+    charts: dict  # name -> (page, axes)
 
-
-def figure_of(name: str, b: Brief):
-    """One figure alone (the HTML's SVGs, the sheet's pictures)."""
-    from matplotlib.figure import Figure
-
-    if name == "map":
-        from planner.report.corridor_map import corridor_map_figure
-        return corridor_map_figure(b.network, width=FIGURES[name][1],
-                                   height=FIGURES[name][2])
-    draw, width, _, _ = FIGURES[name]
-    fig = Figure(figsize=(width, _height(name, b)))
-    ax = fig.add_subplot()
-    draw(ax, b)
-    fig.tight_layout(pad=0.4)
-    return fig
+    def part(self, name: str, fmt: str, dpi: float | None = None):
+        """One chart of a page alone, as SVG text or PNG bytes: the page with every other
+        artist hidden, cut to what is left."""
+        page, ax = self.charts[name]
+        hidden = [a for a in page.get_children() if a is not ax and a is not page.patch
+                  and a.get_visible()]
+        for artist in hidden:
+            artist.set_visible(False)
+        try:
+            # what is left, in inches, from text extents: no draw of its own ('tight' would)
+            box = page.get_tightbbox().padded(0.05)
+            if fmt == "svg":
+                buf = io.StringIO()
+                page.savefig(buf, format="svg", bbox_inches=box,
+                             metadata={"Date": None, "Creator": None})
+                return _inline(buf.getvalue())
+            buf = io.BytesIO()
+            page.savefig(buf, format="png", dpi=dpi or 150, bbox_inches=box)
+            return buf.getvalue()
+        finally:
+            for artist in hidden:
+                artist.set_visible(True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,12 +681,13 @@ def _rc():
                                 "svg.hashsalt": "planner"})
 
 
-def pdf_pages(b: Brief) -> list:
+def draw(b: Brief) -> Drawn:
     """The brief's A4 pages: the answer, the tiles, the map and the schedule on page 1; what
     each project buys, spend and leverage below them where they fit, else on page 2."""
     from matplotlib.figure import Figure
 
     _rc()
+    charts = {}
     top, margin, width = 0.965, 0.05, 1 - 0.10
     page = Figure(figsize=A4)
     pages = [page]
@@ -697,11 +702,13 @@ def pdf_pages(b: Brief) -> list:
         map_h = 0.29
         ax = page.add_axes((margin, y - map_h, 0.54, map_h))
         draw_map(ax, b)
+        charts["map"] = (page, ax)
         y -= map_h + 0.015
     if b.schedule:
         h = min(0.45, 0.045 + 0.018 * len(b.schedule))
         ax = page.add_axes((margin + 0.33, y - h, width - 0.33 - 0.15, h - 0.035))
         draw_schedule(ax, b)
+        charts["schedule"] = (page, ax)
         y -= h
         if b.more:
             page.text(margin, y, plain("\n".join(_wrap(b.more, 130))), fontsize=6.5,
@@ -725,13 +732,14 @@ def pdf_pages(b: Brief) -> list:
         if not shown:
             continue
         ax = page.add_axes((x + left, y - below + 0.03, axes, below - 0.055))
-        FIGURES[name][0](ax, b)
+        CHARTS[name](ax, b)
+        charts[name] = (page, ax)
         x += left + axes + right
     y -= below
     page.text(margin, y, plain("\n".join(_wrap(b.buys_note, 150))), fontsize=6.3, va="top",
               color="#333333")
     _footer(page, b)
-    return pages
+    return Drawn(pages, charts)
 
 
 def _pdf_tiles(page, b: Brief, y: float, margin: float, width: float) -> float:
@@ -779,12 +787,23 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def svg_of(fig) -> str:
-    """A figure as inline SVG: no XML prolog, no metadata (it names outside URLs)."""
+    """A whole figure as inline SVG."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
+    return _inline(buf.getvalue())
+
+
+def _inline(text: str, zoom: float = 1.6) -> str:
+    """SVG to put inside HTML: no XML prolog, no metadata (it names outside URLs); shown
+    ``zoom`` times its printed size (its 6-point labels read on a screen), every chart alike."""
     text = text[text.index("<svg"):]
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+
+    def bigger(found):
+        return f'{found.group(1)}="{float(found.group(2)) * zoom:.1f}pt"'
+    head, _, body = text.partition(">")
+    head = re.sub(r'\b(width|height)="([0-9.]+)pt"', bigger, head)
+    return head + ">" + body
 
 
 def html_of(b: Brief, svgs: dict[str, str]) -> str:
@@ -807,43 +826,32 @@ def brief_paths(results: Path) -> tuple[Path, Path]:
     return (stem.with_name(stem.name + "-brief.pdf"), stem.with_name(stem.name + "-brief.html"))
 
 
-def write_brief(b: Brief, pdf: Path, html: Path, figures: dict | None = None) -> list[Path]:
-    """The PDF and the HTML page, each written whole or not at all (write_atomic)."""
+def write_brief(b: Brief, pdf: Path, html: Path, drawn: Drawn | None = None) -> list[Path]:
+    """The PDF and the HTML page, each written whole or not at all (write_atomic); ``drawn``:
+    the brief's pages where drawn already (for sheet Brief's pictures)."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    _rc()
-    figures = figures if figures is not None else figures_of(b)
+    drawn = drawn or draw(b)
     buf = io.BytesIO()
     with PdfPages(buf, metadata={"Title": f"Decision brief: {b.source}",
                                  "Creator": "Corridor Planner", "CreationDate": None}) as pdf_out:
-        for page in pdf_pages(b):
+        for page in drawn.pages:
             pdf_out.savefig(page)
-    svgs = {name: svg_of(fig) for name, fig in figures.items()}
+    svgs = {name: drawn.part(name, "svg") for name in IN_HTML if name in drawn.charts}
     text = html_of(b, svgs)
     write_atomic(pdf, buf.getvalue())
     write_atomic(html, text.encode("utf-8"))
     return [pdf, html]
 
 
-def figures_of(b: Brief) -> dict:
-    _rc()
-    return {name: figure_of(name, b) for name, (_, _, _, shown) in FIGURES.items() if shown(b)}
-
-
 # ---------------------------------------------------------------------------------------------
 # sheet Brief of the results workbook
 
 
-def png_of(fig, dpi: int = 72) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
-def add_sheet(book, b: Brief, figures: dict | None = None) -> None:
+def add_sheet(book, b: Brief, drawn: Drawn | None = None) -> None:
     """Sheet Brief, first: the answer, the tiles as cells (metric id beside the words, the
     plan's figure, the reference plan's), the map and the schedule as pictures (where
-    ``figures`` has them), on one printed page."""
+    ``drawn``: the brief's charts, where drawn), on one printed page."""
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font
 
@@ -872,10 +880,12 @@ def add_sheet(book, b: Brief, figures: dict | None = None) -> None:
     for letter, w in zip("ABCDEF", (20, 26, 14, 14, 60, 4)):
         ws.column_dimensions[letter].width = w
     row = 6 + len(b.tiles)
-    for name in ("map", "schedule"):  # at 72 dpi the map's 10 inches span columns A:E
-        if not figures or name not in figures:
+    for name in IN_SHEET:
+        if drawn is None or name not in drawn.charts:
             continue
-        image = Image(io.BytesIO(png_of(figures[name])))
+        image = Image(io.BytesIO(drawn.part(name, "png", dpi=120)))
+        scale = min(1.0, 900 / image.width)  # shown at most as wide as columns A:E
+        image.width, image.height = int(image.width * scale), int(image.height * scale)
         ws.add_image(image, f"A{row}")
         row += int(image.height / 20) + 2
     put(ws, row, 1, MAP_DISCLAIMER).font = Font(size=8, italic=True, color="555555")

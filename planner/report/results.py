@@ -14,7 +14,7 @@ from planner import __version__
 from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
-from planner.report.brief import (add_sheet, brief_of, brief_paths, figures_of, frames_of_book,
+from planner.report.brief import (add_sheet, brief_of, brief_paths, draw, frames_of_book,
                                   made_frame, write_brief)
 from planner.report.columns import write_legend
 from planner.report.finance import unmet_served_words, write_appraisal, write_financing
@@ -336,11 +336,11 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_legend(book)
     round_figures(book, smallest_demand(inst))  # the brief reads the figures as written
     made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=brief)
-    figures = figures_of(made) if brief else None
-    add_sheet(book, made, figures)
+    drawn = draw(made) if brief else None
+    add_sheet(book, made, drawn)
     path = save_atomic(book, target)
     if brief:
-        write_brief(made, *brief_paths(path), figures=figures)
+        write_brief(made, *brief_paths(path), drawn=drawn)
     return path
 
 
