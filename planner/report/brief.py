@@ -30,6 +30,7 @@ READS = ("Summary", "Portfolio", "Exposure", "Budget", "CashFlow", "Value", "Lev
 REQUIRED = {"Summary": ("metric", "value"), "Portfolio": ("project", "selected", "start_period")}
 BRIEF_SHEET = "Brief"
 MAX_ROWS = 30  # projects on the schedule and in 'what each project buys'; the rest named
+CHART_ROWS = 12  # projects in the small chart of what each project buys
 A4 = (8.27, 11.69)  # inches, portrait
 GREYS = dict(construction="#3b5b92", service="#a9bde0", budget="#222222")
 
@@ -578,8 +579,9 @@ def draw_spend(ax, b: Brief) -> None:
 
 
 def draw_buys(ax, b: Brief) -> None:
-    """Dependence points each selected project buys, the largest first."""
-    rows = [r for r in b.buys]
+    """Dependence points each selected project buys, the largest first (the first
+    CHART_ROWS: a small chart; the HTML's table and sheet Value have them all)."""
+    rows = b.buys[:CHART_ROWS]
     ax.barh(range(len(rows)), [r["points"] for r in rows], color=GREYS["construction"],
             edgecolor="black", lw=0.4, height=0.55)
     ax.set_yticks(range(len(rows)), [plain(r["project"]) for r in rows], fontsize=6.5)
@@ -598,7 +600,9 @@ def draw_buys(ax, b: Brief) -> None:
     ax.set_xlabel("dependence points bought", fontsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title("What each project buys", fontsize=9, loc="left")
+    more = len(b.buys) - len(rows)
+    ax.set_title("What each project buys" + (f" (first {len(rows)})" if more > 0 else ""),
+                 fontsize=9, loc="left")
 
 
 def draw_leverage(ax, b: Brief) -> None:
@@ -704,40 +708,57 @@ def draw(b: Brief) -> Drawn:
         draw_map(ax, b)
         charts["map"] = (page, ax)
         y -= map_h + 0.015
-    if b.schedule:
-        h = min(0.45, 0.045 + 0.018 * len(b.schedule))
-        ax = page.add_axes((margin + 0.33, y - h, width - 0.33 - 0.15, h - 0.035))
-        draw_schedule(ax, b)
-        charts["schedule"] = (page, ax)
-        y -= h
-        if b.more:
-            page.text(margin, y, plain("\n".join(_wrap(b.more, 130))), fontsize=6.5,
-                      va="top")
-            y -= 0.015
-    below = 0.16
-    if y - below < 0.075:  # the three small charts on a page of their own
-        _footer(page, b)
+    foot = 0.07  # the footer's height
+    below = 0.16  # the row of small charts
+    under = 0.045 if b.more else 0.02  # room below the schedule's axes: ticks, the rest named
+    h = 0.03 + under + 0.018 * len(b.schedule) if b.schedule else 0.0
+
+    def new_page():
+        _footer(pages[-1], b)
         page = Figure(figsize=A4)
         pages.append(page)
         page.text(margin, top, plain(f"Decision brief: {b.source} (continued)"),
                   fontsize=11, weight="bold", va="top")
-        y = top - 0.04
-    y -= 0.015
-    x = margin
-    # each chart's share of the width: the axes, with room left for its labels and right
-    # for the spend's legend
-    for name, shown, left, axes, right in (("buys", b.buys, 0.075, 0.2, 0.02),
-                                            ("spend", b.spend, 0.055, 0.16, 0.14),
-                                            ("leverage", b.leverage, 0.08, 0.13, 0.0)):
-        if not shown:
-            continue
-        ax = page.add_axes((x + left, y - below + 0.03, axes, below - 0.055))
-        CHARTS[name](ax, b)
-        charts[name] = (page, ax)
-        x += left + axes + right
-    y -= below
-    page.text(margin, y, plain("\n".join(_wrap(b.buys_note, 150))), fontsize=6.3, va="top",
-              color="#333333")
+        return page, top - 0.04
+    def schedule_at(page, y):
+        ax = page.add_axes((margin + 0.33, y - h + under, width - 0.33 - 0.15,
+                            h - under - 0.03))
+        draw_schedule(ax, b)
+        charts["schedule"] = (page, ax)
+        if b.more:
+            page.text(margin, y - h + 0.022, plain("\n".join(_wrap(b.more, 150))),
+                      fontsize=6, va="top")
+        return y - h
+
+    def small_charts_at(page, y):
+        y -= 0.015
+        x = margin
+        # each chart's share of the width: the axes, with room left for its labels and right
+        # for the spend's legend
+        for name, shown, left, axes, right in (("buys", b.buys, 0.075, 0.2, 0.02),
+                                                ("spend", b.spend, 0.055, 0.16, 0.14),
+                                                ("leverage", b.leverage, 0.08, 0.13, 0.0)):
+            if not shown:
+                continue
+            ax = page.add_axes((x + left, y - below + 0.03, axes, below - 0.055))
+            CHARTS[name](ax, b)
+            charts[name] = (page, ax)
+            x += left + axes + right
+        y -= below
+        page.text(margin, y, plain("\n".join(_wrap(b.buys_note, 150))), fontsize=6.3,
+                  va="top", color="#333333")
+        return y - 0.03
+
+    # page 1 holds what fits, the schedule first; the rest goes on page 2 in order
+    if h <= y - foot:
+        y = schedule_at(page, y)
+        if y - below - 0.03 < foot:
+            page, y = new_page()
+        y = small_charts_at(page, y)
+    else:
+        y = small_charts_at(page, y)
+        page, y = new_page()
+        y = schedule_at(page, y)
     _footer(page, b)
     return Drawn(pages, charts)
 
