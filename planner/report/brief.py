@@ -751,7 +751,7 @@ def draw(b: Brief) -> Drawn:
 
     # page 1 holds what fits, the schedule first; the rest goes on page 2 in order
     if h <= y - foot:
-        y = schedule_at(page, y)
+        y = schedule_at(page, y) if b.schedule else y
         if y - below - 0.03 < foot:
             page, y = new_page()
         y = small_charts_at(page, y)
