@@ -100,8 +100,20 @@ def main_pictures() -> None:
                 shutil.move(f"{stem}.png", target)
                 trim(target)
                 print(f"wrote {target.relative_to(ROOT)}")
+        brief_picture(work / "results-brief.pdf")
 
     corridor_map_picture()
+
+
+def brief_picture(pdf: Path) -> None:
+    """docs/pictures/kazakhstan-brief.png: page 1 of the decision brief 'planner solve' wrote
+    beside the results workbook (docs/results.md, The brief)."""
+    target = OUT / "kazakhstan-brief.png"
+    stem = pdf.with_name("kazakhstan-brief")
+    subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", "-f", "1", "-l", "1",
+                    str(pdf), str(stem)], check=True)
+    shutil.move(f"{stem}.png", target)
+    print(f"wrote {target.relative_to(ROOT)}")
 
 
 def corridor_map_picture() -> None:

@@ -1,5 +1,5 @@
 """The planner command: solve, validate, template, scenarios, robust, frontier, alternatives,
-compare. Argument handling and printing only; the work is in the modules it calls.
+compare, brief. Argument handling and printing only; the work is in the modules it calls.
 
 Exit status, one rule for every command (EPILOG): 0 solved, 1 internal error, 2 invalid input
 or unwritable output, 3 impossible plan, 4 no portfolio found in time, 130 interrupted
@@ -46,8 +46,8 @@ exit status, the same for every command:
   3 and 4 are decided by the plan of solve and robust, the status quo and best
   portfolios of frontier, the optimum of alternatives, and the base case of scenarios
   (which still writes its workbook: a scenario without a portfolio is marked there and
-  in the terminal, and exits 0 when the base has one); validate, template and compare
-  end 0, 1 or 2 (or 129, 130, 143).
+  in the terminal, and exits 0 when the base has one); validate, template, compare and
+  brief end 0, 1 or 2 (or 129, 130, 143).
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
 
 time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3; 2 for
@@ -69,6 +69,7 @@ commands:
   frontier      least capex for each dependence target: the price of resilience
   alternatives  other portfolios nearly as good as the optimum
   compare       two results workbooks side by side
+  brief         (re)make the decision brief (PDF and HTML) of a results workbook
 
 'planner COMMAND --help' describes each command's options.
 """
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="HiGHS threads (default: HiGHS's own choice)")
     solve.add_argument("-v", "--verbose", action="store_true",
                        help="show the HiGHS log (default: off)")
+    _no_brief(solve)
 
     validate = command("validate", "list every problem of an input workbook")
     _workbook(validate)
@@ -116,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                         "side by side")
     _workbook(scenarios)
     _batch_options(scenarios)
+    _no_brief(scenarios)
 
     robust = command("robust", "one portfolio for all scenarios at once")
     _workbook(robust)
@@ -151,7 +154,33 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("-o", "--output", type=Path, metavar="OUT",
                          help="comparison workbook to write (default: "
                               "results/<A>-vs-<B>.xlsx)")
+
+    brief = command("brief", "(re)make the decision brief (PDF and HTML) of a results workbook")
+    brief.add_argument("results", type=Path, metavar="RESULTS.xlsx",
+                       help="a results workbook written by 'planner solve'; never written")
+    brief.add_argument("-o", "--output", type=Path, metavar="NAME",
+                       help="write NAME.pdf and NAME.html (default: <RESULTS>-brief.pdf and "
+                            ".html beside the workbook)")
     return parser
+
+
+def _no_brief(parser) -> None:
+    parser.add_argument("--no-brief", action="store_true",
+                        help="write no decision brief (<OUT name>-brief.pdf and .html beside "
+                             "the workbook; default: written)")
+
+
+def _brief_targets(output: Path, no_brief: bool) -> tuple:
+    """The brief's files beside ``output``, checked before any solve (none with --no-brief)."""
+    from planner.report.brief import brief_paths
+    from planner.report.xlsx import check_target
+
+    if no_brief:
+        return ()
+    paths = brief_paths(output)
+    for path in paths:
+        check_target(path)
+    return paths
 
 
 def _workbook(parser) -> None:
@@ -328,6 +357,7 @@ def cmd_solve(args) -> int:
     # importing the libraries above is a fixed cost, in the allowance
     began = time.perf_counter()
     inst, output = _read_for(args, "results")
+    brief = _brief_targets(output, args.no_brief)
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
           f"{len(inst.segments)} segments, {len(inst.periods)} periods")
     deadline = _deadline(args, inst, began)  # reading the workbook drew on it already
@@ -346,7 +376,8 @@ def cmd_solve(args) -> int:
     for_rule = bought_for_rule(inst, value) if value is not None else None
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers, left_out=left_out,
-                  budget=deadline.seconds)
+                  budget=deadline.seconds, reference=done.reference.measures,
+                  brief=bool(brief))
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -382,7 +413,28 @@ def cmd_solve(args) -> int:
     if left_out:
         print(f"TIME LIMIT: {left_out_words(left_out, deadline.seconds)} (sheet Summary, "
               "left_out)")
-    print(f"wrote {output}")
+    print(f"wrote {output}" + "".join(f", {path}" for path in brief))
+    return EXIT_OK
+
+
+def cmd_brief(args) -> int:
+    """The brief of a results workbook, from its tables alone (planner/report/brief.py)."""
+    from planner.report.brief import brief_of, brief_paths, read_frames, write_brief
+    from planner.report.xlsx import check_target
+
+    if args.output is not None:
+        name = args.output.with_suffix("") if args.output.suffix.lower() in (
+            ".pdf", ".html") else args.output
+        paths = (name.with_name(name.name + ".pdf"), name.with_name(name.name + ".html"))
+    else:
+        paths = brief_paths(args.results)
+    for path in paths:
+        _not_an_input(path, args.results)
+        check_target(path)
+    made = brief_of(read_frames(args.results))
+    write_brief(made, *paths)
+    print(made.sentence)
+    print(f"wrote {paths[0]}, {paths[1]}")
     return EXIT_OK
 
 
@@ -443,6 +495,7 @@ def cmd_scenarios(args) -> int:
     from planner.report.xlsx import smallest_demand
 
     inst, output = _read_for(args, "scenarios")
+    brief = _brief_targets(output, args.no_brief)
     if not inst.scenarios:
         return _fail(f"{args.workbook}: sheet Scenarios names no scenario; add rows "
                      "(scenario, change, target, value)", EXIT_INPUT)
@@ -459,9 +512,14 @@ def cmd_scenarios(args) -> int:
     write_comparison(columns, output, title="Scenarios", definitions=definitions, notes=notes,
                      demand=smallest_demand(*(o.solution.instance for o in outcomes
                                               if o.solution)), **_names_and_units(inst))
+    if brief:
+        from planner.report.brief import scenario_brief, write_scenarios_brief
+        write_scenarios_brief(scenario_brief(columns, _names_and_units(inst)["projects"],
+                                             args.workbook.name, inst.settings.money_unit,
+                                             inst.settings.flow_unit), *brief)
     for line in outcome_table(outcomes, inst):
         print(line)
-    print(f"wrote {output}")
+    print(f"wrote {output}" + "".join(f", {path}" for path in brief))
     for o in outcomes:  # marked; the base alone decides the exit status
         if o.solution is None:
             why = o.message.strip().splitlines()[0] if o.message.strip() else o.status
@@ -711,7 +769,8 @@ def _run(argv: list[str] | None) -> int:
             return _fail(bad, EXIT_INPUT)
         return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
                 "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
-                "alternatives": cmd_alternatives, "robust": cmd_robust}[args.command](args)
+                "alternatives": cmd_alternatives, "robust": cmd_robust,
+                "brief": cmd_brief}[args.command](args)
     except KeyboardInterrupt:
         return interrupted()
     except Exception as exc:

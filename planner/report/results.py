@@ -14,6 +14,8 @@ from planner import __version__
 from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
+from planner.report.brief import (add_sheet, brief_of, brief_paths, draw, frames_of_book,
+                                  made_frame, write_brief)
 from planner.report.columns import write_legend
 from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
                                     write_flow_value)
@@ -22,9 +24,10 @@ from planner.inputs.schema import BUDGET
 from planner.inputs.instance import Instance
 from planner.solve.solution import Solution
 from planner.report.xlsx import (COUNT, PAGE_ROWS, ROW_CM, SHARE, add_break, chart_page,
-                          fit_columns, flow, money, print_parts, print_setup, put, rates_unit,
-                          save_results, smallest_demand, style_header, total_unit, unit_format,
-                          with_unit, write_table)
+                                 fit_columns, flow, money, print_parts, print_setup, put,
+                                 rates_unit, round_figures, save_atomic,
+                                 smallest_demand, style_header, total_unit, unit_format,
+                                 with_unit, write_table)
 
 PERCENT = SHARE
 NUMBER = "#,##0.00"
@@ -50,6 +53,8 @@ LABELS = {
     "nonzeros": "Solver: matrix nonzeros",
     "binaries": "Solver: start decisions (binaries)",
     "closure_copies": "Solver: closure copies in the model",
+    "worst_disruption_ref": "Worst single closure in the reference plan",
+    "expected_disruption_ref": "Expected share stranded in the reference plan",
 }
 SOLVER = ("mip_gap", "solve_seconds", "build_seconds", "handover_seconds", "rows", "columns",
           "nonzeros", "binaries", "closure_copies")
@@ -124,9 +129,11 @@ def left_out_note(budget: float) -> str:
 
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                  appraisal: Appraisal | None = None, bought_for_rule=None,
-                 left_out: tuple[str, ...] = (), budget: float = math.inf) -> list[tuple]:
+                 left_out: tuple[str, ...] = (), budget: float = math.inf,
+                 reference: Measures | None = None) -> list[tuple]:
     """``bought_for_rule``: planner.analysis.bought_for_rule's findings, None where not checked;
-    ``left_out``: the sheets the command's ``budget`` (seconds) did not allow."""
+    ``left_out``: the sheets the command's ``budget`` (seconds) did not allow; ``reference``:
+    the reference plan's measures (committed projects only, the appraisal's), where known."""
     inst = sol.instance
     s = inst.settings
     # the value is read by other tools: "optimal" or "feasible, not proven optimal (gap x)"
@@ -162,6 +169,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
          "payments (discount_rate)"),
         ("external_share", ms.external_share, "share",
          "share of capex paid by sources other than the budget (sheet Financing)"),
+        *reference_rows(reference),
         *finance_summary(inst, appraisal),
         ("max_captive_share", ms.max_captive_share, "share",
          "largest share of trade one country's closure strands of its transit trade (its "
@@ -172,6 +180,17 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
     rows += _more_rows(sol, ms, unmet_periods, unmet_causes, bought_for_rule, left_out,
                        budget)
     return _planner_order(rows)
+
+
+def reference_rows(ref: Measures | None) -> list[tuple]:
+    """The reference plan's disruption, what the brief says the plan lowers it from."""
+    if ref is None:
+        return []
+    return [("worst_disruption_ref", ref.worst_disruption, "share",
+             "worst_disruption of the reference plan (committed projects only; sheet "
+             "Appraisal)"),
+            ("expected_disruption_ref", ref.expected_disruption, "share",
+             "expected_disruption of the reference plan")]
 
 
 def _solver_rows(sol: Solution) -> list[tuple]:
@@ -226,7 +245,8 @@ def _more_rows(sol: Solution, ms: Measures, unmet_periods, unmet_causes, bought_
 
 
 PLANNING = ("status", "left_out", "objective", "dependence_unit", "dependence", "worst_disruption",
-            "expected_disruption", "max_corridor_share", "max_country_share", "unmet_demand",
+            "expected_disruption", "worst_disruption_ref", "expected_disruption_ref",
+            "max_corridor_share", "max_country_share", "unmet_demand",
             "unmet_demand_",
             "unmet_demand_total", "unmet_cause", "total_capex",
             "pv_cost_to_country", "external_share", "npv", "npv_unmet_served", "bcr", "eirr",
@@ -288,16 +308,21 @@ def write_summary(ws, rows, settings) -> None:
 def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
                   bought_for_rule=None, value=None, leverage=None,
-                  left_out: tuple[str, ...] = (), budget: float = math.inf) -> Path:
+                  left_out: tuple[str, ...] = (), budget: float = math.inf,
+                  reference: Measures | None = None, brief: bool = False) -> Path:
     """``value``: planner.analysis.project_value.project_value's findings (sheets Value and Chains);
     ``leverage``: planner.analysis.leverage.leverage's rows (sheet Leverage); each left out where
     None. ``left_out``: the sheets the command's time did not allow (its ``budget``,
-    seconds), named on the Summary."""
+    seconds), named on the Summary. ``reference``: the reference plan's measures. Sheet
+    Brief comes first, made from the workbook's own tables (planner/report/brief.py); with
+    ``brief`` it has the map and the schedule as pictures, and the brief's PDF and HTML are
+    written beside the workbook (brief_paths)."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
-    rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule, left_out, budget)
+    rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule, left_out, budget,
+                        reference)
     write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
     for writer in (write_portfolio, write_capacity, write_flows, write_exposure,
@@ -315,7 +340,14 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     _charts(book, inst, ms)
     write_solver_log(book, sol)
     write_legend(book)
-    return save_results(book, target, smallest_demand(inst))
+    round_figures(book, smallest_demand(inst))  # the brief reads the figures as written
+    made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=brief)
+    drawn = draw(made) if brief else None
+    add_sheet(book, made, drawn)
+    path = save_atomic(book, target)
+    if brief:
+        write_brief(made, *brief_paths(path), drawn=drawn)
+    return path
 
 
 def write_portfolio(book, inst: Instance, sol: Solution, ms: Measures) -> None:
@@ -361,9 +393,9 @@ def write_flows(book, inst: Instance, sol: Solution, ms: Measures) -> None:
     F = flow(st.flow_unit)
     write_table(book.create_sheet("Flows"),
                 ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t",
-                 "corridor_name"],
+                 "corridor_name", "segments"],
                 [(r, route.corridor, t, sol.flows[r, t], route.flow, inst.route_cost[r],
-                  inst.corridors[route.corridor].name)
+                  inst.corridors[route.corridor].name, "; ".join(route.segments))
                  for r, route in inst.routes.items() for t in inst.period_ids],
                 number_format={"flow": F, "cost_per_t": with_unit(st.cost_unit, 2)})
 

@@ -661,27 +661,37 @@ def _drop_quietly(err: BaseException) -> None:
 
 
 def save_atomic(book, target: str | Path) -> Path:
-    """Save to a temporary file beside the target, then rename it into place.
+    """Save a workbook to a temporary file beside the target, then rename it into place
+    (write_atomic)."""
+    for ws in book.worksheets:
+        align_headers(ws)
+    return write_atomic(target, book.save)
+
+
+def write_atomic(target: str | Path, content) -> Path:
+    """Write ``content`` (bytes, or a function that writes to a binary file) to a temporary
+    file beside the target, then rename it into place: every file the planner writes.
 
     A full disk, a read-only folder or a target open in another program raises OutputError and
     leaves any earlier file at the target untouched.
     """
     target = Path(target)
     check_target(target)
-    for ws in book.worksheets:
-        align_headers(ws)
     tmp = None
     try:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with interrupt.held():  # a stop between creating the file and naming it
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp",
-                                           dir=target.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-",
+                                           suffix=f"{target.suffix}.tmp", dir=target.parent)
         except OSError as err:
             raise OutputError(f"cannot write in {target.parent}: {err.strerror or err}; "
                               f"{_hint(err, folder=True)}. Nothing was changed.") from None
         with os.fdopen(fd, "wb") as handle:
-            book.save(handle)
+            if isinstance(content, (bytes, bytearray)):
+                handle.write(content)
+            else:
+                content(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # as any file the user writes, not mkstemp's 0600
