@@ -11,9 +11,13 @@ HTML (autoescape) and drawn literally by matplotlib (no mathtext): it is never e
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+import os
+import pickle
 import re
+import signal
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner import interrupt
 from planner.inputs.problems import InputError, Problem
 from planner.report.xlsx import flow_unit_of, write_atomic
 
@@ -646,6 +651,7 @@ class Drawn:
     and the sheet's pictures are those same charts, rendered alone: ``part``)."""
     pages: list
     charts: dict  # name -> (page, axes)
+    boxes: dict = field(default_factory=dict)  # name -> its extent (inches), found once
 
     def part(self, name: str, fmt: str, dpi: float | None = None):
         """One chart of a page alone, as SVG text or PNG bytes: the page with every other
@@ -657,7 +663,9 @@ class Drawn:
             artist.set_visible(False)
         try:
             # what is left, in inches, from text extents: no draw of its own ('tight' would)
-            box = page.get_tightbbox().padded(0.05)
+            if name not in self.boxes:
+                self.boxes[name] = page.get_tightbbox().padded(0.05)
+            box = self.boxes[name]
             if fmt == "svg":
                 buf = io.StringIO()
                 page.savefig(buf, format="svg", bbox_inches=box,
@@ -847,9 +855,8 @@ def brief_paths(results: Path) -> tuple[Path, Path]:
     return (stem.with_name(stem.name + "-brief.pdf"), stem.with_name(stem.name + "-brief.html"))
 
 
-def write_brief(b: Brief, pdf: Path, html: Path, drawn: Drawn | None = None) -> list[Path]:
-    """The PDF and the HTML page, each written whole or not at all (write_atomic); ``drawn``:
-    the brief's pages where drawn already (for sheet Brief's pictures)."""
+def render_files(b: Brief, drawn: Drawn | None = None) -> tuple[bytes, bytes]:
+    """The PDF's bytes and the HTML page's; ``drawn``: the brief's pages where drawn already."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     drawn = drawn or draw(b)
@@ -859,10 +866,75 @@ def write_brief(b: Brief, pdf: Path, html: Path, drawn: Drawn | None = None) -> 
         for page in drawn.pages:
             pdf_out.savefig(page)
     svgs = {name: drawn.part(name, "svg") for name in IN_HTML if name in drawn.charts}
-    text = html_of(b, svgs)
-    write_atomic(pdf, buf.getvalue())
-    write_atomic(html, text.encode("utf-8"))
+    return buf.getvalue(), html_of(b, svgs).encode("utf-8")
+
+
+def write_files(files: tuple[bytes, bytes], pdf: Path, html: Path) -> list[Path]:
+    """The PDF and the HTML page, each written whole or not at all (write_atomic)."""
+    write_atomic(pdf, files[0])
+    write_atomic(html, files[1])
     return [pdf, html]
+
+
+def write_brief(b: Brief, pdf: Path, html: Path, drawn: Drawn | None = None) -> list[Path]:
+    """The PDF and the HTML page of ``b``, written (``drawn``: as in render_files)."""
+    return write_files(render_files(b, drawn), pdf, html)
+
+
+class Rendering:
+    """render_files in a forked process, so that the PDF and the SVGs are made on the other
+    core while the caller makes sheet Brief's pictures and saves the workbook. The child
+    writes no file (the caller does, after the workbook) and ends with the command however it
+    ends (interrupt.worker_started); where it fails, or the platform does not fork,
+    ``result`` renders here instead."""
+
+    def __init__(self, b: Brief, drawn: Drawn):
+        self.b, self.drawn, self.pid = b, drawn, None
+        if not hasattr(os, "fork"):
+            return
+        parent = os.getpid()
+        self.read_end, write_end = os.pipe()
+        with interrupt.held():
+            self.pid = os.fork()
+        if self.pid == 0:  # the child: render, hand the bytes over, skip the parent's exit hooks
+            status = 1
+            try:
+                os.close(self.read_end)
+                interrupt.worker_started(parent)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(pickle.dumps(render_files(b, drawn)))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+
+    def result(self) -> tuple[bytes, bytes]:
+        """The PDF's bytes and the HTML page's, once the child has made them."""
+        if self.pid is None:
+            return render_files(self.b, self.drawn)
+        try:
+            with os.fdopen(self.read_end, "rb") as source:
+                data = source.read()
+        finally:
+            status = self._reap()
+        if status != 0 or not data:
+            return render_files(self.b, self.drawn)
+        return pickle.loads(data)  # noqa: S301 (our own child's bytes)
+
+    def cancel(self) -> None:
+        """The caller failed or was stopped: end the child now."""
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGTERM)
+            with contextlib.suppress(OSError):
+                os.close(self.read_end)
+            self._reap()
+
+    def _reap(self) -> int | None:
+        pid, self.pid = self.pid, None
+        with contextlib.suppress(ChildProcessError):
+            return os.waitpid(pid, 0)[1]
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from planner import __version__
 from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
-from planner.report.brief import (add_sheet, brief_of, brief_paths, draw, frames_of_book,
-                                  made_frame, write_brief)
+from planner.report.brief import (Rendering, add_sheet, brief_of, brief_paths, draw,
+                                  frames_of_book, made_frame, write_files)
 from planner.report.columns import write_legend
 from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
                                     write_flow_value)
@@ -343,10 +343,16 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     round_figures(book, smallest_demand(inst))  # the brief reads the figures as written
     made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=brief)
     drawn = draw(made) if brief else None
-    add_sheet(book, made, drawn)
-    path = save_atomic(book, target)
-    if brief:
-        write_brief(made, *brief_paths(path), drawn=drawn)
+    files = Rendering(made, drawn) if brief else None  # on the other core meanwhile
+    try:
+        add_sheet(book, made, drawn)
+        path = save_atomic(book, target)
+    except BaseException:
+        if files:
+            files.cancel()
+        raise
+    if files:
+        write_files(files.result(), *brief_paths(path))
     return path
 
 
