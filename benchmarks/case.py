@@ -1,4 +1,6 @@
-"""One benchmark case, measured stage by stage, as a JSON object on stdout.
+"""One benchmark case, measured stage by stage, as a JSON object on stdout: read, validate,
+build, hand-over, solve, evaluate, analysis (sheets Value, Chains, Leverage), write and brief
+(null where the planner has no brief); total_seconds is their sum, the whole command.
 
     python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines highs_direct cbc_lp]
 
@@ -46,12 +48,15 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,
-                      value=done.value, leverage=done.leverage)
+                      value=done.value, leverage=done.leverage, left_out=done.left_out)
         times["write"] = time.perf_counter() - t0
+        times["brief"] = brief_seconds(Path(tmp) / "r.xlsx")
     result = {
         "instance": workbook.stem, "objective": objective, "status": sol.status,
         "time_limit": time_limit, "mip_gap": mip_gap,
-        "gap": sol.gap, "seconds": times, "total_seconds": sum(times.values()),
+        "gap": sol.gap, "seconds": times,
+        "total_seconds": sum(v for v in times.values() if v is not None),
+        "left_out": list(done.left_out),
         "size": sol.size, "projects": len(inst.projects), "routes": len(inst.routes),
         "segments": len(inst.segments), "countries": len(inst.countries),
         "periods": len(inst.periods),
@@ -67,6 +72,19 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         result["baselines"] = [getattr(run, name)(inst, objective, time_limit=time_limit,
                                                   mip_gap=mip_gap) for name in baselines]
     return result
+
+
+def brief_seconds(results: Path) -> float | None:
+    """Seconds `planner brief RESULTS` takes to make the brief from a results workbook (in
+    this process); None where this planner has no brief command."""
+    from planner import cli
+    if not hasattr(cli, "cmd_brief"):
+        return None
+    t0 = time.perf_counter()
+    status = cli.main(["brief", str(results)])
+    if status:
+        raise SystemExit(f"planner brief ended with status {status}")
+    return time.perf_counter() - t0
 
 
 def main(argv=None) -> None:
