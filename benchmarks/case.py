@@ -43,12 +43,14 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()  # sheets Value, Chains and Leverage: LPs only, after the MIP
-    done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                   level=inst.settings.analysis, closure_lp=sol.closure_lp)  # as planner solve
     times["analysis"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,
-                      value=done.value, leverage=done.leverage, left_out=done.left_out)
+                      value=done.value, leverage=done.leverage, left_out=done.left_out,
+                      left_out_by=done.left_out_by)
         times["write"] = time.perf_counter() - t0
         times["brief"] = brief_seconds(Path(tmp) / "r.xlsx")
     result = {

@@ -559,3 +559,34 @@ def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
         verdicts.append(paid)
     assert check.fundable(plan)
     assert True in verdicts and False in verdicts  # both kinds were checked
+
+
+def test_the_analysis_takes_over_the_solves_closure_lps(tmp_path):
+    """A worst_disruption solve scores its portfolios with closure LPs of the corridor
+    closures (Solution.closure_lp); the analysis takes those over, building only the others
+    (the country closures), and every figure is the one of an analysis that built its own."""
+    from benchmarks.generator import Size, generate
+    from planner.analysis.pipeline import analyse
+
+    inst = load(tmp_path, generate(Size(projects=40, routes=30, countries=6, periods=2,
+                                        corridors=10, markets=2), seed=3))
+    sol = solve(inst, objective="worst_disruption")
+    own = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    solved = dict(sol.closure_lp.blocks)
+    assert solved and all(d.startswith("corridor") for _, d in solved)
+    taken = Rescorer(inst, sol.objective, sol.closure_lp)
+    shared = [pair for pair, block in taken.closure_lp.blocks.items()
+              if solved.get(pair) is block]
+    assert shared == [pair for pair in taken.closure_lp.blocks if pair in solved]
+    assert len(shared) < len(taken.closure_lp.blocks)  # the country closures built anew
+    sol = solve(inst, objective="worst_disruption")
+    again = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                    closure_lp=sol.closure_lp)
+    # the same LPs from other starting bases: the same optima, to round-off (the leverage's
+    # lexicographic stages hold each stage within 1e-6 relative: _MaxFlow.least_cost)
+    figures = lambda a: [a.plan.measures.worst_disruption, a.plan.measures.expected_disruption] \
+        + [getattr(c.measures, m) for c in a.value.changes for m in MEASURES] \
+        + [x for r in a.leverage for hold in (r.plan, r.reference)
+           for x in (hold.traffic, hold.captive, hold.premium or 0.0)]
+    assert [c.project for c in again.value.changes] == [c.project for c in own.value.changes]
+    assert figures(again) == pytest.approx(figures(own), rel=1e-6, abs=1e-9)

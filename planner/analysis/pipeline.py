@@ -27,23 +27,51 @@ class Analysis:
     value: ProjectValue | None = None  # sheet Value, and Chains unless value.chains is None
     leverage: list[Leverage] | None = None
     left_out: tuple[str, ...] = ()  # the sheets the command's time did not allow
+    left_out_by: str | None = None  # the analysis setting that left them out (None: time)
+
+
+SHEETS = ("Value", "Chains", "Leverage")  # what the full analysis adds to the appraisal
+# analysis auto: full where projects x (period, closure) pairs is at most this. Each changed
+# portfolio of sheet Value may move every closure LP: the M network (500 projects, 177 pairs,
+# 88,500) takes seconds, the L one (2,000 projects, 636 pairs, 1.3 million) minutes
+AUTO_FULL_MOST = 250_000
+
+
+def analysis_level(inst: Instance, asked: str | None = None) -> str:
+    """"full" or "summary": ``asked`` (the command's --analysis), else the analysis setting;
+    "auto" is full up to AUTO_FULL_MOST, else summary."""
+    level = asked or inst.settings.analysis
+    if level != "auto":
+        return level
+    periods = sum(1 for t in inst.period_ids if inst.total_demand[t] > 0)
+    pairs = periods * (len(inst.closures("corridor")) + len(inst.closures("country")))
+    return "full" if len(inst.projects) * pairs <= AUTO_FULL_MOST else "summary"
 
 
 def analyse(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
-            plan_draws=None, full: bool = True, deadline: Deadline | None = None) -> Analysis:
+            plan_draws=None, full: bool = True, deadline: Deadline | None = None,
+            level: str | None = None, closure_lp=None) -> Analysis:
     """The appraisal of ``portfolio`` (chosen under ``objective``) and, with ``full``, its
     Value, Chains and Leverage (module docstring). ``plan_draws``: the solve's draws by
-    source, for sheet Value's over_budget.
+    source, for sheet Value's over_budget. ``level``: the analysis setting as the command
+    has it ("auto", "full", "summary", analysis_level; None: ``full`` decides alone); where
+    it comes to summary the three sheets are left out and named in left_out, left_out_by
+    saying why. ``closure_lp``: the solve's closure LPs (Solution.closure_lp), taken over
+    rather than built again.
 
     The appraisal is part of every results workbook: it runs whatever the time. Value,
     Chains and Leverage are scored within ``deadline`` (the command's budget,
     planner/clock.py): the sheet being scored when it passes is left out whole, with the
     sheets after it, and named in left_out; a sheet is never written half scored."""
-    score = Rescorer(inst, objective)
-    score.hold_base(portfolio)
+    chosen = analysis_level(inst, level) if level is not None else None
+    full = full and chosen != "summary"
+    score = Rescorer(inst, objective, closure_lp)
+    score.hold_base(portfolio, floor=full)  # the floor spares LPs of many changed portfolios
     plan = score(portfolio)
     reference = score.reference()
     out = Analysis(plan, reference, appraise(inst, plan, reference))
+    if chosen == "summary":
+        out.left_out, out.left_out_by = SHEETS, level
     if not full:
         return out
     score.deadline = deadline  # from here each scored portfolio checks it

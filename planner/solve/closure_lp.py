@@ -78,8 +78,12 @@ class StrandedLP:
     the capacity bounds change and HiGHS starts from the last basis.
     """
 
-    def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None):
-        """``deadline`` (planner/clock.py): checked before each pair's LP is built."""
+    def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None,
+                 reuse: StrandedLP | None = None):
+        """``deadline`` (planner/clock.py): checked before each pair's LP is built.
+        ``reuse``: another StrandedLP of the same instance whose LPs are taken over where it
+        has the pair (the solve's, for the analysis): built already, and warm at the last
+        portfolio it scored. It is not to be used after."""
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
         self.base_capacity = None  # hold_base's capacities, as a vector
@@ -96,7 +100,11 @@ class StrandedLP:
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
                     check(deadline, "building the closure LPs")
-                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
+                    block = reuse.blocks.get((t, c.name)) if reuse is not None and \
+                        reuse.inst is inst else None
+                    if block is None:
+                        block = _MaxFlow(inst, t, closed, full_bound)
+                    self.blocks[t, c.name] = block
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
 

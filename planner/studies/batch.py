@@ -62,7 +62,8 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
     ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    appraisal = analyse(task.instance, sol.portfolio, sol.objective, full=False).appraisal
+    appraisal = analyse(task.instance, sol.portfolio, sol.objective, full=False,
+                        closure_lp=sol.closure_lp).appraisal
     return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start,
                    appraisal=appraisal)
 
