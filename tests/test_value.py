@@ -590,3 +590,41 @@ def test_the_analysis_takes_over_the_solves_closure_lps(tmp_path):
            for x in (hold.traffic, hold.captive, hold.premium or 0.0)]
     assert [c.project for c in again.value.changes] == [c.project for c in own.value.changes]
     assert figures(again) == pytest.approx(figures(own), rel=1e-6, abs=1e-9)
+
+
+def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, monkeypatch):
+    """With Leverage scored in a worker process (BESIDE_LEAST 0: every network), Value,
+    Chains and Leverage are those of the analysis in one process (Leverage to its 1e-6
+    stage tolerance), the worker ends with the analysis, and a deadline that passes first
+    leaves the three sheets out with no worker left running."""
+    import multiprocessing
+
+    from benchmarks.generator import Size, generate
+    from planner.analysis import pipeline
+    from planner.clock import Deadline
+
+    inst = load(tmp_path, generate(Size(projects=30, routes=24, countries=6, periods=2,
+                                        corridors=8, markets=2), seed=1))
+    sol = solve(inst, objective="expected_disruption")
+    here = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    monkeypatch.setattr(pipeline, "BESIDE_LEAST", 0)
+    assert pipeline.beside_worth(inst) == ((__import__("os").cpu_count() or 1) > 1)
+    beside = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    assert beside.left_out == () and multiprocessing.active_children() == []
+    assert [(c.project, c.measures) for c in beside.value.changes] == \
+        [(c.project, c.measures) for c in here.value.changes]
+    rows = lambda a: [(r.unit, r.key, r.period) for r in a.leverage]
+    tonnes = lambda a: [x for r in a.leverage for hold in (r.plan, r.reference)
+                        for x in (hold.traffic, hold.captive)]
+    premiums = lambda a: [hold.premium or 0.0 for r in a.leverage
+                          for hold in (r.plan, r.reference)]
+    assert rows(beside) == rows(here) and len(rows(here)) > 0
+    assert tonnes(beside) == pytest.approx(tonnes(here), rel=1e-6, abs=1e-9)
+    # a premium is extra cost over the divertible tonnes, the extra held by the closure LP's
+    # cost stage within 1e-6 relative plus 1e-6 of the dearest route's USD/t
+    # (_MaxFlow.least_cost): two scorings from other bases agree to that, not to round-off
+    assert premiums(beside) == pytest.approx(premiums(here), rel=1e-3, abs=1e-3)
+    late = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                            deadline=Deadline(0.0))
+    assert late.left_out == ("Value", "Chains", "Leverage")
+    assert multiprocessing.active_children() == []

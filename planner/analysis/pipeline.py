@@ -4,13 +4,19 @@ the solve's objective holds the plan as its base and scores the reference plan o
 is appraised against that reference (planner/analysis/appraisal.py), and where asked, sheets Value and
 Chains (planner/analysis/project_value.py) and Leverage (planner/analysis/leverage.py) are made by the same Rescorer,
 so that the Summary's NPV plus a Value row's npv_change is the NPV of that changed plan, and
-Leverage's reference columns are the same reference plan.
+Leverage's reference columns are the same reference plan. On a large network Leverage is
+scored in a worker process beside Value and Chains (LeverageBeside), by a Rescorer of its own
+that holds the same plan and scores the same reference plan the same way.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+from concurrent.futures import TimeoutError
 from dataclasses import dataclass
 
+from planner import interrupt
 from planner.analysis.appraisal import Appraisal, appraise
 from planner.clock import Deadline, OutOfTime
 from planner.inputs.instance import Instance
@@ -43,9 +49,7 @@ def analysis_level(inst: Instance, asked: str | None = None) -> str:
     level = asked or inst.settings.analysis
     if level != "auto":
         return level
-    periods = sum(1 for t in inst.period_ids if inst.total_demand[t] > 0)
-    pairs = periods * (len(inst.closures("corridor")) + len(inst.closures("country")))
-    return "full" if len(inst.projects) * pairs <= AUTO_FULL_MOST else "summary"
+    return "full" if _work(inst) <= AUTO_FULL_MOST else "summary"
 
 
 def analyse(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
@@ -75,19 +79,97 @@ def analyse(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
     if not full:
         return out
     score.deadline = deadline  # from here each scored portfolio checks it
+    beside = LeverageBeside(inst, portfolio, objective, deadline) if beside_worth(inst) \
+        else None
     try:
-        out.value = project_value(inst, portfolio, objective, plan_draws=plan_draws,
-                                  rescorer=score, with_chains=False)
-    except OutOfTime:
-        out.left_out = ("Value", "Chains", "Leverage")
+        try:
+            out.value = project_value(inst, portfolio, objective, plan_draws=plan_draws,
+                                      rescorer=score, with_chains=False)
+        except OutOfTime:
+            out.left_out = ("Value", "Chains", "Leverage")
+            return out
+        try:
+            out.value.chains = value_chains(inst, portfolio, score, plan_draws)
+        except OutOfTime:
+            out.left_out = ("Chains", "Leverage")
+            return out
+        try:
+            out.leverage = beside.result() if beside is not None else \
+                leverage(inst, portfolio, objective, rescorer=score)
+        except OutOfTime:
+            out.left_out = ("Leverage",)
         return out
+    finally:
+        if beside is not None:
+            beside.close()
+
+
+# the full analysis scores sheet Leverage in a worker process, beside Value and Chains in
+# this one, where projects x closure pairs is at least this: at the M network (88,500) each
+# side takes about half the time; on a small network starting the worker (a second or two)
+# costs more than Leverage takes
+BESIDE_LEAST = 20_000
+
+
+def beside_worth(inst: Instance) -> bool:
+    """Leverage in a worker: more than one core, and a network as large as BESIDE_LEAST."""
+    return (os.cpu_count() or 1) > 1 and _work(inst) >= BESIDE_LEAST
+
+
+def _work(inst: Instance) -> int:
+    """projects x (period, closure) pairs the analysis scores."""
+    periods = sum(1 for t in inst.period_ids if inst.total_demand[t] > 0)
+    return len(inst.projects) * periods * (len(inst.closures("corridor"))
+                                           + len(inst.closures("country")))
+
+
+class LeverageBeside:
+    """Sheet Leverage scored in one worker process (planner.interrupt.worker_pool) while this
+    one scores Value and Chains: the worker builds its own flow and closure LPs, holds the
+    plan as its base and scores the plan and the reference plan the same way as this
+    process does (Rescorer), then each closure's routing (leverage). Within ``deadline``:
+    past it, OutOfTime, and the worker is stopped."""
+
+    def __init__(self, inst: Instance, portfolio, objective: str, deadline: Deadline | None):
+        self.deadline = deadline
+        self.pool = interrupt.worker_pool(1)
+        try:
+            # pickled here, not by the pool's feeder thread, which would read the instance
+            # while this process fills its caches (Value's scoring)
+            task = pickle.dumps((inst, portfolio, objective, deadline))
+            with interrupt.held():  # the worker starts here and inherits the mask
+                self.future = self.pool.submit(_leverage_alone, task)
+        except BaseException:
+            interrupt.stop_pool(self.pool)
+            raise
+
+    def result(self) -> list[Leverage]:
+        """The worker's rows; OutOfTime when the deadline passes first."""
+        wait = None if self.deadline is None else self.deadline.remaining()
+        try:
+            rows = self.future.result(timeout=wait)
+        except TimeoutError:
+            rows = None
+        if rows is None:
+            raise OutOfTime("scoring the closures' diversion costs", self.deadline)
+        return rows
+
+    def close(self) -> None:
+        """The worker ended: at once where its result is not in (a stop, a deadline)."""
+        if self.future.done():
+            self.pool.shutdown()
+        else:
+            interrupt.stop_pool(self.pool)
+
+
+def _leverage_alone(task: bytes) -> list | None:
+    """In the worker: sheet Leverage's rows, or None where the deadline passed; ``task``:
+    the pickled (instance, portfolio, objective, deadline)."""
+    inst, portfolio, objective, deadline = pickle.loads(task)
+    score = Rescorer(inst, objective)
+    score.deadline = deadline
     try:
-        out.value.chains = value_chains(inst, portfolio, score, plan_draws)
+        score.hold_base(portfolio, floor=False)
+        return leverage(inst, portfolio, objective, rescorer=score)
     except OutOfTime:
-        out.left_out = ("Chains", "Leverage")
-        return out
-    try:
-        out.leverage = leverage(inst, portfolio, objective, rescorer=score)
-    except OutOfTime:
-        out.left_out = ("Leverage",)
-    return out
+        return None

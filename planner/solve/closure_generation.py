@@ -4,12 +4,12 @@ w_t must be at least the stranded share of every (period, closure) pair, but at 
 pairs bind (5 of 120 on the M benchmark network). The model starts with the pairs most likely to
 (closures.first_pairs); after each solve, the portfolio found is scored on every waiting pair by
 the closure LPs, and each pair where it strands more than w_t D_t is bounded as the closure
-policy says (closure_cuts.POLICIES: for worst_disruption, by its copy at once; a policy may give
-a pair cuts first, planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
-amount, one row, retired when its copy arrives). The stage is solved again, and ends when no
-waiting pair is violated. The model with fewer copies (and cuts) is a relaxation of the full
-one, and its portfolio then satisfies every row of the full one: so the result is the full
-model's, in a fraction of its size.
+policy says (closure_cuts.POLICIES): the first time by a cut at that portfolio
+(planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded amount, one
+row), after that by its copy, which retires the pair's cuts. The stage is solved again, and
+ends when no waiting pair is violated. The model with cuts and fewer copies is a relaxation of
+the full one, and its portfolio then satisfies every row of the full one: so the result is the
+full model's, in a fraction of its size.
 """
 
 from __future__ import annotations
