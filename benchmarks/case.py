@@ -39,13 +39,14 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     sol = solve(inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap)
     times["build"], times["handover"] = sol.build_seconds, sol.handover_seconds
     times["solve"] = sol.solve_seconds
-    t0 = time.perf_counter()
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()  # sheets Value, Chains and Leverage: LPs only, after the MIP
     done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
                    level=inst.settings.analysis, closure_lp=sol.closure_lp)  # as planner solve
     times["analysis"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
+    times["evaluate"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,

@@ -628,3 +628,27 @@ def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, mon
                             deadline=Deadline(0.0))
     assert late.left_out == ("Value", "Chains", "Leverage")
     assert multiprocessing.active_children() == []
+
+
+def test_planner_solve_builds_each_closure_lp_once(tmp_path, monkeypatch):
+    """two_corridors has 4 (period, closure) pairs: corridors CA and CB, countries A and B,
+    in its one period. planner solve builds each pair's max-flow LP once: the solve the
+    corridor pairs (its dependence unit), the analysis takes those over and builds the two
+    country pairs, and the measures written take the plan's stranded amounts from the
+    analysis. Before, the measures built all 4 again (8), and before the analysis took over
+    the solve's, it built all 4 too (10)."""
+    from planner.solve import closure_lp
+
+    built = []
+
+    class Counted(closure_lp._MaxFlow):
+        def __init__(self, inst, t, closed, *args, **kwargs):
+            built.append((t, frozenset(closed)))
+            super().__init__(inst, t, closed, *args, **kwargs)
+
+    monkeypatch.setattr(closure_lp, "_MaxFlow", Counted)
+    out = tmp_path / "r.xlsx"
+    assert main(["solve", str(write(tmp_path, two_corridors())), "-o", str(out),
+                 "--analysis", "full"]) == 0
+    assert len(built) == 4
+    assert {"Value", "Leverage", "Disruptions"} <= set(openpyxl.load_workbook(out).sheetnames)

@@ -32,7 +32,7 @@ class Analysis:
     appraisal: Appraisal
     value: ProjectValue | None = None  # sheet Value, and Chains unless value.chains is None
     leverage: list[Leverage] | None = None
-    left_out: tuple[str, ...] = ()  # the sheets the command's time did not allow
+    left_out: tuple[str, ...] = ()  # the sheets the time (or the analysis setting) left out
     left_out_by: str | None = None  # the analysis setting that left them out (None: time)
 
 

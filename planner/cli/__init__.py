@@ -339,14 +339,16 @@ def cmd_solve(args) -> int:
     sol = solve(inst, objective=args.objective, time_limit=args.time_limit,
                 mip_gap=args.mip_gap, threads=args.threads,
                 log=sys.stdout if args.verbose else None, deadline=deadline)
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, deadline.remaining()) \
-            if ms.unmet_demand > 1e-6 else []
+            if sum(sol.unmet.values()) > 1e-6 else []  # the plan's unmet_demand
     with stop_on_ctrl_c():  # the appraisal, what each project buys, what each country holds
         done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
                        deadline=deadline, level=args.analysis or inst.settings.analysis,
                        closure_lp=sol.closure_lp)
+    # what each closure strands depends on the portfolio alone: the analysis scored it
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
     appraisal, value, levers, left_out = done.appraisal, done.value, done.leverage, \
         done.left_out
     for_rule = bought_for_rule(inst, value) if value is not None else None

@@ -51,9 +51,11 @@ class ClosurePolicy:
     some 300 rows). When the copy arrives the pair's cut rows leave the model (retire_cuts):
     the copy bounds the pair by the max-flow LP itself, at fractional capacities too, and
     every cut is a supporting hyperplane of that LP's value, so each cut is dominated; kept,
-    they only slow the LPs of the stage and of every stage after it."""
+    they only add rows to the LPs of the stage and of every stage after it (though HiGHS's
+    search can go either way: docs/performance.md)."""
 
     copy_after: int  # 0: copied at once
+    retire_cuts: bool = True
 
 
 # Cut first, copy on the second violation, for both (docs/performance.md): copying a
@@ -139,8 +141,8 @@ class ClosureCuts:
         """eta[t,d] >= stranded + sum_s slope_s (c[s,t] - c_s) for each violated pair; a pair
         violated again by a portfolio after the policy's copy_after cuts at portfolios
         (POLICIES) gets its copy instead (eta[t,d] >= the copy's stranded amount: exact), and
-        its cut rows leave the model. ``relaxed``: the cuts are at an LP's fractional
-        capacities, which do not count."""
+        its cut rows leave the model (retire_cuts). ``relaxed``: the cuts are at an LP's
+        fractional capacities, which do not count."""
         m = self.m
         position = self.lp.position
         after = POLICIES["expected_disruption"].copy_after
@@ -151,7 +153,8 @@ class ClosureCuts:
             for pair in copies:
                 m.closure_copied[pair] = m.eta[pair] >= m.stranded[pair]
                 m.stranded[pair] = m.eta[pair]
-                retire_cuts(m, m.closure_cuts, self.cut_rows.pop(pair, ()))
+                if POLICIES["expected_disruption"].retire_cuts:
+                    retire_cuts(m, m.closure_cuts, self.cut_rows.pop(pair, ()))
         for pair, support in violated.items():
             if pair in copies:
                 continue

@@ -68,14 +68,14 @@ class ClosureGeneration:
         the portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s)
         (planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
         amount), which keeps the pair waiting, so it is scored again every round; otherwise by
-        its copy (exact), its cut rows retired."""
+        its copy (exact), its cut rows retired where the policy says so."""
         m, inst = self.m, self.inst
-        after = POLICIES["worst_disruption"].copy_after
-        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= after]
+        policy = POLICIES["worst_disruption"]
+        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= policy.copy_after]
         if copies:
             closures.add_pairs(m, inst, copies)
             objectives.bound_worst(m, inst, copies)
-            for pair in copies:
+            for pair in copies if policy.retire_cuts else ():
                 retire_cuts(m, m.worst_cuts, self.cut_rows.pop(pair, ()))
         first = [pair for pair in pairs if pair not in copies]
         if first:

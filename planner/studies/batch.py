@@ -61,9 +61,12 @@ def run_task(task: Task) -> Outcome:
     except NoPortfolio as err:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
-    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    appraisal = analyse(task.instance, sol.portfolio, sol.objective, full=False,
-                        closure_lp=sol.closure_lp).appraisal
+    done = analyse(task.instance, sol.portfolio, sol.objective, full=False,
+                   closure_lp=sol.closure_lp)
+    # what each closure strands depends on the portfolio alone: the analysis scored it
+    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
+    appraisal = done.appraisal
     return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start,
                    appraisal=appraisal)
 
