@@ -255,7 +255,7 @@ class _MaxFlow:
                 upper.append(demand), cost.append(0.0 if r else 1.0)
                 if r:
                     h[r] = columns[-1]
-            lp_rows.add(demand, demand, [(j, 1.0) for j in columns])
+            lp_rows.add_columns(demand, demand, columns, 1.0)
         load: dict[str, dict[str, int]] = {}  # segment -> its open routes' passes
         for r in h:
             for s, n in inst.route_segments[r].items():
@@ -276,8 +276,9 @@ class _MaxFlow:
                     most = full_bound[s, t] = inst.load_bound(s, t)
             if most <= inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind: capacities only grow
-            lp_rows.add(-highspy.kHighsInf, inst.segments[s].capacity,
-                        [(h[r], n) for r, n in load[s].items()])
+            passes = load[s]
+            lp_rows.add_columns(-highspy.kHighsInf, inst.segments[s].capacity,
+                                [h[r] for r in passes], list(passes.values()))
             self.capacity_rows.append((s, t))
         self.highs = None
         routes = self.routes = _column_routes(h, len(upper))
