@@ -1,4 +1,6 @@
-"""One benchmark case, measured stage by stage, as a JSON object on stdout.
+"""One benchmark case, measured stage by stage, as a JSON object on stdout: read, validate,
+build, hand-over, solve, evaluate, analysis (sheets Value, Chains, Leverage), write and brief
+(null where the planner has no brief); total_seconds is their sum, the whole command.
 
     python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines highs_direct cbc_lp]
 
@@ -37,21 +39,27 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
     sol = solve(inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap)
     times["build"], times["handover"] = sol.build_seconds, sol.handover_seconds
     times["solve"] = sol.solve_seconds
-    t0 = time.perf_counter()
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()  # sheets Value, Chains and Leverage: LPs only, after the MIP
-    done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                   level=inst.settings.analysis, closure_lp=sol.closure_lp)  # as planner solve
     times["analysis"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
+    times["evaluate"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,
-                      value=done.value, leverage=done.leverage)
+                      value=done.value, leverage=done.leverage, left_out=done.left_out,
+                      left_out_by=done.left_out_by)
         times["write"] = time.perf_counter() - t0
+        times["brief"] = brief_seconds(Path(tmp) / "r.xlsx")
     result = {
         "instance": workbook.stem, "objective": objective, "status": sol.status,
         "time_limit": time_limit, "mip_gap": mip_gap,
-        "gap": sol.gap, "seconds": times, "total_seconds": sum(times.values()),
+        "gap": sol.gap, "seconds": times,
+        "total_seconds": sum(v for v in times.values() if v is not None),
+        "left_out": list(done.left_out),
         "size": sol.size, "projects": len(inst.projects), "routes": len(inst.routes),
         "segments": len(inst.segments), "countries": len(inst.countries),
         "periods": len(inst.periods),
@@ -67,6 +75,19 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         result["baselines"] = [getattr(run, name)(inst, objective, time_limit=time_limit,
                                                   mip_gap=mip_gap) for name in baselines]
     return result
+
+
+def brief_seconds(results: Path) -> float | None:
+    """Seconds `planner brief RESULTS` takes to make the brief from a results workbook (in
+    this process); None where this planner has no brief command."""
+    from planner import cli
+    if not hasattr(cli, "cmd_brief"):
+        return None
+    t0 = time.perf_counter()
+    status = cli.main(["brief", str(results)])
+    if status:
+        raise SystemExit(f"planner brief ended with status {status}")
+    return time.perf_counter() - t0
 
 
 def main(argv=None) -> None:

@@ -6,14 +6,14 @@ is a home feeder, the corridor's chain and a link to the market. Projects add ca
 chain segments and market links; some form precedence chains, some are exclusive options on
 the same segment, a few are committed or excluded.
 
-    python -m benchmarks.generator M out.xlsx
+    python -m benchmarks.generator M out.xlsx [SEED [SHAPE]]     # SHAPE: spread, dominant, country
 """
 
 from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.report.template import write_input
 
@@ -28,18 +28,40 @@ class Size:
     markets: int
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How a network is laid out, beside its size: ``corridors`` scales the size's corridor
+    count (fewer corridors: each carries more flows, a few dominate); ``dependence_unit`` is
+    what closures and shares are measured on."""
+
+    corridors: float = 1.0
+    dependence_unit: str = "corridor"
+
+
+SHAPES = {
+    "spread": Shape(),  # many small corridors, closures per corridor (the default network)
+    "dominant": Shape(corridors=0.25),  # a quarter of the corridors: a few carry most trade
+    "country": Shape(dependence_unit="country"),  # closures and shares per transit country
+}
+
 SIZES = {
     "S": Size(projects=50, routes=40, countries=6, periods=3, corridors=8, markets=3),
     "M": Size(projects=500, routes=400, countries=20, periods=3, corridors=40, markets=8),
     "L": Size(projects=2000, routes=1500, countries=40, periods=4, corridors=120, markets=15),
+    # a network of a few dozen projects, for a benchmark run that takes seconds (--quick)
+    "XS": Size(projects=30, routes=24, countries=6, periods=2, corridors=8, markets=2),
 }
 
 
 def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption",
-             finance: bool = False) -> dict:
+             finance: bool = False, shape: Shape | str = "spread") -> dict:
     """``finance``: the same network and projects, with spend profiles and sheet Sources
-    added (add_finance)."""
+    added (add_finance); ``shape``: SHAPES (the default "spread" is the network as it has
+    always been generated for a seed)."""
     size = SIZES[size] if isinstance(size, str) else size
+    shape = SHAPES[shape] if isinstance(shape, str) else shape
+    if shape.corridors != 1.0:
+        size = replace(size, corridors=max(3, round(size.corridors * shape.corridors)))
     rnd = random.Random(seed)
     countries = ["HOME"] + [f"C{i:02d}" for i in range(1, size.countries)]
     transit = countries[1:]
@@ -150,7 +172,9 @@ def generate(size: Size | str, seed: int = 0, objective: str = "worst_disruption
     tables = {
         "Settings": [{"setting": "objective", "value": objective},
                      {"setting": "home_country", "value": "HOME"},
-                     {"setting": "budget_carry_over", "value": "no"}],
+                     {"setting": "budget_carry_over", "value": "no"}]
+        + ([{"setting": "dependence_unit", "value": shape.dependence_unit}]
+           if shape.dependence_unit != "corridor" else []),
         "Periods": [{"period": t, "budget": budget, "years": 3} for t in periods],
         "Countries": [{"country": c, "risk": round(rnd.uniform(0.2, 1.0), 2)}
                       for c in countries],
@@ -204,6 +228,7 @@ def add_finance(tables: dict, seed: int) -> dict:
 if __name__ == "__main__":
     name, target = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    shape = sys.argv[4] if len(sys.argv) > 4 else "spread"
     finance = name.endswith("+finance")
     size = name.removesuffix("+finance")
-    print(f"wrote {write_input(target, generate(size, seed, finance=finance))}")
+    print(f"wrote {write_input(target, generate(size, seed, finance=finance, shape=shape))}")

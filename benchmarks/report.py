@@ -3,6 +3,7 @@ markers), and a workbook with a chart of time against size (results/benchmarks/r
 
     python -m benchmarks.report [RESULTS.json ...]     # default: every saved run
     python -m benchmarks.report --doc -                # print only, leave the docs alone
+    python -m benchmarks.report --family               # the benchmark family's latest run
 
 For each case (size, objective) the latest run that has it is shown.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -26,6 +28,7 @@ COLUMNS = ["case", "objective", "projects", "rows", "columns", "nonzeros", "stat
            "vs_cbc", "nodes", "peak_mb", "analysis_s"]
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+FAMILY_BEGIN, FAMILY_END = "<!-- family:begin -->", "<!-- family:end -->"
 LEGEND = ("pyomo_share: Pyomo build + hand-over as a share of the total; vs_highs, vs_cbc: "
           "baseline solve time / ours (above 1: we are faster), where we finished (>=: the "
           "baseline stopped at the limit); (limit): a stage stopped at the time limit; "
@@ -76,6 +79,82 @@ def row(case: dict) -> list:
             round(seconds["analysis"], 2) if "analysis" in seconds else None]
 
 
+FAMILY_COLUMNS = ["member", "objective", "status", "total_s", "solve_s", "analysis_s",
+                  "brief_s", "plain_s", "ratio", "same_optimum"]
+FAMILY_LEGEND = ("total_s: the whole command (read to the last file written, the brief "
+                 "included where it exists); plain_s: the plain formulation's HiGHS solve; "
+                 "ratio: plain_s / total_s (>=: the plain formulation stopped at its time "
+                 "limit, a lower bound; blank: ours did not prove its optimum); same_optimum: "
+                 "every stage's value within 1e-4 of the plain formulation's, where both "
+                 "finished; times are medians over the repeats")
+
+
+def same_value(a: float, b: float, tolerance: float = 1e-4) -> bool:
+    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+
+def family_row(case: dict) -> list:
+    """A family member's row (FAMILY_COLUMNS); its ratio as a number, or (number, True)
+    where it is a lower bound."""
+    name = case.get("size_name", case.get("instance"))
+    if "error" in case:
+        return [name, case["objective"], "error"] + [None] * (len(FAMILY_COLUMNS) - 3)
+    seconds = case.get("median_seconds") or case["seconds"]
+    total = case.get("median_total_seconds", case["total_seconds"])
+    plain = _baseline(case, "highs_direct")
+    done = case["status"] == "optimal"
+    ratio = same = None
+    if plain is not None and done:
+        ratio = round(plain[0] / total, 2) if plain[1] else (round(plain[0] / total, 2), True)
+        theirs = {b["stage"]: b.get("value") for c in case.get("baselines", [])
+                  if c.get("baseline") == "highs_direct" for b in c["stages"]
+                  if b.get("status") in ("optimal", "Optimal")}
+        compared = [(s["value"], theirs[s["stage"]]) for s in case["stages"]
+                    if theirs.get(s["stage"]) is not None]
+        same = all(same_value(a, b) for a, b in compared) if compared else None
+    brief = seconds.get("brief")
+    return [name, case["objective"], case["status"], round(total, 2),
+            round(seconds["solve"], 2), round(seconds["analysis"], 2),
+            None if brief is None else round(brief, 2),
+            None if plain is None else _shown(plain), ratio, same]
+
+
+def family_summary(rows: list[list]) -> list[str]:
+    """The worst and the median ratio, for each objective and for the whole family (a ratio
+    that is a lower bound counts at its bound; a member with no ratio is named)."""
+    lines = []
+    for objective in sorted({r[1] for r in rows}) + [None]:
+        chosen = [r for r in rows if objective is None or r[1] == objective]
+        ratios = [r[8][0] if isinstance(r[8], tuple) else r[8] for r in chosen
+                  if r[8] is not None]
+        missing = [r[0] for r in chosen if r[8] is None]
+        label = objective or "the family"
+        if ratios:
+            line = (f"{label}: worst ratio {min(ratios):g}, median {statistics.median(ratios):g} "
+                    f"over {len(ratios)} member(s)")
+        else:
+            line = f"{label}: no ratio"
+        if missing:
+            line += f"; no ratio for {', '.join(missing)}"
+        lines.append(line)
+    return lines
+
+
+def family_markdown(rows: list[list]) -> str:
+    shown = [[(f">= {v[0]}" if isinstance(v, tuple) else v) for v in r] for r in rows]
+    lines = ["| " + " | ".join(FAMILY_COLUMNS) + " |", "|" + "---|" * len(FAMILY_COLUMNS)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in shown]
+    return "\n".join(lines + [""] + [f"- {line}" for line in family_summary(rows)])
+
+
+def family_report(path: Path) -> str:
+    """A family run's table, its summary and legend, as Markdown."""
+    run = json.loads(path.read_text())
+    rows = [family_row(case) for case in run["cases"]]
+    return "\n\n".join([family_markdown(rows), FAMILY_LEGEND + ".",
+                         measured([run["machine"]])])
+
+
 def markdown(rows: list[list]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
@@ -96,14 +175,14 @@ def measured(machines: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(path: Path, text: str) -> None:
+def write_doc(path: Path, text: str, begin: str = BEGIN, end_marker: str = END) -> None:
     """Replace what stands between the markers of ``path`` with ``text``; the rest of the file
     is kept as it is. A file without both markers is refused and left unchanged."""
     doc = path.read_text()
-    start, end = doc.find(BEGIN), doc.find(END)
+    start, end = doc.find(begin), doc.find(end_marker)
     if start < 0 or end < start:
-        raise ValueError(f"{path}: no '{BEGIN}' ... '{END}' to put the table between")
-    new = doc[:start + len(BEGIN)] + "\n" + text.strip("\n") + "\n" + doc[end:]
+        raise ValueError(f"{path}: no '{begin}' ... '{end_marker}' to put the table between")
+    new = doc[:start + len(begin)] + "\n" + text.strip("\n") + "\n" + doc[end:]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(new)
     os.replace(tmp, path)
@@ -115,8 +194,21 @@ def main(argv=None) -> None:
     parser.add_argument("--doc", default=str(DOC),
                         help="the Markdown page whose table to rewrite ('-': none; default: "
                              "docs/performance.md)")
+    parser.add_argument("--family", action="store_true",
+                        help="the benchmark family's latest run (benchmarks/family.py) instead")
     args = parser.parse_args(argv)
-    files = args.files or sorted(OUT.glob("*.json"))
+    if args.family:
+        runs = args.files or sorted(OUT.glob("family-*.json"))
+        if not runs:
+            raise SystemExit("no family run yet: python -m benchmarks.family")
+        text = family_report(runs[-1])
+        print(f"{runs[-1]}\n\n{text}")
+        if args.doc != "-":
+            write_doc(Path(args.doc), text, FAMILY_BEGIN, FAMILY_END)
+            print(f"\ntable: {args.doc}")
+        return
+    files = args.files or sorted(p for p in OUT.glob("*.json")
+                                 if not p.name.startswith("family-"))
     if not files:
         raise SystemExit("no results yet: python -m benchmarks.run")
     cases: dict[tuple[str, str], tuple[dict, dict]] = {}

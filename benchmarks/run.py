@@ -82,8 +82,9 @@ def main(argv=None) -> Path:
             case["size_name"] = name
             if ok:
                 case["median_total_seconds"] = statistics.median(r["total_seconds"] for r in ok)
-                case["median_seconds"] = {k: statistics.median(r["seconds"][k] for r in ok)
-                                          for k in ok[0]["seconds"]}
+                case["median_seconds"] = {  # brief: None where the planner has none
+                    k: statistics.median(r["seconds"][k] for r in ok)
+                    if ok[0]["seconds"][k] is not None else None for k in ok[0]["seconds"]}
                 case["runs"] = [r["seconds"] for r in ok]
                 case["run_stages"] = [r["stages"] for r in ok]  # "stages": the first run's
                 case["baseline_median_seconds"] = baseline_medians(ok)

@@ -140,6 +140,41 @@ def worker_started(parent: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP)
 
 
+def worker_pool(workers: int):
+    """A pool of ``workers`` processes that leave the stop signals to the command
+    (worker_started): started by spawn, not fork (a forked child inherits HiGHS's thread pool
+    in a broken state). Submit its first tasks under ``held``: the workers start then."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_started, initargs=(os.getpid(),))
+
+
+def stop_pool(pool, grace: float = 1.0) -> None:
+    """Drop a pool's queued tasks and end its workers now (SIGTERM, then SIGKILL after
+    ``grace`` seconds): their results would be discarded. The pool's own shutdown waits for
+    every task, queued ones included."""
+    import time
+
+    processes = list((pool._processes or {}).values())  # noqa: SLF001 (3.14: terminate_workers)
+    manager = pool._executor_manager_thread  # noqa: SLF001
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            process.terminate()
+    ends = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, ends - time.monotonic()))
+        if process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                process.kill()
+            process.join(grace)
+    if manager is not None:  # it notices the workers gone and closes the pool's queues
+        manager.join(grace)
+
+
 def end_tracker() -> None:
     """End multiprocessing's resource tracker, if a worker pool started one, once the pools'
     locks are gone: left to end after the command, it stays in the command's process group,

@@ -247,3 +247,49 @@ def test_a_stage_left_no_time_is_reported_not_an_internal_error(tmp_path):
     assert summary["stage_cost"][2].startswith("bound none")
     assert summary["status"][0].startswith("feasible, not proven optimal")
     assert "stage cost found no bound in time" in summary["status"][2]
+
+
+# -- the analysis setting: what follows the solve by default, and on request ------------------
+
+def test_auto_analysis_is_full_up_to_its_bound(tmp_path, monkeypatch):
+    """two_corridors: 1 project, 1 period with demand, corridor closures CA and CB and country
+    closures A and B (H is home): 1 x 4 = 4 projects x closure pairs. auto is full at a bound
+    of 4 and summary at 3; full and summary, asked or set, are what they say."""
+    from planner.analysis import pipeline
+    from tests.builders import setting
+
+    inst = load(tmp_path, two_corridors())
+    monkeypatch.setattr(pipeline, "AUTO_FULL_MOST", 4)
+    assert pipeline.analysis_level(inst) == "full"
+    monkeypatch.setattr(pipeline, "AUTO_FULL_MOST", 3)
+    assert pipeline.analysis_level(inst) == "summary"
+    assert pipeline.analysis_level(inst, "full") == "full"
+    summary = load(tmp_path, setting(two_corridors(), "analysis", "summary"), "s.xlsx")
+    assert pipeline.analysis_level(summary) == "summary"
+    assert pipeline.analysis_level(summary, "full") == "full"
+
+
+def test_a_summary_analysis_names_what_it_left_out_and_how_to_get_it(tmp_path, capsys):
+    """analysis summary in sheet Settings: the results have the appraisal but no Value,
+    Chains or Leverage; the Summary's left_out names the three and says to set analysis to
+    full or run with --analysis full, as the terminal does. --analysis full writes them."""
+    from tests.builders import setting
+
+    source = write(tmp_path, setting(two_corridors(), "analysis", "summary"))
+    out = tmp_path / "summary.xlsx"
+    assert main(["solve", str(source), "-o", str(out)]) == EXIT_OK
+    book = openpyxl.load_workbook(out)
+    assert not {"Value", "Chains", "Leverage"} & set(book.sheetnames)
+    assert "Appraisal" in book.sheetnames
+    summary = {r[0]: (r[1], r[3]) for r in book["Summary"].iter_rows(min_row=2,
+                                                                      values_only=True)}
+    assert summary["left_out"][0] == "Value, Chains, Leverage"
+    assert "analysis is summary" in summary["left_out"][1]
+    assert "--analysis full" in summary["left_out"][1]
+    assert "ANALYSIS: sheets Value, Chains, Leverage left out" in capsys.readouterr().out
+    full = tmp_path / "full.xlsx"
+    assert main(["solve", str(source), "-o", str(full), "--analysis", "full"]) == EXIT_OK
+    book = openpyxl.load_workbook(full)
+    assert {"Value", "Chains", "Leverage"} <= set(book.sheetnames)
+    assert "left_out" not in {r[0] for r in book["Summary"].iter_rows(min_row=2,
+                                                                     values_only=True)}

@@ -34,7 +34,42 @@ def test_a_support_is_the_max_flows_value_and_its_slope(tmp_path):
 
 def cuts_only(monkeypatch):
     """No pair ever gets its copy: every estimate is decided by cuts alone."""
-    monkeypatch.setattr(cuts, "COPY_AFTER", 10**9)
+    monkeypatch.setitem(cuts.POLICIES, "expected_disruption", cuts.ClosurePolicy(copy_after=10**9))
+
+
+def test_a_copied_pairs_cut_rows_leave_the_model(tmp_path):
+    """two_corridors, expected_disruption (closures per corridor): closing CA strands
+    10 - c, c sB's capacity, so its pair is estimated (closing CB strands nothing whatever is
+    built: a number). With nothing built it strands 10 and its estimate (0) is violated. The
+    first violation gives it one cut row; the second, the policy's copy_after = 1, its copy,
+    and the cut row leaves the model and HiGHS: HiGHS then holds the rows before the cut plus
+    the copy's rows, no more."""
+    import pyomo.environ as pyo
+
+    from planner.solve.closure_lp import built_capacity
+    from planner.solve.highs import highs_of, highs_solver
+    from planner.solve.screening import formulate
+
+    assert cuts.POLICIES["expected_disruption"].copy_after == 1
+    inst = load(tmp_path, two_corridors())
+    m = formulate(inst, objective="expected_disruption", generate=True)
+    opt = highs_solver()
+    opt.set_instance(m)
+    rows = highs_of(opt).getNumRow()
+    loop = cuts.ClosureCuts(m, inst)
+    nothing = loop.lp.vector(built_capacity(inst, {}))
+    violated = loop.violated(nothing)
+    assert list(violated) == [("2026", "corridor CA")]
+    assert violated["2026", "corridor CA"][0] == pytest.approx(10.0)
+    loop.add(violated)
+    opt.update()
+    assert len(m.closure_cuts) == 1 and highs_of(opt).getNumRow() == rows + 1
+    loop.add(violated)  # violated again: copied
+    opt.update()
+    assert len(m.closure_cuts) == 0 and len(m.closure_copied) == 1
+    copied = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True)
+                 if _.parent_block().name.startswith("closure_copies")) + len(m.closure_copied)
+    assert highs_of(opt).getNumRow() == rows + copied
 
 
 @pytest.mark.parametrize("seed", [2, 5])
@@ -118,7 +153,8 @@ def test_a_small_closure_beside_a_large_trade_still_gets_its_cut(tmp_path):
     inst = load(tmp_path, small_shares())
     sol = solve(inst, objective="expected_disruption")
     assert sol.portfolio == {"P": "2026", "Q": None}
-    assert sol.size["closure_cuts"] > 0
+    # bounded by a cut, or by its copy (which retires the pair's cuts)
+    assert sol.size["closure_cuts"] + sol.size["closure_pairs"] > 0
 
 
 def test_without_a_project_that_moves_a_closure_no_cut_is_needed(tmp_path):

@@ -55,7 +55,8 @@ def test_cuts_alone_end_at_the_full_models_optimum(tmp_path, monkeypatch, seed):
     inst = load(tmp_path, generate(WIDE, seed=seed))
     full = solve_model(inst, objective="worst_disruption", closure_generation=False)
     least_likely_first(monkeypatch)
-    monkeypatch.setattr(closure_cuts, "COPY_AFTER", 10**9)
+    monkeypatch.setitem(closure_cuts.POLICIES, "worst_disruption",
+                        closure_cuts.ClosurePolicy(copy_after=10**9))
     cut = solve(inst, objective="worst_disruption")
     assert cut.size["closure_pairs"] == 1 and cut.size["closure_cuts"] > 0
     assert_same_stages(full, cut)
@@ -169,3 +170,47 @@ def test_every_run_of_a_stage_stays_within_its_time_limit(tmp_path, monkeypatch)
     assert limits and max(limits) <= 20
     measures = evaluate(inst, sol.portfolio, sol.flows, sol.unmet)
     assert measures.worst_disruption <= sol.stages[1].value + 1e-7
+
+
+def test_a_pair_copied_after_its_cut_keeps_no_cut_row(tmp_path, monkeypatch):
+    """Under the cut-first policy (copy_after 1) a waiting pair violated twice gets one cut
+    row, then its copy, and the cut row leaves the model and HiGHS (the copy bounds w_t
+    exactly: the cut is dominated): the model holds the rows of a copy made at once
+    (copy_after 0), no more."""
+    from planner.solve import closure_cuts
+    from planner.solve.closure_generation import ClosureGeneration
+    from planner.solve.highs import highs_of, highs_solver, run_stage
+    from planner.model.projects import build_nothing
+
+    inst = load(tmp_path, generate(WIDE, seed=0))
+    least_likely_first(monkeypatch)
+    m = screening.formulate(inst, objective="worst_disruption", generate=True)
+    opt = highs_solver()
+    opt.set_instance(m)
+    options = dict(mip_gap=1e-4, threads=None, tee=[], highs_options=None)
+    run_stage(opt, m, "dependence", time_limit=60, start=build_nothing(m), **options)
+    generation = ClosureGeneration(m, inst)
+    pair = next(iter(generation.violated()))
+    rows = highs_of(opt).getNumRow()
+
+    monkeypatch.setitem(closure_cuts.POLICIES, "worst_disruption",
+                        closure_cuts.ClosurePolicy(copy_after=1))
+    generation.add([pair])
+    opt.update()
+    assert list(m.worst_cuts) == [(pair, 0)] and highs_of(opt).getNumRow() == rows + 1
+    assert pair in m.waiting_pairs
+    generation.add([pair])  # violated again: copied
+    opt.update()
+    assert len(m.worst_cuts) == 0 and pair in m.closure_pairs
+    copy_rows = highs_of(opt).getNumRow() - rows
+    assert copy_rows > 1
+
+    m2 = screening.formulate(inst, objective="worst_disruption", generate=True)
+    opt2 = highs_solver()
+    opt2.set_instance(m2)
+    run_stage(opt2, m2, "dependence", time_limit=60, start=build_nothing(m2), **options)
+    monkeypatch.setitem(closure_cuts.POLICIES, "worst_disruption",
+                        closure_cuts.ClosurePolicy(copy_after=0))
+    ClosureGeneration(m2, inst).add([pair])  # copied at once, the same rows
+    opt2.update()
+    assert len(m2.worst_cuts) == 0 and highs_of(opt2).getNumRow() - rows == copy_rows

@@ -562,3 +562,96 @@ def test_the_finance_check_agrees_with_a_solve_with_the_starts_held(tmp_path):
         verdicts.append(paid)
     assert check.fundable(plan)
     assert True in verdicts and False in verdicts  # both kinds were checked
+
+
+def test_the_analysis_takes_over_the_solves_closure_lps(tmp_path):
+    """A worst_disruption solve scores its portfolios with closure LPs of the corridor
+    closures (Solution.closure_lp); the analysis takes those over, building only the others
+    (the country closures), and every figure is the one of an analysis that built its own."""
+    from benchmarks.generator import Size, generate
+    from planner.analysis.pipeline import analyse
+
+    inst = load(tmp_path, generate(Size(projects=40, routes=30, countries=6, periods=2,
+                                        corridors=10, markets=2), seed=3))
+    sol = solve(inst, objective="worst_disruption")
+    own = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    solved = dict(sol.closure_lp.blocks)
+    assert solved and all(d.startswith("corridor") for _, d in solved)
+    taken = Rescorer(inst, sol.objective, sol.closure_lp)
+    shared = [pair for pair, block in taken.closure_lp.blocks.items()
+              if solved.get(pair) is block]
+    assert shared == [pair for pair in taken.closure_lp.blocks if pair in solved]
+    assert len(shared) < len(taken.closure_lp.blocks)  # the country closures built anew
+    sol = solve(inst, objective="worst_disruption")
+    again = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                    closure_lp=sol.closure_lp)
+    # the same LPs from other starting bases: the same optima, to round-off (the leverage's
+    # lexicographic stages hold each stage within 1e-6 relative: _MaxFlow.least_cost)
+    figures = lambda a: [a.plan.measures.worst_disruption, a.plan.measures.expected_disruption] \
+        + [getattr(c.measures, m) for c in a.value.changes for m in MEASURES] \
+        + [x for r in a.leverage for hold in (r.plan, r.reference)
+           for x in (hold.traffic, hold.captive, hold.premium or 0.0)]
+    assert [c.project for c in again.value.changes] == [c.project for c in own.value.changes]
+    assert figures(again) == pytest.approx(figures(own), rel=1e-6, abs=1e-9)
+
+
+def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, monkeypatch):
+    """With Leverage scored in a worker process (BESIDE_LEAST 0: every network), Value,
+    Chains and Leverage are those of the analysis in one process (Leverage to its 1e-6
+    stage tolerance), the worker ends with the analysis, and a deadline that passes first
+    leaves the three sheets out with no worker left running."""
+    import multiprocessing
+
+    from benchmarks.generator import Size, generate
+    from planner.analysis import pipeline
+    from planner.clock import Deadline
+
+    inst = load(tmp_path, generate(Size(projects=30, routes=24, countries=6, periods=2,
+                                        corridors=8, markets=2), seed=1))
+    sol = solve(inst, objective="expected_disruption")
+    here = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    monkeypatch.setattr(pipeline, "BESIDE_LEAST", 0)
+    assert pipeline.beside_worth(inst) == ((__import__("os").cpu_count() or 1) > 1)
+    beside = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws)
+    assert beside.left_out == () and multiprocessing.active_children() == []
+    assert [(c.project, c.measures) for c in beside.value.changes] == \
+        [(c.project, c.measures) for c in here.value.changes]
+    rows = lambda a: [(r.unit, r.key, r.period) for r in a.leverage]
+    tonnes = lambda a: [x for r in a.leverage for hold in (r.plan, r.reference)
+                        for x in (hold.traffic, hold.captive)]
+    premiums = lambda a: [hold.premium or 0.0 for r in a.leverage
+                          for hold in (r.plan, r.reference)]
+    assert rows(beside) == rows(here) and len(rows(here)) > 0
+    assert tonnes(beside) == pytest.approx(tonnes(here), rel=1e-6, abs=1e-9)
+    # a premium is extra cost over the divertible tonnes, the extra held by the closure LP's
+    # cost stage within 1e-6 relative plus 1e-6 of the dearest route's USD/t
+    # (_MaxFlow.least_cost): two scorings from other bases agree to that, not to round-off
+    assert premiums(beside) == pytest.approx(premiums(here), rel=1e-3, abs=1e-3)
+    late = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
+                            deadline=Deadline(0.0))
+    assert late.left_out == ("Value", "Chains", "Leverage")
+    assert multiprocessing.active_children() == []
+
+
+def test_planner_solve_builds_each_closure_lp_once(tmp_path, monkeypatch):
+    """two_corridors has 4 (period, closure) pairs: corridors CA and CB, countries A and B,
+    in its one period. planner solve builds each pair's max-flow LP once: the solve the
+    corridor pairs (its dependence unit), the analysis takes those over and builds the two
+    country pairs, and the measures written take the plan's stranded amounts from the
+    analysis. Before, the measures built all 4 again (8), and before the analysis took over
+    the solve's, it built all 4 too (10)."""
+    from planner.solve import closure_lp
+
+    built = []
+
+    class Counted(closure_lp._MaxFlow):
+        def __init__(self, inst, t, closed, *args, **kwargs):
+            built.append((t, frozenset(closed)))
+            super().__init__(inst, t, closed, *args, **kwargs)
+
+    monkeypatch.setattr(closure_lp, "_MaxFlow", Counted)
+    out = tmp_path / "r.xlsx"
+    assert main(["solve", str(write(tmp_path, two_corridors())), "-o", str(out),
+                 "--analysis", "full"]) == 0
+    assert len(built) == 4
+    assert {"Value", "Leverage", "Disruptions"} <= set(openpyxl.load_workbook(out).sheetnames)

@@ -296,14 +296,16 @@ class Rescorer:
     the command's budget: each portfolio scored checks it first, OutOfTime when it has passed
     (planner/analysis/pipeline.py leaves out the sheets it did not finish)."""
 
-    def __init__(self, inst: Instance, objective: str):
+    def __init__(self, inst: Instance, objective: str, closure_lp: StrandedLP | None = None):
+        """``closure_lp``: the solve's closure LPs (Solution.closure_lp), whose LPs are taken
+        over where they are the pairs scored here (StrandedLP's reuse)."""
         self.inst = inst
         self.objective = objective
         self.deadline = None
         self.flow_lp = FlowLP(inst, objective)
         periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
         self.closure_set = inst.closures("corridor") + inst.closures("country")
-        self.closure_lp = StrandedLP(inst, self.closure_set, periods)
+        self.closure_lp = StrandedLP(inst, self.closure_set, periods, reuse=closure_lp)
         self._by_name = {c.name: c for c in self.closure_set}
         self._valued = valued_closures(inst)  # the closures valued flow by flow
         # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and
@@ -313,15 +315,15 @@ class Rescorer:
         self.based = False
         self._reference: Scored | None = None
 
-    def hold_base(self, portfolio: dict[str, str | None]) -> None:
+    def hold_base(self, portfolio: dict[str, str | None], floor: bool = True) -> None:
         """Keep ``portfolio``'s LP solutions (the plan's): the portfolios that differ from
         it by a project or two mostly leave them optimal and need no solve (FlowLP and
-        StrandedLP.hold_base). Closures are floored by every project built as early as it
-        may."""
+        StrandedLP.hold_base). With ``floor``, closures are floored by every project built as
+        early as it may (one more LP per closure, which pays only for many portfolios)."""
         check(self.deadline, "scoring the plan for the analysis")
-        floor = {p: (self.inst.start_periods(p) or (None,))[0] for p in self.inst.projects}
+        built = {p: (self.inst.start_periods(p) or (None,))[0] for p in self.inst.projects}
         self.flow_lp.hold_base(built_capacity(self.inst, portfolio))
-        self.closure_lp.hold_base(portfolio, floor)
+        self.closure_lp.hold_base(portfolio, built if floor else None)
         self._base_figures = None
         self._reference = None  # scored again from the new base, as any portfolio would be
         self.based = True

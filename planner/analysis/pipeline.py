@@ -4,13 +4,19 @@ the solve's objective holds the plan as its base and scores the reference plan o
 is appraised against that reference (planner/analysis/appraisal.py), and where asked, sheets Value and
 Chains (planner/analysis/project_value.py) and Leverage (planner/analysis/leverage.py) are made by the same Rescorer,
 so that the Summary's NPV plus a Value row's npv_change is the NPV of that changed plan, and
-Leverage's reference columns are the same reference plan.
+Leverage's reference columns are the same reference plan. On a large network Leverage is
+scored in a worker process beside Value and Chains (LeverageBeside), by a Rescorer of its own
+that holds the same plan and scores the same reference plan the same way.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+from concurrent.futures import TimeoutError
 from dataclasses import dataclass
 
+from planner import interrupt
 from planner.analysis.appraisal import Appraisal, appraise
 from planner.clock import Deadline, OutOfTime
 from planner.inputs.instance import Instance
@@ -26,40 +32,144 @@ class Analysis:
     appraisal: Appraisal
     value: ProjectValue | None = None  # sheet Value, and Chains unless value.chains is None
     leverage: list[Leverage] | None = None
-    left_out: tuple[str, ...] = ()  # the sheets the command's time did not allow
+    left_out: tuple[str, ...] = ()  # the sheets the time (or the analysis setting) left out
+    left_out_by: str | None = None  # the analysis setting that left them out (None: time)
+
+
+SHEETS = ("Value", "Chains", "Leverage")  # what the full analysis adds to the appraisal
+# analysis auto: full where projects x (period, closure) pairs is at most this. Each changed
+# portfolio of sheet Value may move every closure LP: the M network (500 projects, 177 pairs,
+# 88,500) takes seconds, the L one (2,000 projects, 636 pairs, 1.3 million) minutes
+AUTO_FULL_MOST = 250_000
+
+
+def analysis_level(inst: Instance, asked: str | None = None) -> str:
+    """"full" or "summary": ``asked`` (the command's --analysis), else the analysis setting;
+    "auto" is full up to AUTO_FULL_MOST, else summary."""
+    level = asked or inst.settings.analysis
+    if level != "auto":
+        return level
+    return "full" if _work(inst) <= AUTO_FULL_MOST else "summary"
 
 
 def analyse(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
-            plan_draws=None, full: bool = True, deadline: Deadline | None = None) -> Analysis:
+            plan_draws=None, full: bool = True, deadline: Deadline | None = None,
+            level: str | None = None, closure_lp=None) -> Analysis:
     """The appraisal of ``portfolio`` (chosen under ``objective``) and, with ``full``, its
     Value, Chains and Leverage (module docstring). ``plan_draws``: the solve's draws by
-    source, for sheet Value's over_budget.
+    source, for sheet Value's over_budget. ``level``: the analysis setting as the command
+    has it ("auto", "full", "summary", analysis_level; None: ``full`` decides alone); where
+    it comes to summary the three sheets are left out and named in left_out, left_out_by
+    saying why. ``closure_lp``: the solve's closure LPs (Solution.closure_lp), taken over
+    rather than built again.
 
     The appraisal is part of every results workbook: it runs whatever the time. Value,
     Chains and Leverage are scored within ``deadline`` (the command's budget,
     planner/clock.py): the sheet being scored when it passes is left out whole, with the
     sheets after it, and named in left_out; a sheet is never written half scored."""
-    score = Rescorer(inst, objective)
-    score.hold_base(portfolio)
+    chosen = analysis_level(inst, level) if level is not None else None
+    full = full and chosen != "summary"
+    score = Rescorer(inst, objective, closure_lp)
+    score.hold_base(portfolio, floor=full)  # the floor spares LPs of many changed portfolios
     plan = score(portfolio)
     reference = score.reference()
     out = Analysis(plan, reference, appraise(inst, plan, reference))
+    if chosen == "summary":
+        out.left_out, out.left_out_by = SHEETS, level
     if not full:
         return out
     score.deadline = deadline  # from here each scored portfolio checks it
+    beside = LeverageBeside(inst, portfolio, objective, deadline) if beside_worth(inst) \
+        else None
     try:
-        out.value = project_value(inst, portfolio, objective, plan_draws=plan_draws,
-                                  rescorer=score, with_chains=False)
-    except OutOfTime:
-        out.left_out = ("Value", "Chains", "Leverage")
+        try:
+            out.value = project_value(inst, portfolio, objective, plan_draws=plan_draws,
+                                      rescorer=score, with_chains=False)
+        except OutOfTime:
+            out.left_out = ("Value", "Chains", "Leverage")
+            return out
+        try:
+            out.value.chains = value_chains(inst, portfolio, score, plan_draws)
+        except OutOfTime:
+            out.left_out = ("Chains", "Leverage")
+            return out
+        try:
+            out.leverage = beside.result() if beside is not None else \
+                leverage(inst, portfolio, objective, rescorer=score)
+        except OutOfTime:
+            out.left_out = ("Leverage",)
         return out
+    finally:
+        if beside is not None:
+            beside.close()
+
+
+# the full analysis scores sheet Leverage in a worker process, beside Value and Chains in
+# this one, where projects x closure pairs is at least this: at the M network (88,500) each
+# side takes about half the time; on a small network starting the worker (a second or two)
+# costs more than Leverage takes
+BESIDE_LEAST = 20_000
+
+
+def beside_worth(inst: Instance) -> bool:
+    """Leverage in a worker: more than one core, and a network as large as BESIDE_LEAST."""
+    return (os.cpu_count() or 1) > 1 and _work(inst) >= BESIDE_LEAST
+
+
+def _work(inst: Instance) -> int:
+    """projects x (period, closure) pairs the analysis scores."""
+    periods = sum(1 for t in inst.period_ids if inst.total_demand[t] > 0)
+    return len(inst.projects) * periods * (len(inst.closures("corridor"))
+                                           + len(inst.closures("country")))
+
+
+class LeverageBeside:
+    """Sheet Leverage scored in one worker process (planner.interrupt.worker_pool) while this
+    one scores Value and Chains: the worker builds its own flow and closure LPs, holds the
+    plan as its base and scores the plan and the reference plan the same way as this
+    process does (Rescorer), then each closure's routing (leverage). Within ``deadline``:
+    past it, OutOfTime, and the worker is stopped."""
+
+    def __init__(self, inst: Instance, portfolio, objective: str, deadline: Deadline | None):
+        self.deadline = deadline
+        self.pool = interrupt.worker_pool(1)
+        try:
+            # pickled here, not by the pool's feeder thread, which would read the instance
+            # while this process fills its caches (Value's scoring)
+            task = pickle.dumps((inst, portfolio, objective, deadline))
+            with interrupt.held():  # the worker starts here and inherits the mask
+                self.future = self.pool.submit(_leverage_alone, task)
+        except BaseException:
+            interrupt.stop_pool(self.pool)
+            raise
+
+    def result(self) -> list[Leverage]:
+        """The worker's rows; OutOfTime when the deadline passes first."""
+        wait = None if self.deadline is None else self.deadline.remaining()
+        try:
+            rows = self.future.result(timeout=wait)
+        except TimeoutError:
+            rows = None
+        if rows is None:
+            raise OutOfTime("scoring the closures' diversion costs", self.deadline)
+        return rows
+
+    def close(self) -> None:
+        """The worker ended: at once where its result is not in (a stop, a deadline)."""
+        if self.future.done():
+            self.pool.shutdown()
+        else:
+            interrupt.stop_pool(self.pool)
+
+
+def _leverage_alone(task: bytes) -> list | None:
+    """In the worker: sheet Leverage's rows, or None where the deadline passed; ``task``:
+    the pickled (instance, portfolio, objective, deadline)."""
+    inst, portfolio, objective, deadline = pickle.loads(task)
+    score = Rescorer(inst, objective)
+    score.deadline = deadline
     try:
-        out.value.chains = value_chains(inst, portfolio, score, plan_draws)
+        score.hold_base(portfolio, floor=False)
+        return leverage(inst, portfolio, objective, rescorer=score)
     except OutOfTime:
-        out.left_out = ("Chains", "Leverage")
-        return out
-    try:
-        out.leverage = leverage(inst, portfolio, objective, rescorer=score)
-    except OutOfTime:
-        out.left_out = ("Leverage",)
-    return out
+        return None

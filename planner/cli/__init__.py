@@ -101,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="HiGHS threads (default: HiGHS's own choice)")
     solve.add_argument("-v", "--verbose", action="store_true",
                        help="show the HiGHS log (default: off)")
+    solve.add_argument("--analysis", choices=("auto", "full", "summary"),
+                       help="what follows the solve: full (sheets Value, Chains, Leverage), "
+                            "summary (the appraisal only; those sheets named as left out), "
+                            "auto (full up to a few hundred projects; default: the Settings "
+                            "sheet's analysis, else auto)")
     _no_brief(solve)
 
     validate = command("validate", "list every problem of an input workbook")
@@ -364,20 +369,23 @@ def cmd_solve(args) -> int:
     sol = solve(inst, objective=args.objective, time_limit=args.time_limit,
                 mip_gap=args.mip_gap, threads=args.threads,
                 log=sys.stdout if args.verbose else None, deadline=deadline)
-    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws)
     with stop_on_ctrl_c():  # the causes' LP, within what is left of the command's time
         causes = unmet_causes(inst, sol.portfolio, deadline.remaining()) \
-            if ms.unmet_demand > 1e-6 else []
+            if sum(sol.unmet.values()) > 1e-6 else []  # the plan's unmet_demand
     with stop_on_ctrl_c():  # the appraisal, what each project buys, what each country holds
         done = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
-                       deadline=deadline)
+                       deadline=deadline, level=args.analysis or inst.settings.analysis,
+                       closure_lp=sol.closure_lp)
+    # what each closure strands depends on the portfolio alone: the analysis scored it
+    ms = evaluate(inst, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
     appraisal, value, levers, left_out = done.appraisal, done.value, done.leverage, \
         done.left_out
     for_rule = bought_for_rule(inst, value) if value is not None else None
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers, left_out=left_out,
                   budget=deadline.seconds, reference=done.reference.measures,
-                  brief=bool(brief))
+                  brief=bool(brief), left_out_by=done.left_out_by)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -411,8 +419,9 @@ def cmd_solve(args) -> int:
             print(f"  - {cause}")
     _print_finance(inst, ms, appraisal)
     if left_out:
-        print(f"TIME LIMIT: {left_out_words(left_out, deadline.seconds)} (sheet Summary, "
-              "left_out)")
+        print(f"{'ANALYSIS' if done.left_out_by else 'TIME LIMIT'}: "
+              f"{left_out_words(left_out, deadline.seconds, done.left_out_by)} "
+              "(sheet Summary, left_out)")
     print(f"wrote {output}" + "".join(f", {path}" for path in brief))
     return EXIT_OK
 
@@ -449,11 +458,11 @@ def _deadline(args, inst, began: float):
     return Deadline(limit * len(stages), began=began)
 
 
-def left_out_words(left_out, budget: float) -> str:
+def left_out_words(left_out, budget: float, by: str | None = None) -> str:
     """'sheets Chains, Leverage left out: the analysis did not finish within ...'."""
     from planner.report.results import left_out_note
     return f"sheet{'s' if len(left_out) > 1 else ''} {', '.join(left_out)} left out: " \
-        + left_out_note(budget)
+        + left_out_note(budget, by)
 
 
 def _print_finance(inst, ms, appraisal) -> None:

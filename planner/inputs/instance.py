@@ -22,6 +22,7 @@ class Settings:
     discount_rate: float = 0.0
     loss_per_t: float | None = None  # USD lost per tonne that cannot move (appraisal only)
     benefit_years_after: float = 0.0  # years the last period's yearly amounts run on
+    analysis: str = "auto"  # what follows the solve: auto, full, summary (analysis.pipeline)
     flow_unit: str = "Mt/yr"
     money_unit: str = "USD m"
     cost_unit: str = "USD/t"

@@ -24,6 +24,7 @@ LIST_SEPARATOR = ";"
 
 OBJECTIVES = ("worst_disruption", "max_share", "expected_disruption", "cost")
 DEPENDENCE_UNITS = ("corridor", "country")
+ANALYSIS = ("auto", "full", "summary")  # what follows the solve (planner/analysis/pipeline.py)
 STATUSES = ("candidate", "committed", "excluded")
 RISK_CLASSES = ("low", "medium", "high")
 LIMIT_KINDS = ("max_share", "max_capex", "max_high_risk_capex_share")
@@ -142,6 +143,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("benefit_years_after", "number", 0.0,
             "Years after the horizon over which the last period's yearly benefits and opex "
             "continue in the appraisal.", minimum=0.0, maximum=YEARS_MOST),
+    Setting("analysis", "choice", "auto",
+            "What follows the solve: full (sheets Value, Chains and Leverage: every project "
+            "dropped or added, every requires chain, every transit country's hold), summary "
+            "(the Summary's appraisal; those three sheets left out and named on the Summary), "
+            "or auto: full up to a few hundred projects, summary on larger networks, where the "
+            "full analysis takes minutes (the command's --analysis overrides it).", ANALYSIS),
     Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
     Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
     Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),

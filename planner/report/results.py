@@ -16,6 +16,7 @@ from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
 from planner.report.brief import (Rendering, add_sheet, brief_of, brief_paths, draw,
                                   frames_of_book, made_frame, write_files)
+from planner.analysis.pipeline import AUTO_FULL_MOST
 from planner.report.columns import write_legend
 from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
                                     write_flow_value)
@@ -40,7 +41,7 @@ LABELS = {
     "dependence_unit": "Closures and shares measured per",
     "discounted_cost": "Discounted cost (what the cost stage minimises)",
     "bought_for_rule": "Project bought only to meet the high-risk capex rule",
-    "left_out": "Sheets left out: the time limit ran out before their analysis",
+    "left_out": "Sheets left out (the note says why, and how to get them)",
     "unmet_cause": "Why demand is unmet",
     "input_file": "Input workbook",
     "input_sha256": "Input workbook checksum",
@@ -121,8 +122,15 @@ def status_text(sol: Solution) -> str:
     return f"feasible, NOT proven optimal (time limit; gap {sol.gap:.2%})"
 
 
-def left_out_note(budget: float) -> str:
-    """Why sheets were left out, and what to do."""
+def left_out_note(budget: float, by: str | None = None) -> str:
+    """Why sheets were left out, and what to do: ``by`` the analysis setting that left them
+    out (analysis.pipeline.analysis_level), else the command's time ``budget``."""
+    if by is not None:
+        why = (f"analysis is auto, which on a network this large (more than {AUTO_FULL_MOST:,} "
+               "projects x closure pairs) is summary: the full analysis takes minutes"
+               if by == "auto" else f"analysis is {by}")
+        return (f"{why}; set analysis to full (sheet Settings) or run with --analysis full to "
+                "get them")
     return (f"the analysis did not finish within the command's {budget:g} s (--time-limit x "
             "stages, reading and solving included); raise --time-limit to get them")
 
@@ -130,7 +138,8 @@ def left_out_note(budget: float) -> str:
 def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
                  appraisal: Appraisal | None = None, bought_for_rule=None,
                  left_out: tuple[str, ...] = (), budget: float = math.inf,
-                 reference: Measures | None = None) -> list[tuple]:
+                 reference: Measures | None = None,
+                 left_out_by: str | None = None) -> list[tuple]:
     """``bought_for_rule``: planner.analysis.bought_for_rule's findings, None where not checked;
     ``left_out``: the sheets the command's ``budget`` (seconds) did not allow; ``reference``:
     the reference plan's measures (committed projects only, the appraisal's), where known."""
@@ -178,7 +187,7 @@ def summary_rows(sol: Solution, ms: Measures, unmet_causes=(),
         *_solver_rows(sol),
     ]
     rows += _more_rows(sol, ms, unmet_periods, unmet_causes, bought_for_rule, left_out,
-                       budget)
+                       budget, left_out_by)
     return _planner_order(rows)
 
 
@@ -215,7 +224,7 @@ def _solver_rows(sol: Solution) -> list[tuple]:
 
 
 def _more_rows(sol: Solution, ms: Measures, unmet_periods, unmet_causes, bought_for_rule,
-               left_out, budget) -> list[tuple]:
+               left_out, budget, left_out_by=None) -> list[tuple]:
     """The Summary's rows that come and go: unmet demand per period, why it is unmet, the
     sheets left out, projects bought for a rule, each stage's value."""
     inst = sol.instance
@@ -228,7 +237,7 @@ def _more_rows(sol: Solution, ms: Measures, unmet_periods, unmet_causes, bought_
     for cause in unmet_causes:
         rows.append(("unmet_cause", cause, "", "binds: relaxing it would serve more demand"))
     if left_out:
-        rows.append(("left_out", ", ".join(left_out), "", left_out_note(budget)))
+        rows.append(("left_out", ", ".join(left_out), "", left_out_note(budget, left_out_by)))
     if bought_for_rule is not None and any(lim.limit == "max_high_risk_capex_share"
                                            for lim in inst.limits):
         for found in bought_for_rule:
@@ -309,20 +318,22 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
                   bought_for_rule=None, value=None, leverage=None,
                   left_out: tuple[str, ...] = (), budget: float = math.inf,
-                  reference: Measures | None = None, brief: bool = False) -> Path:
+                  reference: Measures | None = None, brief: bool = False,
+                  left_out_by: str | None = None) -> Path:
     """``value``: planner.analysis.project_value.project_value's findings (sheets Value and Chains);
     ``leverage``: planner.analysis.leverage.leverage's rows (sheet Leverage); each left out where
     None. ``left_out``: the sheets the command's time did not allow (its ``budget``,
-    seconds), named on the Summary. ``reference``: the reference plan's measures. Sheet
-    Brief comes first, made from the workbook's own tables (planner/report/brief.py); with
-    ``brief`` it has the map and the schedule as pictures, and the brief's PDF and HTML are
-    written beside the workbook (brief_paths)."""
+    seconds), or the analysis setting ``left_out_by`` left out, named on the Summary.
+    ``reference``: the reference plan's measures. Sheet Brief comes first, made from the
+    workbook's own tables (planner/report/brief.py); with ``brief`` it has the map and the
+    schedule as pictures, and the brief's PDF and HTML are written beside the workbook
+    (brief_paths)."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
     ws.title = "Summary"
     rows = summary_rows(sol, ms, unmet_causes, appraisal, bought_for_rule, left_out, budget,
-                        reference)
+                        reference, left_out_by)
     write_summary(ws, [(*row, label_of(row[0])) for row in rows], inst.settings)
 
     for writer in (write_portfolio, write_capacity, write_flows, write_exposure,

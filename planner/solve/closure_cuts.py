@@ -23,6 +23,7 @@ to that of the copies.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
@@ -41,9 +42,36 @@ from planner.tolerances import CUT_LOOSEN, CUT_TOLERANCE, CUT_TOLERANCE_MT
 # for another
 RELAXATION_ROUNDS = 30
 RELAXATION_RISE = 1e-4
-# cuts a pair gets (at portfolios here; in closure generation, before a violation copies it)
-# after which a pair violated again gets its copy (0: copied at once); read by both
-COPY_AFTER = 1
+
+
+@dataclass(frozen=True)
+class ClosurePolicy:
+    """How a (period, closure) pair that a portfolio violates is bounded: by a cut at that
+    portfolio (one row) for its first ``copy_after`` violations, after that by its copy (exact,
+    some 300 rows). When the copy arrives the pair's cut rows leave the model (retire_cuts):
+    the copy bounds the pair by the max-flow LP itself, at fractional capacities too, and
+    every cut is a supporting hyperplane of that LP's value, so each cut is dominated; kept,
+    they only add rows to the LPs of the stage and of every stage after it (though HiGHS's
+    search can go either way: docs/performance.md)."""
+
+    copy_after: int  # 0: copied at once
+    retire_cuts: bool = True
+
+
+# Cut first, copy on the second violation, for both (docs/performance.md): copying a
+# worst_disruption pair at once halved the solve on one generated M network but stopped the
+# dependence stage of another at its time limit; expected_disruption needs cuts (every pair
+# counts). Retiring a copied pair's cuts recovers most of what cut-first cost where it lost.
+POLICIES = {"worst_disruption": ClosurePolicy(copy_after=1),
+            "expected_disruption": ClosurePolicy(copy_after=1)}
+
+
+def retire_cuts(m, rows, keys) -> None:
+    """Remove the cut rows ``keys`` of ``rows`` (an indexed Constraint) from the model; the
+    persistent solver deletes them from HiGHS at its next update."""
+    for key in keys:
+        if key in rows:
+            del rows[key]
 
 
 def supporting(m, position, value, keys, slopes, vec):
@@ -75,6 +103,10 @@ class ClosureCuts:
         # shortcut fails, and the cuts already made stay in the model
         self.portfolio_cuts: dict[tuple[str, str], int] = state.cut_count  # pair -> cuts at
         # portfolios
+        self.cut_rows = state.cut_rows  # pair -> the keys of its rows in m.closure_cuts
+        self.keys = state.cut_keys
+        if m.component("closure_copied") is None:
+            m.closure_copied = pyo.Constraint(pyo.Any)  # eta[t,d] >= the copy's stranded
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio scored
         weights, pi = inst.period_weights, inst.closure_weights(tuple(m.closure_list.values()))
         self.weight = {(t, d): weights.get(t, 0.0) * pi[d] / inst.total_demand[t]
@@ -107,25 +139,30 @@ class ClosureCuts:
 
     def add(self, violated, relaxed: bool = False) -> None:
         """eta[t,d] >= stranded + sum_s slope_s (c[s,t] - c_s) for each violated pair; a pair
-        violated again by a portfolio after COPY_AFTER cuts at portfolios gets its copy
-        instead (eta[t,d] >= the copy's stranded amount: exact). ``relaxed``: the cuts are at
-        an LP's fractional capacities, which do not count."""
+        violated again by a portfolio after the policy's copy_after cuts at portfolios
+        (POLICIES) gets its copy instead (eta[t,d] >= the copy's stranded amount: exact), and
+        its cut rows leave the model (retire_cuts). ``relaxed``: the cuts are at an LP's
+        fractional capacities, which do not count."""
         m = self.m
         position = self.lp.position
+        after = POLICIES["expected_disruption"].copy_after
         copies = [pair for pair in violated if not relaxed
-                  and self.portfolio_cuts.get(pair, 0) >= COPY_AFTER]
+                  and self.portfolio_cuts.get(pair, 0) >= after]
         if copies:
             closures.add_pairs(m, self.inst, copies)
             for pair in copies:
-                m.closure_cuts[pair, "copy"] = m.eta[pair] >= m.stranded[pair]
+                m.closure_copied[pair] = m.eta[pair] >= m.stranded[pair]
                 m.stranded[pair] = m.eta[pair]
+                if POLICIES["expected_disruption"].retire_cuts:
+                    retire_cuts(m, m.closure_cuts, self.cut_rows.pop(pair, ()))
         for pair, support in violated.items():
             if pair in copies:
                 continue
             if not relaxed:
                 self.portfolio_cuts[pair] = self.portfolio_cuts.get(pair, 0) + 1
-            m.closure_cuts[pair, len(m.closure_cuts)] = \
-                m.eta[pair] >= supporting(m, position, *support)
+            key = (pair, next(self.keys))
+            m.closure_cuts[key] = m.eta[pair] >= supporting(m, position, *support)
+            self.cut_rows.setdefault(pair, []).append(key)
 
     def dependence(self, violated) -> float:
         """The current portfolio's expected_disruption, each pair scored by its closure LP."""

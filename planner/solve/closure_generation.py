@@ -3,13 +3,13 @@
 w_t must be at least the stranded share of every (period, closure) pair, but at the optimum few
 pairs bind (5 of 120 on the M benchmark network). The model starts with the pairs most likely to
 (closures.first_pairs); after each solve, the portfolio found is scored on every waiting pair by
-the closure LPs, and each pair where it strands more than w_t D_t is bounded: the first time by
-a cut at that portfolio (planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
-amount, one row), after that by its copy. The stage is solved again, and ends when no waiting
-pair is violated. The model with cuts and fewer copies is a relaxation of the full one, and its
-portfolio then satisfies every row of the full one: so the result is the full model's, in a
-fraction of its size. Most violated pairs never come back after their cut (at M: 15 copies
-instead of 20, and fewer rounds).
+the closure LPs, and each pair where it strands more than w_t D_t is bounded as the closure
+policy says (closure_cuts.POLICIES): the first time by a cut at that portfolio
+(planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded amount, one
+row), after that by its copy, which retires the pair's cuts. The stage is solved again, and
+ends when no waiting pair is violated. The model with cuts and fewer copies is a relaxation of
+the full one, and its portfolio then satisfies every row of the full one: so the result is the
+full model's, in a fraction of its size.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
-from planner.solve import closure_cuts
-from planner.solve.closure_cuts import supporting
+from planner.solve.closure_cuts import POLICIES, retire_cuts, supporting
 from planner.solve.highs import relative_gap, run_stage
 from planner.inputs.instance import Instance
 from planner.model import closures, objectives
@@ -45,6 +44,7 @@ class ClosureGeneration:
         # kept with the model, as its cuts are (a new ClosureGeneration after the unmet
         # shortcut)
         self.cut_count: dict[tuple[str, str], int] = state.cut_count  # pair -> cuts made
+        self.cut_rows = state.cut_rows  # pair -> the keys of its rows in m.worst_cuts
         self.scored: dict[tuple[str, str], float] = {}  # the last portfolio, waiting pairs
         if m.component("worst_cuts") is None:
             m.worst_cuts = pyo.Constraint(pyo.Any)
@@ -63,22 +63,29 @@ class ClosureGeneration:
                 + max(CUT_TOLERANCE_MT, VIOLATED * inst.total_demand[t])}
 
     def add(self, pairs) -> None:
-        """Bound w_t by the violated pairs: a pair violated for the first time by a cut at the
-        portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s) (planner/solve/closure_cuts.py: a
-        supporting hyperplane of the convex stranded amount), a pair violated again by its
-        copy (exact). The cut keeps the pair waiting, so it is scored again every round."""
+        """Bound w_t by the violated pairs, as the worst_disruption policy says
+        (closure_cuts.POLICIES): a pair violated fewer than copy_after times before by a cut at
+        the portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s)
+        (planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
+        amount), which keeps the pair waiting, so it is scored again every round; otherwise by
+        its copy (exact), its cut rows retired where the policy says so."""
         m, inst = self.m, self.inst
-        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= closure_cuts.COPY_AFTER]
+        policy = POLICIES["worst_disruption"]
+        copies = [pair for pair in pairs if self.cut_count.get(pair, 0) >= policy.copy_after]
         if copies:
             closures.add_pairs(m, inst, copies)
             objectives.bound_worst(m, inst, copies)
+            for pair in copies if policy.retire_cuts else ():
+                retire_cuts(m, m.worst_cuts, self.cut_rows.pop(pair, ()))
         first = [pair for pair in pairs if pair not in copies]
         if first:
             vec = self.lp.vector(built_capacity(inst, chosen_starts(m)))
             for pair, support in self.lp.supports(vec, first).items():
                 t = pair[0]
-                m.worst_cuts[pair, self.cut_count.get(pair, 0)] = \
+                key = (pair, self.cut_count.get(pair, 0))
+                m.worst_cuts[key] = \
                     m.w[t] * inst.total_demand[t] >= supporting(m, self.lp.position, *support, vec)
+                self.cut_rows.setdefault(pair, []).append(key)
                 self.cut_count[pair] = self.cut_count.get(pair, 0) + 1
 
     def settle(self) -> float:

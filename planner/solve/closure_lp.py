@@ -78,8 +78,12 @@ class StrandedLP:
     the capacity bounds change and HiGHS starts from the last basis.
     """
 
-    def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None):
-        """``deadline`` (planner/clock.py): checked before each pair's LP is built."""
+    def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None,
+                 reuse: StrandedLP | None = None):
+        """``deadline`` (planner/clock.py): checked before each pair's LP is built.
+        ``reuse``: another StrandedLP of the same instance whose LPs are taken over where it
+        has the pair (the solve's, for the analysis): built already, and warm at the last
+        portfolio it scored. It is not to be used after."""
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
         self.base_capacity = None  # hold_base's capacities, as a vector
@@ -96,7 +100,11 @@ class StrandedLP:
             for t in periods:
                 if wanted is None or (t, c.name) in wanted:
                     check(deadline, "building the closure LPs")
-                    block = self.blocks[t, c.name] = _MaxFlow(inst, t, closed, full_bound)
+                    block = reuse.blocks.get((t, c.name)) if reuse is not None and \
+                        reuse.inst is inst else None
+                    if block is None:
+                        block = _MaxFlow(inst, t, closed, full_bound)
+                    self.blocks[t, c.name] = block
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
 
@@ -260,7 +268,7 @@ class _MaxFlow:
                 upper.append(demand), cost.append(0.0 if r else 1.0)
                 if r:
                     h[r] = columns[-1]
-            lp_rows.add(demand, demand, [(j, 1.0) for j in columns])
+            lp_rows.add_columns(demand, demand, columns, 1.0)
         load: dict[str, dict[str, int]] = {}  # segment -> its open routes' passes
         for r in h:
             for s, n in inst.route_segments[r].items():
@@ -281,8 +289,9 @@ class _MaxFlow:
                     most = full_bound[s, t] = inst.load_bound(s, t)
             if most <= inst.segments[s].capacity + 1e-9:
                 continue  # a row that cannot bind: capacities only grow
-            lp_rows.add(-highspy.kHighsInf, inst.segments[s].capacity,
-                        [(h[r], n) for r, n in load[s].items()])
+            passes = load[s]
+            lp_rows.add_columns(-highspy.kHighsInf, inst.segments[s].capacity,
+                                [h[r] for r in passes], list(passes.values()))
             self.capacity_rows.append((s, t))
         self.highs = None
         routes = self.routes = _column_routes(h, len(upper))

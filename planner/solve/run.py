@@ -103,4 +103,5 @@ def solve_model(inst: Instance, *, objective=None, time_limit=None, mip_gap=None
     proven = all(s.status == "optimal" for s in stages)
     return Solution(inst, objective, "optimal" if proven else "feasible", portfolio, flows, unmet,
                     stages, build_seconds, solve_seconds, model_size(m, opt), stream.getvalue(),
-                    handover_seconds, mip_gap, clock.left(), finance_draws(m))
+                    handover_seconds, mip_gap, clock.left(), finance_draws(m),
+                    closure_lp=state_of(m).closure_lp)

@@ -46,6 +46,14 @@ class Solution:
     mip_gap: float = 1e-4  # the relative gap each stage was asked for
     time_left: float = float("inf")  # seconds left of the command's time (stages.Clock)
     draws: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (p, source, t)
+    # the closure LPs the solve scored its portfolios with (closure_lp.StrandedLP), for the
+    # analysis to take over (fixed_portfolio.Rescorer); None where there were none
+    closure_lp: object = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        """A Solution crosses processes (planner/studies/batch.py) without its closure LPs:
+        HiGHS objects do not pickle."""
+        return {**self.__dict__, "closure_lp": None}
 
     @property
     def gap(self) -> float:

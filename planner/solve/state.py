@@ -11,6 +11,7 @@ the model lives: a model is solved by one command at a time.
 from __future__ import annotations
 
 import weakref
+import itertools
 from dataclasses import dataclass, field
 
 _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -24,6 +25,9 @@ class SolveState:
     largest_coefficient: dict[str, float] = field(default_factory=dict)  # stage -> scale
     cut_count: dict[tuple[str, str], int] = field(default_factory=dict)  # generation: pair ->
     # cuts made; closure cuts: pair -> cuts at portfolios (a model has one or the other)
+    cut_rows: dict[tuple[str, str], list] = field(default_factory=dict)  # pair -> the keys
+    # of its cut rows, retired when its copy arrives (solve.closure_cuts.ClosurePolicy)
+    cut_keys: itertools.count = field(default_factory=itertools.count)  # new cut rows' keys
 
 
 def state_of(m) -> SolveState:

@@ -8,13 +8,13 @@ time left.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 
 from planner import interrupt
+from planner.interrupt import stop_pool
 from planner.analysis.appraisal import Appraisal
 from planner.analysis.pipeline import analyse
 from planner.analysis.measures import Measures, evaluate
@@ -61,8 +61,12 @@ def run_task(task: Task) -> Outcome:
     except NoPortfolio as err:
         return Outcome(task.name, "no_portfolio", message=str(err),
                        seconds=time.perf_counter() - start)
-    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws)
-    appraisal = analyse(task.instance, sol.portfolio, sol.objective, full=False).appraisal
+    done = analyse(task.instance, sol.portfolio, sol.objective, full=False,
+                   closure_lp=sol.closure_lp)
+    # what each closure strands depends on the portfolio alone: the analysis scored it
+    ms = evaluate(task.instance, sol.portfolio, sol.flows, sol.unmet, sol.draws,
+                  stranded=done.plan.measures.stranded)
+    appraisal = done.appraisal
     return Outcome(task.name, sol.status, sol, ms, seconds=time.perf_counter() - start,
                    appraisal=appraisal)
 
@@ -102,11 +106,7 @@ def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None
         for i, task in enumerate(tasks):
             report(i, run_task(task))
     else:
-        # spawn, not fork: a forked child inherits HiGHS's thread pool in a broken state
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=interrupt.worker_started,
-                                   initargs=(os.getpid(),))
+        pool = interrupt.worker_pool(min(jobs, len(tasks)))
         try:
             with interrupt.held():  # the workers start here and inherit the mask
                 futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
@@ -117,25 +117,3 @@ def run_all(tasks: list[Task], *, jobs: int | None = None, scheduler: str | None
             raise
         pool.shutdown()
     return [done[i] for i in range(len(tasks))]
-
-
-def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
-    """Drop the queued tasks and end the workers now (SIGTERM, then SIGKILL after ``grace``
-    seconds): their results would be discarded. The pool's own shutdown waits for every task,
-    queued ones included."""
-    processes = list((pool._processes or {}).values())  # noqa: SLF001 (3.14: terminate_workers)
-    manager = pool._executor_manager_thread  # noqa: SLF001
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            process.terminate()
-    ends = time.monotonic() + grace
-    for process in processes:
-        process.join(max(0.0, ends - time.monotonic()))
-        if process.exitcode is None:
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                process.kill()
-            process.join(grace)
-    if manager is not None:  # it notices the workers gone and closes the pool's queues
-        manager.join(grace)
-

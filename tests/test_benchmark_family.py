@@ -1,0 +1,59 @@
+"""The benchmark family (benchmarks/family.py): its --quick run end to end, and the report's
+ratios, worst and median."""
+
+import json
+
+from benchmarks import family
+from benchmarks.report import FAMILY_COLUMNS, family_report, family_row, family_summary
+
+
+def test_quick_runs_the_members_and_records_every_time(tmp_path, monkeypatch):
+    """--quick on one XS member and one objective (the test's share of the family): the JSON
+    holds the member with its solve, analysis, write and brief times (brief: null until the
+    planner has a brief), its whole-command total, the plain formulation's solve beside it,
+    and the report's row shows a ratio and the same optimum."""
+    monkeypatch.setitem(family.MEMBERS, "XS", (("dominant", 1),))
+    path = family.main(["--quick", "--out", str(tmp_path), "--objectives", "worst_disruption"])
+    run = json.loads(path.read_text())
+    assert run["family"] and [c["size_name"] for c in run["cases"]] == ["XS-dominant-1"]
+    case = run["cases"][0]
+    assert case["status"] == "optimal" and case["shape"] == "dominant" and case["seed"] == 1
+    seconds = case["seconds"]
+    assert {"read", "solve", "analysis", "write", "brief"} <= set(seconds)
+    assert case["total_seconds"] == sum(v for v in seconds.values() if v is not None)
+    assert [b["baseline"] for b in case["baselines"]] == ["highs_direct"]
+    row = dict(zip(FAMILY_COLUMNS, family_row(case)))
+    assert row["same_optimum"] is True and row["ratio"] is not None
+    text = family_report(path)
+    assert "XS-dominant-1" in text and "the family: worst ratio" in text
+    # the members' workbooks are generated once, into the output's folder
+    assert (tmp_path / "instances" / "XS-dominant-1.xlsx").exists()
+
+
+def test_the_summary_takes_the_worst_and_the_median():
+    """Ratios 5 and 2 for worst_disruption, >= 3 (a lower bound) and none for
+    expected_disruption: worst 2, median 3.5; then 3 and no median beyond it; the family
+    over 5, 2, 3: worst 2, median 3; the member without a ratio is named."""
+    def row(name, objective, ratio):
+        return [name, objective, "optimal", 1, 1, 0, None, "1", ratio, True]
+
+    lines = family_summary([row("a", "worst_disruption", 5.0), row("b", "worst_disruption", 2.0),
+                            row("c", "expected_disruption", (3.0, True)),
+                            row("d", "expected_disruption", None)])
+    assert lines == [
+        "expected_disruption: worst ratio 3, median 3 over 1 member(s); no ratio for d",
+        "worst_disruption: worst ratio 2, median 3.5 over 2 member(s)",
+        "the family: worst ratio 2, median 3 over 3 member(s); no ratio for d",
+    ]
+
+
+def test_a_plain_run_stopped_by_its_limit_gives_a_lower_bound():
+    case = {"size_name": "M-spread-1", "objective": "worst_disruption", "status": "optimal",
+            "seconds": {"solve": 10.0, "analysis": 2.0, "brief": None}, "total_seconds": 20.0,
+            "stages": [{"stage": "dependence", "value": 0.2}],
+            "baselines": [{"baseline": "highs_direct", "solve_seconds": 900.0,
+                           "stages": [{"stage": "dependence", "status": "Time limit reached",
+                                       "value": 0.3}]}]}
+    row = dict(zip(FAMILY_COLUMNS, family_row(case)))
+    assert row["ratio"] == (45.0, True) and row["plain_s"] == "900.00 (limit)"
+    assert row["same_optimum"] is None  # the plain one proved nothing to compare with
