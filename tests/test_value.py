@@ -585,14 +585,18 @@ def test_the_analysis_takes_over_the_solves_closure_lps(tmp_path):
     sol = solve(inst, objective="worst_disruption")
     again = analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
                     closure_lp=sol.closure_lp)
-    # the same LPs from other starting bases: the same optima, to round-off (the leverage's
-    # lexicographic stages hold each stage within 1e-6 relative: _MaxFlow.least_cost)
+    # the same LPs from other starting bases: the same optima, to round-off
     figures = lambda a: [a.plan.measures.worst_disruption, a.plan.measures.expected_disruption] \
         + [getattr(c.measures, m) for c in a.value.changes for m in MEASURES] \
         + [x for r in a.leverage for hold in (r.plan, r.reference)
-           for x in (hold.traffic, hold.captive, hold.premium or 0.0)]
+           for x in (hold.traffic, hold.captive)]
     assert [c.project for c in again.value.changes] == [c.project for c in own.value.changes]
     assert figures(again) == pytest.approx(figures(own), rel=1e-6, abs=1e-9)
+    # a premium is a cost per tonne of the tonnes a closure diverts, among equal-valued
+    # routings: each lexicographic stage is held within 1e-6 relative (_MaxFlow.least_cost),
+    # which moves it by up to about 1e-4 relative (9.2606 against 9.2600 USD/t seen)
+    premiums = lambda a: [hold.premium or 0.0 for r in a.leverage for hold in (r.plan, r.reference)]
+    assert premiums(again) == pytest.approx(premiums(own), rel=1e-3, abs=1e-9)
 
 
 def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, monkeypatch):
