@@ -1,0 +1,348 @@
+"""Routes from the network: the paths a flow may take, generated from sheet Segments.
+
+The rule (docs/model.md, Routes from the network): a segment is a directed link (from -> to);
+a path is one list of segments, so two segments between the same nodes give two paths. A
+path is admissible when it enters no country twice and costs at most ``max_detour`` times
+the flow's cheapest admissible path. A generated flow gets
+
+1. the ``routes_per_flow`` cheapest admissible paths, and
+2. for each transit country and each segment on those paths, an avoidance chain: the
+   ``routes_per_flow`` cheapest admissible paths avoiding it; then avoiding it and the transit
+   countries of the cheapest of those; and so on until no admissible path is left.
+
+Step 2 is what dependence asks for: the insurance route is the cheapest way around a closed
+country, then around that way's own countries too, however far it lies from the cheapest.
+
+The network is a networkx MultiDiGraph (one edge per segment); paths are searched on its
+subdivision, each segment a node between its two ends, because ``shortest_simple_paths``
+refuses multigraphs, and a simple path there is a simple path of the network using one of
+the parallel segments.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from itertools import islice
+
+import networkx as nx
+
+from planner.inputs.problems import Problem
+
+# paths of a flow listed in cost order before an avoidance is searched on its own graph
+LISTED_PATHS = 64
+COST_TOLERANCE = 1e-9  # relative: a path at the detour limit is within it
+
+
+@dataclass(frozen=True)
+class Link:
+    """A segment as the generator reads it."""
+
+    id: str
+    from_node: str
+    to_node: str
+    country: str
+    cost: float
+    corridor: str = ""  # the Segments column: the corridor of routes it ends (see corridor_of)
+
+
+@dataclass(frozen=True)
+class Path:
+    cost: float
+    segments: tuple[str, ...]
+
+
+def network(links: list[Link]) -> nx.MultiDiGraph:
+    """The segments as a directed multigraph: node -> node, one edge per segment, keyed by
+    its id."""
+    graph = nx.MultiDiGraph()
+    for link in links:
+        graph.add_edge(link.from_node, link.to_node, key=link.id, link=link)
+    return graph
+
+
+def _subdivided(graph: nx.MultiDiGraph, nodes) -> nx.DiGraph:
+    """The network on ``nodes`` with each segment made a node between its ends: node
+    ('node', n) -> ('segment', s) weighs the segment's cost, ('segment', s) -> ('node', m)
+    nothing."""
+    out = nx.DiGraph()
+    for a, b, key, data in graph.subgraph(nodes).edges(keys=True, data=True):
+        out.add_edge(("node", a), ("segment", key), cost=data["link"].cost)
+        out.add_edge(("segment", key), ("node", b), cost=0.0)
+    return out
+
+
+def enters_once(countries: list[str]) -> bool:
+    """Whether a path whose segments lie in ``countries`` (in travel order) enters each
+    country once: its runs of one country are all of different countries."""
+    runs = [c for i, c in enumerate(countries) if i == 0 or countries[i - 1] != c]
+    return len(runs) == len(set(runs))
+
+
+class FlowPaths:
+    """The admissible paths of one flow, from ``origin`` to ``destination``, and the cheapest
+    of them avoiding a set of countries and segments, each avoidance computed once."""
+
+    def __init__(self, graph: nx.MultiDiGraph, links: dict[str, Link], origin: str,
+                 destination: str, max_detour: float):
+        self.links, self.max_detour = links, max_detour
+        self.origin, self.destination = ("node", origin), ("node", destination)
+        on_a_path = set()
+        if origin in graph and destination in graph and origin != destination:
+            on_a_path = (nx.descendants(graph, origin) | {origin}) & \
+                (nx.ancestors(graph, destination) | {destination})
+        self.graph = _subdivided(graph, on_a_path) if destination in on_a_path else None
+        self.limit: float | None = None  # the detour limit, once the cheapest is known
+        self.listed: list[Path] = []
+        self.complete = self.graph is None  # every admissible path is in self.listed
+        self._stream = self._admissible(self.graph) if self.graph is not None else iter(())
+        self._known: dict[frozenset, list[Path]] = {}
+
+    def _admissible(self, graph: nx.DiGraph):
+        """Admissible paths of ``graph`` in cost order (networkx's k shortest simple paths),
+        up to the detour limit."""
+        if self.origin not in graph or self.destination not in graph:
+            return
+        for nodes in nx.shortest_simple_paths(graph, self.origin, self.destination,
+                                              weight="cost"):
+            segments = tuple(key for kind, key in nodes if kind == "segment")
+            cost = sum(self.links[s].cost for s in segments)
+            if self.limit is not None and cost > self.limit * (1 + COST_TOLERANCE):
+                return
+            if not enters_once([self.links[s].country for s in segments]):
+                continue
+            if self.limit is None:
+                self.limit = cost * self.max_detour
+            yield Path(cost, segments)
+
+    def cheapest_path(self) -> Path | None:
+        """The cheapest admissible path; None where there is none."""
+        found = self.cheapest(frozenset(), 1)
+        return found[0] if found else None
+
+    def cheapest(self, avoid: frozenset, k: int) -> list[Path]:
+        """The ``k`` cheapest admissible paths that use no segment and cross no country of
+        ``avoid`` (items ('segment', id) and ('country', id)), in cost order."""
+        if avoid in self._known:
+            return self._known[avoid]
+        found = [p for p in self.listed if self._avoids(p, avoid)][:k]
+        while len(found) < k and not self.complete and len(self.listed) < LISTED_PATHS:
+            path = next(self._stream, None)
+            if path is None:
+                self.complete = True
+            else:
+                self.listed.append(path)
+                if self._avoids(path, avoid):
+                    found.append(path)
+        if len(found) < k and not self.complete:  # beyond the listed paths: search anew
+            self.cheapest(frozenset(), 1)  # the limit is set by the cheapest path
+            kept = self.graph.copy()
+            kept.remove_nodes_from([("segment", s) for s, link in self.links.items()
+                                    if ("segment", s) in kept and self._blocked(link, avoid)])
+            found = list(islice(self._admissible(kept), k))
+        self._known[avoid] = found
+        return found
+
+    def _blocked(self, link: Link, avoid: frozenset) -> bool:
+        return ("segment", link.id) in avoid or ("country", link.country) in avoid
+
+    def _avoids(self, path: Path, avoid: frozenset) -> bool:
+        return not avoid or not any(self._blocked(self.links[s], avoid) for s in path.segments)
+
+
+def transit_countries(segments, links: dict[str, Link], home: str) -> list[str]:
+    """The countries a chain of segments crosses, home left out, in travel order, once each."""
+    return list(dict.fromkeys(links[s].country for s in segments if links[s].country != home))
+
+
+def generate(paths: FlowPaths, k: int, home: str) -> list[Path]:
+    """The paths of one flow by the rule of this module's docstring, cheapest first (ties in
+    the order of their segments' ids)."""
+    first = paths.cheapest(frozenset(), k)
+    found = {p.segments: p for p in first}
+    starts = []
+    for p in first:
+        starts += [("country", c) for c in transit_countries(p.segments, paths.links, home)]
+        starts += [("segment", s) for s in p.segments]
+    walked: set[frozenset] = set()
+    for start in dict.fromkeys(starts):
+        avoid = frozenset({start})
+        while avoid not in walked:
+            walked.add(avoid)
+            around = paths.cheapest(avoid, k)
+            if not around:
+                break
+            found.update((p.segments, p) for p in around)
+            avoid = avoid | {("country", c) for c in
+                             transit_countries(around[0].segments, paths.links, home)}
+    return sorted(found.values(), key=lambda p: (p.cost, p.segments))
+
+
+def corridor_of(segments, links: dict[str, Link], home: str) -> str:
+    """A generated route's corridor: that of its last segment with one (its gateway to the
+    market names it), else 'via' its transit countries ('within' home for a domestic one)."""
+    tagged = [links[s].corridor for s in segments if links[s].corridor]
+    if tagged:
+        return tagged[-1]
+    transit = transit_countries(segments, links, home)
+    if transit:
+        return "via " + "/".join(transit)
+    return "within " + "/".join(dict.fromkeys(links[s].country for s in segments))
+
+
+def route_id(flow: str, segments) -> str:
+    """A generated route's id, the same for the same flow and segments in every run."""
+    return f"{flow}: " + " > ".join(segments)
+
+
+def unreachable_words(graph: nx.MultiDiGraph, origin: str, destination: str) -> str:
+    """Why no chain of segments leads from ``origin`` to ``destination``, naming the node
+    reached nearest to the destination (counted in segments, against their direction too)."""
+    if origin not in graph:
+        near = difflib.get_close_matches(origin, [str(n) for n in graph], n=1)
+        return (f"origin {origin!r} is on no segment" +
+                (f" (is it {near[0]!r}?)" if near else ""))
+    if destination not in graph:
+        near = difflib.get_close_matches(destination, [str(n) for n in graph], n=1)
+        return (f"destination {destination!r} is on no segment" +
+                (f" (is it {near[0]!r}?)" if near else ""))
+    reached = nx.descendants(graph, origin) | {origin}
+    hops = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True),
+                                                 destination)
+    near = sorted((hops[n], str(n)) for n in reached if n in hops)
+    if not near:
+        return (f"the segments reach {len(reached)} node(s) from {origin!r}, none of them "
+                f"linked to {destination!r} even against the segments' direction")
+    h, node = near[0]
+    return (f"the node nearest {destination!r} that the segments reach from {origin!r} is "
+            f"{node!r}, {h} segment(s) away from it counted either way (a segment that runs "
+            "from -> to the wrong way round, or a node spelt two ways?)")
+
+
+def links_of(segments: dict[str, dict]) -> dict[str, Link]:
+    """The segments of sheet Segments (id -> row as read) as links."""
+    return {k: Link(k, r["from"], r["to"], r["country"], r["cost_per_t"],
+                    r.get("corridor") or "") for k, r in segments.items()}
+
+
+def generated_flows(settings, flows: dict[str, dict], routes: list[dict]) -> list[str]:
+    """The flows whose routes Settings route_generation says to generate."""
+    if settings.route_generation == "off":
+        return []
+    listed = {r.get("flow") for r in routes}
+    return [k for k in flows if settings.route_generation == "all" or k not in listed]
+
+
+def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, dict],
+                        routes: list[dict], countries: dict[str, dict],
+                        corridors: dict[str, dict], problems: list) -> tuple[list[dict], dict]:
+    """(route records, corridor records made for them) of the flows route_generation names,
+    as rows of sheets Routes and Corridors would read (source 'generated', no Excel row).
+    A flow without an admissible path is a problem on its row of sheet Flows; a node named
+    once only, a warning on its segment's row."""
+    wanted = generated_flows(settings, flows, routes)
+    if not wanted:
+        return [], {}
+    links = links_of(segments)
+    graph = network(list(links.values()))
+    _single_nodes(segments, flows, problems)
+    home = settings.home_country
+    listed = {(r.get("flow"), tuple(r.get("segments") or ())) for r in routes}
+    taken = {r.get("route") for r in routes}
+    out: list[dict] = []
+    for k in wanted:
+        f = flows[k]
+        origin, destination = f["origin"], f["destination"]
+        if not origin or not destination:
+            continue  # reported as a blank cell
+        paths = FlowPaths(graph, links, origin, destination, settings.max_detour)
+        found = generate(paths, settings.routes_per_flow, home)
+        if not found and not any(r.get("flow") == k for r in routes):
+            problems.append(Problem("Flows", f["_row"], "destination", destination,
+                                    _no_path(graph, paths, k, origin, destination)))
+        for p in found:
+            if (k, p.segments) in listed:
+                continue  # listed already, as the planner wrote it
+            rid = route_id(k, p.segments)
+            if rid in taken:
+                rid += " (generated)"
+            taken.add(rid)
+            out.append({"route": rid, "flow": k, "segments": p.segments, "_row": None,
+                        "corridor": corridor_of(p.segments, links, home),
+                        "source": "generated"})
+    made = _corridors(out, links, countries, corridors, segments, home, problems)
+    return out, made
+
+
+def _no_path(graph, paths: FlowPaths, flow: str, origin: str, destination: str) -> str:
+    if origin == destination:
+        return f"a destination other than the origin of flow {flow} ({origin!r})"
+    if paths.graph is None:
+        return (f"a destination the segments reach from {origin!r} (flow {flow}): no chain "
+                f"of segments, each run from -> to, leads there; "
+                f"{unreachable_words(graph, origin, destination)}. Add the missing segment "
+                f"or correct the node, or list the flow's routes on sheet Routes")
+    return (f"a path from {origin!r} to {destination!r} (flow {flow}) that enters no country "
+            f"twice: every chain of segments between them leaves a country and comes back; "
+            "list its routes on sheet Routes, or add a segment that avoids that")
+
+
+def _single_nodes(segments: dict[str, dict], flows: dict[str, dict], problems: list) -> None:
+    """A warning for each node of sheet Segments named once only on Segments and Flows: a
+    dead end, most often a misspelt node."""
+    count: dict[str, int] = {}
+    for r in segments.values():
+        for column in ("from", "to"):
+            count[r[column]] = count.get(r[column], 0) + 1
+    for f in flows.values():
+        for column in ("origin", "destination"):
+            if f.get(column):
+                count[f[column]] = count.get(f[column], 0) + 1
+    for r in segments.values():
+        for column in ("from", "to"):
+            node = r[column]
+            if count.get(node) != 1:
+                continue
+            near = difflib.get_close_matches(node, [n for n in count if n != node], n=1)
+            problems.append(Problem(
+                "Segments", r["_row"], column, node,
+                "a node named on another segment or flow too: this one appears once only, so "
+                "no generated route can pass it" + (f" (is it {near[0]!r}?)" if near else ""),
+                warning=True))
+
+
+def _corridors(routes: list[dict], links: dict[str, Link], countries: dict[str, dict],
+               corridors: dict[str, dict], segments: dict[str, dict], home: str,
+               problems: list) -> dict[str, dict]:
+    """Rows of sheet Corridors for the corridors generated routes name that it lacks: a
+    closure weight (risk) of the riskiest transit country of their routes (of any country of
+    a domestic one), no closure days, and a name. A corridor named by a segment's corridor
+    column but missing from sheet Corridors is a warning: it was probably meant to be
+    there."""
+    made: dict[str, dict] = {}
+    for r in routes:
+        c = r["corridor"]
+        if c in corridors:
+            continue
+        transit = transit_countries(r["segments"], links, home) or \
+            list(dict.fromkeys(links[s].country for s in r["segments"]))
+        risk = max(countries.get(x, {}).get("risk", 1.0) for x in transit)
+        row = made.setdefault(c, {"corridor": c, "risk": risk, "closure_days": 0.0,
+                                  "name": _name(c, transit, countries), "_row": None})
+        row["risk"] = max(row["risk"], risk)
+    for c, row in made.items():
+        tagged = next((s for s in segments.values() if s.get("corridor") == c), None)
+        if tagged is not None:
+            row["name"] = c
+            problems.append(Problem(
+                "Segments", tagged["_row"], "corridor", c,
+                f"an id from sheet Corridors: corridor {c} was made with the risk of the "
+                f"riskiest country its routes cross ({row['risk']:g}) and no closure days; add "
+                "it to sheet Corridors to set them", warning=True))
+    return made
+
+
+def _name(corridor: str, transit: list[str], countries: dict[str, dict]) -> str:
+    names = [countries.get(c, {}).get("name") or c for c in transit]
+    return ("via " if corridor.startswith("via ") else "within ") + ", ".join(names)
+
