@@ -22,7 +22,8 @@ the parallel segments.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from itertools import islice
 
 import networkx as nx
@@ -50,6 +51,8 @@ class Link:
 class Path:
     cost: float
     segments: tuple[str, ...]
+    # what the path uses: ('segment', id) and ('country', id) items, to test an avoidance
+    uses: frozenset = field(default=frozenset(), compare=False, repr=False)
 
 
 def network(links: list[Link]) -> nx.MultiDiGraph:
@@ -57,19 +60,32 @@ def network(links: list[Link]) -> nx.MultiDiGraph:
     its id."""
     graph = nx.MultiDiGraph()
     for link in links:
-        graph.add_edge(link.from_node, link.to_node, key=link.id, link=link)
+        graph.add_edge(link.from_node, link.to_node, key=link.id, link=link, cost=link.cost)
     return graph
 
 
-def _subdivided(graph: nx.MultiDiGraph, nodes) -> nx.DiGraph:
-    """The network on ``nodes`` with each segment made a node between its ends: node
-    ('node', n) -> ('segment', s) weighs the segment's cost, ('segment', s) -> ('node', m)
-    nothing."""
+def _subdivided(graph: nx.MultiDiGraph) -> nx.DiGraph:
+    """The network with each segment made a node between its ends: node ('node', n) ->
+    ('segment', s) weighs the segment's cost, ('segment', s) -> ('node', m) nothing."""
     out = nx.DiGraph()
-    for a, b, key, data in graph.subgraph(nodes).edges(keys=True, data=True):
-        out.add_edge(("node", a), ("segment", key), cost=data["link"].cost)
+    for a, b, key, cost in graph.edges(keys=True, data="cost"):
+        out.add_edge(("node", a), ("segment", key), cost=cost)
         out.add_edge(("segment", key), ("node", b), cost=0.0)
     return out
+
+
+def onward_costs(graph: nx.MultiDiGraph, destination: str) -> dict[str, float]:
+    """Each node's cheapest cost (USD/t) to ``destination`` over the segments; the nodes that
+    cannot reach it are left out."""
+    if destination not in graph:
+        return {}
+    return nx.single_source_dijkstra_path_length(graph.reverse(copy=False), destination,
+                                                 weight="cost")
+
+
+def _out(succ, node):
+    """(next node, segment id) of the segments leaving ``node``."""
+    return iter([(onto, key) for onto, keys in succ[node].items() for key in keys])
 
 
 def enters_once(countries: list[str]) -> bool:
@@ -81,39 +97,107 @@ def enters_once(countries: list[str]) -> bool:
 
 class FlowPaths:
     """The admissible paths of one flow, from ``origin`` to ``destination``, and the cheapest
-    of them avoiding a set of countries and segments, each avoidance computed once."""
+    of them avoiding a set of countries and segments, each avoidance computed once.
+
+    Where a flow has at most LISTED_PATHS admissible paths (most networks: a handful of
+    corridors between two places), all are listed once by a depth-first search pruned by
+    each node's cheapest cost onward, and every avoidance is read off that list. Beyond it,
+    paths come in cost order from networkx's k shortest simple paths, and an avoidance the
+    first LISTED_PATHS cannot answer is searched on the network without what it avoids.
+    """
 
     def __init__(self, graph: nx.MultiDiGraph, links: dict[str, Link], origin: str,
-                 destination: str, max_detour: float):
-        self.links, self.max_detour = links, max_detour
-        self.origin, self.destination = ("node", origin), ("node", destination)
-        on_a_path = set()
-        if origin in graph and destination in graph and origin != destination:
-            on_a_path = (nx.descendants(graph, origin) | {origin}) & \
-                (nx.ancestors(graph, destination) | {destination})
-        self.graph = _subdivided(graph, on_a_path) if destination in on_a_path else None
+                 destination: str, max_detour: float, onward: dict | None = None):
+        """``onward``: each node's cheapest cost to the destination (onward_costs), when
+        known already (it is the same for every flow to that destination)."""
+        self.links, self.max_detour, self.network = links, max_detour, graph
+        self.origin, self.destination = origin, destination
+        if onward is None:
+            onward = onward_costs(graph, destination)
+        self.onward = onward
+        self.reachable = origin in onward and origin != destination  # by a chain of segments
         self.limit: float | None = None  # the detour limit, once the cheapest is known
         self.listed: list[Path] = []
-        self.complete = self.graph is None  # every admissible path is in self.listed
-        self._stream = self._admissible(self.graph) if self.graph is not None else iter(())
+        self.complete = not self.reachable  # every admissible path is in self.listed
+        self._stream = iter(())
+        self._graph = None  # the subdivided network, for networkx's path search
         self._known: dict[frozenset, list[Path]] = {}
+        if self.reachable:
+            self._list_all()
+
+    def _list_all(self) -> None:
+        """Every admissible path, when there are at most LISTED_PATHS; else the stream."""
+        least = self.onward[self.origin]  # the cheapest path, admissible or not
+        found = self._bounded(least * self.max_detour)
+        if found and found[0].cost > least * (1 + COST_TOLERANCE):  # the cheapest is not
+            found = self._bounded(found[0].cost * self.max_detour)
+        if found:  # None: too many to list; []: none within the bound, search further
+            self.listed, self.complete = found, True
+            self.limit = found[0].cost * self.max_detour
+            return
+        on_a_path = (nx.descendants(self.network, self.origin) | {self.origin}) & \
+            set(self.onward)
+        self._graph = _subdivided(self.network.subgraph(on_a_path))
+        self._stream = self._admissible(self._graph)
+
+    def _bounded(self, limit: float) -> list[Path] | None:
+        """The admissible paths costing at most ``limit``, cheapest first (ties in the order
+        of their segments' ids); None if there are more than LISTED_PATHS."""
+        bound = limit * (1 + COST_TOLERANCE) + COST_TOLERANCE
+        onward, succ = self.onward, self.network.succ
+        found: list[Path] = []
+        segments: list[str] = []
+        nodes, countries = {self.origin}, []  # countries entered, in order
+        # depth-first, one iterator of out-going segments per node on the path
+        stack = [(self.origin, 0.0, _out(succ, self.origin))]
+        while stack:
+            node, cost, edges = stack[-1]
+            step = next(edges, None)
+            if step is None:
+                stack.pop()
+                if segments:
+                    nodes.discard(node)
+                    segments.pop()
+                    countries.pop()
+                continue
+            onto, key = step
+            link = self.links[key]
+            if onto in nodes or cost + link.cost + onward.get(onto, math.inf) > bound:
+                continue
+            if countries and link.country != countries[-1] and link.country in countries:
+                continue  # it would enter a country twice: so would every path through it
+            if onto == self.destination:
+                found.append(self._path(tuple(segments) + (key,)))
+                if len(found) > LISTED_PATHS:
+                    return None
+                continue
+            nodes.add(onto)
+            segments.append(key)
+            countries.append(link.country)
+            stack.append((onto, cost + link.cost, _out(succ, onto)))
+        return sorted(found, key=lambda p: (p.cost, p.segments))
+
+    def _path(self, segments: tuple[str, ...]) -> Path:
+        links = [self.links[s] for s in segments]
+        return Path(sum(x.cost for x in links), segments,
+                    frozenset([("segment", s) for s in segments] +
+                              [("country", x.country) for x in links]))
 
     def _admissible(self, graph: nx.DiGraph):
         """Admissible paths of ``graph`` in cost order (networkx's k shortest simple paths),
         up to the detour limit."""
-        if self.origin not in graph or self.destination not in graph:
+        origin, destination = ("node", self.origin), ("node", self.destination)
+        if origin not in graph or destination not in graph:
             return
-        for nodes in nx.shortest_simple_paths(graph, self.origin, self.destination,
-                                              weight="cost"):
-            segments = tuple(key for kind, key in nodes if kind == "segment")
-            cost = sum(self.links[s].cost for s in segments)
-            if self.limit is not None and cost > self.limit * (1 + COST_TOLERANCE):
+        for nodes in nx.shortest_simple_paths(graph, origin, destination, weight="cost"):
+            path = self._path(tuple(key for kind, key in nodes if kind == "segment"))
+            if self.limit is not None and path.cost > self.limit * (1 + COST_TOLERANCE):
                 return
-            if not enters_once([self.links[s].country for s in segments]):
+            if not enters_once([self.links[s].country for s in path.segments]):
                 continue
             if self.limit is None:
-                self.limit = cost * self.max_detour
-            yield Path(cost, segments)
+                self.limit = path.cost * self.max_detour
+            yield path
 
     def cheapest_path(self) -> Path | None:
         """The cheapest admissible path; None where there is none."""
@@ -125,29 +209,28 @@ class FlowPaths:
         ``avoid`` (items ('segment', id) and ('country', id)), in cost order."""
         if avoid in self._known:
             return self._known[avoid]
-        found = [p for p in self.listed if self._avoids(p, avoid)][:k]
+        found = []
+        for p in self.listed:
+            if p.uses.isdisjoint(avoid):
+                found.append(p)
+                if len(found) == k:
+                    break
         while len(found) < k and not self.complete and len(self.listed) < LISTED_PATHS:
             path = next(self._stream, None)
             if path is None:
                 self.complete = True
             else:
                 self.listed.append(path)
-                if self._avoids(path, avoid):
+                if path.uses.isdisjoint(avoid):
                     found.append(path)
         if len(found) < k and not self.complete:  # beyond the listed paths: search anew
-            self.cheapest(frozenset(), 1)  # the limit is set by the cheapest path
-            kept = self.graph.copy()
-            kept.remove_nodes_from([("segment", s) for s, link in self.links.items()
-                                    if ("segment", s) in kept and self._blocked(link, avoid)])
+            kept = self._graph.copy()
+            kept.remove_nodes_from([("segment", s) for s in self.links
+                                    if ("segment", s) in kept and
+                                    not self._path((s,)).uses.isdisjoint(avoid)])
             found = list(islice(self._admissible(kept), k))
         self._known[avoid] = found
         return found
-
-    def _blocked(self, link: Link, avoid: frozenset) -> bool:
-        return ("segment", link.id) in avoid or ("country", link.country) in avoid
-
-    def _avoids(self, path: Path, avoid: frozenset) -> bool:
-        return not avoid or not any(self._blocked(self.links[s], avoid) for s in path.segments)
 
 
 def transit_countries(segments, links: dict[str, Link], home: str) -> list[str]:
@@ -160,21 +243,28 @@ def generate(paths: FlowPaths, k: int, home: str) -> list[Path]:
     the order of their segments' ids)."""
     first = paths.cheapest(frozenset(), k)
     found = {p.segments: p for p in first}
+    crossed: dict[tuple, list] = {}  # path -> its transit countries as avoidance items
+
+    def transit(p: Path) -> list:
+        if p.segments not in crossed:
+            crossed[p.segments] = [("country", c) for c in
+                                   transit_countries(p.segments, paths.links, home)]
+        return crossed[p.segments]
+
     starts = []
     for p in first:
-        starts += [("country", c) for c in transit_countries(p.segments, paths.links, home)]
-        starts += [("segment", s) for s in p.segments]
+        starts += transit(p) + [("segment", s) for s in p.segments]
     walked: set[frozenset] = set()
     for start in dict.fromkeys(starts):
         avoid = frozenset({start})
-        while avoid not in walked:
+        while avoid not in walked:  # a chain that meets a walked one goes on as it did
             walked.add(avoid)
             around = paths.cheapest(avoid, k)
             if not around:
                 break
-            found.update((p.segments, p) for p in around)
-            avoid = avoid | {("country", c) for c in
-                             transit_countries(around[0].segments, paths.links, home)}
+            for p in around:
+                found.setdefault(p.segments, p)
+            avoid = avoid.union(transit(around[0]))
     return sorted(found.values(), key=lambda p: (p.cost, p.segments))
 
 
@@ -250,12 +340,16 @@ def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, di
     listed = {(r.get("flow"), tuple(r.get("segments") or ())) for r in routes}
     taken = {r.get("route") for r in routes}
     out: list[dict] = []
+    onward: dict[str, dict] = {}  # destination -> onward_costs
     for k in wanted:
         f = flows[k]
         origin, destination = f["origin"], f["destination"]
         if not origin or not destination:
             continue  # reported as a blank cell
-        paths = FlowPaths(graph, links, origin, destination, settings.max_detour)
+        if destination not in onward:
+            onward[destination] = onward_costs(graph, destination)
+        paths = FlowPaths(graph, links, origin, destination, settings.max_detour,
+                          onward[destination])
         found = generate(paths, settings.routes_per_flow, home)
         if not found and not any(r.get("flow") == k for r in routes):
             problems.append(Problem("Flows", f["_row"], "destination", destination,
@@ -277,7 +371,7 @@ def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, di
 def _no_path(graph, paths: FlowPaths, flow: str, origin: str, destination: str) -> str:
     if origin == destination:
         return f"a destination other than the origin of flow {flow} ({origin!r})"
-    if paths.graph is None:
+    if not paths.reachable:
         return (f"a destination the segments reach from {origin!r} (flow {flow}): no chain "
                 f"of segments, each run from -> to, leads there; "
                 f"{unreachable_words(graph, origin, destination)}. Add the missing segment "
