@@ -24,7 +24,6 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from itertools import islice
 
 import networkx as nx
 
@@ -122,6 +121,7 @@ class FlowPaths:
         self._stream = iter(())
         self._graph = None  # the subdivided network, for networkx's path search
         self._known: dict[frozenset, list[Path]] = {}
+        self._sorted = False  # self.listed is every admissible path, cheapest first
         if self.reachable:
             self._list_all()
 
@@ -132,7 +132,7 @@ class FlowPaths:
         if found and found[0].cost > least * (1 + COST_TOLERANCE):  # the cheapest is not
             found = self._bounded(found[0].cost * self.max_detour)
         if found:  # None: too many to list; []: none within the bound, search further
-            self.listed, self.complete = found, True
+            self.listed, self.complete, self._sorted = found, True, True
             self.limit = found[0].cost * self.max_detour
             return
         on_a_path = (nx.descendants(self.network, self.origin) | {self.origin}) & \
@@ -189,7 +189,12 @@ class FlowPaths:
         origin, destination = ("node", self.origin), ("node", self.destination)
         if origin not in graph or destination not in graph:
             return
-        for nodes in nx.shortest_simple_paths(graph, origin, destination, weight="cost"):
+        search = nx.shortest_simple_paths(graph, origin, destination, weight="cost")
+        while True:
+            try:
+                nodes = next(search)
+            except (StopIteration, nx.NetworkXNoPath):
+                return
             path = self._path(tuple(key for kind, key in nodes if kind == "segment"))
             if self.limit is not None and path.cost > self.limit * (1 + COST_TOLERANCE):
                 return
@@ -206,31 +211,67 @@ class FlowPaths:
 
     def cheapest(self, avoid: frozenset, k: int) -> list[Path]:
         """The ``k`` cheapest admissible paths that use no segment and cross no country of
-        ``avoid`` (items ('segment', id) and ('country', id)), in cost order."""
+        ``avoid`` (items ('segment', id) and ('country', id)), cheapest first, ties in the
+        order of their segments' ids."""
         if avoid in self._known:
             return self._known[avoid]
-        found = []
-        for p in self.listed:
-            if p.uses.isdisjoint(avoid):
-                found.append(p)
-                if len(found) == k:
-                    break
-        while len(found) < k and not self.complete and len(self.listed) < LISTED_PATHS:
+        if self._sorted:  # every path listed, in this order: the first k avoiding it
+            found = []
+            for p in self.listed:
+                if p.uses.isdisjoint(avoid):
+                    found.append(p)
+                    if len(found) == k:
+                        break
+            self._known[avoid] = found
+            return found
+        found, answered = _first(self._listed_avoiding(avoid), k)
+        if not answered:  # beyond the listed paths: search the network without ``avoid``
+            kept = self._graph.copy()
+            kept.remove_nodes_from([("segment", s) for s, link in self.links.items()
+                                    if ("segment", s) in kept and
+                                    (("segment", s) in avoid or ("country", link.country)
+                                     in avoid)])
+            found, _ = _first(self._admissible(kept), k)
+        self._known[avoid] = found
+        return found
+
+    def _listed_avoiding(self, avoid: frozenset):
+        """The listed paths avoiding ``avoid``, in cost order, listing more from the stream
+        as they are needed; ends with _CUT where LISTED_PATHS are listed and more remain."""
+        i = 0
+        while True:
+            while i < len(self.listed):
+                if self.listed[i].uses.isdisjoint(avoid):
+                    yield self.listed[i]
+                i += 1
+            if self.complete:
+                return
+            if len(self.listed) >= LISTED_PATHS:
+                yield _CUT
+                return
             path = next(self._stream, None)
             if path is None:
                 self.complete = True
             else:
                 self.listed.append(path)
-                if path.uses.isdisjoint(avoid):
-                    found.append(path)
-        if len(found) < k and not self.complete:  # beyond the listed paths: search anew
-            kept = self._graph.copy()
-            kept.remove_nodes_from([("segment", s) for s in self.links
-                                    if ("segment", s) in kept and
-                                    not self._path((s,)).uses.isdisjoint(avoid)])
-            found = list(islice(self._admissible(kept), k))
-        self._known[avoid] = found
-        return found
+
+
+_CUT = Path(math.inf, ())  # the end of a listing that is not all there is
+
+
+def _first(paths, k: int) -> tuple[list[Path], bool]:
+    """The ``k`` first of ``paths`` (in cost order), ties at the k-th cost decided by the
+    segments' ids; and whether that is the answer (False: the listing was cut first)."""
+    found: list[Path] = []
+    for p in paths:
+        if p is _CUT:
+            return found, False
+        if len(found) >= k and p.cost > found[k - 1].cost * (1 + COST_TOLERANCE) + \
+                COST_TOLERANCE:
+            break
+        found.append(p)
+        found.sort(key=lambda q: (q.cost, q.segments))
+    return found[:k], True
 
 
 def transit_countries(segments, links: dict[str, Link], home: str) -> list[str]:
