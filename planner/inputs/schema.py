@@ -225,9 +225,10 @@ SHEETS: tuple[Sheet, ...] = (
         Column("length_km", "number", required=False, minimum=0, unit="km",
                description="Length, for information.", example=2200, maximum=1e6),
         Column("corridor", "text", required=False,
-               description="Corridor of the generated routes whose last segment with a "
-                           "corridor this is (blank: none; a route without one is put in a "
-                           "corridor named by its transit countries).", example="NORTH"),
+               description="A corridor for generated routes: a route takes that of the last "
+                           "of its segments that has one (blank: none; a route with none is "
+                           "put in a corridor named by its transit countries).",
+               example="NORTH"),
     ), examples=(("KZ-RU-rail", "Astana", "Moscow", "rail", "RU", 20, 35, 2200, "NORTH"),)),
     Sheet("Routes", "Ordered chains of segments that serve one flow (optional: a flow with "
           "no route here gets routes generated from sheet Segments, Settings "
