@@ -43,7 +43,7 @@ class Link:
     to_node: str
     country: str
     cost: float
-    corridor: str = ""  # the Segments column: the corridor of routes it ends (see corridor_of)
+    corridor: str = ""  # its Segments column corridor, blank for none (see corridor_of)
 
 
 @dataclass(frozen=True)
@@ -203,11 +203,6 @@ class FlowPaths:
             if self.limit is None:
                 self.limit = path.cost * self.max_detour
             yield path
-
-    def cheapest_path(self) -> Path | None:
-        """The cheapest admissible path; None where there is none."""
-        found = self.cheapest(frozenset(), 1)
-        return found[0] if found else None
 
     def cheapest(self, avoid: frozenset, k: int) -> list[Path]:
         """The ``k`` cheapest admissible paths that use no segment and cross no country of
