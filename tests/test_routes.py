@@ -339,3 +339,19 @@ def test_kazakhstan_without_its_routes_finds_every_one_again_and_the_same_optimu
         if b.value < a.value - 1e-6 * max(1.0, abs(a.value)):
             break  # better at an earlier stage: the later ones are free to differ
         assert b.value == pytest.approx(a.value, rel=1e-6, abs=1e-9), a.name
+
+
+def test_the_detour_is_measured_from_the_path_of_today_and_dead_segments_are_left_out(
+        tmp_path):
+    """H -> M: 'new' costs 10 but has no capacity until project PN (not affordable: budget
+    0); 'today' costs 40 with 10 Mt/yr, the flow's demand; 'dead' costs 15 with no capacity
+    and no project. Measured from the cheapest path (10), 'today' is a detour of 4 > 3 and
+    all 10 Mt/yr would be unmet; measured from the path of today (40) it is kept, and
+    'dead' is never a route. So the plan serves the 10 Mt/yr over 'today': unmet 0."""
+    inst = load(tmp_path, network_only(
+        [seg("new", "H", "M", "A", 0, 10), seg("today", "H", "M", "B", 10, 40),
+         seg("dead", "H", "M", "C", 0, 15)],
+        demand("K", "H", "M", **{"2026": 10}),
+        projects=[{"project": "PN", "segments": "new", "capacity_added": 10, "capex": 50}]))
+    assert sorted(r.segments for r in inst.routes.values()) == [("new",), ("today",)]
+    assert solve(inst).stages[0].value == pytest.approx(0.0, abs=1e-9)

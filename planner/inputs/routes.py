@@ -106,16 +106,19 @@ class FlowPaths:
     """
 
     def __init__(self, graph: nx.MultiDiGraph, links: dict[str, Link], origin: str,
-                 destination: str, max_detour: float, onward: dict | None = None):
+                 destination: str, max_detour: float, onward: dict | None = None,
+                 baseline: float | None = None):
         """``onward``: each node's cheapest cost to the destination (onward_costs), when
-        known already (it is the same for every flow to that destination)."""
+        known already (it is the same for every flow to that destination). ``baseline``:
+        the cost the detour limit multiplies (None: the cheapest admissible path's)."""
         self.links, self.max_detour, self.network = links, max_detour, graph
         self.origin, self.destination = origin, destination
         if onward is None:
             onward = onward_costs(graph, destination)
         self.onward = onward
         self.reachable = origin in onward and origin != destination  # by a chain of segments
-        self.limit: float | None = None  # the detour limit, once the cheapest is known
+        # the detour limit, once the cheapest is known
+        self.limit = None if baseline is None else baseline * max_detour
         self.listed: list[Path] = []
         self.complete = not self.reachable  # every admissible path is in self.listed
         self._stream = iter(())
@@ -127,13 +130,18 @@ class FlowPaths:
 
     def _list_all(self) -> None:
         """Every admissible path, when there are at most LISTED_PATHS; else the stream."""
-        least = self.onward[self.origin]  # the cheapest path, admissible or not
-        found = self._bounded(least * self.max_detour)
-        if found and found[0].cost > least * (1 + COST_TOLERANCE):  # the cheapest is not
-            found = self._bounded(found[0].cost * self.max_detour)
-        if found:  # None: too many to list; []: none within the bound, search further
+        if self.limit is not None:
+            found = self._bounded(self.limit)
+        else:
+            least = self.onward[self.origin]  # the cheapest path, admissible or not
+            found = self._bounded(least * self.max_detour)
+            if found and found[0].cost > least * (1 + COST_TOLERANCE):  # the cheapest is not
+                found = self._bounded(found[0].cost * self.max_detour)
+            if found:
+                self.limit = found[0].cost * self.max_detour
+        if found is not None and (found or self.limit is not None):
+            # None: too many to list; [] with no limit yet: none within the bound, search on
             self.listed, self.complete, self._sorted = found, True, True
-            self.limit = found[0].cost * self.max_detour
             return
         on_a_path = (nx.descendants(self.network, self.origin) | {self.origin}) & \
             set(self.onward)
@@ -361,35 +369,65 @@ def generated_flows(settings, flows: dict[str, dict], routes: list[dict]) -> lis
 
 def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, dict],
                         routes: list[dict], countries: dict[str, dict],
-                        corridors: dict[str, dict], problems: list) -> tuple[list[dict], dict]:
+                        corridors: dict[str, dict], problems: list,
+                        projects: dict[str, dict] | None = None,
+                        periods: list | None = None) -> tuple[list[dict], dict]:
     """(route records, corridor records made for them) of the flows route_generation names,
     as rows of sheets Routes and Corridors would read (source 'generated', no Excel row).
-    A flow without an admissible path is a problem on its row of sheet Flows; a node named
-    once only, a warning on its segment's row."""
+    The network is the segments that can carry something: those with capacity today or a
+    project (of ``projects``, sheet Projects' rows) to add some. A flow's *path of today* is
+    its cheapest admissible path whose every segment has capacity today for the flow's demand
+    in its first period with demand (``periods`` in time order), else its cheapest admissible
+    path with capacity today; it is always generated, and the detour limit multiplies its
+    cost (where it has none, that of the cheapest admissible path): a path still to be built
+    does not shrink the choice around the one trade can use today. A flow without an
+    admissible path
+    is a problem on its row of sheet Flows; a node named once only, a warning on its
+    segment's row."""
     wanted = generated_flows(settings, flows, routes)
     if not wanted:
         return [], {}
     links = links_of(segments)
-    graph = network(list(links.values()))
+    built = {s for p in (projects or {}).values() for s in (p.get("segments") or ())}
+    live = [x for x in links.values() if (segments[x.id]["capacity"] or 0) > 0 or x.id in built]
+    graph = network(live)
+    today: dict[float, nx.MultiDiGraph] = {}  # least capacity -> the segments with it today
     _single_nodes(segments, flows, problems)
     home = settings.home_country
     listed = {(r.get("flow"), tuple(r.get("segments") or ())) for r in routes}
     taken = {r.get("route") for r in routes}
     out: list[dict] = []
-    onward: dict[str, dict] = {}  # destination -> onward_costs
+    onward: dict[tuple, dict] = {}  # (network, destination) -> onward_costs
     for k in wanted:
         f = flows[k]
         origin, destination = f["origin"], f["destination"]
         if not origin or not destination:
             continue  # reported as a blank cell
-        if destination not in onward:
-            onward[destination] = onward_costs(graph, destination)
+        if ("all", destination) not in onward:
+            onward["all", destination] = onward_costs(graph, destination)
+        by_period = f.get("demand") or {}
+        first = next((by_period[t] for t in (periods or by_period)
+                      if (by_period.get(t) or 0) > 0), 0.0)
+        usual = None
+        for least in (first, 0.0) if first > 0 else (0.0,):
+            if least not in today:
+                today[least] = network([x for x in live if _room(segments[x.id], least)])
+            if (least, destination) not in onward:
+                onward[least, destination] = onward_costs(today[least], destination)
+            usual = FlowPaths(today[least], links, origin, destination, 1.0,
+                              onward[least, destination]).cheapest(frozenset(), 1)
+            if usual:
+                break
         paths = FlowPaths(graph, links, origin, destination, settings.max_detour,
-                          onward[destination])
+                          onward["all", destination], usual[0].cost if usual else None)
         found = generate(paths, settings.routes_per_flow, home)
+        if usual and usual[0].segments not in {p.segments for p in found}:
+            found.append(usual[0])
         if not found and not any(r.get("flow") == k for r in routes):
-            problems.append(Problem("Flows", f["_row"], "destination", destination,
-                                    _no_path(graph, paths, k, origin, destination)))
+            problems.append(Problem(
+                "Flows", f["_row"], "destination", destination,
+                _no_path(network(list(links.values())), graph, paths, k, origin,
+                         destination)))
         for p in found:
             if (k, p.segments) in listed:
                 continue  # listed already, as the planner wrote it
@@ -404,9 +442,28 @@ def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, di
     return out, made
 
 
-def _no_path(graph, paths: FlowPaths, flow: str, origin: str, destination: str) -> str:
+def _room(segment: dict, demand: float) -> bool:
+    """Whether a segment has capacity today for ``demand`` (for anything, when 0)."""
+    capacity = segment["capacity"] or 0.0
+    return capacity >= demand if demand > 0 else capacity > 0
+
+
+def _no_path(every: nx.MultiDiGraph, graph: nx.MultiDiGraph, paths: FlowPaths, flow: str,
+             origin: str, destination: str) -> str:
+    """What to do about a flow that gets no route: ``every`` is the network of all segments,
+    ``graph`` of those that can carry something."""
     if origin == destination:
         return f"a destination other than the origin of flow {flow} ({origin!r})"
+    if not paths.reachable and origin in every and destination in every and \
+            nx.has_path(every, origin, destination):
+        chain = nx.shortest_path(every, origin, destination)
+        dead = [key for a, b in zip(chain, chain[1:]) for key in every[a][b]
+                if not graph.has_edge(a, b, key)]
+        return (f"a chain of segments that can carry something from {origin!r} to "
+                f"{destination!r} (flow {flow}): every chain between them passes a segment "
+                f"with no capacity and no project to add any (such as {', '.join(dead)}); "
+                "give one capacity or a project, or list the flow's routes on sheet Routes")
+    graph = every
     if not paths.reachable:
         return (f"a destination the segments reach from {origin!r} (flow {flow}): no chain "
                 f"of segments, each run from -> to, leads there; "

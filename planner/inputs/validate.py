@@ -114,7 +114,8 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     generated, made = ([], {}) if any(
         not p.warning and p.sheet in ("Settings", "Segments", "Flows") for p in problems) \
         else routes_from_network(settings, segments, flows, tables["Routes"],
-                                 known["Countries"], known["Corridors"], problems)
+                                 known["Countries"], known["Corridors"], problems,
+                                 known["Projects"], list(periods))
     _check_transport_cost(tables["Routes"] + generated, flows, flow_period_row,
                           periods, segments, problems)
     _requires(tables, known["Projects"], problems)
