@@ -304,6 +304,27 @@ def test_planner_routes_writes_a_copy_with_the_generated_routes(tmp_path, capsys
     assert again.routes == first.routes and again.corridors == first.corridors
 
 
+def test_planner_routes_makes_sheets_routes_and_corridors_when_missing(tmp_path, capsys):
+    """A workbook with neither sheet: the copy gets both, headed as the template heads them,
+    and reads back to the same routes and corridors (the corridors' closure weights those
+    the solve used: the riskiest country's)."""
+    tables = network_only([seg("a", "H", "M", "A", 10, 10), seg("b", "H", "M", "B", 10, 20)],
+                          demand("K", "H", "M", **{"2026": 10}))
+    tables["Countries"] = [{"country": "H"}, {"country": "A", "risk": 0.3},
+                           {"country": "B", "risk": 0.8}]
+    source = write(tmp_path, tables)
+    out = tmp_path / "with-routes.xlsx"
+    assert main(["routes", str(source), "-o", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    assert [c.value for c in book["Routes"][1]] == ["route", "flow", "corridor", "segments",
+                                                     "source"]
+    assert [c.value for c in book["Corridors"][1]][:4] == ["corridor", "name", "risk",
+                                                          "closure_days"]
+    again, first = read_workbook(out), read_workbook(source)
+    assert again.routes == first.routes and again.corridors == first.corridors
+    assert again.corridors["via B"].risk == pytest.approx(0.8)
+
+
 def test_results_flows_give_each_routes_segments_and_source(tmp_path):
     tables = network_only([seg("a", "H", "X", "A", 10, 10), seg("b", "X", "M", "A", 10, 20)],
                           demand("K", "H", "M", **{"2026": 10}))
