@@ -13,16 +13,21 @@ the flow's cheapest admissible path. A generated flow gets
 Step 2 is what dependence asks for: the insurance route is the cheapest way around a closed
 country, then around that way's own countries too, however far it lies from the cheapest.
 
-The network is a networkx MultiDiGraph (one edge per segment); paths are searched on its
-subdivision, each segment a node between its two ends, because ``shortest_simple_paths``
-refuses multigraphs, and a simple path there is a simple path of the network using one of
-the parallel segments.
+The network is a networkx MultiDiGraph (one edge per segment, so parallel segments are
+distinct paths); networkx gives each node's cheapest cost onward (Dijkstra), which bounds
+every search below. Paths are searched with the country rule applied as they grow, not
+after: networkx's k shortest simple paths (Yen's algorithm, on the network with each
+segment made a node, since it refuses multigraphs) lists every path that re-enters a
+country before it can skip it, and on a 600-segment grid of 20 countries it did not answer
+one flow's questions in 300 s.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+from heapq import heappop, heappush
+from itertools import count
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -32,6 +37,7 @@ from planner.inputs.problems import Problem
 # paths of a flow listed in cost order before an avoidance is searched on its own graph
 LISTED_PATHS = 64
 COST_TOLERANCE = 1e-9  # relative: a path at the detour limit is within it
+SEARCH_STEPS = 200_000  # partial paths one search may take up before it gives up
 
 
 @dataclass(frozen=True)
@@ -63,28 +69,31 @@ def network(links: list[Link]) -> nx.MultiDiGraph:
     return graph
 
 
-def _subdivided(graph: nx.MultiDiGraph) -> nx.DiGraph:
-    """The network with each segment made a node between its ends: node ('node', n) ->
-    ('segment', s) weighs the segment's cost, ('segment', s) -> ('node', m) nothing."""
-    out = nx.DiGraph()
-    for a, b, key, cost in graph.edges(keys=True, data="cost"):
-        out.add_edge(("node", a), ("segment", key), cost=cost)
-        out.add_edge(("segment", key), ("node", b), cost=0.0)
-    return out
-
-
-def onward_costs(graph: nx.MultiDiGraph, destination: str) -> dict[str, float]:
-    """Each node's cheapest cost (USD/t) to ``destination`` over the segments; the nodes that
-    cannot reach it are left out."""
+def onward_costs(graph: nx.MultiDiGraph, destination: str, avoid: frozenset = frozenset(),
+                 links: dict[str, Link] | None = None) -> dict[str, float]:
+    """Each node's cheapest cost (USD/t) to ``destination`` over the segments, those
+    ``avoid`` names (('segment', id), ('country', id): ``links`` tell the countries) left
+    out; the nodes that cannot reach it are left out too."""
     if destination not in graph:
         return {}
+    weight = "cost"
+    if avoid:
+        def weight(_a, _b, keyed):  # the cheapest parallel segment not avoided, or none
+            costs = [data["cost"] for key, data in keyed.items()
+                     if ("segment", key) not in avoid and
+                     ("country", links[key].country) not in avoid]
+            return min(costs) if costs else None
     return nx.single_source_dijkstra_path_length(graph.reverse(copy=False), destination,
-                                                 weight="cost")
+                                                 weight=weight)
 
 
-def _out(succ, node):
-    """(next node, segment id) of the segments leaving ``node``."""
-    return iter([(onto, key) for onto, keys in succ[node].items() for key in keys])
+def _out(graph: nx.MultiDiGraph, node) -> list:
+    """(next node, segment id) of the segments leaving ``node``, kept on the graph once
+    made (a search asks for them many times)."""
+    made = graph.graph.setdefault("out", {})
+    if node not in made:
+        made[node] = [(onto, key) for onto, keys in graph.succ[node].items() for key in keys]
+    return made[node]
 
 
 def enters_once(countries: list[str]) -> bool:
@@ -98,11 +107,9 @@ class FlowPaths:
     """The admissible paths of one flow, from ``origin`` to ``destination``, and the cheapest
     of them avoiding a set of countries and segments, each avoidance computed once.
 
-    Where a flow has at most LISTED_PATHS admissible paths (most networks: a handful of
-    corridors between two places), all are listed once by a depth-first search pruned by
-    each node's cheapest cost onward, and every avoidance is read off that list. Beyond it,
-    paths come in cost order from networkx's k shortest simple paths, and an avoidance the
-    first LISTED_PATHS cannot answer is searched on the network without what it avoids.
+    The flow's paths are listed in cost order as they are needed; an avoidance is read off
+    that list, and where the first LISTED_PATHS do not answer it (most networks have fewer:
+    a handful of corridors between two places), searched anew without what it avoids.
     """
 
     def __init__(self, graph: nx.MultiDiGraph, links: dict[str, Link], origin: str,
@@ -122,68 +129,11 @@ class FlowPaths:
         self.listed: list[Path] = []
         self.complete = not self.reachable  # every admissible path is in self.listed
         self._stream = iter(())
-        self._graph = None  # the subdivided network, for networkx's path search
         self._known: dict[frozenset, list[Path]] = {}
-        self._sorted = False  # self.listed is every admissible path, cheapest first
+        self.gave_up = False  # a search stopped at SEARCH_STEPS
+        self._sorted = False  # self.listed is every admissible path, in canonical order
         if self.reachable:
-            self._list_all()
-
-    def _list_all(self) -> None:
-        """Every admissible path, when there are at most LISTED_PATHS; else the stream."""
-        if self.limit is not None:
-            found = self._bounded(self.limit)
-        else:
-            least = self.onward[self.origin]  # the cheapest path, admissible or not
-            found = self._bounded(least * self.max_detour)
-            if found and found[0].cost > least * (1 + COST_TOLERANCE):  # the cheapest is not
-                found = self._bounded(found[0].cost * self.max_detour)
-            if found:
-                self.limit = found[0].cost * self.max_detour
-        if found is not None and (found or self.limit is not None):
-            # None: too many to list; [] with no limit yet: none within the bound, search on
-            self.listed, self.complete, self._sorted = found, True, True
-            return
-        on_a_path = (nx.descendants(self.network, self.origin) | {self.origin}) & \
-            set(self.onward)
-        self._graph = _subdivided(self.network.subgraph(on_a_path))
-        self._stream = self._admissible(self._graph)
-
-    def _bounded(self, limit: float) -> list[Path] | None:
-        """The admissible paths costing at most ``limit``, cheapest first (ties in the order
-        of their segments' ids); None if there are more than LISTED_PATHS."""
-        bound = limit * (1 + COST_TOLERANCE) + COST_TOLERANCE
-        onward, succ = self.onward, self.network.succ
-        found: list[Path] = []
-        segments: list[str] = []
-        nodes, countries = {self.origin}, []  # countries entered, in order
-        # depth-first, one iterator of out-going segments per node on the path
-        stack = [(self.origin, 0.0, _out(succ, self.origin))]
-        while stack:
-            node, cost, edges = stack[-1]
-            step = next(edges, None)
-            if step is None:
-                stack.pop()
-                if segments:
-                    nodes.discard(node)
-                    segments.pop()
-                    countries.pop()
-                continue
-            onto, key = step
-            link = self.links[key]
-            if onto in nodes or cost + link.cost + onward.get(onto, math.inf) > bound:
-                continue
-            if countries and link.country != countries[-1] and link.country in countries:
-                continue  # it would enter a country twice: so would every path through it
-            if onto == self.destination:
-                found.append(self._path(tuple(segments) + (key,)))
-                if len(found) > LISTED_PATHS:
-                    return None
-                continue
-            nodes.add(onto)
-            segments.append(key)
-            countries.append(link.country)
-            stack.append((onto, cost + link.cost, _out(succ, onto)))
-        return sorted(found, key=lambda p: (p.cost, p.segments))
+            self._stream = self._in_cost_order(frozenset())
 
     def _path(self, segments: tuple[str, ...]) -> Path:
         links = [self.links[s] for s in segments]
@@ -191,26 +141,45 @@ class FlowPaths:
                     frozenset([("segment", s) for s in segments] +
                               [("country", x.country) for x in links]))
 
-    def _admissible(self, graph: nx.DiGraph):
-        """Admissible paths of ``graph`` in cost order (networkx's k shortest simple paths),
-        up to the detour limit."""
-        origin, destination = ("node", self.origin), ("node", self.destination)
-        if origin not in graph or destination not in graph:
+    def _in_cost_order(self, avoid: frozenset):
+        """The admissible paths avoiding ``avoid``, cheapest first, up to the detour limit
+        (the first sets it, where it is not set): a best-first search over partial paths,
+        each keyed by its cost plus the cheapest cost onward, a lower bound of any way on, so
+        whole paths come out cheapest first. A partial path that visits a node twice, enters
+        a country twice or crosses what ``avoid`` names goes no further. At most
+        SEARCH_STEPS partial paths are taken up: the rest is given up on (a warning)."""
+        graph, links = self.network, self.links
+        onward = self.onward if not avoid else onward_costs(graph, self.destination, avoid,
+                                                            links)
+        if self.origin not in onward:
             return
-        search = nx.shortest_simple_paths(graph, origin, destination, weight="cost")
-        while True:
-            try:
-                nodes = next(search)
-            except (StopIteration, nx.NetworkXNoPath):
+        tie = count()
+        frontier = [(onward[self.origin], 0.0, next(tie), self.origin, (), (self.origin,), ())]
+        for _ in range(SEARCH_STEPS):
+            if not frontier:
                 return
-            path = self._path(tuple(key for kind, key in nodes if kind == "segment"))
-            if self.limit is not None and path.cost > self.limit * (1 + COST_TOLERANCE):
-                return
-            if not enters_once([self.links[s].country for s in path.segments]):
+            bound, cost, _, node, segments, nodes, runs = heappop(frontier)
+            if node == self.destination:
+                if self.limit is None:
+                    self.limit = cost * self.max_detour
+                yield self._path(segments)
                 continue
-            if self.limit is None:
-                self.limit = path.cost * self.max_detour
-            yield path
+            for onto, key in _out(graph, node):
+                link = links[key]
+                ahead = onward.get(onto)
+                if ahead is None or onto in nodes or ("segment", key) in avoid or \
+                        ("country", link.country) in avoid:
+                    continue
+                if runs and link.country != runs[-1] and link.country in runs:
+                    continue  # it would enter a country twice
+                if self.limit is not None and cost + link.cost + ahead > \
+                        self.limit * (1 + COST_TOLERANCE) + COST_TOLERANCE:
+                    continue
+                heappush(frontier, (cost + link.cost + ahead, cost + link.cost, next(tie),
+                                    onto, segments + (key,), nodes + (onto,),
+                                    runs if runs and runs[-1] == link.country
+                                    else runs + (link.country,)))
+        self.gave_up = True
 
     def cheapest(self, avoid: frozenset, k: int) -> list[Path]:
         """The ``k`` cheapest admissible paths that use no segment and cross no country of
@@ -228,13 +197,11 @@ class FlowPaths:
             self._known[avoid] = found
             return found
         found, answered = _first(self._listed_avoiding(avoid), k)
+        if self.complete and not self._sorted:  # every path is listed: ties in id order
+            self.listed.sort(key=lambda p: (p.cost, p.segments))
+            self._sorted = True
         if not answered:  # beyond the listed paths: search the network without ``avoid``
-            kept = self._graph.copy()
-            kept.remove_nodes_from([("segment", s) for s, link in self.links.items()
-                                    if ("segment", s) in kept and
-                                    (("segment", s) in avoid or ("country", link.country)
-                                     in avoid)])
-            found, _ = _first(self._admissible(kept), k)
+            found, _ = _first(self._in_cost_order(avoid), k)
         self._known[avoid] = found
         return found
 
@@ -264,16 +231,17 @@ _CUT = Path(math.inf, ())  # the end of a listing that is not all there is
 
 def _first(paths, k: int) -> tuple[list[Path], bool]:
     """The ``k`` first of ``paths`` (in cost order), ties at the k-th cost decided by the
-    segments' ids; and whether that is the answer (False: the listing was cut first)."""
+    segments' ids (among the first LISTED_PATHS of them; a grid has thousands); and whether
+    that is the answer (False: the listing was cut first)."""
     found: list[Path] = []
     for p in paths:
         if p is _CUT:
             return found, False
-        if len(found) >= k and p.cost > found[k - 1].cost * (1 + COST_TOLERANCE) + \
-                COST_TOLERANCE:
+        if len(found) >= k and (p.cost > found[k - 1].cost * (1 + COST_TOLERANCE) +
+                                COST_TOLERANCE or len(found) >= k + LISTED_PATHS):
             break
         found.append(p)
-        found.sort(key=lambda q: (q.cost, q.segments))
+    found.sort(key=lambda q: (q.cost, q.segments))
     return found[:k], True
 
 
@@ -421,6 +389,13 @@ def routes_from_network(settings, segments: dict[str, dict], flows: dict[str, di
         paths = FlowPaths(graph, links, origin, destination, settings.max_detour,
                           onward["all", destination], usual[0].cost if usual else None)
         found = generate(paths, settings.routes_per_flow, home)
+        if paths.gave_up:
+            problems.append(Problem(
+                "Flows", f["_row"], "flow", k,
+                f"a network its route search can go through: it gave up after "
+                f"{SEARCH_STEPS:,} partial paths on one question, so some of flow {k}'s "
+                "routes around a country or segment may be missing; lower max_detour, or "
+                "list the routes that matter on sheet Routes", warning=True))
         if usual and usual[0].segments not in {p.segments for p in found}:
             found.append(usual[0])
         if not found and not any(r.get("flow") == k for r in routes):
