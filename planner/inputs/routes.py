@@ -3,7 +3,7 @@
 The rule (docs/model.md, Routes from the network): a segment is a directed link (from -> to);
 a path is one list of segments, so two segments between the same nodes give two paths. A
 path is admissible when it enters no country twice and costs at most ``max_detour`` times
-the flow's cheapest admissible path. A generated flow gets
+the flow's path of today (routes_from_network). A generated flow gets
 
 1. the ``routes_per_flow`` cheapest admissible paths, and
 2. for each transit country and each segment on those paths, an avoidance chain: the
@@ -14,9 +14,10 @@ Step 2 is what dependence asks for: the insurance route is the cheapest way arou
 country, then around that way's own countries too, however far it lies from the cheapest.
 
 The network is a networkx MultiDiGraph (one edge per segment, so parallel segments are
-distinct paths); networkx gives each node's cheapest cost onward (Dijkstra), which bounds
-every search below. Paths are searched with the country rule applied as they grow, not
-after: networkx's k shortest simple paths (Yen's algorithm, on the network with each
+distinct paths); networkx gives each node's cheapest cost onward (Dijkstra, without what
+an avoidance avoids), which guides a best-first search of the paths in cost order. The
+search applies the country rule as a path grows, not after: networkx's k shortest simple
+paths (Yen's algorithm, on the network with each
 segment made a node, since it refuses multigraphs) lists every path that re-enters a
 country before it can skip it, and on a 600-segment grid of 20 countries it did not answer
 one flow's questions in 300 s.
