@@ -109,11 +109,12 @@ def test_generation_with_wide_limits_lists_every_path_and_reaches_the_same_optim
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_the_listing_and_the_k_shortest_path_search_give_the_same_routes(seed, monkeypatch):
-    """A flow's paths are listed once where there are at most LISTED_PATHS, else found in
-    cost order by networkx's k shortest paths and searched again without what an avoidance
-    avoids: both give the same routes, at the default limits (ties decided alike) and at
-    wide ones."""
+def test_reading_avoidances_off_the_listed_paths_or_searching_again_gives_the_same_routes(
+        seed, monkeypatch):
+    """An avoidance is read off the flow's paths listed so far when the first LISTED_PATHS
+    answer it, else searched again without what it avoids: with LISTED_PATHS at 64 (all
+    read off), 1 and 3 (mostly searched), the routes are the same, at the default limits
+    (ties decided alike) and at wide ones."""
     from planner.inputs import routes
     from planner.inputs.instance import Settings
 
