@@ -1,5 +1,6 @@
-"""The planner command: solve, validate, template, scenarios, robust, frontier, alternatives,
-compare, brief. Argument handling and printing only; the work is in the modules it calls.
+"""The planner command: solve, validate, template, routes, scenarios, robust, frontier,
+alternatives, compare, brief. Argument handling and printing only; the work is in the modules
+it calls.
 
 Exit status, one rule for every command (EPILOG): 0 solved, 1 internal error, 2 invalid input
 or unwritable output, 3 impossible plan, 4 no portfolio found in time, 130 interrupted
@@ -46,8 +47,8 @@ exit status, the same for every command:
   3 and 4 are decided by the plan of solve and robust, the status quo and best
   portfolios of frontier, the optimum of alternatives, and the base case of scenarios
   (which still writes its workbook: a scenario without a portfolio is marked there and
-  in the terminal, and exits 0 when the base has one); validate, template, compare and
-  brief end 0, 1 or 2 (or 129, 130, 143).
+  in the terminal, and exits 0 when the base has one); validate, template, routes, compare
+  and brief end 0, 1 or 2 (or 129, 130, 143).
 Nothing is ever written to an input workbook; a results file is written whole or not at all.
 
 time limit: a solve gets --time-limit S seconds per stage, and S x its stages (3; 2 for
@@ -64,6 +65,7 @@ commands:
   solve         choose the portfolio and write a results workbook
   validate      list every problem of an input workbook
   template      write an empty input workbook to fill in
+  routes        write the workbook again with the routes generated from its segments
   scenarios     solve the base and every scenario of sheet Scenarios, side by side
   robust        one portfolio for all scenarios at once
   frontier      least capex for each dependence target: the price of resilience
@@ -118,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("--force", action="store_true",
                           help="replace OUT if it exists (default: an existing file is "
                                "refused, exit 2: it may be a filled workbook)")
+
+    routes = command("routes", "write the workbook again with the routes generated from its "
+                     "segments")
+    _workbook(routes)
+    routes.add_argument("-o", "--output", type=Path, metavar="OUT",
+                        help="the workbook to write: a copy of WORKBOOK with the generated "
+                             "routes added to sheet Routes, column source 'generated' "
+                             "(default: results/<input name>-routes.xlsx)")
 
     scenarios = command("scenarios", "solve the base and every scenario of sheet Scenarios, "
                         "side by side")
@@ -344,6 +354,24 @@ def cmd_template(args) -> int:
     from planner.report.template import write_template
     write_template(args.output, replace=args.force)
     print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_routes(args) -> int:
+    """The workbook again with its generated routes (Settings route_generation says which
+    flows get them) and the corridors made for them, for a planner to read, edit and keep."""
+    from planner.report.routes import new_corridors, new_routes, write_routes
+
+    inst, output = _read_for(args, "routes")
+    added = new_routes(inst)
+    write_routes(args.workbook, inst, output)
+    flows = len({r.flow for r in added})
+    made = new_corridors(inst)
+    note = "" if inst.settings.route_generation != "off" else \
+        " (Settings route_generation is off: set it to missing or all to generate them)"
+    print(f"wrote {output}: {len(added)} generated route(s) for {flows} flow(s) added to sheet "
+          f"Routes{note}" + (f", {len(made)} corridor(s) to sheet Corridors" if made else "")
+          + ".")
     return EXIT_OK
 
 
@@ -777,6 +805,7 @@ def _run(argv: list[str] | None) -> int:
         if bad:
             return _fail(bad, EXIT_INPUT)
         return {"solve": cmd_solve, "validate": cmd_validate, "template": cmd_template,
+                "routes": cmd_routes,
                 "scenarios": cmd_scenarios, "compare": cmd_compare, "frontier": cmd_frontier,
                 "alternatives": cmd_alternatives, "robust": cmd_robust,
                 "brief": cmd_brief}[args.command](args)

@@ -136,8 +136,12 @@ def setting_value(name: str, raw: object):
         if word not in spec.choices:
             raise CellError("one of " + ", ".join(spec.choices))
         return word
-    if spec.kind == "number":
+    if spec.kind in ("number", "integer"):
         value = parse_number(raw)
+        if spec.kind == "integer":
+            if not value.is_integer():
+                raise CellError("a whole number")
+            value = int(value)
         if spec.minimum is not None and value < spec.minimum:
             raise CellError(f"a number of at least {spec.minimum:g}")
         if spec.maximum is not None and value > spec.maximum:

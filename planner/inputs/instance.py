@@ -23,6 +23,9 @@ class Settings:
     loss_per_t: float | None = None  # USD lost per tonne that cannot move (appraisal only)
     benefit_years_after: float = 0.0  # years the last period's yearly amounts run on
     analysis: str = "auto"  # what follows the solve: auto, full, summary (analysis.pipeline)
+    route_generation: str = "missing"  # which flows get routes from the network
+    routes_per_flow: int = 5  # the k cheapest paths of a generated flow
+    max_detour: float = 3.0  # a generated route costs at most this x its flow's cheapest
     flow_unit: str = "Mt/yr"
     money_unit: str = "USD m"
     cost_unit: str = "USD/t"
@@ -63,6 +66,7 @@ class Segment:
     capacity: float
     cost_per_t: float
     length_km: float | None = None
+    corridor: str = ""  # the corridor it gives the generated routes it ends (sheet Segments)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Route:
     flow: str
     corridor: str
     segments: tuple[str, ...]
+    source: str = "listed"  # or "generated": made from the network (planner/inputs/routes.py)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ SCENARIO_CHANGE_RULES = {
 }
 SCENARIO_CHANGES = tuple(SCENARIO_CHANGE_RULES)
 YES_NO = ("no", "yes")
+ROUTE_GENERATION = ("missing", "all", "off")
+ROUTE_SOURCES = ("listed", "generated")
 SOURCE_KINDS = ("grant", "loan")
 BUDGET = "budget"  # the Periods' own budget, as a source id (reserved on sheet Sources)
 
@@ -149,6 +151,19 @@ SETTINGS: tuple[Setting, ...] = (
             "(the Summary's appraisal; those three sheets left out and named on the Summary), "
             "or auto: full up to a few hundred projects, summary on larger networks, where the "
             "full analysis takes minutes (the command's --analysis overrides it).", ANALYSIS),
+    Setting("route_generation", "choice", "missing",
+            "Which flows get routes generated from sheet Segments (docs/model.md, Routes from "
+            "the network): missing (those with no route on sheet Routes), all (every flow; "
+            "listed routes are kept) or off (none: only the routes of sheet Routes).",
+            ROUTE_GENERATION),
+    Setting("routes_per_flow", "integer", 5,
+            "How many of the cheapest paths each generated flow gets, before the paths that "
+            "avoid a transit country or segment are added.", minimum=1, maximum=1000),
+    Setting("max_detour", "number", 3.0,
+            "A generated route costs at most this many times its flow's path of today (USD/t): "
+            "its cheapest path with capacity now for its first demand (docs/model.md, Routes "
+            "from the network). Raise it where the listed routes would serve demand that the "
+            "generated ones leave unmet.", minimum=1.0, maximum=1e6),
     Setting("flow_unit", "text", "Mt/yr", "Display name of the flow unit in the results."),
     Setting("money_unit", "text", "USD m", "Display name of the money unit in the results."),
     Setting("cost_unit", "text", "USD/t", "Display name of the unit cost unit in the results."),
@@ -194,7 +209,8 @@ SHEETS: tuple[Sheet, ...] = (
                                            "transit, 0-365 (appraisal only; blank = 0).",
                example=10),
     ), examples=(("KZ", "Kazakhstan", 0.57, None), ("RU", "Russia", 0.73, 10))),
-    Sheet("Corridors", "Named groups of routes.", (
+    Sheet("Corridors", "Named groups of routes (optional when every route is generated: "
+          "generated routes make the corridors they need).", (
         Column("corridor", "id", description="Corridor id.", example="NORTH"),
         Column("name", "text", required=False, description="Display name.",
                example="Northern route"),
@@ -204,7 +220,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("closure_days", "number", required=False, default=0.0, minimum=0,
                unit="days/yr", description="Expected days a year the corridor is closed, 0-365 "
                                            "(appraisal only; blank = 0).", example=5),
-    ), examples=(("NORTH", "Northern route", 0.7, 5),)),
+    ), required=False, examples=(("NORTH", "Northern route", 0.7, 5),)),
     Sheet("Segments", "Links of the network (rail, road, ferry, port, border crossing).", (
         Column("segment", "id", description="Segment id.", example="KZ-RU-rail"),
         Column("from", "text", description="Node where the segment starts.", example="Astana"),
@@ -220,8 +236,15 @@ SHEETS: tuple[Sheet, ...] = (
                maximum=UNIT_COST_MOST, least=LEAST),
         Column("length_km", "number", required=False, minimum=0, unit="km",
                description="Length, for information.", example=2200, maximum=1e6),
-    ), examples=(("KZ-RU-rail", "Astana", "Moscow", "rail", "RU", 20, 35, 2200),)),
-    Sheet("Routes", "Ordered chains of segments that serve one flow.", (
+        Column("corridor", "text", required=False,
+               description="A corridor for generated routes: a route takes that of the last "
+                           "of its segments that has one (blank: none; a route with none is "
+                           "put in a corridor named by its transit countries).",
+               example="NORTH"),
+    ), examples=(("KZ-RU-rail", "Astana", "Moscow", "rail", "RU", 20, 35, 2200, "NORTH"),)),
+    Sheet("Routes", "Ordered chains of segments that serve one flow (optional: a flow with "
+          "no route here gets routes generated from sheet Segments, Settings "
+          "route_generation).", (
         Column("route", "id", description="Route id.", example="R-north"),
         Column("flow", "ref", ref="Flows", description="The trade flow the route serves.",
                example="KZ-EU"),
@@ -230,7 +253,11 @@ SHEETS: tuple[Sheet, ...] = (
         Column("segments", "refs", ref="Segments",
                description="Segments in travel order, separated by ; (the 'to' of one is the "
                            "'from' of the next).", example="KZ-RU-rail; RU-port"),
-    ), examples=(("R-north", "KZ-EU", "NORTH", "KZ-RU-rail"),)),
+        Column("source", "choice", required=False, default="listed", choices=ROUTE_SOURCES,
+               description="listed (typed by a planner) or generated (written by 'planner "
+                           "routes'); for information: both are used alike (blank = listed).",
+               example="listed"),
+    ), required=False, examples=(("R-north", "KZ-EU", "NORTH", "KZ-RU-rail", "listed"),)),
     Sheet("Flows", "Trade to move: one row per flow and period. A period without a row has "
           "demand 0, with a warning (a deleted row looks the same): write a 0 row for a period "
           "in which the flow does not run.", (

@@ -13,6 +13,7 @@ from planner.inputs.instance import (Corridor, Country, Flow, Instance, Period, 
     RiskLimit, Route, Segment, Settings)
 from planner.inputs.nodes import SHEET as NODES, read_nodes
 from planner.inputs.problems import Problem
+from planner.inputs.routes import routes_from_network
 from planner.inputs.rules import check_refs, row_problems, transport_cost, unique_ids
 from planner.inputs.scenarios import SHEET as SCENARIOS, parse_scenarios
 
@@ -109,8 +110,15 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
     periods, segments = known["Periods"], known["Segments"]
     check_refs("Routes", "flow", tables["Routes"], flows, "Flows", problems)
     _missing_flow_periods(flows, flow_period_row, periods, problems)
-    _check_transport_cost(tables, flows, flow_period_row, periods, segments, problems)
-    _routes(tables, segments, flows, problems)
+    _routes(tables, segments, flows, settings, problems)
+    # routes from the network need whole segments and flows: generated once they are
+    generated, made = ([], {}) if any(
+        not p.warning and p.sheet in ("Settings", "Segments", "Flows") for p in problems) \
+        else routes_from_network(settings, segments, flows, tables["Routes"],
+                                 known["Countries"], known["Corridors"], problems,
+                                 known["Projects"], list(periods))
+    _check_transport_cost(tables["Routes"] + generated, flows, flow_period_row,
+                          periods, segments, problems)
     _requires(tables, known["Projects"], problems)
     for r in tables["RiskLimits"]:
         problems.extend(row_problems("RiskLimits", r, known))
@@ -122,7 +130,7 @@ def validate_tables(tables: dict[str, list[dict]], problems: list[Problem], name
         return None, unread(problems, scenarios)
 
     instance = _instance(tables, settings, known, *finance, nodes=nodes, name=name,
-                         sha256=sha256)
+                         sha256=sha256, generated=generated, made=made)
     parsed = parse_scenarios(instance, tables.get(SCENARIOS) or [], problems)
     problems = unread(problems, scenarios)
     if any(not p.warning for p in problems):
@@ -198,7 +206,8 @@ def _flows(tables: dict, problems: list[Problem]) -> tuple[dict[str, dict], dict
     return flows, flow_period_row
 
 
-def _routes(tables: dict, segments: dict, flows: dict, problems: list[Problem]) -> None:
+def _routes(tables: dict, segments: dict, flows: dict, settings: Settings,
+            problems: list[Problem]) -> None:
     # Routes: consecutive segments connect; a warning where the ends miss the flow's nodes
     for r in tables["Routes"]:
         chain = [s for s in (r.get("segments") or ()) if s in segments]
@@ -220,10 +229,12 @@ def _routes(tables: dict, segments: dict, flows: dict, problems: list[Problem]) 
                     f"flow {r['flow']}); it runs from {segments[chain[0]]['from']!r} to "
                     f"{segments[chain[-1]]['to']!r}", warning=True))
     for k, f in flows.items():
-        if not any(r.get("flow") == k for r in tables["Routes"]):
+        if settings.route_generation == "off" and \
+                not any(r.get("flow") == k for r in tables["Routes"]):
             problems.append(Problem("Flows", f["_row"], "flow", k,
                                     "at least one route on sheet Routes: without one, all of its "
-                                    "demand is unmet", warning=True))
+                                    "demand is unmet (or Settings route_generation missing, to "
+                                    "generate them)", warning=True))
 
 
 def _requires(tables: dict, projects: dict, problems: list[Problem]) -> None:
@@ -263,11 +274,15 @@ def _finance(tables: dict, known: dict, problems: list[Problem]):
 
 
 def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
-              source_budgets, *, nodes: dict, name: str, sha256: str) -> Instance:
-    """The Instance of tables with no problem (but warnings)."""
+              source_budgets, *, nodes: dict, name: str, sha256: str,
+              generated: list[dict] = (), made: dict | None = None) -> Instance:
+    """The Instance of tables with no problem (but warnings), with the ``generated`` routes
+    and the corridors ``made`` for them (planner/inputs/routes.py)."""
     periods, countries, corridors = known["Periods"], known["Countries"], known["Corridors"]
     segments, routes, flows = known["Segments"], known["Routes"], known["Flows"]
     projects = known["Projects"]
+    corridors = {**corridors, **(made or {})}
+    routes = {**routes, **{r["route"]: r for r in generated}}
     return Instance(
         settings=settings,
         periods=tuple(Period(r["period"], r["budget"], r["years"], r["weight"],
@@ -277,9 +292,10 @@ def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
         corridors={k: Corridor(k, r["name"] or "", r["risk"], r.get("closure_days") or 0.0)
                    for k, r in corridors.items()},
         segments={k: Segment(k, r["from"], r["to"], r["mode"], r["country"], r["capacity"],
-                             r["cost_per_t"], r["length_km"]) for k, r in segments.items()},
-        routes={k: Route(k, r["flow"], r["corridor"], tuple(r["segments"]))
-                for k, r in routes.items()},
+                             r["cost_per_t"], r["length_km"], r.get("corridor") or "")
+                  for k, r in segments.items()},
+        routes={k: Route(k, r["flow"], r["corridor"], tuple(r["segments"]),
+                         r.get("source") or "listed") for k, r in routes.items()},
         flows={k: Flow(k, f["origin"], f["destination"], dict(f["demand"]),
                        dict(f["loss_per_t"]))
                for k, f in flows.items()},
@@ -295,7 +311,7 @@ def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
         rows={**{(sheet, k): r["_row"] for sheet, table in
                  (("Periods", periods), ("Countries", countries), ("Corridors", corridors),
                   ("Segments", segments), ("Routes", routes), ("Projects", projects),
-                  ("Flows", flows)) for k, r in table.items()},
+                  ("Flows", flows)) for k, r in table.items() if r["_row"] is not None},
               **{(NODES, r["node"]): r["_row"] for r in tables.get(NODES) or []
                  if r.get("node")},
               **{("Sources", r["source"]): r["_row"] for r in tables.get("Sources") or []
@@ -308,13 +324,13 @@ def _instance(tables: dict, settings: Settings, known: dict, profiles, sources,
     )
 
 
-def _check_transport_cost(tables: dict, flows: dict, flow_period_row: dict, periods: dict,
-                          segments: dict, problems: list[Problem]) -> None:
+def _check_transport_cost(routes: list[dict], flows: dict, flow_period_row: dict,
+                          periods: dict, segments: dict, problems: list[Problem]) -> None:
     """Each flow's demand in a period, carried on its dearest route for the period's years,
     costs at most schema.MAX_TRANSPORT_COST (each number may be within its own range and
     their product not)."""
     dearest: dict[str, tuple[float, str]] = {}
-    for r in tables["Routes"]:
+    for r in routes:
         chain = r.get("segments") or ()
         if not r.get("flow") or any(s not in segments for s in chain):
             continue

@@ -410,9 +410,10 @@ def write_flows(book, inst: Instance, sol: Solution, ms: Measures) -> None:
     F = flow(st.flow_unit)
     write_table(book.create_sheet("Flows"),
                 ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t",
-                 "corridor_name", "segments"],
+                 "corridor_name", "segments", "source"],
                 [(r, route.corridor, t, sol.flows[r, t], route.flow, inst.route_cost[r],
-                  inst.corridors[route.corridor].name, "; ".join(route.segments))
+                  inst.corridors[route.corridor].name, "; ".join(route.segments),
+                  route.source)
                  for r, route in inst.routes.items() for t in inst.period_ids],
                 number_format={"flow": F, "cost_per_t": with_unit(st.cost_unit, 2)})
 
