@@ -167,17 +167,18 @@ def chain(n: int, closed: bool = False) -> list[dict]:
 
 
 def test_a_long_requires_chain_validates(tmp_path):
-    """5,000 projects each requiring the one before: no cycle, and no recursion to overflow."""
-    assert validate_workbook(write(tmp_path, edit(two_corridors(), Projects=chain(5000)))) == []
+    """1,500 projects each requiring the one before (deeper than Python's recursion limit,
+    1,000): no cycle, and no recursion to overflow."""
+    assert validate_workbook(write(tmp_path, edit(two_corridors(), Projects=chain(1500)))) == []
 
 
 def test_a_long_requires_cycle_is_named_at_its_first_row(tmp_path):
-    """The same chain closed by P0 requiring P4999: one cycle through every project, reported
-    from the first row's project (P4999, row 2), each id requiring the next."""
-    p = only(problems_of(tmp_path, edit(two_corridors(), Projects=chain(5000, closed=True))))
+    """The same chain closed by P0 requiring P1499: one cycle through every project, reported
+    from the first row's project (P1499, row 2), each id requiring the next."""
+    p = only(problems_of(tmp_path, edit(two_corridors(), Projects=chain(1500, closed=True))))
     assert (p.sheet, p.row, p.column) == ("Projects", 2, "requires")
-    assert str(p.found).startswith("P4999 -> P4998 -> P4997 -> ")
-    assert str(p.found).endswith(" -> P1 -> P0 -> P4999")
+    assert str(p.found).startswith("P1499 -> P1498 -> P1497 -> ")
+    assert str(p.found).endswith(" -> P1 -> P0 -> P1499")
 
 
 def test_project_requiring_itself(tmp_path):
