@@ -246,3 +246,24 @@ def test_the_kazakhstan_brief_names_every_selected_project(tmp_path):
         assert "".join(name.split()) in bare, name
     assert f"{summary['worst_disruption']:.1%}" in text
     assert f"{summary['total_capex']:,.0f} USD m" in text
+
+
+def test_the_brief_made_beside_in_a_child_is_the_one_made_here(solved, tmp_path, monkeypatch):
+    """The solve renders the PDF and the HTML in a forked child (brief.Rendering); where no
+    process can be had (fork refused) it renders them in the command itself: the same PDF
+    text and the same HTML page (the results' time of day aside)."""
+    import re
+
+    from planner.report import brief as brief_module
+
+    source, out = solved
+
+    def refused():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(brief_module.os, "fork", refused)
+    here = tmp_path / "here.xlsx"
+    assert main(["solve", str(source), "-o", str(here)]) == 0
+    timeless = lambda text: re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)?", "", text)
+    assert timeless(pdf_text(brief_paths(here)[0])[1]) == timeless(pdf_text(brief_paths(out)[0])[1])
+    assert timeless(brief_paths(here)[1].read_text()) == timeless(brief_paths(out)[1].read_text())

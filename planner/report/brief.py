@@ -894,8 +894,14 @@ class Rendering:
             return
         parent = os.getpid()
         self.read_end, write_end = os.pipe()
-        with interrupt.held():
-            self.pid = os.fork()
+        try:
+            with interrupt.held():
+                self.pid = os.fork()
+        except OSError:  # no process to be had: ``result`` renders here
+            os.close(self.read_end)
+            os.close(write_end)
+            self.pid = None
+            return
         if self.pid == 0:  # the child: render, hand the bytes over, skip the parent's exit hooks
             status = 1
             try:
