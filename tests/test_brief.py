@@ -24,6 +24,7 @@ from pypdf import PdfReader
 
 from planner.cli import main
 from planner.report.brief import brief_of, brief_paths, frames_of_book, read_frames
+from planner.report.xlsx import wrapped_lines
 from tests.builders import edit, periods, project, two_corridors, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,6 +183,13 @@ def test_the_workbook_opens_on_the_brief(solved):
     assert len(ws._images) == 2
     assert ws.page_setup.fitToHeight == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    # a tile's words wrap in column E: its row is as tall as they need (LibreOffice and
+    # Excel keep a written row's height, and the words would run over the next tile)
+    width = ws.column_dimensions["E"].width
+    for row in ws.iter_rows(min_row=5, max_row=4 + len(tiles)):
+        if row[4].value:
+            lines = wrapped_lines(row[4].value, width)
+            assert ws.row_dimensions[row[0].row].height >= 15 * lines, row[0].value
 
 
 def test_no_brief_writes_none_and_a_bad_workbook_is_refused(tmp_path, capsys):

@@ -955,7 +955,7 @@ def add_sheet(book, b: Brief, drawn: Drawn | None = None) -> None:
     from openpyxl.styles import Alignment, Font
 
     from planner.report.corridor_map import MAP_DISCLAIMER
-    from planner.report.xlsx import put, style_header, unit_format
+    from planner.report.xlsx import put, style_header, unit_format, wrapped_lines
 
     ws = book.create_sheet(BRIEF_SHEET, 0)
     book.active = 0
@@ -963,20 +963,25 @@ def add_sheet(book, b: Brief, drawn: Drawn | None = None) -> None:
     cell = put(ws, 2, 1, b.sentence)
     cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=6)
-    ws.row_dimensions[2].height = 15 * (1 + len(b.sentence) // 120)
+    widths = dict(zip("ABCDEF", (20, 26, 14, 14, 60, 4)))
+    ws.row_dimensions[2].height = 15 * wrapped_lines(b.sentence, sum(widths.values()))
     header = ["metric", "tile", "plan", "reference plan", "what it is"]
     for j, h in enumerate(header, start=1):
         style_header(put(ws, 4, j, h))
     formats = {"share": "0.0%", "money": unit_format(b.money_unit, money_unit=b.money_unit),
                "flow": '#,##0.0'}
     for i, t in enumerate(b.tiles, start=5):
-        put(ws, i, 1, t.metric)
-        put(ws, i, 2, t.label).font = Font(bold=True)
+        put(ws, i, 1, t.metric).alignment = Alignment(vertical="top")
+        label = put(ws, i, 2, t.label)
+        label.font, label.alignment = Font(bold=True), Alignment(vertical="top")
         for j, v in ((3, t.number), (4, t.number_ref)):
             c = put(ws, i, j, v)
             c.number_format = formats.get(t.kind) or "General"
+            c.alignment = Alignment(vertical="top")
         put(ws, i, 5, t.detail).alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, w in zip("ABCDEF", (20, 26, 14, 14, 60, 4)):
+        # a row keeps its height where a program does not fit it: the words would run over
+        ws.row_dimensions[i].height = 15 * wrapped_lines(t.detail or "", widths["E"])
+    for letter, w in widths.items():
         ws.column_dimensions[letter].width = w
     row = 6 + len(b.tiles)
     for name in IN_SHEET:
