@@ -257,12 +257,13 @@ def test_the_kazakhstan_brief_names_every_selected_project(tmp_path):
 
 
 def test_the_brief_made_beside_in_a_child_is_the_one_made_here(solved, tmp_path, monkeypatch):
-    """The solve renders the PDF and the HTML in a forked child (brief.Rendering); where no
-    process can be had (fork refused) it renders them in the command itself: the same PDF
-    text and the same HTML page (the results' time of day aside)."""
+    """The solve draws the brief in a worker process started with the command, which renders
+    the PDF and the HTML in a child of its own (planner/report/brief/worker.py); where no
+    process can be had (fork refused) the command renders them itself: the same PDF text and
+    the same HTML page (the results' time of day aside)."""
     import re
 
-    from planner.report import brief as brief_module
+    from planner.report.brief import worker as brief_module
 
     source, out = solved
 
@@ -275,3 +276,42 @@ def test_the_brief_made_beside_in_a_child_is_the_one_made_here(solved, tmp_path,
     timeless = lambda text: re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)?", "", text)
     assert timeless(pdf_text(brief_paths(here)[0])[1]) == timeless(pdf_text(brief_paths(out)[0])[1])
     assert timeless(brief_paths(here)[1].read_text()) == timeless(brief_paths(out)[1].read_text())
+
+
+def children() -> set[int]:
+    """This process's child processes (Linux: /proc)."""
+    found = set()
+    for listed in Path("/proc/self/task").glob("*/children"):
+        found |= {int(pid) for pid in listed.read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_the_brief_worker_ends_with_the_command(tmp_path, capfd):
+    """The worker that draws the brief starts with the command (before the workbook is read)
+    and ends with it, whether the command makes its brief or stops before it: a workbook
+    refused at once (exit 2) leaves no process behind and says one thing, nor does a solve.
+    (A worker ended while it starts must die, not run the command's stop handler and carry
+    on as a second command: that race needs the worker scheduled late, so this guards the
+    outcome rather than forcing the race.)"""
+    import sys
+
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    for _ in range(3):  # the worker is ended within milliseconds of its start
+        run = subprocess.run([sys.executable, "-m", "planner", "solve", str(broken), "-o",
+                              str(tmp_path / "r.xlsx")], capture_output=True, text=True,
+                             cwd=ROOT, timeout=120)
+        assert run.returncode == 2, run.stderr
+        assert "SIGTERM" not in run.stderr + run.stdout
+        assert (run.stderr + run.stdout).count("nothing was written") == 1, run.stderr
+    before = children()
+    capfd.readouterr()
+    assert main(["solve", str(broken), "-o", str(tmp_path / "r.xlsx")]) == 2
+    assert children() == before
+    said = capfd.readouterr()
+    assert "SIGTERM" not in said.err and said.err.count("nothing was written") == 1
+    source = write(tmp_path, case(), "small.xlsx")
+    assert main(["solve", str(source), "-o", str(tmp_path / "r.xlsx")]) == 0
+    assert children() == before
+    assert brief_paths(tmp_path / "r.xlsx")[0].exists()

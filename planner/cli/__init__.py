@@ -376,6 +376,18 @@ def cmd_routes(args) -> int:
 
 
 def cmd_solve(args) -> int:
+    from planner.report.brief import BriefWorker
+
+    if args.no_brief:
+        return _solve(args, False)
+    # started before the workbook is read: it loads matplotlib while the command reads and
+    # solves, and ends with the block if the command stops before its brief
+    with BriefWorker() as worker:
+        return _solve(args, worker)
+
+
+def _solve(args, brief) -> int:
+    """planner solve; ``brief``: a BriefWorker, or False (--no-brief)."""
     from planner.analysis.bought_for_rule import bought_for_rule
     from planner.analysis.measures import evaluate
     from planner.analysis.pipeline import analyse
@@ -390,7 +402,7 @@ def cmd_solve(args) -> int:
     # importing the libraries above is a fixed cost, in the allowance
     began = time.perf_counter()
     inst, output = _read_for(args, "results")
-    brief = _brief_targets(output, args.no_brief)
+    targets = _brief_targets(output, args.no_brief)
     print(f"{args.workbook}: {len(inst.projects)} projects, {len(inst.routes)} routes, "
           f"{len(inst.segments)} segments, {len(inst.periods)} periods")
     deadline = _deadline(args, inst, began)  # reading the workbook drew on it already
@@ -413,7 +425,7 @@ def cmd_solve(args) -> int:
     write_results(sol, ms, output, unmet_causes=causes, appraisal=appraisal,
                   bought_for_rule=for_rule, value=value, leverage=levers, left_out=left_out,
                   budget=deadline.seconds, reference=done.reference.measures,
-                  brief=bool(brief), left_out_by=done.left_out_by)
+                  brief=brief, left_out_by=done.left_out_by)
 
     chosen = [p for p, t in sol.portfolio.items() if t]
     status = status_text(sol)
@@ -450,12 +462,12 @@ def cmd_solve(args) -> int:
         print(f"{'ANALYSIS' if done.left_out_by else 'TIME LIMIT'}: "
               f"{left_out_words(left_out, deadline.seconds, done.left_out_by)} "
               "(sheet Summary, left_out)")
-    print(f"wrote {output}" + "".join(f", {path}" for path in brief))
+    print(f"wrote {output}" + "".join(f", {path}" for path in targets))
     return EXIT_OK
 
 
 def cmd_brief(args) -> int:
-    """The brief of a results workbook, from its tables alone (planner/report/brief.py)."""
+    """The brief of a results workbook, from its tables alone (planner/report/brief)."""
     from planner.report.brief import brief_of, brief_paths, read_frames, write_brief
     from planner.report.xlsx import check_target
 

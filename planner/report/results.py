@@ -14,8 +14,8 @@ from planner import __version__
 from planner.analysis.appraisal import Appraisal
 from planner.analysis.finance import available, drawn_by_source
 from planner.analysis.measures import MEASURE_TABLE, Measures
-from planner.report.brief import (Rendering, add_sheet, brief_of, brief_paths, draw,
-                                  frames_of_book, made_frame, write_files)
+from planner.report.brief import (BriefWorker, add_sheet, brief_of, brief_paths, frames_of_book,
+                                  made_frame, write_files)
 from planner.analysis.pipeline import AUTO_FULL_MOST
 from planner.report.columns import write_legend
 from planner.report.finance import (unmet_served_words, write_appraisal, write_financing,
@@ -318,16 +318,17 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
                   unmet_causes=(), appraisal: Appraisal | None = None,
                   bought_for_rule=None, value=None, leverage=None,
                   left_out: tuple[str, ...] = (), budget: float = math.inf,
-                  reference: Measures | None = None, brief: bool = False,
+                  reference: Measures | None = None, brief: bool | BriefWorker = False,
                   left_out_by: str | None = None) -> Path:
     """``value``: planner.analysis.project_value.project_value's findings (sheets Value and Chains);
     ``leverage``: planner.analysis.leverage.leverage's rows (sheet Leverage); each left out where
     None. ``left_out``: the sheets the command's time did not allow (its ``budget``,
     seconds), or the analysis setting ``left_out_by`` left out, named on the Summary.
     ``reference``: the reference plan's measures. Sheet Brief comes first, made from the
-    workbook's own tables (planner/report/brief.py); with ``brief`` it has the map and the
+    workbook's own tables (planner/report/brief); with ``brief`` it has the map and the
     schedule as pictures, and the brief's PDF and HTML are written beside the workbook
-    (brief_paths)."""
+    (brief_paths): drawn by ``brief`` where it is a BriefWorker (started with the command, it
+    has matplotlib loaded by now), else by one started here."""
     inst = sol.instance
     book = Workbook()
     ws = book.active
@@ -352,18 +353,15 @@ def write_results(sol: Solution, ms: Measures, target: str | Path, *,
     write_solver_log(book, sol)
     write_legend(book)
     round_figures(book, smallest_demand(inst))  # the brief reads the figures as written
-    made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=brief)
-    drawn = draw(made) if brief else None
-    files = Rendering(made, drawn) if brief else None  # on the other core meanwhile
-    try:
-        add_sheet(book, made, drawn)
+    made = brief_of({**frames_of_book(book), "_made": made_frame(book)}, drawn=bool(brief))
+    if not brief:
+        add_sheet(book, made)
+        return save_atomic(book, target)
+    with brief if isinstance(brief, BriefWorker) else BriefWorker() as worker:
+        worker.render(made)  # the worker draws it on the other core
+        add_sheet(book, made, worker.pictures())
         path = save_atomic(book, target)
-    except BaseException:
-        if files:
-            files.cancel()
-        raise
-    if files:
-        write_files(files.result(), *brief_paths(path))
+        write_files(worker.files(), *brief_paths(path))
     return path
 
 
