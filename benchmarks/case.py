@@ -3,6 +3,7 @@ build, hand-over, solve, evaluate, analysis (sheets Value, Chains, Leverage), wr
 (null where the planner has no brief); total_seconds is their sum, the whole command.
 
     python -m benchmarks.case WORKBOOK OBJECTIVE [--time-limit S] [--baselines highs_direct cbc_lp]
+                                                [--policy OBJECTIVE=COPY_AFTER ...]
 
 Run in its own process so that its peak memory is its own.
 """
@@ -25,8 +26,22 @@ from planner.inputs.read import read_tables
 from planner.inputs.validate import validate_tables
 
 
+def set_policies(policies: dict[str, int]) -> dict[str, dict]:
+    """Closure policies other than the planner's (closure_cuts.POLICIES), {objective:
+    copy_after}, for a strategy's trial on the family; what is then in force, for the JSON."""
+    from dataclasses import asdict, replace
+
+    from planner.solve import closure_cuts
+
+    for objective, copy_after in policies.items():
+        closure_cuts.POLICIES[objective] = replace(closure_cuts.POLICIES[objective],
+                                                   copy_after=copy_after)
+    return {k: asdict(v) for k, v in closure_cuts.POLICIES.items()}
+
+
 def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,
-            baselines: tuple[str, ...] = ()) -> dict:
+            baselines: tuple[str, ...] = (), policies: dict[str, int] | None = None) -> dict:
+    policy = set_policies(policies or {})
     times = {}
     t0 = time.perf_counter()
     tables, problems = read_tables(workbook)
@@ -72,6 +87,7 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         "dependence": ms.dependence(objective, inst.settings.dependence_unit),
         "total_capex": ms.total_capex,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "policy": policy.get(objective),
     }
     if baselines:
         from benchmarks import baselines as run
@@ -99,9 +115,21 @@ def main(argv=None) -> None:
     parser.add_argument("--mip-gap", type=float, default=1e-4)
     parser.add_argument("--baselines", nargs="*", default=[],
                         choices=["highs_direct", "cbc_lp"])
+    parser.add_argument("--policy", nargs="*", default=[], type=policy_arg,
+                        metavar="OBJECTIVE=COPY_AFTER",
+                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after)")
     args = parser.parse_args(argv)
     json.dump(measure(args.workbook, args.objective, time_limit=args.time_limit,
-                      mip_gap=args.mip_gap, baselines=tuple(args.baselines)), sys.stdout)
+                      mip_gap=args.mip_gap, baselines=tuple(args.baselines),
+                      policies=dict(args.policy)), sys.stdout)
+
+
+def policy_arg(text: str) -> tuple[str, int]:
+    objective, _, after = text.partition("=")
+    if objective not in ("worst_disruption", "expected_disruption") or not after.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: OBJECTIVE=COPY_AFTER, e.g. "
+                                         "worst_disruption=0")
+    return objective, int(after)
 
 
 if __name__ == "__main__":

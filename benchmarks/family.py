@@ -10,6 +10,8 @@ solve) and the family's worst and median.
     python -m benchmarks.family                  # M and L: hours, on a quiet machine
     python -m benchmarks.family --size M --repeat 3
     python -m benchmarks.family --quick          # XS networks, seconds: checks the machinery
+    python -m benchmarks.family --size M --no-baseline --policy worst_disruption=0
+                                                 # a closure policy tried, ours alone
 
 JSON goes to results/benchmarks/family-<when>-<commit>.json.
 """
@@ -21,6 +23,7 @@ import statistics
 from pathlib import Path
 
 from benchmarks.generator import generate
+from benchmarks.case import policy_arg
 from benchmarks.run import OUT, machine, run_case
 from planner.report.template import write_input
 
@@ -53,7 +56,8 @@ def member_path(size: str, shape: str, seed: int, folder: Path) -> Path:
 
 def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
                objectives=OBJECTIVES, baselines=("highs_direct",), out: Path = OUT,
-               progress=print, in_process: bool = False) -> Path:
+               progress=print, in_process: bool = False,
+               policies: dict[str, int] | None = None, members=None) -> Path:
     """Run every member of ``sizes`` for each objective ``repeat`` times (the baselines with
     them), and write the family's JSON; its path. ``in_process``: the cases run in this
     process, not each in its own (--quick: no interpreter start per case; the peak memory
@@ -64,10 +68,12 @@ def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
     cases = []
     for size in sizes:
         for shape, seed in MEMBERS[size]:
+            if members and f"{shape}-{seed}" not in members:
+                continue
             workbook = member_path(size, shape, seed, out / "instances")
             for objective in objectives:
                 runs = [(_in_process if in_process else run_case)(
-                    workbook, objective, time_limit, list(baselines), GAPS[size])
+                    workbook, objective, time_limit, list(baselines), GAPS[size], policies)
                     for _ in range(repeat)]
                 case = summarise(runs)
                 case.update(size_name=member_name(size, shape, seed), family_size=size,
@@ -77,17 +83,19 @@ def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
                          f"{case.get('median_total_seconds', float('nan')):8.1f} s "
                          f"{case.get('status', case.get('error', '')[:60])}")
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"family-{meta['when'][:19].replace(':', '')}-{meta['commit']}.json"
-    path.write_text(json.dumps({"machine": meta, "family": True, "cases": cases}, indent=1))
+    tried = "".join(f"-{k.split('_')[0]}{v}" for k, v in (policies or {}).items())
+    path = out / f"family-{meta['when'][:19].replace(':', '')}-{meta['commit']}{tried}.json"
+    path.write_text(json.dumps({"machine": meta, "family": True, "policies": policies or {},
+                                "cases": cases}, indent=1))
     progress(f"wrote {path}")
     return path
 
 
 def _in_process(workbook: Path, objective: str, time_limit: float, baselines: list[str],
-                mip_gap: float) -> dict:
+                mip_gap: float, policies: dict[str, int] | None = None) -> dict:
     from benchmarks.case import measure
     return measure(workbook, objective, time_limit=time_limit, mip_gap=mip_gap,
-                   baselines=tuple(baselines))
+                   baselines=tuple(baselines), policies=policies)
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -121,11 +129,21 @@ def main(argv=None) -> Path:
                         help="seconds a stage, ours and the plain formulation's")
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES))
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the JSON")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="ours alone, without the plain formulation beside (a policy's "
+                             "trial against ours: minutes, where the baseline takes hours)")
+    parser.add_argument("--policy", nargs="*", default=[], type=policy_arg,
+                        metavar="OBJECTIVE=COPY_AFTER",
+                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after)")
+    parser.add_argument("--members", nargs="*", default=None, metavar="SHAPE-SEED",
+                        help="only these members, e.g. spread-1 dominant-3")
     args = parser.parse_args(argv)
     sizes = ["XS"] if args.quick else args.size
     limit = min(args.time_limit, 20) if args.quick else args.time_limit
     return run_family(sizes, repeat=args.repeat, time_limit=limit,
-                      objectives=args.objectives, out=args.out, in_process=args.quick)
+                      objectives=args.objectives, out=args.out, in_process=args.quick,
+                      baselines=() if args.no_baseline else ("highs_direct",),
+                      policies=dict(args.policy), members=args.members)
 
 
 if __name__ == "__main__":
