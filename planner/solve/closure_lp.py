@@ -16,7 +16,7 @@ import highspy
 import numpy as np
 
 from planner.clock import check
-from planner.solve.highs import LpRows, interrupted, lp_from_arrays
+from planner.solve.highs import ArrayRows, interrupted, lp_from_arrays
 from planner.inputs.instance import Instance
 from planner.tolerances import MOVED
 
@@ -92,7 +92,7 @@ class StrandedLP:
         self._segment_capacity, self._adds = None, {}  # capacity()'s
         position = self.position = {key: i for i, key in enumerate(self.keys)}
         self.blocks = {}
-        full_bound: dict[tuple[str, str], float] = {}  # inst.load_bound over every route
+        columns: dict[str, _PeriodColumns] = {}  # each period's, made once
         self.closed = {c.name: inst.routes_in_unit(c.unit, c.key) for c in closure_set}
         self.flow_of = {r: route.flow for r, route in inst.routes.items()}
         for c in closure_set:
@@ -103,7 +103,9 @@ class StrandedLP:
                     block = reuse.blocks.get((t, c.name)) if reuse is not None and \
                         reuse.inst is inst else None
                     if block is None:
-                        block = _MaxFlow(inst, t, closed, full_bound)
+                        if t not in columns:
+                            columns[t] = _PeriodColumns(inst, t)
+                        block = _MaxFlow(inst, t, closed, columns[t])
                     self.blocks[t, c.name] = block
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
@@ -241,86 +243,125 @@ def paid(inst: Instance, flows: dict[tuple[str, str], float], closed: set[str], 
     return {k: cost / f for k, (f, cost) in (every | through).items()}
 
 
+class _PeriodColumns:
+    """The closure LPs of one period before any route is closed: each flow with demand, its
+    routes' columns h[r] then its v[k], in the flows' order, and each route column's passes
+    of each segment. A closure's LP is these with its routes' columns taken out (``of``):
+    arrays masked, no Python step per route, where building each LP route by route took most
+    of the analysis at L (636 LPs of 1,500 routes and 2,517 segments)."""
+
+    def __init__(self, inst: Instance, t: str):
+        self.flows: list[str] = []  # flows with demand in t
+        demand, routes, flow = [], [], []
+        for k in inst.flows:
+            d = inst.demand(k, t)
+            if d <= 0:
+                continue
+            for r in inst.routes_of_flow[k] + (None,):  # the routes' h, then v[k]
+                routes.append(r), flow.append(len(self.flows))
+            self.flows.append(k), demand.append(d)
+        self.routes = routes  # column -> route (None: v[k])
+        self.demand = np.array(demand, dtype=float)
+        self.flow = np.array(flow, dtype=np.int64)  # column -> its flow's place in flows
+        self.is_v = np.array([r is None for r in routes], dtype=bool)
+        self.column_of = {r: j for j, r in enumerate(routes) if r is not None}
+        place = {s: i for i, s in enumerate(inst.segments)}
+        passes = [(place[s], j, n) for j, r in enumerate(routes) if r is not None
+                  for s, n in inst.route_segments[r].items()]
+        self.segment_ids = list(inst.segments)
+        self.entry_segment, self.entry_column, self.entry_passes = (
+            np.array([e[i] for e in passes], dtype=dt)
+            for i, dt in ((0, np.int64), (1, np.int64), (2, float)))
+        self.capacity = np.array([inst.segments[s].capacity for s in self.segment_ids])
+        self.value = None  # each flow's value a tonne, where the flows' values differ
+        if inst.values_differ(t):
+            self.value = np.array([inst.value_per_t(k, t) or 0.0 for k in self.flows])
+
+    def of(self, closed) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+        """The LP of the closure of routes ``closed``: (fixed, the kept columns, the kept
+        capacity rows' segments (places), its rows as (lower, upper, (row, column, value)))
+        where fixed = {flow: demand} of the flows with no open route (stranded whatever is
+        built, no row), and a capacity row is kept where its segment's load bound over the
+        open routes (each flow's demand times the most passes of one of its open routes)
+        exceeds its capacity: the other rows cannot bind (capacities only grow)."""
+        n = len(self.routes)
+        route_open = ~self.is_v
+        shut = [self.column_of[r] for r in closed if r in self.column_of]
+        route_open[shut] = False
+        served = np.bincount(self.flow[route_open], minlength=len(self.flows)) > 0
+        kept = np.flatnonzero(route_open | (self.is_v & served[self.flow]))
+        fixed = {self.flows[i]: float(self.demand[i]) for i in np.flatnonzero(~served)}
+        new = np.full(n, -1, dtype=np.int64)
+        new[kept] = np.arange(len(kept))
+        flow_row = np.cumsum(served) - 1  # demand rows: the served flows, in order
+        # capacity rows: the segments an open route passes whose load bound tops capacity
+        on = route_open[self.entry_column]
+        segment, column, times = (self.entry_segment[on], self.entry_column[on],
+                                  self.entry_passes[on])
+        flows = self.flow[column]
+        key = segment * len(self.flows) + flows
+        order = np.lexsort((times, key))  # by (segment, flow), the most passes last
+        last = np.r_[key[order][1:] != key[order][:-1], True] if len(key) else \
+            np.zeros(0, dtype=bool)
+        top = order[last]
+        bound = np.bincount(segment[top], weights=times[top] * self.demand[flows[top]],
+                            minlength=len(self.segment_ids))
+        rows = np.flatnonzero((np.bincount(segment, minlength=len(self.segment_ids)) > 0)
+                              & (bound > self.capacity + 1e-9))
+        first = int(served.sum())
+        row_of = np.full(len(self.segment_ids), -1, dtype=np.int64)
+        row_of[rows] = first + np.arange(len(rows))
+        binds = np.flatnonzero(row_of[segment] >= 0)
+        binds = binds[np.argsort(row_of[segment[binds]], kind="stable")]  # rows in order
+        demand = self.demand[served]
+        entries = (np.concatenate([flow_row[self.flow[kept]], row_of[segment[binds]]]),
+                   np.concatenate([new[kept], new[column[binds]]]),
+                   np.concatenate([np.ones(len(kept)), times[binds]]))
+        lower = np.concatenate([demand, np.full(len(rows), -highspy.kHighsInf)])
+        upper = np.concatenate([demand, self.capacity[rows]])
+        return fixed, kept, rows, (lower, upper, entries)
+
+
 class _MaxFlow:
     """The LP of one (period, closure) pair; see StrandedLP."""
 
     def __init__(self, inst: Instance, t: str, closed: set[str],
-                 full_bound: dict[tuple[str, str], float] | None = None):
-        """``full_bound``: (segment, period) -> inst.load_bound over every route, shared by
-        the blocks of one StrandedLP and filled as they need it."""
-        self.fixed = 0.0  # demand with no open route: stranded whatever is built
-        self.fixed_flows: dict[str, float] = {}  # that demand by flow
-        self.unmet_flow: dict[int, str] = {}  # column of v[k] -> k
-        upper, cost, lp_rows, h = [], [], LpRows(), {}
-        for k in inst.flows:
-            demand = inst.demand(k, t)
-            open_routes = [r for r in inst.routes_of_flow[k] if r not in closed]
-            if demand <= 0:
-                continue
-            if not open_routes:
-                self.fixed += demand
-                self.fixed_flows[k] = demand
-                continue
-            self.unmet_flow[len(upper) + len(open_routes)] = k
-            columns = []
-            for r in open_routes + [None]:  # the routes' h, then v[k]
-                columns.append(len(upper))
-                upper.append(demand), cost.append(0.0 if r else 1.0)
-                if r:
-                    h[r] = columns[-1]
-            lp_rows.add_columns(demand, demand, columns, 1.0)
-        load: dict[str, dict[str, int]] = {}  # segment -> its open routes' passes
-        for r in h:
-            for s, n in inst.route_segments[r].items():
-                load.setdefault(s, {})[r] = n
-        # a segment no closed route passes has the load bound of every route (the routes
-        # left out of h carry no demand in t and add 0 to it): computed once per segment
-        touched = {s for r in closed for s in inst.route_segments[r]}
-        full_bound = {} if full_bound is None else full_bound
-        self.capacity_rows = []  # (segment, period)
-        for s in inst.segments:
-            if s not in load:
-                continue
-            if s in touched:
-                most = inst.load_bound(s, t, h)
-            else:
-                most = full_bound.get((s, t))
-                if most is None:
-                    most = full_bound[s, t] = inst.load_bound(s, t)
-            if most <= inst.segments[s].capacity + 1e-9:
-                continue  # a row that cannot bind: capacities only grow
-            passes = load[s]
-            lp_rows.add_columns(-highspy.kHighsInf, inst.segments[s].capacity,
-                                [h[r] for r in passes], list(passes.values()))
-            self.capacity_rows.append((s, t))
+                 columns: _PeriodColumns | None = None):
+        """``columns``: the period's _PeriodColumns, shared by the blocks of one StrandedLP
+        (made here where not given)."""
+        columns = columns if columns is not None else _PeriodColumns(inst, t)
+        self.fixed_flows, kept, rows, (lower, upper, entries) = columns.of(closed)
+        self.fixed = sum(self.fixed_flows.values())  # stranded whatever is built
+        routes = self.routes = [columns.routes[j] for j in kept]
+        v = columns.is_v[kept]
+        self.unmet_flow = {int(j): columns.flows[columns.flow[kept[j]]]
+                           for j in np.flatnonzero(v)}  # column of v[k] -> k
+        self.capacity_rows = [(columns.segment_ids[i], t) for i in rows]  # (segment, period)
+        column_upper = columns.demand[columns.flow[kept]]
+        cost = v.astype(float)
         self.highs = None
-        routes = self.routes = _column_routes(h, len(upper))
         self.route_cost = np.array([inst.route_cost[r] if r else 0.0 for r in routes])
-        self.unmet_columns = np.array([j for j, r in enumerate(routes) if r is None],
-                                      dtype=np.int32)
-        self.max_flow_cost = np.array(cost)
+        self.unmet_columns = np.flatnonzero(v).astype(np.int32)
+        self.max_flow_cost = cost
         # the value stage's costs (value_stage): each v[k] at flow k's value a tonne in t,
         # divided by the largest so that the row and its room are in tonnes; None where the
         # flows are worth the same (every routing of the most strands the same value)
         self.value_cost = None
-        if inst.values_differ(t):
-            w = {k: inst.value_per_t(k, t) or 0.0 for k in self.unmet_flow.values()}
-            top = max(w.values(), default=0.0)
-            if top > 0:
-                self.value_cost = np.zeros(len(upper))
-                for j, k in self.unmet_flow.items():
-                    self.value_cost[j] = w[k] / top
+        if columns.value is not None:
+            w = np.where(v, columns.value[columns.flow[kept]], 0.0)
+            if len(w) and w.max() > 0:
+                self.value_cost = w / w.max()
         self.known: dict[bytes, float] = {}  # bounds_key(capacity bounds) -> stranded, solved
         self.known_flows: dict[bytes, dict[str, float]] = {}  # -> stranded by flow (by_flow)
         self.cost_row = None  # sum_k v[k] <= stranded: added on the first least_cost
         self.base = None  # (bounds, row activities, stranded, floor, duals): hold_base
         self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
-        if not upper:
+        if not len(kept):
             return
         # re-solved from the last basis after each change of bounds: no presolve
-        self.highs = lp_from_arrays(cost, np.zeros(len(upper)), upper, lp_rows, presolve=False)
-        self.rows = np.arange(len(lp_rows) - len(self.capacity_rows), len(lp_rows),
-                              dtype=np.int32)
+        self.highs = lp_from_arrays(cost, np.zeros(len(kept)), column_upper,
+                                    ArrayRows(lower, upper, entries), presolve=False)
+        self.rows = np.arange(len(lower) - len(rows), len(lower), dtype=np.int32)
 
     def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None
                  ) -> float:
@@ -566,14 +607,6 @@ def bounds_key(bounds: np.ndarray) -> bytes:
     analysis there kept 63,000 of them: 300 MB). Two different bounds share a digest with a
     probability of 2^-128 a pair."""
     return hashlib.blake2b(bounds.tobytes(), digest_size=16).digest()
-
-
-def _column_routes(h: dict[str, int], columns: int) -> list[str | None]:
-    """The route of each column of a closure LP (None: a flow's stranded column v[k])."""
-    out: list[str | None] = [None] * columns
-    for r, j in h.items():
-        out[j] = r
-    return out
 
 
 def valued_closures(inst: Instance) -> list[tuple[str, str]]:

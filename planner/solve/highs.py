@@ -99,6 +99,16 @@ def quiet_highs() -> highspy.Highs:
     return highs
 
 
+class ArrayRows:
+    """LpRows as arrays: bounds, and (row, column, value) entries, already made."""
+
+    def __init__(self, lower: np.ndarray, upper: np.ndarray, entries: tuple):
+        self.lower, self.upper, self.entries = lower, upper, entries
+
+    def __len__(self) -> int:
+        return len(self.lower)
+
+
 class LpRows:
     """The rows of an LP built straight into HiGHS: bounds, and (row, column, value) entries."""
 
