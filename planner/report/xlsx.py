@@ -14,6 +14,8 @@ import sys
 import tempfile
 import traceback
 import weakref
+from copy import copy
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -105,8 +107,10 @@ class OutputError(Exception):
     """The results could not be written; any earlier file at the target is left as it was."""
 
 
-def put(ws, row: int, col: int, value):
-    """Write one cell; a string is always stored as text, never read as a formula."""
+def put(ws, row: int, col: int, value, styled: bool = True):
+    """Write one cell; a string is always stored as text, never read as a formula. A bool is
+    shown as TRUE or FALSE, centred (``styled``: here; else the caller styles it,
+    style_bool)."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, float) and not math.isfinite(value):
         # Excel has no NaN or infinity: leave NaN empty, say "inf" in words
@@ -116,10 +120,14 @@ def put(ws, row: int, col: int, value):
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
-    elif isinstance(value, bool):
-        cell.number_format = BOOLEAN
-        cell.alignment = Alignment(horizontal="center", vertical="top")
+    elif isinstance(value, bool) and styled:
+        style_bool(cell)
     return cell
+
+
+def style_bool(cell) -> None:
+    cell.number_format = BOOLEAN
+    cell.alignment = Alignment(horizontal="center", vertical="top")
 
 
 def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = None,
@@ -143,20 +151,33 @@ def write_table(ws, header: list[str], rows, *, widths: dict[str, int] | None = 
         if labels and labels.get(name):
             cell.comment = Comment(labels[name], "planner", width=300, height=80)
     last = top
+    # a column's cells take a few styles (by the kind of value): each made once, then copied
+    # (openpyxl looks every style assigned up among the workbook's, a hash of all its fields)
+    made: dict[tuple, object] = {}
     for i, record in enumerate(rows, start=top + 1):
         last = i
         for j, name in enumerate(header, start=1):
             cell = put(ws, i, j, record[j - 1] if isinstance(record, (list, tuple))
-                       else record.get(name))
-            if not isinstance(cell.value, bool):  # text a little off the number before it
-                text = j > 1 and isinstance(cell.value, str)
+                       else record.get(name), styled=False)
+            value = cell.value
+            kind = bool if isinstance(value, bool) else str if isinstance(value, str) \
+                else float if isinstance(value, float) else None
+            style = made.get((j, kind))
+            if style is not None:
+                cell._style = copy(style)  # noqa: SLF001 (openpyxl's own way to copy a style)
+                continue
+            if kind is bool:
+                style_bool(cell)
+            else:  # text a little off the number before it
+                text = j > 1 and kind is str
                 cell.alignment = Alignment(vertical="top", horizontal="left" if text else None,
                                            indent=1 if text else 0)
             if name in formats:
-                if not isinstance(cell.value, bool):
+                if kind is not bool:
                     cell.number_format = formats[name]
-            elif isinstance(cell.value, float):
+            elif kind is float:
                 cell.number_format = DECIMAL
+            made[j, kind] = copy(cell._style)  # noqa: SLF001
     filtered = sheet_table and last - top > 15
     fit_columns(ws, widths=widths, min_row=top, columns=range(1, len(header) + 1),
                 names=header, widest=widest, header_pad=3 if filtered else 1)
@@ -185,9 +206,14 @@ def align_headers(ws) -> None:
     any other header but the first is indented as its text is (every table of the sheet: a
     header is a cell styled by style_header; its table ends at the first row blank in column
     A and in its own column)."""
+    # the workbook's fills of the header's colour, by their place in its list: a cell's own
+    # fill is then looked at by number, not built as an object for each cell of the sheet
+    shaded = {i for i, fill in enumerate(ws.parent._fills)  # noqa: SLF001
+              if fill is not None and fill.fgColor.rgb == HEADER_FILL.fgColor.rgb}
     for row in ws.iter_rows():
         for cell in row:
-            if cell.fill is None or cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb:
+            style = cell._style  # noqa: SLF001 (None: a merged cell's, unstyled)
+            if style is None or style.fillId not in shaded:
                 continue
             below = []
             for r in range(cell.row + 1, ws.max_row + 1):
@@ -221,14 +247,21 @@ def shown(value, fmt: str | None) -> str:
         return "FALSE"
     if isinstance(value, (int, float)):
         fmt = fmt or "General"
-        suffix = "".join(re.findall(r'"([^"]*)"', fmt.split(";")[0]))
-        decimals = len(m.group(1)) if (m := re.search(r"\.(0+)", fmt)) else 0
+        suffix, decimals = _format_parts(fmt)
         if "%" in fmt:
             return f"{value * 100:,.{decimals}f}%"
         if fmt == "General":
             return f"{value:.10g}"
         return f"{value:,.{decimals}f}{suffix}"
     return str(value)
+
+
+@lru_cache(maxsize=256)
+def _format_parts(fmt: str) -> tuple[str, int]:
+    """A number format's quoted suffix (its positive part) and its decimals."""
+    suffix = "".join(re.findall(r'"([^"]*)"', fmt.split(";")[0]))
+    decimals = len(m.group(1)) if (m := re.search(r"\.(0+)", fmt)) else 0
+    return suffix, decimals
 
 
 # a character's width in digit widths (a column width's unit), from DejaVu Sans, which
@@ -239,6 +272,7 @@ NARROW = dict.fromkeys("ijl", 0.44) | dict.fromkeys(".,;:'!|", 0.5) | {
 NARROW |= dict.fromkeys("sczk", 0.86) | dict.fromkeys("vxy", 0.93)
 
 
+@lru_cache(maxsize=65536)  # a table repeats its ids and names row after row
 def text_width(text: str) -> float:
     """About how many digit widths ``text`` takes in a proportional font: most lowercase
     letters about one, i, l, t, r and spaces half, capitals, m and w more."""
