@@ -46,6 +46,8 @@ def test_solve_writes_results_beside_and_never_touches_the_input(tmp_path, monke
     assert main(["solve", "plan.xlsx"]) == 0
     out = tmp_path / "results" / "plan-results.xlsx"
     assert out.exists() and digest(source) == before
+    assert {p.name for p in out.parent.iterdir()} == {
+        "plan-results.xlsx", "plan-results-brief.pdf", "plan-results-brief.html"}
     book = openpyxl.load_workbook(out)
     for sheet, columns in REQUIRED.items():
         header = [c.value for c in book[sheet][1]]
@@ -73,7 +75,7 @@ def test_solve_options_override_settings(tmp_path, capsys):
     source = write(tmp_path, two_corridors())
     out = tmp_path / "out.xlsx"
     assert main(["solve", str(source), "-o", str(out), "--objective", "cost",
-                 "--time-limit", "30", "--mip-gap", "0", "--threads", "1"]) == 0
+                 "--time-limit", "30", "--mip-gap", "0", "--threads", "1", "--no-brief"]) == 0
     summary = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"]
                .iter_rows(min_row=2, values_only=True)}
     assert summary["objective"] == "cost" and summary["total_capex"] == 0
@@ -84,7 +86,7 @@ def test_text_from_the_workbook_is_never_a_formula(tmp_path):
     tables = edit(two_corridors(), Projects=[project("PB", "sB", 10, 100, name=hostile),
                                              project("+cmd|'/c calc'!A0", "sA", 0, 1)])
     out = tmp_path / "out.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     ws = openpyxl.load_workbook(out)["Portfolio"]
     cells = {c.value: c.data_type for row in ws.iter_rows() for c in row}
     assert cells[hostile] == "s" and cells["+cmd|'/c calc'!A0"] == "s"
@@ -245,7 +247,7 @@ def test_compare_refuses_to_write_over_an_input(tmp_path, capsys, which):
     source = write(tmp_path, two_corridors())
     results = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
     for out in results:
-        assert main(["solve", str(source), "-o", str(out)]) == 0
+        assert main(["solve", str(source), "-o", str(out), "--no-brief"]) == 0
     before = [digest(r) for r in results]
     capsys.readouterr()
     assert main(["compare", str(results[0]), str(results[1]), "-o",
@@ -271,7 +273,7 @@ def test_a_project_bought_only_to_dilute_high_risk_capex_is_named(tmp_path, caps
                   RiskLimits=[{"limit": "max_high_risk_capex_share", "unit": "total",
                                "value": 0.5}])
     out = tmp_path / "r.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     printed = capsys.readouterr().out
     assert "portfolio: 2 project(s), capex 200.0" in printed
     assert "BOUGHT FOR A RULE ALONE: PL (capex 100.0 USD m) is in the plan only for " \
@@ -292,9 +294,9 @@ def test_a_project_that_serves_trade_is_not_bought_for_the_rule(tmp_path, capsys
                                "value": 0.5}])
     tables["Segments"][0]["capacity"] = 5
     out = tmp_path / "r.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     assert "BOUGHT FOR A RULE" not in capsys.readouterr().out
     assert [r[1] for r in summary_of(out) if r[0] == "bought_for_rule"] == ["none"]
-    assert main(["solve", str(write(tmp_path, two_corridors(), "plain.xlsx")), "-o", str(out)]) \
+    assert main(["solve", str(write(tmp_path, two_corridors(), "plain.xlsx")), "-o", str(out), "--no-brief"]) \
         == 0
     assert not [r for r in summary_of(out) if r[0] == "bought_for_rule"]

@@ -277,7 +277,7 @@ def test_a_summary_analysis_names_what_it_left_out_and_how_to_get_it(tmp_path, c
 
     source = write(tmp_path, setting(two_corridors(), "analysis", "summary"))
     out = tmp_path / "summary.xlsx"
-    assert main(["solve", str(source), "-o", str(out)]) == EXIT_OK
+    assert main(["solve", str(source), "-o", str(out), "--no-brief"]) == EXIT_OK
     book = openpyxl.load_workbook(out)
     assert not {"Value", "Chains", "Leverage"} & set(book.sheetnames)
     assert "Appraisal" in book.sheetnames
@@ -288,7 +288,7 @@ def test_a_summary_analysis_names_what_it_left_out_and_how_to_get_it(tmp_path, c
     assert "--analysis full" in summary["left_out"][1]
     assert "ANALYSIS: sheets Value, Chains, Leverage left out" in capsys.readouterr().out
     full = tmp_path / "full.xlsx"
-    assert main(["solve", str(source), "-o", str(full), "--analysis", "full"]) == EXIT_OK
+    assert main(["solve", str(source), "-o", str(full), "--analysis", "full", "--no-brief"]) == EXIT_OK
     book = openpyxl.load_workbook(full)
     assert {"Value", "Chains", "Leverage"} <= set(book.sheetnames)
     assert "left_out" not in {r[0] for r in book["Summary"].iter_rows(min_row=2,

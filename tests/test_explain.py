@@ -92,7 +92,7 @@ def test_unmet_demand_is_served_as_far_as_possible_and_explained(tmp_path, capsy
                   RiskLimits=[{"limit": "max_share", "unit": "country", "key": "A",
                                "value": 0.3}])
     out = tmp_path / "out.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     text = capsys.readouterr().out
     assert "UNMET DEMAND: 7.0 Mt/yr in 2026 (7.0 Mt over the horizon)" in text
     assert "RiskLimits row 2: max_share 0.3 on country A binds in 2026" in text

@@ -330,7 +330,7 @@ def test_results_flows_give_each_routes_segments_and_source(tmp_path):
     tables = network_only([seg("a", "H", "X", "A", 10, 10), seg("b", "X", "M", "A", 10, 20)],
                           demand("K", "H", "M", **{"2026": 10}))
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     ws = openpyxl.load_workbook(out)["Flows"]
     header = [c.value for c in ws[1]]
     assert header[:7] == ["route", "corridor", "period", "flow", "trade_flow", "cost_per_t",

@@ -249,7 +249,7 @@ def test_a_bad_scenario_row_stops_scenarios_and_robust_but_not_solve(tmp_path, c
         assert f"error: {where}" in err and "nothing was written" in err
         assert not out.exists()
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(source), "-o", str(out)]) == 0
+    assert main(["solve", str(source), "-o", str(out), "--no-brief"]) == 0
     err = capsys.readouterr().err
     assert f"warning: {where}" in err and "planner scenarios" in err
     assert out.exists()
@@ -316,8 +316,8 @@ def test_processes_and_dask_give_the_same_results(tmp_path):
 def test_compare_two_results_workbooks(tmp_path):
     source = write(tmp_path, two_corridors())
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    assert main(["solve", str(source), "-o", str(a)]) == 0
-    assert main(["solve", str(source), "-o", str(b), "--objective", "cost"]) == 0
+    assert main(["solve", str(source), "-o", str(a), "--no-brief"]) == 0
+    assert main(["solve", str(source), "-o", str(b), "--objective", "cost", "--no-brief"]) == 0
     out = tmp_path / "ab.xlsx"
     assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
     measures = read_measures(out)

@@ -52,7 +52,7 @@ def test_dropping_the_insurance_and_adding_a_useless_project(tmp_path, capsys):
     100 (all 10 Mt over CA at 10 USD/t). Add PU: no measure moves (blank USD m per point),
     and PB has spent the budget of 100, so PU's 50 break it: over_budget."""
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, insurance())), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, insurance())), "-o", str(out), "--no-brief"]) == 0
     rows = {r["project"]: r for r in sheet(out, "Value")}
     pb, pu = rows["PB"], rows["PU"]
     assert (pb["change"], pb["selected"], pb["start_period"]) == ("drop", True, "2026")
@@ -74,7 +74,7 @@ def test_a_selected_project_that_buys_nothing_is_named(tmp_path, capsys):
     tables = edit(insurance(), Projects=[project("PB", "sB", 10, 100),
                                          project("PU", "sA", 5, 0, status="committed")])
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     assert "PU (committed) buys nothing measurable" in capsys.readouterr().out
     rows = {r["project"]: r for r in sheet(out, "Value")}
     assert rows["PU"]["change"] == "drop" and rows["PU"]["usd_m_per_point"] is None
@@ -89,7 +89,7 @@ def test_leverage_follows_from_the_route_costs(tmp_path, capsys):
     carries nothing. Terminal: 'A: captive 10.0 -> 6.0 Mt/yr in 2026; premium none -> 10'."""
     tables = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
     a = rows["country", "A"]
     assert a["traffic"] == pytest.approx(10) and a["traffic_share"] == pytest.approx(1.0)
@@ -145,7 +145,7 @@ def test_the_premium_costs_the_captive_tonnes_at_what_they_cost(tmp_path, capsys
     transit trade (traffic 0, premium blank). Terminal: 'A: captive 9.0 -> 9.0 Mt/yr in 2026;
     premium 15 -> 15 USD/t'."""
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, diversion())), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, diversion())), "-o", str(out), "--no-brief"]) == 0
     rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
     for unit in (("country", "A"), ("corridor", "CA")):
         a = rows[unit]
@@ -174,7 +174,7 @@ def test_a_transit_country_that_is_one_flows_market_is_still_a_transit_country(t
     tables["Flows"].append({"flow": "K3", "origin": "H", "destination": "AC",
                             "period": 2026, "demand": 1})
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     rows = {(r["unit"], r["key"]): r for r in sheet(out, "Leverage")}
     a = rows["country", "A"]
     assert (a["traffic"], a["captive"], a["divertible"]) == pytest.approx((15, 9, 6))
@@ -255,7 +255,7 @@ def chain_of_three() -> dict:
 
 def test_each_link_of_a_chain_buys_its_share(tmp_path):
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, chain_of_three())), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, chain_of_three())), "-o", str(out), "--no-brief"]) == 0
     rows = sheet(out, "Chains")
     assert [r["chain"] for r in rows] == ["L1 > L2 > L3"] * 4
     assert [r["k"] for r in rows] == [0, 1, 2, 3]
@@ -367,8 +367,8 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
     finance rows, whose places stay, and before npv_unmet_served, the row added after it."""
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     leverage_case = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
-    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first)]) == 0
-    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second)]) == 0
+    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first), "--no-brief"]) == 0
+    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second), "--no-brief"]) == 0
     out = tmp_path / "a-vs-b.xlsx"
     assert main(["compare", str(first), str(second), "-o", str(out)]) == 0
     rows = list(openpyxl.load_workbook(out)["Measures"].iter_rows(values_only=True))
@@ -656,6 +656,6 @@ def test_planner_solve_builds_each_closure_lp_once(tmp_path, monkeypatch):
     monkeypatch.setattr(closure_lp, "_MaxFlow", Counted)
     out = tmp_path / "r.xlsx"
     assert main(["solve", str(write(tmp_path, two_corridors())), "-o", str(out),
-                 "--analysis", "full"]) == 0
+                 "--analysis", "full", "--no-brief"]) == 0
     assert len(built) == 4
     assert {"Value", "Leverage", "Disruptions"} <= set(openpyxl.load_workbook(out).sheetnames)

@@ -332,7 +332,7 @@ def test_macro_enabled_workbook_is_read_as_data_only(tmp_path):
             out.writestr(info, body)
         out.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub AutoOpen(): Shell \"calc\"")
     out_path = tmp_path / "r.xlsx"
-    assert main(["solve", str(xlsm), "-o", str(out_path)]) == 0
+    assert main(["solve", str(xlsm), "-o", str(out_path), "--no-brief"]) == 0
     with zipfile.ZipFile(out_path) as archive:
         assert not any("vba" in n.lower() for n in archive.namelist())
 
@@ -354,7 +354,7 @@ def test_a_period_without_a_flow_row_is_a_warning(tmp_path, capsys):
     assert read_workbook(path).flows["K"].demand == {"2026": 10, "2030": 10}
     assert main(["validate", str(path)]) == 0
     assert "demand taken as 0" in capsys.readouterr().err
-    assert main(["solve", str(path), "-o", str(tmp_path / "out.xlsx")]) == 0
+    assert main(["solve", str(path), "-o", str(tmp_path / "out.xlsx"), "--no-brief"]) == 0
     assert "warning: sheet Flows, row 2, column period" in capsys.readouterr().err
 
 
