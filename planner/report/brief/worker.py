@@ -19,6 +19,7 @@ import io
 import os
 import pickle
 import signal
+import struct
 
 from planner import interrupt
 from planner.report.brief.content import Brief
@@ -80,7 +81,7 @@ class BriefWorker:
             return
         # a worker gone (a broken pipe) leaves the pictures and the files to the command
         with contextlib.suppress(OSError), os.fdopen(fd, "wb") as out:
-            out.write(pickle.dumps(b))
+            _put(out, b)
 
     def pictures(self) -> dict[str, bytes]:
         """Sheet Brief's pictures, {chart name: PNG bytes}, once the worker has made them."""
@@ -137,10 +138,9 @@ def _serve(request: int, pictures: int, files: int) -> int:
     files in a child (here after the pictures, where no child can be had). Its exit status."""
     warm()
     with os.fdopen(request, "rb") as source:
-        data = source.read()  # to the end: the command closes its end once the brief is in
-    if not data:  # the command ended before its brief
+        b = _get(source)
+    if b is None:  # the command ended before its brief
         return 0
-    b = pickle.loads(data)  # noqa: S301 (the command's own bytes)
     drawn = draw(b)
     worker = os.getpid()
     with interrupt.held():  # as in BriefWorker: the child's handlers set before it takes any
@@ -168,6 +168,22 @@ def _serve(request: int, pictures: int, files: int) -> int:
 def _send(fd: int, what) -> None:
     with os.fdopen(fd, "wb") as out:
         out.write(pickle.dumps(what))
+
+
+def _put(out, what) -> None:
+    """``what`` pickled, after its length: the reader stops there, not at the pipe's end,
+    which a process forked from the command later would hold open too."""
+    data = pickle.dumps(what)
+    out.write(struct.pack("<Q", len(data)) + data)
+
+
+def _get(source):
+    """What _put wrote; None where the writer closed the pipe first."""
+    head = source.read(8)
+    if len(head) < 8:
+        return None
+    data = source.read(struct.unpack("<Q", head)[0])
+    return pickle.loads(data)  # noqa: S301 (the command's own bytes)
 
 
 def warm() -> None:
