@@ -247,8 +247,8 @@ class _PeriodColumns:
     """The closure LPs of one period before any route is closed: each flow with demand, its
     routes' columns h[r] then its v[k], in the flows' order, and each route column's passes
     of each segment. A closure's LP is these with its routes' columns taken out (``of``):
-    arrays masked, no Python step per route, where building each LP route by route took most
-    of the analysis at L (636 LPs of 1,500 routes and 2,517 segments)."""
+    arrays masked, no Python step per route (a StrandedLP at L builds 636 such LPs over 1,500
+    routes and 2,517 segments)."""
 
     def __init__(self, inst: Instance, t: str):
         self.flows: list[str] = []  # flows with demand in t
@@ -277,7 +277,7 @@ class _PeriodColumns:
         if inst.values_differ(t):
             self.value = np.array([inst.value_per_t(k, t) or 0.0 for k in self.flows])
 
-    def of(self, closed) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    def of(self, closed) -> tuple[dict, np.ndarray, np.ndarray, tuple]:
         """The LP of the closure of routes ``closed``: (fixed, the kept columns, the kept
         capacity rows' segments (places), its rows as (lower, upper, (row, column, value)))
         where fixed = {flow: demand} of the flows with no open route (stranded whatever is
