@@ -138,7 +138,8 @@ def test_dropping_a_committed_project_credits_its_costs(tmp_path):
     Dropping PN changes no flow and saves its capex: +60 (was 0). All in year 0: no
     discount."""
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, committed_pair())), "-o", str(out), "--no-brief"]) == 0
+    assert main(["solve", str(write(tmp_path, committed_pair())), "-o", str(out),
+                 "--no-brief"]) == 0
     assert items(out)["npv"] == pytest.approx(0, abs=1e-6)
     rows = {r["project"]: r for r in sheet(out, "Value")}
     assert rows["PC"]["change"] == rows["PN"]["change"] == "drop"
@@ -163,7 +164,8 @@ def test_a_plan_that_builds_nothing_is_worth_nothing_under_any_objective(tmp_pat
     the cost objective instead (100 a year) gave 2 x (100 - 125) = -50."""
     out = tmp_path / "results.xlsx"
     source = write(tmp_path, spread_by_max_share())
-    assert main(["solve", str(source), "-o", str(out), "--objective", "max_share", "--no-brief"]) == 0
+    assert main(["solve", str(source), "-o", str(out), "--objective", "max_share",
+                 "--no-brief"]) == 0
     summary = items(out)
     assert summary["transport_cost"] == pytest.approx(250)
     assert summary["npv"] == pytest.approx(0, abs=1e-6)

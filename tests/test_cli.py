@@ -297,6 +297,6 @@ def test_a_project_that_serves_trade_is_not_bought_for_the_rule(tmp_path, capsys
     assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     assert "BOUGHT FOR A RULE" not in capsys.readouterr().out
     assert [r[1] for r in summary_of(out) if r[0] == "bought_for_rule"] == ["none"]
-    assert main(["solve", str(write(tmp_path, two_corridors(), "plain.xlsx")), "-o", str(out), "--no-brief"]) \
-        == 0
+    assert main(["solve", str(write(tmp_path, two_corridors(), "plain.xlsx")), "-o", str(out),
+                 "--no-brief"]) == 0
     assert not [r for r in summary_of(out) if r[0] == "bought_for_rule"]

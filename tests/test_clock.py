@@ -288,7 +288,8 @@ def test_a_summary_analysis_names_what_it_left_out_and_how_to_get_it(tmp_path, c
     assert "--analysis full" in summary["left_out"][1]
     assert "ANALYSIS: sheets Value, Chains, Leverage left out" in capsys.readouterr().out
     full = tmp_path / "full.xlsx"
-    assert main(["solve", str(source), "-o", str(full), "--analysis", "full", "--no-brief"]) == EXIT_OK
+    assert main(["solve", str(source), "-o", str(full), "--analysis", "full",
+                 "--no-brief"]) == EXIT_OK
     book = openpyxl.load_workbook(full)
     assert {"Value", "Chains", "Leverage"} <= set(book.sheetnames)
     assert "left_out" not in {r[0] for r in book["Summary"].iter_rows(min_row=2,

@@ -273,7 +273,7 @@ def test_unmet_demand_total_is_rate_times_years(tmp_path):
     tables = edit(small(), Periods=[{"period": 2026, "budget": 0, "years": 3}])
     tables["Segments"][0]["capacity"] = 4
     out = tmp_path / "out.xlsx"
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out)]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(out), "--no-brief"]) == 0
     values = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
         min_row=2, values_only=True)}
     assert values["unmet_demand"] == pytest.approx(6)
@@ -296,7 +296,7 @@ def test_a_figure_in_mt_per_yr_is_one_periods_rate(tmp_path, capsys):
     tables["Segments"][0]["capacity"] = 4
     source = write(tmp_path, tables)
     out, cmp, both = tmp_path / "r.xlsx", tmp_path / "s.xlsx", tmp_path / "c.xlsx"
-    assert main(["solve", str(source), "-o", str(out)]) == 0
+    assert main(["solve", str(source), "-o", str(out), "--no-brief"]) == 0
     assert "stage unmet: 12.0 Mt/yr summed" in capsys.readouterr().out
     summary = {r[0]: (r[1], r[2]) for r in openpyxl.load_workbook(out)["Summary"].iter_rows(
         min_row=2, values_only=True)}
@@ -757,7 +757,8 @@ def test_what_binds_names_a_segment_once_with_its_periods(tmp_path, capsys):
     tables["Flows"].append({"flow": "K", "origin": "H", "destination": "M", "period": 2029,
                             "demand": 12})
     tables["Flows"][0]["demand"] = 12
-    assert main(["solve", str(write(tmp_path, tables)), "-o", str(tmp_path / "o.xlsx")]) == 0
+    assert main(["solve", str(write(tmp_path, tables)), "-o", str(tmp_path / "o.xlsx"),
+                 "--no-brief"]) == 0
     out = capsys.readouterr().out
     causes = [line for line in out.splitlines() if line.startswith("  - ")]
     assert sum("segment sA" in c for c in causes) == 1

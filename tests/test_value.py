@@ -255,7 +255,8 @@ def chain_of_three() -> dict:
 
 def test_each_link_of_a_chain_buys_its_share(tmp_path):
     out = tmp_path / "results.xlsx"
-    assert main(["solve", str(write(tmp_path, chain_of_three())), "-o", str(out), "--no-brief"]) == 0
+    assert main(["solve", str(write(tmp_path, chain_of_three())), "-o", str(out),
+                 "--no-brief"]) == 0
     rows = sheet(out, "Chains")
     assert [r["chain"] for r in rows] == ["L1 > L2 > L3"] * 4
     assert [r["k"] for r in rows] == [0, 1, 2, 3]
@@ -367,8 +368,10 @@ def test_comparison_workbooks_carry_max_captive_share_last(tmp_path):
     finance rows, whose places stay, and before npv_unmet_served, the row added after it."""
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     leverage_case = edit(two_corridors(), Projects=[project("PB", "sB", 4, 100)])
-    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first), "--no-brief"]) == 0
-    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second), "--no-brief"]) == 0
+    assert main(["solve", str(write(tmp_path, leverage_case, "la.xlsx")), "-o", str(first),
+                 "--no-brief"]) == 0
+    assert main(["solve", str(write(tmp_path, two_corridors(), "lb.xlsx")), "-o", str(second),
+                 "--no-brief"]) == 0
     out = tmp_path / "a-vs-b.xlsx"
     assert main(["compare", str(first), str(second), "-o", str(out)]) == 0
     rows = list(openpyxl.load_workbook(out)["Measures"].iter_rows(values_only=True))
