@@ -41,9 +41,10 @@ def add_sheet(book, b: Brief, pictures: dict[str, bytes] | None = None) -> None:
             c = put(ws, i, j, v)
             c.number_format = formats.get(t.kind) or "General"
             c.alignment = Alignment(vertical="top")
-        put(ws, i, 5, t.detail).alignment = Alignment(wrap_text=True, vertical="top")
+        # a character off the reference plan's figure, right-aligned before it ('15.8%share')
+        put(ws, i, 5, t.detail).alignment = Alignment(wrap_text=True, vertical="top", indent=1)
         # a row keeps its height where a program does not fit it: the words would run over
-        ws.row_dimensions[i].height = 15 * wrapped_lines(t.detail or "", widths["E"])
+        ws.row_dimensions[i].height = 15 * wrapped_lines(t.detail or "", widths["E"] - 1)
     for letter, w in widths.items():
         ws.column_dimensions[letter].width = w
     row = 6 + len(b.tiles)
