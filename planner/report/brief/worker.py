@@ -85,17 +85,14 @@ class BriefWorker:
 
     def pictures(self) -> dict[str, bytes]:
         """Sheet Brief's pictures, {chart name: PNG bytes}, once the worker has made them."""
-        data = self._read("pictures")
-        if data:
-            return pickle.loads(data)  # noqa: S301 (our own worker's bytes)
-        return sheet_pictures(self._drawn_here())
+        pictures = self._read("pictures")
+        return pictures if pictures is not None else sheet_pictures(self._drawn_here())
 
     def files(self) -> tuple[bytes, bytes]:
         """The PDF's bytes and the HTML page's, once the worker's child has made them."""
-        data = self._read("files")
-        status = self._reap()
-        if data and status == 0:
-            return pickle.loads(data)  # noqa: S301
+        files = self._read("files")
+        if self._reap() == 0 and files is not None:
+            return files
         return render_files(self.b, self._drawn_here())
 
     def close(self) -> None:
@@ -109,15 +106,16 @@ class BriefWorker:
                 os.close(fd)
         self._fds = {}
 
-    def _read(self, name: str) -> bytes:
+    def _read(self, name: str):
+        """What the worker sent on pipe ``name``; None where it sent nothing whole."""
         fd = self._fds.pop(name, None)
         if fd is None:
-            return b""
+            return None
         try:
             with os.fdopen(fd, "rb") as source:
-                return source.read()
+                return _get(source)
         except OSError:
-            return b""
+            return None
 
     def _drawn_here(self) -> Drawn:
         if self.drawn is None:
@@ -167,7 +165,7 @@ def _serve(request: int, pictures: int, files: int) -> int:
 
 def _send(fd: int, what) -> None:
     with os.fdopen(fd, "wb") as out:
-        out.write(pickle.dumps(what))
+        _put(out, what)
 
 
 def _put(out, what) -> None:
@@ -178,12 +176,15 @@ def _put(out, what) -> None:
 
 
 def _get(source):
-    """What _put wrote; None where the writer closed the pipe first."""
+    """What _put wrote; None where the writer closed the pipe before all of it."""
     head = source.read(8)
     if len(head) < 8:
         return None
-    data = source.read(struct.unpack("<Q", head)[0])
-    return pickle.loads(data)  # noqa: S301 (the command's own bytes)
+    size = struct.unpack("<Q", head)[0]
+    data = source.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)  # noqa: S301 (our own processes' bytes)
 
 
 def warm() -> None:
