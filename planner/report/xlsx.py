@@ -339,13 +339,14 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         letter = get_column_letter(j)
         longest = 0
         cells = [ws.cell(row=r, column=j) for r in range(min_row, ws.max_row + 1)]
+        printed = {}  # row -> a text cell's printed width, for the wrapping below
         for cell in cells:
             text = shown(cell.value, cell.number_format)
             size = max((len(line) for line in text.splitlines()), default=0)
             if cell.row == min_row:  # a long header wraps onto two lines before it widens
                 size = header_width(text) + (header_pad if one_line(text) else 0)
             elif isinstance(cell.value, str):  # as wide as it prints: capitals are wider
-                size = text_size(cell)
+                size = printed[cell.row] = text_size(cell)
             longest = max(longest, size)
         want = (widths or {}).get(names[k]) if names else None
         width = min(widest, max(8, longest + 2))
@@ -356,7 +357,7 @@ def fit_columns(ws, *, widths: dict[str, int] | None = None, min_row: int = 1,
         ws.column_dimensions[letter].width = width
         for cell in cells:
             if isinstance(cell.value, str) and (len(cell.value) if cell.row == min_row
-                                                else text_size(cell)) > width - 1:
+                                                else printed[cell.row]) > width - 1:
                 cell.alignment = Alignment(wrap_text=True, vertical="top",
                                            horizontal=cell.alignment.horizontal,
                                            indent=cell.alignment.indent)
