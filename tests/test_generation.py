@@ -214,3 +214,24 @@ def test_a_pair_copied_after_its_cut_keeps_no_cut_row(tmp_path, monkeypatch):
     ClosureGeneration(m2, inst).add([pair])  # copied at once, the same rows
     opt2.update()
     assert len(m2.worst_cuts) == 0 and highs_of(opt2).getNumRow() - rows == copy_rows
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_screening_reads_the_same_floor_and_skips_with_fewer_lps(tmp_path, seed):
+    """lo (every project built) is solved only where it can be the worst: the floor and the
+    pairs skipped are those of every pair's lo, and each lo solved is that pair's."""
+    from planner.solve.closure_lp import StrandedLP
+    inst = load(tmp_path, generate(WIDE, seed=seed))
+    closure_set = closures.undominated(inst, inst.closures())
+    periods = inst.measured_periods
+    found = screening.screen(inst, closure_set, periods, "worst_disruption")
+    everything = {p: (inst.start_periods(p) or (None,))[0] for p in inst.projects}
+    lo = StrandedLP(inst, closure_set, periods)(everything)  # every pair's, apart
+    floor = {t: max(v for (s, _), v in lo.items() if s == t) for t in periods}
+    assert found.floor == pytest.approx(floor, abs=1e-9)
+    assert found.skip == frozenset(k for k, v in found.most.items()
+                                   if v <= floor[k[0]] + screening.SCREENED)
+    assert all(found.least[k] == pytest.approx(lo[k], abs=1e-9) for k in found.least)
+    # every pair that may be the worst has its lo, and some skipped pair needed none
+    assert set(found.most) - found.skip <= set(found.least)
+    assert len(found.least) < len(found.most)

@@ -55,11 +55,11 @@ class ClosureGeneration:
         m, inst = self.m, self.inst
         if not m.waiting_pairs:
             return {}
-        stranded = self.lp(chosen_starts(m))
-        waiting = set(m.waiting_pairs)
-        self.scored = {key: v for key, v in stranded.items() if key in waiting}
-        return {(t, d): v for (t, d), v in stranded.items() if (t, d) in waiting
-                and v > (m.w[t].value or 0.0) * inst.total_demand[t]
+        # only the waiting pairs: a copied pair is bounded exactly by its copy, a screened
+        # one can never be the worst (at L a fifth of the LPs, each round)
+        self.scored = self.lp(chosen_starts(m), pairs=m.waiting_pairs)
+        return {(t, d): v for (t, d), v in self.scored.items()
+                if v > (m.w[t].value or 0.0) * inst.total_demand[t]
                 + max(CUT_TOLERANCE_MT, VIOLATED * inst.total_demand[t])}
 
     def add(self, pairs) -> None:

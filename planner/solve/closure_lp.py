@@ -140,14 +140,18 @@ class StrandedLP:
         return np.fromiter(capacity.values(), dtype=float, count=len(self.keys))
 
     def __call__(self, portfolio: dict[str, str | None], capacity=None, vector=None,
-                 deadline=None) -> dict[tuple[str, str], float]:
+                 deadline=None, pairs=None) -> dict[tuple[str, str], float]:
         """``capacity``: the portfolio's built_capacity, or ``vector`` its capacity(), where
-        the caller has it. ``deadline`` (planner/clock.py): checked before each LP."""
+        the caller has it. ``deadline`` (planner/clock.py): checked before each LP.
+        ``pairs``: only these, in the blocks' order (before hold_base; after it every pair)."""
         vec = vector if vector is not None else self.vector(capacity) \
             if capacity is not None else self.capacity(portfolio)
         if self.base_capacity is None:
             out = {}
+            wanted = None if pairs is None else set(pairs)
             for pair, block in self.blocks.items():
+                if wanted is not None and pair not in wanted:
+                    continue
                 check(deadline, "solving the closure LPs")
                 out[pair] = block.stranded(vec[block.index])
             return out

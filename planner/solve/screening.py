@@ -39,6 +39,8 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
     hi <= floor_t can never be the worst: it needs no copy.
 
     floor is set for worst_disruption only; constant for expected_disruption only.
+    For worst_disruption lo is solved only where it is needed (least_where_needed): the pairs
+    skipped have none in ``least``.
     ``deadline`` (planner/clock.py) is checked before each closure LP is built and solved.
     """
     nothing = {p: (inst.start_periods(p)[0] if q.status == "committed" else None)
@@ -46,13 +48,32 @@ def screen(inst: Instance, closure_set: tuple[Closure, ...], periods: tuple[str,
     everything = {p: (inst.start_periods(p)[0] if inst.start_periods(p) else None)
                   for p in inst.projects}
     lp = StrandedLP(inst, closure_set, periods, deadline=deadline)
-    hi, lo = lp(nothing, deadline=deadline), lp(everything, deadline=deadline)
+    hi = lp(nothing, deadline=deadline)
     if objective == "worst_disruption":
+        lo = least_where_needed(lp, lp.capacity(everything), hi, deadline)
         floor = {t: max((v for (s, _), v in lo.items() if s == t), default=0.0)
                  for t in periods}
         skip = frozenset(k for k, v in hi.items() if v <= floor[k[0]] + SCREENED)
         return Screening({}, skip, floor, hi, lo, lp)
+    lo = lp(everything, deadline=deadline)
     return Screening({k: lo[k] for k in lo if hi[k] - lo[k] <= SCREENED}, frozenset(), {}, hi, lo, lp)
+
+
+def least_where_needed(lp: StrandedLP, everything, hi: dict, deadline=None) -> dict:
+    """lo (stranded with ``everything``, a capacity vector) of the pairs that may be the
+    worst: in each period in falling order of hi, until a pair's hi is at most the largest lo
+    found. That pair and every one after it strand no more than that whatever is built
+    (lo <= hi), so they are skipped and their lo is never read; the largest lo is the floor
+    all the same. Each LP still solves hi, then lo, from its own last basis, as before."""
+    lo: dict[tuple[str, str], float] = {}
+    floor: dict[str, float] = {}
+    for pair in sorted(hi, key=lambda key: (key[0], -hi[key], key[1])):
+        t = pair[0]
+        if t in floor and hi[pair] <= floor[t] + SCREENED:
+            continue  # skipped: lo <= hi <= floor
+        lo.update(lp(None, vector=everything, deadline=deadline, pairs=[pair]))
+        floor[t] = max(floor.get(t, 0.0), lo[pair])
+    return lo
 
 
 def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:
