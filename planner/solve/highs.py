@@ -223,9 +223,9 @@ IPM_FROM_ROWS = 20_000
 
 # The stages that keep HiGHS's RENS sub-MIPs: in the cost stage they take most of the time at
 # the root without finding what the rest of the search does not, so it runs without them; in
-# the dependence stage they help as often as not, so they stay.
+# the dependence stage they help as often as not on the M family, so they stay there, but not
+# where that stage's LPs are interior-point ones (rens_for; docs/performance.md).
 RENS_STAGES = ("unmet", "dependence", "capex")
-
 
 
 def largest_coefficient(m, name: str) -> float:
@@ -244,6 +244,14 @@ def lp_solver_for(opt, stage: str) -> str:
     highs = highs_of(opt)
     large = highs is not None and highs.getNumRow() >= IPM_FROM_ROWS
     return "ipm" if stage == "dependence" and large else "choose"
+
+
+def rens_for(opt, stage: str) -> bool:
+    """HiGHS's RENS sub-MIPs for a stage (set every stage, as lp_solver_for): on in
+    RENS_STAGES, but for a dependence stage of IPM_FROM_ROWS rows or more. On the L network
+    RENS took 34 s of that stage's 138 s at the root and found no portfolio; without it the
+    search was the same, node for node (docs/performance.md)."""
+    return stage in RENS_STAGES and lp_solver_for(opt, stage) != "ipm"
 
 
 def objective_scale(m, name: str) -> int:
@@ -374,7 +382,7 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     options = {"mip_rel_gap": mip_gap, "mip_abs_gap": 0.0, "random_seed": 0,
                "solve_relaxation": relaxation,
                "mip_lp_solver": lp_solver_for(opt, name),
-               "mip_heuristic_run_rens": name in RENS_STAGES,
+               "mip_heuristic_run_rens": rens_for(opt, name),
                "user_objective_scale": objective_scale(m, name),
                # HiGHS keeps options between runs: a run without presolve (below), or one
                # stopped at its first solution (planner/solve/floor_probe.py), must not leave the later
