@@ -11,6 +11,8 @@ shape normal operation, do not apply, and stranded is what those routes cannot p
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
@@ -46,6 +48,23 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
     return out
 
 
+
+
+def on_all_cores(solve, items) -> list:
+    """[solve(item) for item in items], on every core at once: each closure LP is a HiGHS
+    object of its own, which releases the interpreter while it solves, and each is still
+    solved at the same bounds in the same order, from its own last basis, so it ends at the
+    same basis with the same duals as one at a time (the cuts, and the search, are the
+    same). A failure (a deadline passed, Ctrl-C) cancels what has not started."""
+    items = list(items)
+    workers = min(os.cpu_count() or 1, len(items))
+    if workers < 2:
+        return [solve(item) for item in items]
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="closure-lp")
+    try:
+        return list(pool.map(solve, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def unchanged_optimum(new, base, activity, dual=None) -> bool:
@@ -147,14 +166,15 @@ class StrandedLP:
         vec = vector if vector is not None else self.vector(capacity) \
             if capacity is not None else self.capacity(portfolio)
         if self.base_capacity is None:
-            out = {}
             wanted = None if pairs is None else set(pairs)
-            for pair, block in self.blocks.items():
-                if wanted is not None and pair not in wanted:
-                    continue
+            chosen = [(pair, block) for pair, block in self.blocks.items()
+                      if wanted is None or pair in wanted]
+
+            def stranded(item):
                 check(deadline, "solving the closure LPs")
-                out[pair] = block.stranded(vec[block.index])
-            return out
+                return item[1].stranded(vec[item[1].index])
+
+            return dict(zip((pair for pair, _ in chosen), on_all_cores(stranded, chosen)))
         # only the blocks with a bound that moved from the base's can differ from it: found
         # from the moved positions (a project's segments and periods), each with the
         # positions that moved in it
@@ -176,8 +196,8 @@ class StrandedLP:
         as early as it may: capacities only grow), is not solved again."""
         floors = self(floor) if floor is not None else {}
         vec = self.capacity(portfolio)
-        for pair, block in self.blocks.items():
-            block.hold_base(vec[block.index], floors.get(pair))
+        on_all_cores(lambda item: item[1].hold_base(vec[item[1].index], floors.get(item[0])),
+                     self.blocks.items())
         self.base_capacity = vec
         self.base_values = {pair: block.base[2] if block.base is not None else block.fixed
                             for pair, block in self.blocks.items()}
@@ -194,11 +214,9 @@ class StrandedLP:
         (segment, period), slopes <= 0). Every dual solution is feasible whatever the
         bounds, so stranded(c) >= stranded + sum slopes (c - vec) for all c: a supporting
         hyperplane of the convex stranded amount (planner/solve/closure_cuts.py)."""
-        out = {}
-        for pair in (self.blocks if pairs is None else pairs):
-            block = self.blocks[pair]
-            out[pair] = block.support(vec[block.index])
-        return out
+        pairs = list(self.blocks if pairs is None else pairs)
+        return dict(zip(pairs, on_all_cores(
+            lambda pair: self.blocks[pair].support(vec[self.blocks[pair].index]), pairs)))
 
     def by_flow(self, portfolio: dict[str, str | None], pairs, vector=None
                 ) -> dict[tuple[str, str], dict[str, float]]:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from planner.clock import check
 from planner.inputs.instance import Closure, Instance
 from planner.model import build, closures
-from planner.solve.closure_lp import StrandedLP
+from planner.solve.closure_lp import StrandedLP, on_all_cores
 from planner.solve.state import state_of
 from planner.tolerances import SCREENED
 
@@ -65,15 +65,19 @@ def least_where_needed(lp: StrandedLP, everything, hi: dict, deadline=None) -> d
     found. That pair and every one after it strand no more than that whatever is built
     (lo <= hi), so they are skipped and their lo is never read; the largest lo is the floor
     all the same. Each LP still solves hi, then lo, from its own last basis, as before."""
-    lo: dict[tuple[str, str], float] = {}
-    floor: dict[str, float] = {}
-    for pair in sorted(hi, key=lambda key: (key[0], -hi[key], key[1])):
-        t = pair[0]
-        if t in floor and hi[pair] <= floor[t] + SCREENED:
-            continue  # skipped: lo <= hi <= floor
-        lo.update(lp(None, vector=everything, deadline=deadline, pairs=[pair]))
-        floor[t] = max(floor.get(t, 0.0), lo[pair])
-    return lo
+    def period(t: str) -> dict[tuple[str, str], float]:
+        lo, floor = {}, None
+        for pair in sorted((key for key in hi if key[0] == t), key=lambda key: (-hi[key], key)):
+            if floor is not None and hi[pair] <= floor + SCREENED:
+                break  # skipped, as every pair after it: lo <= hi <= floor
+            lo.update(lp(None, vector=everything, deadline=deadline, pairs=[pair]))
+            floor = lo[pair] if floor is None else max(floor, lo[pair])
+        return lo
+
+    # the periods apart, on every core at once (each period's order is its own)
+    periods = sorted({t for t, _ in hi})
+    return {pair: value for found in on_all_cores(period, periods)
+            for pair, value in found.items()}
 
 
 def first_pairs(screening: Screening, per_period: int = 2) -> set[tuple[str, str]]:
