@@ -125,3 +125,41 @@ def test_the_kazakhstan_closure_lps_with_flows_worth_different_amounts(tmp_path)
     inst = read_workbook(KAZAKHSTAN)
     assert any(inst.values_differ(t) for t in inst.period_ids)
     assert check(inst) > 50
+
+
+@pytest.mark.parametrize("shape,seed", [("spread", 0), ("dominant", 1), ("country", 2)])
+def test_closure_lps_on_every_core_end_where_one_at_a_time_does(tmp_path, monkeypatch,
+                                                                 shape, seed):
+    """on_all_cores: the screening's two scorings, then a portfolio and fractional
+    capacities, give the same values and the same duals (the cuts' slopes), bit for bit, as
+    the same LPs solved one at a time."""
+    import random
+
+    from planner.solve import closure_lp
+    from planner.solve.closure_lp import StrandedLP
+
+    inst = load(tmp_path, generate("XS", seed=seed, shape=shape))
+    closure_set = inst.closures("corridor") + inst.closures("country")
+    periods = inst.measured_periods
+    nothing = {p: None for p in inst.projects}
+    everything = {p: (inst.start_periods(p) or (None,))[0] for p in inst.projects}
+    rng = random.Random(seed)
+    some = {p: rng.choice(inst.start_periods(p)) if inst.start_periods(p) and rng.random() < 0.3
+            else None for p in inst.projects}
+    scored = {}
+    for cores in (1, 4):
+        monkeypatch.setattr(closure_lp.os, "cpu_count", lambda cores=cores: cores)
+        lp = StrandedLP(inst, closure_set, periods)
+        values = [lp(nothing), lp(everything)]
+        vec = lp.capacity(some)
+        fractional = vec + np.linspace(0.0, 1.5, len(vec))
+        supports = [lp.supports(vec), lp.supports(fractional)]
+        scored[cores] = values, supports
+    (values1, supports1), (values4, supports4) = scored[1], scored[4]
+    assert values1 == values4
+    assert len(supports1[0]) > 1
+    for one, many in zip(supports1, supports4):
+        assert one.keys() == many.keys()
+        for pair in one:
+            assert one[pair][0] == many[pair][0]
+            assert np.array_equal(one[pair][2], many[pair][2])
