@@ -148,7 +148,7 @@ def test_closure_lps_on_every_core_end_where_one_at_a_time_does(tmp_path, monkey
             else None for p in inst.projects}
     scored = {}
     for cores in (1, 4):
-        monkeypatch.setattr(closure_lp.os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(closure_lp, "cores", lambda cores=cores: cores)
         lp = StrandedLP(inst, closure_set, periods)
         values = [lp(nothing), lp(everything)]
         vec = lp.capacity(some)

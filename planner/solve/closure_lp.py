@@ -48,6 +48,12 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
     return out
 
 
+def cores() -> int:
+    """The cores this process may run on (its affinity, where the system says: a container's
+    share, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def on_all_cores(solve, items) -> list:
@@ -57,7 +63,7 @@ def on_all_cores(solve, items) -> list:
     same basis with the same duals as one at a time (the cuts, and the search, are the
     same). A failure (a deadline passed, Ctrl-C) cancels what has not started."""
     items = list(items)
-    workers = min(os.cpu_count() or 1, len(items))
+    workers = min(cores(), len(items))
     if workers < 2:
         return [solve(item) for item in items]
     pool = ThreadPoolExecutor(workers, thread_name_prefix="closure-lp")
