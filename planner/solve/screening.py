@@ -9,6 +9,7 @@ first: every solve of a disruption objective builds through it.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from planner.clock import check
@@ -66,12 +67,14 @@ def least_where_needed(lp: StrandedLP, everything, hi: dict, deadline=None) -> d
     (lo <= hi), so they are skipped and their lo is never read; the largest lo is the floor
     all the same. Each LP still solves hi, then lo, from its own last basis, as before."""
     def period(t: str) -> dict[tuple[str, str], float]:
-        lo, floor = {}, None
+        lo, floor = {}, -math.inf
         for pair in sorted((key for key in hi if key[0] == t), key=lambda key: (-hi[key], key)):
-            if floor is not None and hi[pair] <= floor + SCREENED:
+            if hi[pair] <= floor + SCREENED:
                 break  # skipped, as every pair after it: lo <= hi <= floor
-            lo.update(lp(None, vector=everything, deadline=deadline, pairs=[pair]))
-            floor = lo[pair] if floor is None else max(floor, lo[pair])
+            check(deadline, "screening the closures")
+            block = lp.blocks[pair]
+            lo[pair] = block.stranded(everything[block.index])
+            floor = max(floor, lo[pair])
         return lo
 
     # the periods apart, on every core at once (each period's order is its own)
