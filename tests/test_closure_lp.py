@@ -163,3 +163,43 @@ def test_closure_lps_on_every_core_end_where_one_at_a_time_does(tmp_path, monkey
         for pair in one:
             assert one[pair][0] == many[pair][0]
             assert np.array_equal(one[pair][2], many[pair][2])
+
+
+@pytest.mark.parametrize("shape,seed", [("spread", 0), ("dominant", 1), ("country", 2)])
+def test_closure_lps_run_unscaled_give_the_values_scaled_ones_give(tmp_path, shape, seed):
+    """The closure LPs run without HiGHS's scaling (their entries are a route's passes of a
+    segment): at random portfolios and at fractional capacities, every pair strands what the
+    same LPs scaled as HiGHS does by default strand."""
+    import random
+
+    import highspy
+
+    from planner.solve.closure_lp import StrandedLP
+
+    inst = load(tmp_path, generate("XS", seed=seed, shape=shape))
+    closure_set = inst.closures("corridor") + inst.closures("country")
+    unscaled = StrandedLP(inst, closure_set, inst.measured_periods)
+    scaled = StrandedLP(inst, closure_set, inst.measured_periods)
+    def scaling(highs):  # highspy returns (status, value)
+        found = highs.getOptionValue("simplex_scale_strategy")
+        return found[1] if isinstance(found, tuple) else found
+
+    default = scaling(highspy.Highs())
+    blocks = [block for block in unscaled.blocks.values() if block.highs is not None]
+    assert blocks and all(scaling(block.highs) == 0 for block in blocks)
+    for block in scaled.blocks.values():
+        if block.highs is not None:
+            block.highs.setOptionValue("simplex_scale_strategy", default)
+    assert default != 0
+    rng = random.Random(seed)
+    compared = 0
+    for _ in range(8):
+        some = {p: rng.choice(inst.start_periods(p))
+                if inst.start_periods(p) and rng.random() < 0.4 else None for p in inst.projects}
+        vec = unscaled.capacity(some) * rng.uniform(0.3, 1.2)
+        a, b = unscaled(some, vector=vec), scaled(some, vector=vec)
+        assert a.keys() == b.keys()
+        for pair in a:
+            assert a[pair] == pytest.approx(b[pair], rel=1e-9, abs=1e-9)
+            compared += a[pair] > 0
+    assert compared > 10  # closures that strand something, not only zeros

@@ -141,11 +141,12 @@ class LpRows:
         return i
 
 
-def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True
-                   ) -> highspy.Highs:
+def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True,
+                   scale: bool = True) -> highspy.Highs:
     """A quiet HiGHS holding the LP min cost x, lower <= x <= upper, the ``rows`` (stored
     column-wise). ``presolve=False`` for an LP re-solved from its last basis after each change
-    of bounds, where presolve only costs time."""
+    of bounds, where presolve only costs time; ``scale=False`` for one whose matrix needs no
+    scaling (a max flow's small whole numbers), which HiGHS would scale at every run."""
     n = len(upper)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, len(rows)
@@ -161,6 +162,8 @@ def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True
     highs = quiet_highs()
     if not presolve:
         highs.setOptionValue("presolve", "off")
+    if not scale:
+        highs.setOptionValue("simplex_scale_strategy", 0)
     highs.passModel(lp)
     return highs
 
@@ -387,7 +390,12 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
                # HiGHS keeps options between runs: a run without presolve (below), or one
                # stopped at its first solution (planner/solve/floor_probe.py), must not leave the later
                # stages so
-               "presolve": "choose", "mip_max_improving_sols": highspy.kHighsIInf}
+               "presolve": "choose", "mip_max_improving_sols": highspy.kHighsIInf,
+               # no restart of the search (presolve and the root again) when a portfolio
+               # lets HiGHS fix many start decisions: each stage starts from the stage
+               # before's portfolio, and the restarts re-solved roots that cost more than
+               # the decisions they fixed (docs/performance.md, What was tried)
+               "mip_allow_restart": False}
     if threads:
         options["threads"] = threads
     options.update(highs_options or {})
