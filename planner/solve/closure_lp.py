@@ -386,12 +386,9 @@ class _MaxFlow:
         self.index = np.zeros(0, dtype=np.int64)  # its bounds in StrandedLP.keys
         if not len(kept):
             return
-        # re-solved from the last basis after each change of bounds: no presolve; its
-        # entries are a route's passes of a segment, small whole numbers, so it runs
-        # unscaled: the same values, each run a third faster (docs/performance.md)
+        # re-solved from the last basis after each change of bounds: no presolve
         self.highs = lp_from_arrays(cost, np.zeros(len(kept)), column_upper,
-                                    ArrayRows(lower, upper, entries), presolve=False,
-                                    scale=False)
+                                    ArrayRows(lower, upper, entries), presolve=False)
         self.rows = np.arange(len(lower) - len(rows), len(lower), dtype=np.int32)
 
     def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None

@@ -141,12 +141,11 @@ class LpRows:
         return i
 
 
-def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True,
-                   scale: bool = True) -> highspy.Highs:
+def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True
+                   ) -> highspy.Highs:
     """A quiet HiGHS holding the LP min cost x, lower <= x <= upper, the ``rows`` (stored
     column-wise). ``presolve=False`` for an LP re-solved from its last basis after each change
-    of bounds, where presolve only costs time; ``scale=False`` for one whose matrix needs no
-    scaling (a max flow's small whole numbers), which HiGHS would scale at every run."""
+    of bounds, where presolve only costs time."""
     n = len(upper)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, len(rows)
@@ -162,8 +161,6 @@ def lp_from_arrays(cost, lower, upper, rows: LpRows, *, presolve: bool = True,
     highs = quiet_highs()
     if not presolve:
         highs.setOptionValue("presolve", "off")
-    if not scale:
-        highs.setOptionValue("simplex_scale_strategy", 0)
     highs.passModel(lp)
     return highs
 
