@@ -163,4 +163,3 @@ def test_closure_lps_on_every_core_end_where_one_at_a_time_does(tmp_path, monkey
         for pair in one:
             assert one[pair][0] == many[pair][0]
             assert np.array_equal(one[pair][2], many[pair][2])
-
