@@ -127,6 +127,34 @@ def test_without_places_the_network_is_a_schematic_with_a_note():
     assert positions(ax) == positions(again)
 
 
+def test_on_a_crowded_map_a_name_that_would_be_covered_is_left_out_and_counted():
+    """Forty nodes 0.02 degrees apart in a row, each with a name forty letters long: no
+    eight positions around a dot keep most names clear of the others. A name whose best
+    position still covers names placed before it over more than half its box is left out;
+    every name drawn covers less than that of those drawn before it, the drawing counts the rest and a note on the
+    map says how many and where every one is listed. The map of three nodes leaves out
+    nothing and has no such note."""
+    n = 40
+    nodes = pd.DataFrame([(f"N{i:02d}", f"{'Station number ' * 3}{i:02d}"[:40], 45.0,
+                           65.0 + 0.02 * i) for i in range(n)],
+                         columns=["node", "name", "lat", "lon"])
+    segments = pd.DataFrame([(f"s{i}", f"N{i:02d}", f"N{i + 1:02d}", "rail")
+                             for i in range(n - 1)], columns=["segment", "from", "to", "mode"])
+    fig, ax, d = drawn(cm.MapNetwork(nodes, segments, pd.DataFrame()))
+    names = [t for t in ax.texts if (t.get_gid() or "").startswith("label:")]
+    assert 0 < d.left_out < n and len(names) == len(d.labels) == n - d.left_out
+    note = [t.get_text() for t in ax.texts if t.get_gid() == "left-out-note"]
+    assert note == [cm.LEFT_OUT_NOTE.format(n=d.left_out)] and "sheets Portfolio" in note[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in names]
+    for i, a in enumerate(boxes):  # each covers under half its box with those placed before
+        shared = sum(max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+                     * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0)) for b in boxes[:i])
+        assert shared < 0.55 * a.width * a.height, names[i].get_text()
+    _, small, few = drawn(far_network())
+    assert few.left_out == 0 and not gids(small, "left-out-note")
+
+
 def far_network() -> cm.MapNetwork:
     """Five nodes within about 5 degrees of each other around 45N 65E, a market EU at 50N
     4E (some 45 degrees away: more than FAR_FACTOR times the others' spread) and SEA with

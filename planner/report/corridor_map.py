@@ -55,6 +55,12 @@ LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
 NETWORK = "#3c3c3c"
 # a name knocks out what lies under it (a white box, half see-through): cheap to draw in PDF
 # and SVG, where a halo is drawn as a path for every letter
+LEFT_OUT_NOTE = "{n} names left out where they would cover others (sheets Portfolio and " \
+    "Segments list every one)."
+NOTE_SIZE, NOTE_FIRST, NOTE_STEP = 7, 0.01, 0.035  # the notes' lines: points, axes fractions
+# a project's or a node's name that would cover more than this share of its own box with
+# names placed before it is left out (_Placer.place): the rest stay readable
+COVERED_MOST = 0.5
 KNOCKOUT = dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.8)
 
 
@@ -189,6 +195,7 @@ class MapDrawing:
     stubs: list[str] = field(default_factory=list)  # segments drawn as a short arrow
     offmap: list[str] = field(default_factory=list)  # nodes drawn as an arrow at the edge
     labels: dict[str, str] = field(default_factory=dict)  # node -> its name as drawn
+    left_out: int = 0  # names of projects and nodes left out where they would cover others
 
 
 def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> MapDrawing:
@@ -196,7 +203,8 @@ def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> MapD
     (outside the axes, on the figure's right: leave about 0.3 of the width, as
     corridor_map_figure does), 'inside' or 'none'. The artists carry gids (kept as ids in
     SVG): borders, segments:<mode>, built, corridor:<id>, stripes:<id>, stub:<segment>,
-    offmap:<node>, label:<node>, project-label:<segment>, stub-label, schematic-note."""
+    offmap:<node>, label:<node>, project-label:<segment>, stub-label, schematic-note,
+    left-out-note."""
     drawing = MapDrawing()
     lay = _layout(network, ax)
     drawing.schematic = not lay.k
@@ -220,14 +228,24 @@ def draw_corridor_map(ax, network: MapNetwork, *, legend: str = "right") -> MapD
     drawing.offmap = _draw_offmap(ax, lay, ends, network)
     placer = _Placer(ax, list(lay.xy.values()) + [p for _, p, _ in markers],
                      [(np.array(a), np.array(b)) for a, b, _ in ends.values()])
+    # the notes' lines at the bottom left, kept free of names: the schematic's note, then
+    # the line that counts the names left out (its widest, reserved whether or not needed)
+    notes = [] if lay.k else [(SCHEMATIC_NOTE, "schematic-note")]
+    for i, note in enumerate([n for n, _ in notes] + [LEFT_OUT_NOTE.format(n=999)]):
+        placer.reserve(note, (0.01, NOTE_FIRST + NOTE_STEP * i), fontsize=NOTE_SIZE,
+                       style="italic")
     for text, point, s in markers:
         placer.place(text, point, f"project-label:{s}", prefer=(0, -1), gap=6.0,
-                     fontsize=5.8, weight="bold")
+                     may_drop=True, fontsize=5.8, weight="bold")
     _label_stubs(ax, lay, ends, placer)
     drawing.labels = _draw_nodes(ax, lay, placer)
-    if not lay.k:
-        ax.text(0.01, 0.01, SCHEMATIC_NOTE, transform=ax.transAxes, fontsize=7,
-                style="italic", color="#404040", va="bottom", ha="left", gid="schematic-note")
+    drawing.left_out = placer.dropped
+    if placer.dropped:
+        notes.append((LEFT_OUT_NOTE.format(n=placer.dropped), "left-out-note"))
+    for i, (note, gid) in enumerate(notes):
+        ax.text(0.01, NOTE_FIRST + NOTE_STEP * i, note, transform=ax.transAxes,
+                fontsize=NOTE_SIZE, style="italic", color="#404040", va="bottom", ha="left",
+                gid=gid, zorder=11, bbox={**KNOCKOUT, "alpha": 1.0})  # over any name
     if legend != "none":
         _legends(ax, network, colours, bands, legend)
     return drawing
@@ -490,13 +508,26 @@ class _Placer:
         self.dots = np.column_stack([centres - r, centres + r])  # x0, y0, x1, y1
         # points along each line drawn, so that a name sits beside the lines, not on them
         samples = [np.linspace(a, b, 30) for a, b in lines]
-        self.line_points = ax.transData.transform(np.vstack(samples)) if samples else \
-            np.zeros((0, 2))
+        points = ax.transData.transform(np.vstack(samples)) if samples else np.zeros((0, 2))
+        self.line_points = points[np.argsort(points[:, 0], kind="stable")]  # by x: place
         self.taken = np.zeros((0, 4))
+        self.dropped = 0  # labels left out (may_drop)
 
-    def place(self, text: str, xy, gid: str, prefer=(1, 0), gap: float = 4.5, **style):
+    def reserve(self, text: str, where, **style) -> None:
+        """Keep the box of ``text`` drawn from ``where`` (axes fraction, its bottom left)
+        free: names placed after it count it as a name placed."""
+        font = FontProperties(size=style.get("fontsize"), style=style.get("style", "normal"))
+        w, h, _ = self.renderer.get_text_width_height_descent(text, font, ismath=False)
+        x, y = self.ax.transAxes.transform(where)
+        self.taken = np.vstack([self.taken, [x, y, x + w, y + h * 1.25]])
+
+    def place(self, text: str, xy, gid: str, prefer=(1, 0), gap: float = 4.5,
+              may_drop: bool = False, **style):
         """Annotate ``text`` at ``xy`` (data) where it costs least; the text is measured
-        once and each position's box computed, so only the chosen one is drawn."""
+        once and each position's box computed, so only the chosen one is drawn. With
+        ``may_drop``, a label whose best position still covers labels placed before by more
+        than COVERED_MOST of its own area is left out (None): on a dense network a name
+        nobody can read costs the map the names around it."""
         font = FontProperties(size=style.get("fontsize"), weight=style.get("weight", "normal"),
                               style=style.get("style", "normal"))
         w, h, _ = self.renderer.get_text_width_height_descent(text, font, ismath=False)
@@ -504,6 +535,12 @@ class _Placer:
         px = self.ax.figure.dpi / 72
         x, y = self.ax.transData.transform(xy)
         order = [prefer] + [p for p in self.POSITIONS if p != prefer]
+        # only the line points that one of the eight boxes can hold: a few of the tens of
+        # thousands a large network's lines give
+        reach = w + h + 2 * gap * px
+        p = self.line_points
+        p = p[np.searchsorted(p[:, 0], x - reach):np.searchsorted(p[:, 0], x + reach)]
+        p = p[np.abs(p[:, 1] - y) < reach]
         best, best_cost = None, None
         for dx, dy in order:
             scale = (0.8 if dx and dy else 1.0) * gap
@@ -511,7 +548,6 @@ class _Placer:
             bottom = y + dy * scale * px - (0 if dy > 0 else h if dy < 0 else h / 2)
             box = np.array([left, bottom, left + w, bottom + h])
             cost = _overlaps(box, self.taken) + 4.0 * _overlaps(box, self.dots)
-            p = self.line_points
             cost += 6.0 * int(np.count_nonzero((p[:, 0] > box[0]) & (p[:, 0] < box[2]) &
                                                (p[:, 1] > box[1]) & (p[:, 1] < box[3])))
             cost += 80 * (max(self.box.x0 - box[0], 0) + max(box[2] - self.box.x1, 0) +
@@ -521,6 +557,10 @@ class _Placer:
             if best_cost == 0:
                 break
         dx, dy, scale, box = best
+        if may_drop and _overlaps(box, self.taken) > \
+                COVERED_MOST * (box[2] - box[0]) * (box[3] - box[1]):
+            self.dropped += 1
+            return None
         t = self.ax.annotate(text, xy, xytext=(dx * scale, dy * scale),
                              textcoords="offset points", zorder=10, gid=gid, bbox=KNOCKOUT,
                              ha="left" if dx > 0 else "right" if dx < 0 else "center",
@@ -546,9 +586,12 @@ def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> dict[str, str]:
     xs, ys = zip(*lay.xy.values())
     ax.scatter(xs, ys, s=16, facecolor="white", edgecolor="black", linewidths=0.9, zorder=9,
                gid="nodes")
+    drawn = {}
     for n in sorted(lay.xy, key=lambda n: (-_crowding(n, lay), n)):
-        placer.place(lay.names.get(n, n), lay.xy[n], f"label:{n}", fontsize=6.5)
-    return {n: lay.names.get(n, n) for n in lay.xy}
+        if placer.place(lay.names.get(n, n), lay.xy[n], f"label:{n}", may_drop=True,
+                        fontsize=6.5) is not None:
+            drawn[n] = lay.names.get(n, n)
+    return {n: drawn[n] for n in lay.xy if n in drawn}
 
 
 def _renderer(fig):
