@@ -603,8 +603,9 @@ def test_the_analysis_takes_over_the_solves_closure_lps(tmp_path):
 
 
 def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, monkeypatch):
-    """With Leverage scored in a worker process (BESIDE_LEAST 0: every network), Value,
-    Chains and Leverage are those of the analysis in one process (Leverage to its 1e-6
+    """With a worker process beside (BESIDE_LEAST 0: every network), which scores Leverage
+    and then a share of Value's changed portfolios, Value, Chains and Leverage are those of
+    the analysis in one process (Leverage to its 1e-6
     stage tolerance), the worker ends with the analysis, and a deadline that passes first
     leaves the three sheets out with no worker left running."""
     import multiprocessing
@@ -634,6 +635,26 @@ def test_leverage_scored_beside_in_a_worker_is_the_one_scored_here(tmp_path, mon
     # cost stage within 1e-6 relative plus 1e-6 of the dearest route's USD/t
     # (_MaxFlow.least_cost): two scorings from other bases agree to that, not to round-off
     assert premiums(beside) == pytest.approx(premiums(here), rel=1e-3, abs=1e-3)
+    # Value's changed portfolios shared: once Leverage is in, the worker scores parts from
+    # the last while this process scores from the first; the same scores as one process
+    from planner.analysis.fixed_portfolio import Rescorer
+    from planner.analysis.project_value import planned_changes, score_changes
+
+    score = Rescorer(inst, sol.objective)
+    score.hold_base(sol.portfolio)
+    portfolios = [changed for *_, changed, _ in planned_changes(inst, sol.portfolio)]
+    alone = score_changes(inst, score, portfolios, True)
+    worker = pipeline.Beside(inst, sol.portfolio, sol.objective, None)
+    try:
+        worker.result()  # Leverage done: the worker takes parts at once
+        shared = worker.share(score, portfolios, True)
+        assert len(worker.parts) >= 2
+    finally:
+        worker.close()
+    assert [s.measures for s in shared] == [s.measures for s in alone]
+    figures = lambda scores: [x for s in scores for x in (s.total_capex, s.dependence, s.npv)]
+    assert figures(shared) == pytest.approx(figures(alone), rel=1e-9)
+    assert multiprocessing.active_children() == []
     late = pipeline.analyse(inst, sol.portfolio, sol.objective, plan_draws=sol.draws,
                             deadline=Deadline(0.0))
     assert late.left_out == ("Value", "Chains", "Leverage")

@@ -305,7 +305,8 @@ class Rescorer:
         self.flow_lp = FlowLP(inst, objective)
         periods = tuple(t for t in inst.period_ids if inst.total_demand[t] > 0)
         self.closure_set = inst.closures("corridor") + inst.closures("country")
-        self.closure_lp = StrandedLP(inst, self.closure_set, periods, reuse=closure_lp)
+        self.closure_lp = StrandedLP(inst, self.closure_set, periods, reuse=closure_lp,
+                                     choose_simplex=True)
         self._by_name = {c.name: c for c in self.closure_set}
         self._valued = valued_closures(inst)  # the closures valued flow by flow
         # capacities on the flow LP's capacity rows -> the values of the flow LP's flows and

@@ -251,12 +251,57 @@ def _finance_check(inst: Instance) -> FinanceCheck:
     return held[1]
 
 
+@dataclass(frozen=True)
+class ChangeScore:
+    """What scoring a changed portfolio gives sheet Value (score_changes)."""
+
+    measures: ChangeMeasures
+    total_capex: float
+    dependence: float  # the objective's measure
+    npv: float | None  # against the Rescorer's reference plan; None without the appraisal
+
+
+def planned_changes(inst: Instance, portfolio: dict[str, str | None]
+                    ) -> list[tuple[str, str, dict[str, str | None], tuple[str, ...]]]:
+    """(project, drop or add, the changed portfolio, the projects moved) of every project
+    sheet Value scores, in the projects' order (module docstring)."""
+    out = []
+    for p in inst.projects:
+        if portfolio.get(p):
+            gone = dependents(inst, portfolio, p)
+            changed = {q: (None if q in gone else t) for q, t in portfolio.items()}
+            out.append((p, "drop", changed,
+                        (p,) + tuple(q for q in portfolio if q in gone and q != p)))
+        elif inst.projects[p].status == "candidate":
+            starts = earliest_start(inst, portfolio, p)
+            if starts is not None:
+                out.append((p, "add", {**portfolio, **starts},
+                            (p,) + tuple(q for q in starts if q != p)))
+    return out
+
+
+def score_changes(inst: Instance, score: Rescorer, portfolios: list[dict[str, str | None]],
+                  with_npv: bool) -> list[ChangeScore]:
+    """Each portfolio scored by ``score`` (its base held): what sheet Value keeps of it."""
+    npv = _npv(inst, score) if with_npv else None
+    out = []
+    for changed in portfolios:
+        scored = score(changed)
+        ms = scored.measures
+        out.append(ChangeScore(ChangeMeasures.of(ms), ms.total_capex, score.dependence(ms),
+                               None if npv is None else npv(scored)))
+    return out
+
+
 def project_value(inst: Instance, portfolio: dict[str, str | None], objective: str, *,
                   plan_draws=None, with_npv: bool | None = None,
-                  rescorer: Rescorer | None = None, with_chains: bool = True) -> ProjectValue:
+                  rescorer: Rescorer | None = None, with_chains: bool = True,
+                  score_many=None) -> ProjectValue:
     """Every project's drop or add and every chain's prefixes (module docstring).
     ``with_npv``: give npv_change (default: where the appraisal inputs exist);
-    ``with_chains=False``: chains None, for the caller to score (value_chains)."""
+    ``with_chains=False``: chains None, for the caller to score (value_chains);
+    ``score_many(portfolios, with_npv)``: the changed portfolios' ChangeScores, where the
+    caller shares them out (planner/analysis/pipeline.py); else score_changes here."""
     score = rescorer or Rescorer(inst, objective)
     if not score.based:
         score.hold_base(portfolio)
@@ -264,31 +309,18 @@ def project_value(inst: Instance, portfolio: dict[str, str | None], objective: s
     base = score.dependence(plan.measures)
     if with_npv is None:
         with_npv = appraisal_inputs(inst)
-    npv = _npv(inst, score) if with_npv else None
-    changes = []
-    for p in inst.projects:
-        if portfolio.get(p):
-            gone = dependents(inst, portfolio, p)
-            changed = {q: (None if q in gone else t) for q, t in portfolio.items()}
-            moved = (p,) + tuple(q for q in portfolio if q in gone and q != p)
-            kind = "drop"
-        else:
-            if inst.projects[p].status != "candidate":
-                continue
-            starts = earliest_start(inst, portfolio, p)
-            if starts is None:
-                continue
-            changed = {**portfolio, **starts}
-            moved = (p,) + tuple(q for q in starts if q != p)
-            kind = "add"
-        scored = score(changed)
-        ms = scored.measures
-        changes.append(ProjectChange(
-            p, kind, changed, moved, ChangeMeasures.of(ms),
-            ms.total_capex - plan.measures.total_capex, score.dependence(ms) - base,
-            _breaks_limits(inst, changed) if kind == "drop" else
-            breaks_rules(inst, changed, plan_draws),
-            None if npv is None else npv(scored) - npv(plan)))
+    plan_npv = _npv(inst, score)(plan) if with_npv else None
+    planned = planned_changes(inst, portfolio)
+    portfolios = [changed for _, _, changed, _ in planned]
+    scores = score_many(portfolios, with_npv) if score_many is not None else \
+        score_changes(inst, score, portfolios, with_npv)
+    changes = [ProjectChange(
+        p, kind, changed, moved, found.measures,
+        found.total_capex - plan.measures.total_capex, found.dependence - base,
+        _breaks_limits(inst, changed) if kind == "drop" else
+        breaks_rules(inst, changed, plan_draws),
+        None if plan_npv is None else found.npv - plan_npv)
+        for (p, kind, changed, moved), found in zip(planned, scores)]
     return ProjectValue(plan, base, changes,
                         value_chains(inst, portfolio, score, plan_draws) if with_chains
                         else None)

@@ -104,11 +104,13 @@ class StrandedLP:
     """
 
     def __init__(self, inst: Instance, closure_set, periods, pairs=None, deadline=None,
-                 reuse: StrandedLP | None = None):
+                 reuse: StrandedLP | None = None, choose_simplex: bool = False):
         """``deadline`` (planner/clock.py): checked before each pair's LP is built.
         ``reuse``: another StrandedLP of the same instance whose LPs are taken over where it
         has the pair (the solve's, for the analysis): built already, and warm at the last
-        portfolio it scored. It is not to be used after."""
+        portfolio it scored. It is not to be used after. ``choose_simplex``: each run by
+        the primal or the dual simplex, whichever starts feasible (_MaxFlow._run; the
+        analysis's: its Leverage in 0.6 times the seconds)."""
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
         self.base_capacity = None  # hold_base's capacities, as a vector
@@ -131,6 +133,7 @@ class StrandedLP:
                         if t not in columns:
                             columns[t] = _PeriodColumns(inst, t)
                         block = _MaxFlow(inst, t, closed, columns[t])
+                    block.choose_simplex = choose_simplex
                     self.blocks[t, c.name] = block
                     block.index = np.array([position[key] for key in block.capacity_rows],
                                            dtype=np.int64)
@@ -393,6 +396,7 @@ class _MaxFlow:
         self.capacity_set = None  # the capacity bounds the LP holds (_set_capacity)
         self.fell = False  # a capacity bound fell since the last run: _run's simplex
         self.strategy = None
+        self.choose_simplex = False  # _run: the analysis's LPs (StrandedLP choose_simplex)
 
     def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None
                  ) -> float:
@@ -627,17 +631,20 @@ class _MaxFlow:
                 bounds)
 
     def _run(self) -> float:
-        """The LP solved from its last basis (HiGHS's), its optimal value. By the primal
-        simplex where that basis is still feasible (a first solve from the slack basis: no
-        route used, all demand unmet; capacities that only rose; a new objective), by the
-        dual where a capacity fell since the last run (the basis is still dual feasible): at
-        L the screening's first solves took 2.5 times as long by the dual."""
+        """The LP solved from its last basis, its optimal value. With ``choose_simplex``
+        (the analysis's LPs), by the primal simplex where that basis is still primal
+        feasible (capacities that only rose since the last run; a new objective, as in
+        least_cost's stages), by the dual where a capacity fell (it is still dual feasible).
+        The solve's LPs keep HiGHS's dual simplex throughout: another simplex ends at other
+        optimal bases, whose duals make other cuts and another search
+        (docs/performance.md)."""
         if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs, not after all
             raise KeyboardInterrupt
-        strategy = DUAL if self.fell else PRIMAL
-        if strategy != self.strategy:
-            self.highs.setOptionValue("simplex_strategy", strategy)
-            self.strategy = strategy
+        if self.choose_simplex:
+            strategy = DUAL if self.fell else PRIMAL
+            if strategy != self.strategy:
+                self.highs.setOptionValue("simplex_strategy", strategy)
+                self.strategy = strategy
         self.fell = False
         self.highs.run()
         status = self.highs.getModelStatus()
