@@ -41,6 +41,15 @@ def set_policies(policies: dict[str, int]) -> dict[str, dict]:
 
 def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,
             baselines: tuple[str, ...] = (), policies: dict[str, int] | None = None) -> dict:
+    from planner.report.brief import BriefWorker
+
+    # as planner solve: the brief's worker starts with the command and loads matplotlib
+    # while it reads and solves
+    with BriefWorker() as worker:
+        return _measure(workbook, objective, time_limit, mip_gap, baselines, policies, worker)
+
+
+def _measure(workbook, objective, time_limit, mip_gap, baselines, policies, worker) -> dict:
     policy = set_policies(policies or {})
     times = {}
     t0 = time.perf_counter()
@@ -67,7 +76,7 @@ def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap:
         write_results(sol, ms, Path(tmp) / "r.xlsx", appraisal=done.appraisal,
                       value=done.value, leverage=done.leverage, left_out=done.left_out,
                       left_out_by=done.left_out_by, reference=done.reference.measures,
-                      brief=True)  # as planner solve: the workbook and, beside it, the brief
+                      brief=worker)  # as planner solve: the workbook and, beside it, the brief
         times["write"] = time.perf_counter() - t0
         # the brief alone, remade from the workbook (planner brief): shown beside, not in the
         # command's total, whose write made it already

@@ -510,6 +510,7 @@ class _Placer:
         samples = [np.linspace(a, b, 30) for a, b in lines]
         points = ax.transData.transform(np.vstack(samples)) if samples else np.zeros((0, 2))
         self.line_points = points[np.argsort(points[:, 0], kind="stable")]  # by x: place
+        self.line_x = np.ascontiguousarray(self.line_points[:, 0])  # searched in place
         self.taken = np.zeros((0, 4))
         self.dropped = 0  # labels left out (may_drop)
 
@@ -535,27 +536,35 @@ class _Placer:
         px = self.ax.figure.dpi / 72
         x, y = self.ax.transData.transform(xy)
         order = [prefer] + [p for p in self.POSITIONS if p != prefer]
-        # only the line points that one of the eight boxes can hold: a few of the tens of
-        # thousands a large network's lines give
+        # the eight boxes at once: (x0, y0, x1, y1) in display pixels, in ``order``
+        d = np.array(order, dtype=float)
+        scales = np.where((d[:, 0] != 0) & (d[:, 1] != 0), 0.8, 1.0) * gap
+        left = x + d[:, 0] * scales * px - np.select([d[:, 0] > 0, d[:, 0] < 0], [0, w], w / 2)
+        bottom = y + d[:, 1] * scales * px - np.select([d[:, 1] > 0, d[:, 1] < 0], [0, h],
+                                                       h / 2)
+        boxes = np.column_stack([left, bottom, left + w, bottom + h])
+        # only what one of the boxes can reach: a few of the thousands of names, dots and
+        # line points of a large network
         reach = w + h + 2 * gap * px
         p = self.line_points
-        p = p[np.searchsorted(p[:, 0], x - reach):np.searchsorted(p[:, 0], x + reach)]
+        p = p[np.searchsorted(self.line_x, x - reach):np.searchsorted(self.line_x, x + reach)]
         p = p[np.abs(p[:, 1] - y) < reach]
+        inside = ((p[None, :, 0] > boxes[:, None, 0]) & (p[None, :, 0] < boxes[:, None, 2]) &
+                  (p[None, :, 1] > boxes[:, None, 1]) & (p[None, :, 1] < boxes[:, None, 3]))
+        edge = (np.maximum(self.box.x0 - boxes[:, 0], 0) + np.maximum(boxes[:, 2] - self.box.x1, 0)
+                + np.maximum(self.box.y0 - boxes[:, 1], 0)
+                + np.maximum(boxes[:, 3] - self.box.y1, 0))
+        costs = (_covered(boxes, self.taken, x, y, reach)
+                 + 4.0 * _covered(boxes, self.dots, x, y, reach)
+                 + 6.0 * inside.sum(axis=1) + 80 * edge).tolist()
         best, best_cost = None, None
-        for dx, dy in order:
-            scale = (0.8 if dx and dy else 1.0) * gap
-            left = x + dx * scale * px - (0 if dx > 0 else w if dx < 0 else w / 2)
-            bottom = y + dy * scale * px - (0 if dy > 0 else h if dy < 0 else h / 2)
-            box = np.array([left, bottom, left + w, bottom + h])
-            cost = _overlaps(box, self.taken) + 4.0 * _overlaps(box, self.dots)
-            cost += 6.0 * int(np.count_nonzero((p[:, 0] > box[0]) & (p[:, 0] < box[2]) &
-                                               (p[:, 1] > box[1]) & (p[:, 1] < box[3])))
-            cost += 80 * (max(self.box.x0 - box[0], 0) + max(box[2] - self.box.x1, 0) +
-                          max(self.box.y0 - box[1], 0) + max(box[3] - self.box.y1, 0))
+        for i, cost in enumerate(costs):  # the first of the cheapest, in ``order``
             if best_cost is None or cost < best_cost - 1e-9:
-                best, best_cost = (dx, dy, scale, box), cost
+                best, best_cost = i, cost
             if best_cost == 0:
                 break
+        dx, dy = order[best]
+        best = (dx, dy, float(scales[best]), boxes[best])
         dx, dy, scale, box = best
         if may_drop and _overlaps(box, self.taken) > \
                 COVERED_MOST * (box[2] - box[0]) * (box[3] - box[1]):
@@ -567,6 +576,21 @@ class _Placer:
                              va="bottom" if dy > 0 else "top" if dy < 0 else "center", **style)
         self.taken = np.vstack([self.taken, box])
         return t
+
+
+def _covered(boxes: np.ndarray, others: np.ndarray, x: float, y: float, reach: float
+             ) -> np.ndarray:
+    """The area each of ``boxes`` shares with ``others`` (rows x0, y0, x1, y1), added up;
+    only the others within ``reach`` of (x, y) can share any."""
+    near = others[(others[:, 2] > x - reach) & (others[:, 0] < x + reach)
+                  & (others[:, 3] > y - reach) & (others[:, 1] < y + reach)]
+    if not len(near):
+        return np.zeros(len(boxes))
+    w = np.minimum(boxes[:, None, 2], near[None, :, 2]) - np.maximum(boxes[:, None, 0],
+                                                                      near[None, :, 0])
+    h = np.minimum(boxes[:, None, 3], near[None, :, 3]) - np.maximum(boxes[:, None, 1],
+                                                                      near[None, :, 1])
+    return np.sum(np.clip(w, 0, None) * np.clip(h, 0, None), axis=1)
 
 
 def _overlaps(box: np.ndarray, boxes: np.ndarray) -> float:

@@ -48,6 +48,9 @@ def built_capacity(inst: Instance, portfolio: dict[str, str | None]) -> dict[tup
     return out
 
 
+ALL_CORES_FROM = 16  # LPs to solve for one portfolio: from here on every core (StrandedLP)
+
+
 def cores() -> int:
     """The cores this process may run on (its affinity, where the system says: a container's
     share, not the machine's count)."""
@@ -193,9 +196,16 @@ class StrandedLP:
         for i, bound in zip(moved.tolist(), vec[moved].tolist()):
             for pair, j in self.users[i]:
                 touched.setdefault(pair, []).append((j, bound))
-        for pair, rows in touched.items():
-            block = self.blocks[pair]
-            out[pair] = block.stranded(vec[block.index], rows)
+        def stranded(item):
+            block = self.blocks[item[0]]
+            return block.stranded(vec[block.index], item[1])
+
+        # a portfolio far from the base (the reference plan) moves most blocks: on every
+        # core, each LP still solved at the same bounds from its own last basis
+        items = list(touched.items())
+        solve = on_all_cores if len(items) >= ALL_CORES_FROM else \
+            (lambda f, found: [f(item) for item in found])
+        out.update(zip((pair for pair, _ in items), solve(stranded, items)))
         return out
 
     def hold_base(self, portfolio: dict[str, str | None], floor=None) -> None:
