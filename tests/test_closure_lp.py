@@ -163,3 +163,64 @@ def test_closure_lps_on_every_core_end_where_one_at_a_time_does(tmp_path, monkey
         for pair in one:
             assert one[pair][0] == many[pair][0]
             assert np.array_equal(one[pair][2], many[pair][2])
+
+
+@pytest.mark.parametrize("shape, seed", [("spread", 0), ("dominant", 1), ("country", 2)])
+def test_the_analysis_closure_lps_run_least_cost_by_the_primal_simplex(tmp_path, monkeypatch,
+                                                                        shape, seed):
+    """StrandedLP(choose_simplex=True), the analysis's: least_cost's stages, which change
+    the objective alone, run by the primal simplex, every run after a change of bounds by
+    HiGHS's dual, as the solve's LPs run all of theirs. Held at a portfolio, then at
+    portfolios a project away and at the reference plan, its LPs strand what the dual-only
+    LPs strand, and each closure's least-cost routing carries as much at the same cost, to
+    the stages' tolerances."""
+    from planner.analysis.fixed_portfolio import reference_portfolio
+    from planner.solve import closure_lp
+    from planner.solve.closure_lp import DUAL, PRIMAL, StrandedLP
+
+    runs = []
+    plain_run = closure_lp._MaxFlow._run
+
+    def recorded(block):
+        runs.append((block.choose_simplex, block.strategy, within[0]))
+        return plain_run(block)
+
+    monkeypatch.setattr(closure_lp._MaxFlow, "_run", recorded)
+    within = [False]
+    plain_least = closure_lp._MaxFlow.least_cost
+
+    def least(block, *args, **kwargs):
+        within[0] = True
+        try:
+            return plain_least(block, *args, **kwargs)
+        finally:
+            within[0] = False
+
+    monkeypatch.setattr(closure_lp._MaxFlow, "least_cost", least)
+    inst = load(tmp_path, generate("XS", seed=seed, shape=shape))
+    closure_set = inst.closures("corridor") + inst.closures("country")
+    periods = inst.measured_periods
+    some = {p: (inst.start_periods(p) or (None,))[0] if i % 3 == 0 else None
+            for i, p in enumerate(inst.projects)}
+    changed = [{**some, p: None if some[p] else (inst.start_periods(p) or (None,))[0]}
+               for p in list(inst.projects)[:12]] + [reference_portfolio(inst)]
+    chooses, dual = (StrandedLP(inst, closure_set, periods, choose_simplex=flag)
+                     for flag in (True, False))
+    for lp in (chooses, dual):
+        lp.hold_base(some)
+    cost = lambda routing: sum(inst.route_cost[r] * v for r, v in routing.items())
+    for portfolio in changed:
+        got, want = chooses(portfolio), dual(portfolio)
+        assert got.keys() == want.keys()
+        for pair in got:
+            assert got[pair] == pytest.approx(want[pair], rel=1e-9, abs=1e-7)
+        routed, routed_dual = chooses.least_cost(portfolio), dual.least_cost(portfolio)
+        for pair in routed:
+            assert sum(routed[pair].values()) == pytest.approx(
+                sum(routed_dual[pair].values()), rel=1e-7, abs=1e-6)
+            assert cost(routed[pair]) == pytest.approx(cost(routed_dual[pair]), rel=1e-5,
+                                                       abs=1e-5)
+    staged = [strategy for chosen, strategy, inside in runs if chosen and inside]
+    assert staged and set(staged) == {PRIMAL}
+    assert {strategy for chosen, strategy, inside in runs if not inside} == {DUAL}
+    assert {strategy for chosen, strategy, _ in runs if not chosen} == {DUAL}

@@ -111,9 +111,9 @@ class StrandedLP:
         """``deadline`` (planner/clock.py): checked before each pair's LP is built.
         ``reuse``: another StrandedLP of the same instance whose LPs are taken over where it
         has the pair (the solve's, for the analysis): built already, and warm at the last
-        portfolio it scored. It is not to be used after. ``choose_simplex``: each run by
-        the primal or the dual simplex, whichever starts feasible (_MaxFlow._run; the
-        analysis's: its Leverage in 0.6 times the seconds)."""
+        portfolio it scored. It is not to be used after. ``choose_simplex``: least_cost's
+        stages by the primal simplex (_MaxFlow._simplex; the analysis's: its Leverage in
+        0.6 times the seconds)."""
         self.inst = inst
         wanted = None if pairs is None else set(pairs)
         self.base_capacity = None  # hold_base's capacities, as a vector
@@ -403,10 +403,8 @@ class _MaxFlow:
         self.highs = lp_from_arrays(cost, np.zeros(len(kept)), column_upper,
                                     ArrayRows(lower, upper, entries), presolve=False)
         self.rows = np.arange(len(lower) - len(rows), len(lower), dtype=np.int32)
-        self.capacity_set = None  # the capacity bounds the LP holds (_set_capacity)
-        self.fell = False  # a capacity bound fell since the last run: _run's simplex
-        self.strategy = None
-        self.choose_simplex = False  # _run: the analysis's LPs (StrandedLP choose_simplex)
+        self.strategy = DUAL  # HiGHS's simplex_strategy now (_simplex)
+        self.choose_simplex = False  # the analysis's LPs (StrandedLP choose_simplex)
 
     def stranded(self, new: np.ndarray, moved: list[tuple[int, float]] | None = None
                  ) -> float:
@@ -517,6 +515,8 @@ class _MaxFlow:
                 if r and plan.get((r, t), 0.0) > 0} if plan else {}
         self._keep_columns([j for j in used if j not in self.kept])
         g = np.array(list(self.kept.values()), dtype=np.int32)
+        self.stranded(new)  # the most carried at these bounds, by the dual if it runs
+        self._simplex(PRIMAL)  # the stages below change the objective alone
         try:
             self.value_stage(new)
             if used:
@@ -605,6 +605,7 @@ class _MaxFlow:
     def _release(self, g: np.ndarray) -> None:
         """Put the max-flow objective back, free the stage rows and close the g columns."""
         highs, inf = self.highs, highspy.kHighsInf
+        self._simplex(DUAL)
         columns = np.arange(len(self.route_cost), dtype=np.int32)
         highs.changeColsCost(len(columns), columns, self.max_flow_cost)
         for row in range(self.cost_row, self.cost_row + 4):
@@ -632,30 +633,23 @@ class _MaxFlow:
 
     def _set_capacity(self, bounds: np.ndarray) -> None:
         if len(self.rows):
-            bounds = np.array(bounds, dtype=float)
-            if self.capacity_set is not None and np.any(bounds < self.capacity_set - MOVED):
-                self.fell = True
-            self.capacity_set = bounds
             self.highs.changeRowsBounds(
                 len(self.rows), self.rows, np.full(len(self.rows), -highspy.kHighsInf),
-                bounds)
+                np.array(bounds, dtype=float))
+
+    def _simplex(self, strategy: int) -> None:
+        """With ``choose_simplex`` (the analysis's LPs), the simplex of the runs to come: the
+        primal where only the objective changes between runs (least_cost's stages: the last
+        basis stays primal feasible), else HiGHS's dual (a change of bounds leaves it dual
+        feasible). The solve's LPs keep the dual throughout: another simplex ends at other
+        optimal bases, whose duals make other cuts and another search (docs/performance.md)."""
+        if self.choose_simplex and strategy != self.strategy:
+            self.highs.setOptionValue("simplex_strategy", strategy)
+            self.strategy = strategy
 
     def _run(self) -> float:
-        """The LP solved from its last basis, its optimal value. With ``choose_simplex``
-        (the analysis's LPs), by the primal simplex where that basis is still primal
-        feasible (capacities that only rose since the last run; a new objective, as in
-        least_cost's stages), by the dual where a capacity fell (it is still dual feasible).
-        The solve's LPs keep HiGHS's dual simplex throughout: another simplex ends at other
-        optimal bases, whose duals make other cuts and another search
-        (docs/performance.md)."""
         if interrupted():  # Ctrl-C under stop_on_ctrl_c: stop between LPs, not after all
             raise KeyboardInterrupt
-        if self.choose_simplex:
-            strategy = DUAL if self.fell else PRIMAL
-            if strategy != self.strategy:
-                self.highs.setOptionValue("simplex_strategy", strategy)
-                self.strategy = strategy
-        self.fell = False
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
