@@ -196,6 +196,7 @@ class StrandedLP:
         for i, bound in zip(moved.tolist(), vec[moved].tolist()):
             for pair, j in self.users[i]:
                 touched.setdefault(pair, []).append((j, bound))
+
         def stranded(item):
             block = self.blocks[item[0]]
             return block.stranded(vec[block.index], item[1])
