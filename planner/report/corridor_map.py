@@ -53,14 +53,14 @@ LEGEND_CORRIDORS = 12  # the largest corridors named in the legend
 MIN_SPAN = 4.0  # degrees: the narrowest extent (a network in one city still gets a map)
 LAND, COAST, SEA_COLOUR = "#ececec", "#a6a6a6", "#ffffff"
 NETWORK = "#3c3c3c"
-# a name knocks out what lies under it (a white box, half see-through): cheap to draw in PDF
-# and SVG, where a halo is drawn as a path for every letter
 LEFT_OUT_NOTE = "{n} names left out where they would cover others (sheets Portfolio and " \
     "Segments list every one)."
 NOTE_SIZE, NOTE_FIRST, NOTE_STEP = 7, 0.01, 0.035  # the notes' lines: points, axes fractions
 # a project's or a node's name that would cover more than this share of its own box with
 # names placed before it is left out (_Placer.place): the rest stay readable
 COVERED_MOST = 0.5
+# a name knocks out what lies under it (a white box, half see-through): cheap to draw in PDF
+# and SVG, where a halo is drawn as a path for every letter
 KNOCKOUT = dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.8)
 
 
@@ -554,8 +554,8 @@ class _Placer:
         edge = (np.maximum(self.box.x0 - boxes[:, 0], 0) + np.maximum(boxes[:, 2] - self.box.x1, 0)
                 + np.maximum(self.box.y0 - boxes[:, 1], 0)
                 + np.maximum(boxes[:, 3] - self.box.y1, 0))
-        costs = (_covered(boxes, self.taken, x, y, reach)
-                 + 4.0 * _covered(boxes, self.dots, x, y, reach)
+        names = _covered(boxes, self.taken, x, y, reach)  # what each covers of those placed
+        costs = (names + 4.0 * _covered(boxes, self.dots, x, y, reach)
                  + 6.0 * inside.sum(axis=1) + 80 * edge).tolist()
         best, best_cost = None, None
         for i, cost in enumerate(costs):  # the first of the cheapest, in ``order``
@@ -563,11 +563,8 @@ class _Placer:
                 best, best_cost = i, cost
             if best_cost == 0:
                 break
-        dx, dy = order[best]
-        best = (dx, dy, float(scales[best]), boxes[best])
-        dx, dy, scale, box = best
-        if may_drop and _overlaps(box, self.taken) > \
-                COVERED_MOST * (box[2] - box[0]) * (box[3] - box[1]):
+        (dx, dy), scale, box = order[best], float(scales[best]), boxes[best]
+        if may_drop and names[best] > COVERED_MOST * w * h:
             self.dropped += 1
             return None
         t = self.ax.annotate(text, xy, xytext=(dx * scale, dy * scale),
@@ -591,15 +588,6 @@ def _covered(boxes: np.ndarray, others: np.ndarray, x: float, y: float, reach: f
     h = np.minimum(boxes[:, None, 3], near[None, :, 3]) - np.maximum(boxes[:, None, 1],
                                                                       near[None, :, 1])
     return np.sum(np.clip(w, 0, None) * np.clip(h, 0, None), axis=1)
-
-
-def _overlaps(box: np.ndarray, boxes: np.ndarray) -> float:
-    """The area ``box`` (x0, y0, x1, y1) shares with ``boxes``, added up."""
-    if not len(boxes):
-        return 0.0
-    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
-    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
-    return float(np.sum(np.clip(w, 0, None) * np.clip(h, 0, None)))
 
 
 def _draw_nodes(ax, lay: _Layout, placer: _Placer) -> dict[str, str]:
