@@ -4,6 +4,7 @@ markers), and a workbook with a chart of time against size (results/benchmarks/r
     python -m benchmarks.report [RESULTS.json ...]     # default: every saved run
     python -m benchmarks.report --doc -                # print only, leave the docs alone
     python -m benchmarks.report --family               # the benchmark family's latest run
+    python -m benchmarks.report --family A.json B.json # each member and objective from the last that has it
 
 For each case (size, objective) the latest run that has it is shown.
 """
@@ -85,8 +86,10 @@ FAMILY_LEGEND = ("total_s: the whole command (read to the last file written, the
                  "included where it exists); plain_s: the plain formulation's HiGHS solve; "
                  "ratio: plain_s / total_s (>=: the plain formulation stopped at its time "
                  "limit, a lower bound; blank: ours did not prove its optimum); same_optimum: "
-                 "every stage's value within 1e-4 of the plain formulation's, where both "
-                 "finished; times are medians over the repeats")
+                 "every stage's value within 1e-4 of the plain formulation's, up to the "
+                 "plain formulation's first stage stopped at its limit (the stages after it "
+                 "are kept at its unproven value: another problem); times are medians over "
+                 "the repeats")
 
 
 def same_value(a: float, b: float, tolerance: float = 1e-4) -> bool:
@@ -106,9 +109,7 @@ def family_row(case: dict) -> list:
     ratio = same = None
     if plain is not None and done:
         ratio = round(plain[0] / total, 2) if plain[1] else (round(plain[0] / total, 2), True)
-        theirs = {b["stage"]: b.get("value") for c in case.get("baselines", [])
-                  if c.get("baseline") == "highs_direct" for b in c["stages"]
-                  if b.get("status") in ("optimal", "Optimal")}
+        theirs = _proven_stages(case)
         compared = [(s["value"], theirs[s["stage"]]) for s in case["stages"]
                     if theirs.get(s["stage"]) is not None]
         same = all(same_value(a, b) for a, b in compared) if compared else None
@@ -117,6 +118,21 @@ def family_row(case: dict) -> list:
             round(seconds["solve"], 2), round(seconds["analysis"], 2),
             None if brief is None else round(brief, 2),
             None if plain is None else _shown(plain), ratio, same]
+
+
+def _proven_stages(case: dict) -> dict[str, float]:
+    """The plain formulation's stage values up to its first stage that did not finish: a
+    stage after one stopped at its limit optimizes under that stage's unproven value, so its
+    optimum is another problem's."""
+    proven = {}
+    for run in case.get("baselines", []):
+        if run.get("baseline") != "highs_direct":
+            continue
+        for stage in run["stages"]:
+            if stage.get("status") not in ("optimal", "Optimal"):
+                break
+            proven[stage["stage"]] = stage.get("value")
+    return proven
 
 
 def family_summary(rows: list[list]) -> list[str]:
@@ -147,12 +163,18 @@ def family_markdown(rows: list[list]) -> str:
     return "\n".join(lines + [""] + [f"- {line}" for line in family_summary(rows)])
 
 
-def family_report(path: Path) -> str:
-    """A family run's table, its summary and legend, as Markdown."""
-    run = json.loads(path.read_text())
-    rows = [family_row(case) for case in run["cases"]]
+def family_report(paths: list[Path]) -> str:
+    """The family runs' table, its summary and legend, as Markdown: each member and objective
+    from the last of ``paths`` that has it (one run may hold one objective, the next the
+    other)."""
+    runs = [json.loads(path.read_text()) for path in paths]
+    cases: dict[tuple[str, str], dict] = {}
+    for run in runs:
+        for case in run["cases"]:
+            cases[(case.get("size_name", case.get("instance")), case["objective"])] = case
+    rows = [family_row(case) for case in cases.values()]
     return "\n\n".join([family_markdown(rows), FAMILY_LEGEND + ".",
-                         measured([run["machine"]])])
+                         measured([run["machine"] for run in runs])])
 
 
 def markdown(rows: list[list]) -> str:
@@ -195,14 +217,17 @@ def main(argv=None) -> None:
                         help="the Markdown page whose table to rewrite ('-': none; default: "
                              "docs/performance.md)")
     parser.add_argument("--family", action="store_true",
-                        help="the benchmark family's latest run (benchmarks/family.py) instead")
+                        help="the benchmark family's latest run (benchmarks/family.py) instead; "
+                             "with files, each member and objective from the last file that "
+                             "has it")
     args = parser.parse_args(argv)
     if args.family:
         runs = args.files or sorted(OUT.glob("family-*.json"))
         if not runs:
             raise SystemExit("no family run yet: python -m benchmarks.family")
-        text = family_report(runs[-1])
-        print(f"{runs[-1]}\n\n{text}")
+        runs = runs if args.files else runs[-1:]
+        text = family_report(runs)
+        print("\n".join(map(str, runs)) + f"\n\n{text}")
         if args.doc != "-":
             write_doc(Path(args.doc), text, FAMILY_BEGIN, FAMILY_END)
             print(f"\ntable: {args.doc}")
