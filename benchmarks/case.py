@@ -26,7 +26,7 @@ from planner.inputs.read import read_tables
 from planner.inputs.validate import validate_tables
 
 
-def set_policies(policies: dict[str, int]) -> dict[str, dict]:
+def set_policies(policies: dict[str, int | None]) -> dict[str, dict]:
     """Closure policies other than the planner's (closure_cuts.POLICIES), {objective:
     copy_after}, for a strategy's trial on the family; what is then in force, for the JSON."""
     from dataclasses import asdict, replace
@@ -40,7 +40,7 @@ def set_policies(policies: dict[str, int]) -> dict[str, dict]:
 
 
 def measure(workbook: Path, objective: str, *, time_limit: float = 300, mip_gap: float = 1e-4,
-            baselines: tuple[str, ...] = (), policies: dict[str, int] | None = None) -> dict:
+            baselines: tuple[str, ...] = (), policies: dict[str, int | None] | None = None) -> dict:
     from planner.report.brief import BriefWorker
 
     # as planner solve: the brief's worker starts with the command and loads matplotlib
@@ -126,19 +126,22 @@ def main(argv=None) -> None:
                         choices=["highs_direct", "cbc_lp"])
     parser.add_argument("--policy", nargs="*", default=[], type=policy_arg,
                         metavar="OBJECTIVE=COPY_AFTER",
-                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after)")
+                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after: "
+                             "a number of cuts, or never)")
     args = parser.parse_args(argv)
     json.dump(measure(args.workbook, args.objective, time_limit=args.time_limit,
                       mip_gap=args.mip_gap, baselines=tuple(args.baselines),
                       policies=dict(args.policy)), sys.stdout)
 
 
-def policy_arg(text: str) -> tuple[str, int]:
+def policy_arg(text: str) -> tuple[str, int | None]:
+    """OBJECTIVE=COPY_AFTER: a number of cuts, or "never" (cuts alone)."""
     objective, _, after = text.partition("=")
-    if objective not in ("worst_disruption", "expected_disruption") or not after.isdigit():
+    if objective not in ("worst_disruption", "expected_disruption") or \
+            not (after.isdigit() or after == "never"):
         raise argparse.ArgumentTypeError(f"{text!r}: OBJECTIVE=COPY_AFTER, e.g. "
-                                         "worst_disruption=0")
-    return objective, int(after)
+                                         "worst_disruption=0 or expected_disruption=never")
+    return objective, None if after == "never" else int(after)
 
 
 if __name__ == "__main__":

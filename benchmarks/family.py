@@ -57,7 +57,7 @@ def member_path(size: str, shape: str, seed: int, folder: Path) -> Path:
 def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
                objectives=OBJECTIVES, baselines=("highs_direct",), out: Path = OUT,
                progress=print, in_process: bool = False,
-               policies: dict[str, int] | None = None, members=None) -> Path:
+               policies: dict[str, int | None] | None = None, members=None) -> Path:
     """Run every member of ``sizes`` for each objective ``repeat`` times (the baselines with
     them), and write the family's JSON; its path. ``in_process``: the cases run in this
     process, not each in its own (--quick: no interpreter start per case; the peak memory
@@ -83,7 +83,8 @@ def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
                          f"{case.get('median_total_seconds', float('nan')):8.1f} s "
                          f"{case.get('status', case.get('error', '')[:60])}")
     out.mkdir(parents=True, exist_ok=True)
-    tried = "".join(f"-{k.split('_')[0]}{v}" for k, v in (policies or {}).items())
+    tried = "".join(f"-{k.split('_')[0]}{'never' if v is None else v}"
+                    for k, v in (policies or {}).items())
     path = out / f"family-{meta['when'][:19].replace(':', '')}-{meta['commit']}{tried}.json"
     path.write_text(json.dumps({"machine": meta, "family": True, "policies": policies or {},
                                 "cases": cases}, indent=1))
@@ -92,7 +93,7 @@ def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
 
 
 def _in_process(workbook: Path, objective: str, time_limit: float, baselines: list[str],
-                mip_gap: float, policies: dict[str, int] | None = None) -> dict:
+                mip_gap: float, policies: dict[str, int | None] | None = None) -> dict:
     from benchmarks.case import measure
     return measure(workbook, objective, time_limit=time_limit, mip_gap=mip_gap,
                    baselines=tuple(baselines), policies=policies)
@@ -134,7 +135,8 @@ def main(argv=None) -> Path:
                              "trial against ours: minutes, where the baseline takes hours)")
     parser.add_argument("--policy", nargs="*", default=[], type=policy_arg,
                         metavar="OBJECTIVE=COPY_AFTER",
-                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after)")
+                        help="a closure policy to try (closure_cuts.ClosurePolicy.copy_after: "
+                             "a number of cuts, or never)")
     parser.add_argument("--members", nargs="*", default=None, metavar="SHAPE-SEED",
                         help="only these members, e.g. spread-1 dominant-3")
     args = parser.parse_args(argv)

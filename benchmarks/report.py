@@ -4,7 +4,7 @@ markers), and a workbook with a chart of time against size (results/benchmarks/r
     python -m benchmarks.report [RESULTS.json ...]     # default: every saved run
     python -m benchmarks.report --doc -                # print only, leave the docs alone
     python -m benchmarks.report --family               # the benchmark family's latest run
-    python -m benchmarks.report --family A.json B.json # each member and objective from the last that has it
+    python -m benchmarks.report --family A.json B.json # each case from the last run with it
 
 For each case (size, objective) the latest run that has it is shown.
 """
@@ -222,7 +222,9 @@ def main(argv=None) -> None:
                              "has it")
     args = parser.parse_args(argv)
     if args.family:
-        runs = args.files or sorted(OUT.glob("family-*.json"))
+        # without files: the latest run of the planner's own policies (not a policy's trial)
+        runs = args.files or [p for p in sorted(OUT.glob("family-*.json"))
+                              if not json.loads(p.read_text()).get("policies")]
         if not runs:
             raise SystemExit("no family run yet: python -m benchmarks.family")
         runs = runs if args.files else runs[-1:]

@@ -37,11 +37,12 @@ def machine() -> dict:
 
 
 def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[str],
-             mip_gap: float = 1e-4, policies: dict[str, int] | None = None) -> dict:
+             mip_gap: float = 1e-4, policies: dict[str, int | None] | None = None) -> dict:
+    tried = [f"{k}={'never' if v is None else v}" for k, v in (policies or {}).items()]
     command = [sys.executable, "-m", "benchmarks.case", str(workbook), objective,
                "--time-limit", str(time_limit), "--mip-gap", str(mip_gap)] + (
         ["--baselines", *baselines] if baselines else []) + (
-        ["--policy", *(f"{k}={v}" for k, v in policies.items())] if policies else [])
+        ["--policy", *tried] if tried else [])
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         return {"instance": workbook.stem, "objective": objective, "error": done.stderr[-2000:]}

@@ -34,7 +34,7 @@ def test_a_support_is_the_max_flows_value_and_its_slope(tmp_path):
 
 def cuts_only(monkeypatch):
     """No pair ever gets its copy: every estimate is decided by cuts alone."""
-    monkeypatch.setitem(cuts.POLICIES, "expected_disruption", cuts.ClosurePolicy(copy_after=10**9))
+    monkeypatch.setitem(cuts.POLICIES, "expected_disruption", cuts.ClosurePolicy(copy_after=None))
 
 
 def test_a_copied_pairs_cut_rows_leave_the_model(tmp_path):

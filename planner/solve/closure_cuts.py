@@ -48,20 +48,22 @@ RELAXATION_RISE = 1e-4
 class ClosurePolicy:
     """How a (period, closure) pair that a portfolio violates is bounded: by a cut at that
     portfolio (one row) for its first ``copy_after`` violations, after that by its copy (exact,
-    some 300 rows). When the copy arrives the pair's cut rows leave the model (retire_cuts):
-    the copy bounds the pair by the max-flow LP itself, at fractional capacities too, and
-    every cut is a supporting hyperplane of that LP's value, so each cut is dominated; kept,
-    they only add rows to the LPs of the stage and of every stage after it (though HiGHS's
-    search can go either way: docs/performance.md)."""
+    some 300 rows); None: by cuts alone, never copied. When the copy arrives the pair's cut
+    rows leave the model (retire_cuts): the copy bounds the pair by the max-flow LP itself,
+    at fractional capacities too, and every cut is a supporting hyperplane of that LP's
+    value, so each cut is dominated; kept, they only add rows to the LPs of the stage and of
+    every stage after it (though HiGHS's search can go either way: docs/performance.md)."""
 
-    copy_after: int  # 0: copied at once
+    copy_after: int | None  # 0: copied at once; None: never
     retire_cuts: bool = True
 
 
-# Cut first, copy on the second violation, for both (docs/performance.md): copying a
-# worst_disruption pair at once halved the solve on one generated M network but stopped the
-# dependence stage of another at its time limit; expected_disruption needs cuts (every pair
-# counts). Retiring a copied pair's cuts recovers most of what cut-first cost where it lost.
+# Cut first, copy on the second violation, for both, as judged on the M family
+# (docs/performance.md, What was tried). worst_disruption: copying at once halved the solve
+# on one generated M network but stopped the dependence stage of another at its time limit;
+# retiring a copied pair's cuts recovers most of what cut-first cost where it lost.
+# expected_disruption: cuts alone were faster on five members of six, but slower on the
+# slowest (its dependence stage took 6,914 nodes against 1,582).
 POLICIES = {"worst_disruption": ClosurePolicy(copy_after=1),
             "expected_disruption": ClosurePolicy(copy_after=1)}
 
@@ -146,7 +148,7 @@ class ClosureCuts:
         m = self.m
         position = self.lp.position
         after = POLICIES["expected_disruption"].copy_after
-        copies = [pair for pair in violated if not relaxed
+        copies = [pair for pair in violated if not relaxed and after is not None
                   and self.portfolio_cuts.get(pair, 0) >= after]
         if copies:
             closures.add_pairs(m, self.inst, copies)
