@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -326,7 +327,7 @@ def test_results_carry_nodes_and_draw_the_same_map(tmp_path, monkeypatch):
 def test_kazakhstan_places_every_node():
     """instances/kazakhstan.xlsx: every node of sheet Segments is on sheet Nodes, with a
     place in the region's box or (world markets by sea) none."""
-    inst = read_workbook("instances/kazakhstan.xlsx")
+    inst = read_workbook(Path(__file__).resolve().parents[1] / "instances" / "kazakhstan.xlsx")
     ends = {s.from_node for s in inst.segments.values()} | \
         {s.to_node for s in inst.segments.values()}
     assert set(inst.nodes) == ends
