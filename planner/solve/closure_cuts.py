@@ -57,6 +57,10 @@ class ClosurePolicy:
     copy_after: int | None  # 0: copied at once; None: never
     retire_cuts: bool = True
 
+    def copies(self, cuts: int) -> bool:
+        """A pair that already has ``cuts`` cuts at portfolios gets its copy now."""
+        return self.copy_after is not None and cuts >= self.copy_after
+
 
 # Cut first, copy on the second violation, for both, as judged on the M family
 # (docs/performance.md, What was tried). worst_disruption: copying at once halved the solve
@@ -147,15 +151,15 @@ class ClosureCuts:
         fractional capacities, which do not count."""
         m = self.m
         position = self.lp.position
-        after = POLICIES["expected_disruption"].copy_after
-        copies = [pair for pair in violated if not relaxed and after is not None
-                  and self.portfolio_cuts.get(pair, 0) >= after]
+        policy = POLICIES["expected_disruption"]
+        copies = [pair for pair in violated if not relaxed
+                  and policy.copies(self.portfolio_cuts.get(pair, 0))]
         if copies:
             closures.add_pairs(m, self.inst, copies)
             for pair in copies:
                 m.closure_copied[pair] = m.eta[pair] >= m.stranded[pair]
                 m.stranded[pair] = m.eta[pair]
-                if POLICIES["expected_disruption"].retire_cuts:
+                if policy.retire_cuts:
                     retire_cuts(m, m.closure_cuts, self.cut_rows.pop(pair, ()))
         for pair, support in violated.items():
             if pair in copies:

@@ -64,16 +64,14 @@ class ClosureGeneration:
 
     def add(self, pairs) -> None:
         """Bound w_t by the violated pairs, as the worst_disruption policy says
-        (closure_cuts.POLICIES): a pair violated fewer than copy_after times before (any
-        number where copy_after is None) by a cut at the portfolio,
-        w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s)
+        (closure_cuts.POLICIES, ClosurePolicy.copies): a pair not yet due its copy by a cut at
+        the portfolio, w_t D_t >= stranded + sum_s slope_s (c[s,t] - c_s)
         (planner/solve/closure_cuts.py: a supporting hyperplane of the convex stranded
         amount), which keeps the pair waiting, so it is scored again every round; otherwise by
         its copy (exact), its cut rows retired where the policy says so."""
         m, inst = self.m, self.inst
         policy = POLICIES["worst_disruption"]
-        copies = [pair for pair in pairs if policy.copy_after is not None
-                  and self.cut_count.get(pair, 0) >= policy.copy_after]
+        copies = [pair for pair in pairs if policy.copies(self.cut_count.get(pair, 0))]
         if copies:
             closures.add_pairs(m, inst, copies)
             objectives.bound_worst(m, inst, copies)
