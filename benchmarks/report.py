@@ -85,7 +85,9 @@ FAMILY_COLUMNS = ["member", "objective", "status", "total_s", "solve_s", "analys
 FAMILY_LEGEND = ("total_s: the whole command (read to the last file written, the brief "
                  "included where it exists); plain_s: the plain formulation's HiGHS solve; "
                  "ratio: plain_s / total_s (>=: the plain formulation stopped at its time "
-                 "limit, a lower bound; blank: ours did not prove its optimum); same_optimum: "
+                 "limit, a lower bound; \"no portfolio\": it found none within that stage's limit, "
+                 "and the stages after it never ran; blank: ours did not prove its optimum); "
+                 "same_optimum: "
                  "every stage's value within 1e-4 of the plain formulation's, up to the "
                  "plain formulation's first stage stopped at its limit (the stages after it "
                  "are kept at its unproven value: another problem); times are medians over "
@@ -114,10 +116,22 @@ def family_row(case: dict) -> list:
                     if theirs.get(s["stage"]) is not None]
         same = all(same_value(a, b) for a, b in compared) if compared else None
     brief = seconds.get("brief")
+    shown = None if plain is None else _shown(plain)
+    empty = _no_portfolio(case)
+    if shown is not None and empty is not None:
+        shown = shown[:-1] + f"; no portfolio in its {empty} stage)"
     return [name, case["objective"], case["status"], round(total, 2),
             round(seconds["solve"], 2), round(seconds["analysis"], 2),
-            None if brief is None else round(brief, 2),
-            None if plain is None else _shown(plain), ratio, same]
+            None if brief is None else round(brief, 2), shown, ratio, same]
+
+
+def _no_portfolio(case: dict) -> str | None:
+    """The plain formulation's first stage that ended with no portfolio at all (its time
+    limit reached before HiGHS found one; the stages after it never ran), or None."""
+    for run in case.get("baselines", []):
+        if run.get("baseline") == "highs_direct":
+            return next((s["stage"] for s in run["stages"] if s.get("value") is None), None)
+    return None
 
 
 def _proven_stages(case: dict) -> dict[str, float]:

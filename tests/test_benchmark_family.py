@@ -60,6 +60,24 @@ def test_a_plain_run_stopped_by_its_limit_gives_a_lower_bound():
     assert row["same_optimum"] is None  # the plain one proved nothing to compare with
 
 
+def test_a_plain_stage_that_found_no_portfolio_is_named():
+    """At L the plain formulation's dependence stage can end at its limit with no portfolio
+    (HiGHS reports no value), and its cost stage never runs: the ratio is still a lower
+    bound, and plain_s says which stage found nothing."""
+    case = {"size_name": "L-spread-0", "objective": "worst_disruption", "status": "optimal",
+            "seconds": {"solve": 195.0, "analysis": 5.0}, "total_seconds": 234.0,
+            "stages": [{"stage": "unmet", "value": 930.6}, {"stage": "dependence",
+                                                            "value": 0.0542}],
+            "baselines": [{"baseline": "highs_direct", "solve_seconds": 343.3, "stages": [
+                {"stage": "unmet", "status": "Optimal", "value": 930.6},
+                {"stage": "dependence", "status": "Time limit reached"}]}]}
+    row = dict(zip(FAMILY_COLUMNS, family_row(case)))
+    assert row["plain_s"] == "343.30 (limit; no portfolio in its dependence stage)"
+    assert row["ratio"] == (1.47, True) and row["same_optimum"] is True
+    case["baselines"][0]["stages"][1]["value"] = 0.06
+    assert dict(zip(FAMILY_COLUMNS, family_row(case)))["plain_s"] == "343.30 (limit)"
+
+
 def test_the_report_takes_each_member_and_objective_from_the_last_run_that_has_it(tmp_path):
     """One run with worst_disruption on a and b, a later one with expected_disruption on a and
     worst_disruption on b again: a's worst_disruption row from the first, b's from the second,
