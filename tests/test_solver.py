@@ -125,6 +125,33 @@ def test_a_later_stage_keeps_its_start_after_longer_earlier_runs(small):
     assert stage.status in ("optimal", "time_limit") and math.isfinite(stage.value)
 
 
+def test_a_model_of_start_most_rows_or_more_gets_no_start(small, monkeypatch):
+    """HiGHS completes a start by an LP of the whole model that the stage's clock cannot stop
+    (START_MOST_ROWS): from that many rows the stage runs without it, to the same optimum."""
+    import io
+
+    from planner.model import build
+    from planner.model.projects import build_nothing
+    from planner.solve import highs
+    from planner.solve.highs import highs_solver, run_stage
+
+    def unmet_stage(most_rows):
+        monkeypatch.setattr(highs, "START_MOST_ROWS", most_rows)
+        m = build(small, objective="max_share")
+        opt = highs_solver()
+        opt.set_instance(m)
+        log = io.StringIO()
+        stage = run_stage(opt, m, "unmet", time_limit=60, tee=[log], start=build_nothing(m),
+                          mip_gap=1e-6, threads=None, highs_options=None)
+        return stage, log.getvalue()
+
+    started, with_start = unmet_stage(10**9)
+    unstarted, without = unmet_stage(0)
+    assert "MIP start solution" in with_start and "MIP start solution" not in without
+    assert started.status == unstarted.status == "optimal"
+    assert unstarted.value == pytest.approx(started.value, rel=1e-6)
+
+
 def test_a_run_after_an_interrupted_one_runs(small):
     """HiGHS keeps its interrupt flag between runs: once a run was stopped (by a stage's
     timer or by Ctrl-C), every later run of that model stopped at its first check, and the
