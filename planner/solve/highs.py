@@ -218,9 +218,11 @@ def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
 
 # A MIP start is handed to HiGHS only below this many rows. HiGHS completes a start (the start
 # decisions alone) by an LP of the whole model with them fixed, before its run clock starts and
-# out of reach of the Deadline's interrupt: on the L network under expected_disruption (235
-# closure copies, 279,168 rows) that LP ran about 450 s of a cost stage limited to 300 s. The
-# M networks (to 12,000 rows) and L under worst_disruption (21,000) keep their starts.
+# out of reach of the Deadline's interrupt (seen in a debugger): on the L network under
+# expected_disruption (235 closure copies, 279,168 rows) the cost stage ran 766 s against its
+# 300 s limit with its start, 602 s without (its root LP is not stopped either:
+# docs/solving.md). The M networks (to 12,000 rows) and L under worst_disruption (21,000) keep
+# their starts.
 START_MOST_ROWS = 100_000
 
 # From this many rows the dependence stage uses interior-point LPs in branch and bound: on
@@ -381,12 +383,10 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     for stage_name, obj in m.stage_objective.items():
         if obj is not None:
             obj.activate() if stage_name == name else obj.deactivate()
-    started = False
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
         if highs_of(opt).getNumRow() < START_MOST_ROWS:
             starting_portfolio(opt, m, start)
-            started = True
     # mip_abs_gap 0: HiGHS would otherwise also stop 1e-6 from its bound, which for a share
     # near 0.003 (expected_disruption at M) is a relative gap of 3e-4, not the one asked for
     options = {"mip_rel_gap": mip_gap, "mip_abs_gap": 0.0, "random_seed": 0,
@@ -408,12 +408,8 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
     options.update(highs_options or {})
     began = time.perf_counter()
     with Deadline(highs_of(opt), time_limit) as deadline:
-        # the limit plus the run clock's time only where a start is to be completed: the
-        # interrupt does not reach the root LP of a large model, which HiGHS's own limit
-        # stops (on the L network's cost stage that would otherwise be 300 s late)
         results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                            time_limit=deadline.highs_limit if started else time_limit,
-                            solver_options=options, tee=tee)
+                            time_limit=deadline.highs_limit, solver_options=options, tee=tee)
     seconds = time.perf_counter() - began
     status = "time_limit" if deadline.fired else run_status(opt, results)
     value = results.incumbent_objective
