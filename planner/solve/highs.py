@@ -216,13 +216,11 @@ def starting_portfolio(opt, m, portfolio: dict[tuple[str, str], float]) -> None:
     highs_of(opt).setSolution(len(index), index, np.array(values, dtype=np.float64))
 
 
-# A MIP start is handed to HiGHS only below this many rows. HiGHS completes a start (the start
-# decisions alone) by an LP of the whole model with them fixed, before its run clock starts and
-# out of reach of the Deadline's interrupt (seen in a debugger): on the L network under
-# expected_disruption (235 closure copies, 279,168 rows) the cost stage ran 766 s against its
-# 300 s limit with its start, 602 s without (its root LP is not stopped either:
-# docs/solving.md). The M networks (to 12,000 rows) and L under worst_disruption (21,000) keep
-# their starts.
+# A MIP start is handed to HiGHS only below this many rows: HiGHS completes a start (the start
+# decisions alone) by an LP of the whole model with them fixed, which neither the Deadline's
+# interrupt nor HiGHS's own limit stops; on a model this large (expected_disruption at L, once
+# many closures are copied) that LP alone outruns the stage's limit (docs/solving.md). The M
+# networks (to 12,000 rows) and L under worst_disruption (21,000 rows) keep their starts.
 START_MOST_ROWS = 100_000
 
 # From this many rows the dependence stage uses interior-point LPs in branch and bound: on
