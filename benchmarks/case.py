@@ -144,5 +144,10 @@ def policy_arg(text: str) -> tuple[str, int | None]:
     return objective, None if after == "never" else int(after)
 
 
+def copy_after_text(copy_after: int | None) -> str:
+    """A ClosurePolicy.copy_after as policy_arg reads it: a number of cuts, or "never"."""
+    return "never" if copy_after is None else str(copy_after)
+
+
 if __name__ == "__main__":
     main()

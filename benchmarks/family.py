@@ -23,7 +23,7 @@ import statistics
 from pathlib import Path
 
 from benchmarks.generator import generate
-from benchmarks.case import policy_arg
+from benchmarks.case import copy_after_text, policy_arg
 from benchmarks.run import OUT, machine, run_case
 from planner.report.template import write_input
 
@@ -83,7 +83,7 @@ def run_family(sizes: list[str], *, repeat: int = 1, time_limit: float = 300,
                          f"{case.get('median_total_seconds', float('nan')):8.1f} s "
                          f"{case.get('status', case.get('error', '')[:60])}")
     out.mkdir(parents=True, exist_ok=True)
-    tried = "".join(f"-{k.split('_')[0]}{'never' if v is None else v}"
+    tried = "".join(f"-{k.split('_')[0]}{copy_after_text(v)}"
                     for k, v in (policies or {}).items())
     path = out / f"family-{meta['when'][:19].replace(':', '')}-{meta['commit']}{tried}.json"
     path.write_text(json.dumps({"machine": meta, "family": True, "policies": policies or {},

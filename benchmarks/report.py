@@ -85,9 +85,9 @@ FAMILY_COLUMNS = ["member", "objective", "status", "total_s", "solve_s", "analys
 FAMILY_LEGEND = ("total_s: the whole command (read to the last file written, the brief "
                  "included where it exists); plain_s: the plain formulation's HiGHS solve; "
                  "ratio: plain_s / total_s (>=: the plain formulation stopped at its time "
-                 "limit, a lower bound; \"no portfolio\": it found none within that stage's limit, "
-                 "and the stages after it never ran; blank: ours did not prove its optimum); "
-                 "same_optimum: "
+                 "limit, a lower bound; \"no portfolio\": it found none within that "
+                 "stage's limit, and the stages after it never ran; blank: ours did not "
+                 "prove its optimum); same_optimum: "
                  "every stage's value within 1e-4 of the plain formulation's, up to the "
                  "plain formulation's first stage stopped at its limit (the stages after it "
                  "are kept at its unproven value: another problem); times are medians over "
@@ -125,13 +125,16 @@ def family_row(case: dict) -> list:
             None if brief is None else round(brief, 2), shown, ratio, same]
 
 
+def _plain_stages(case: dict) -> list[dict]:
+    """The plain formulation's (highs_direct's) stages, in order; [] where it did not run."""
+    return next((run["stages"] for run in case.get("baselines", [])
+                 if run.get("baseline") == "highs_direct"), [])
+
+
 def _no_portfolio(case: dict) -> str | None:
     """The plain formulation's first stage that ended with no portfolio at all (its time
     limit reached before HiGHS found one; the stages after it never ran), or None."""
-    for run in case.get("baselines", []):
-        if run.get("baseline") == "highs_direct":
-            return next((s["stage"] for s in run["stages"] if s.get("value") is None), None)
-    return None
+    return next((s["stage"] for s in _plain_stages(case) if s.get("value") is None), None)
 
 
 def _proven_stages(case: dict) -> dict[str, float]:
@@ -139,13 +142,10 @@ def _proven_stages(case: dict) -> dict[str, float]:
     stage after one stopped at its limit optimizes under that stage's unproven value, so its
     optimum is another problem's."""
     proven = {}
-    for run in case.get("baselines", []):
-        if run.get("baseline") != "highs_direct":
-            continue
-        for stage in run["stages"]:
-            if stage.get("status") not in ("optimal", "Optimal"):
-                break
-            proven[stage["stage"]] = stage.get("value")
+    for stage in _plain_stages(case):
+        if stage.get("status") not in ("optimal", "Optimal"):
+            break
+        proven[stage["stage"]] = stage.get("value")
     return proven
 
 

@@ -38,7 +38,9 @@ def machine() -> dict:
 
 def run_case(workbook: Path, objective: str, time_limit: float, baselines: list[str],
              mip_gap: float = 1e-4, policies: dict[str, int | None] | None = None) -> dict:
-    tried = [f"{k}={'never' if v is None else v}" for k, v in (policies or {}).items()]
+    from benchmarks.case import copy_after_text
+
+    tried = [f"{k}={copy_after_text(v)}" for k, v in (policies or {}).items()]
     command = [sys.executable, "-m", "benchmarks.case", str(workbook), objective,
                "--time-limit", str(time_limit), "--mip-gap", str(mip_gap)] + (
         ["--baselines", *baselines] if baselines else []) + (

@@ -383,7 +383,9 @@ def run_stage(opt, m, name: str, *, time_limit: float, mip_gap: float, threads: 
             obj.activate() if stage_name == name else obj.deactivate()
     if start is not None and len(m.PT):
         opt.update()  # push the new objective and bounds first: they would clear the start
-        if highs_of(opt).getNumRow() < START_MOST_ROWS:
+        if highs_of(opt).getNumRow() >= START_MOST_ROWS:
+            start = None  # none handed over, so none to check HiGHS's answer against below
+        else:
             starting_portfolio(opt, m, start)
     # mip_abs_gap 0: HiGHS would otherwise also stop 1e-6 from its bound, which for a share
     # near 0.003 (expected_disruption at M) is a relative gap of 3e-4, not the one asked for
